@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: a warnings-as-errors build, then the same tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Long fuzzing and soak runs are separate targets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs=$(nproc)
+
+run_suite() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DSB_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 600
+}
+
+echo "== build + tests (-Wall -Wextra -Werror)"
+run_suite build/test
+echo "== build + tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite build/asan -DSB_SANITIZE=ON
