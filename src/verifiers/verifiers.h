@@ -1,0 +1,26 @@
+/* verifiers.h - native evidence verifiers for hardware platforms.
+ *
+ * Each function has the sb_evidence_verifier signature (attest/claims.h): it checks everything the
+ * vendor specifies (format, signature, chain to a trust anchor valid at `at`, vendor fields) and
+ * fills normalised claims. Policy decisions (accepted measurements, debug acceptable, expected
+ * report data) are the caller's. Outside the trusted computing base of a computation: these run in
+ * the attestation service and in the CLI. */
+#ifndef SB_VERIFIERS_H
+#define SB_VERIFIERS_H
+
+#include "attest/claims.h"
+
+/* AMD SEV-SNP attestation report (versions 2 and later). */
+int sb_verify_snp(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                  sb_claims *out, sb_err *err);
+/* Intel TDX quote, versions 4 and 5. */
+int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                  sb_claims *out, sb_err *err);
+/* Arm CCA attestation token: tag 399 collection or tag 907 (CMW) collection. */
+int sb_verify_cca(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                  sb_claims *out, sb_err *err);
+/* AWS Nitro Enclaves attestation document (COSE_Sign1, tagged or untagged). */
+int sb_verify_nitro(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                    sb_claims *out, sb_err *err);
+
+#endif
