@@ -1,0 +1,326 @@
+/* runner.c - bench-engine: times each benchmark kernel natively (gcc -O2), in Strongbox's Wasm
+ * engine and in node's V8 (reference JIT), checks that all three agree on the checksum, and prints
+ * the ratios against native with their geometric means. Then times load + validate + instantiate
+ * of a ~1 MiB module against V8's compile + instantiate of the same bytes.
+ *
+ * Usage: bench-engine-runner --wasm-dir DIR --big BIG.wasm [--node NODE --js v8_bench.js]
+ *                            [--runs N] [--scale PERCENT]
+ * Load/instantiate time is excluded from the kernel times; each time is the best of N runs. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/common.h"
+#include "wasm/wasm.h"
+
+/* Each kernel's work factor is sized to run roughly 0.3 s natively on the reference machine. */
+#define KERNELS(X)          \
+    X(sha256, 1300)          \
+    X(matmul, 4000)         \
+    X(sort, 60)             \
+    X(vm, 13000)            \
+    X(nbody, 7000000)       \
+    X(strsearch, 25)        \
+    X(crc32, 2600)          \
+    X(lz77, 700)            \
+    X(fib, 41)
+
+#define DECLARE(name, n) uint64_t bench_native_##name(uint32_t);
+KERNELS(DECLARE)
+#undef DECLARE
+
+typedef struct kernel {
+    const char *name;
+    uint64_t (*native)(uint32_t);
+    uint32_t n;
+    double native_ms, engine_ms, v8_ms; /* best of runs; v8_ms < 0 when not measured */
+    uint64_t native_sum, engine_sum, v8_sum;
+    const char *problem;                 /* NULL, or why the engine column is missing */
+} kernel;
+
+#define ENTRY(name, n) {#name, bench_native_##name, n, 0, 0, -1, 0, 0, 0, NULL},
+static kernel kernels[] = {KERNELS(ENTRY)};
+#undef ENTRY
+#define NKERNELS (sizeof kernels / sizeof kernels[0])
+
+typedef struct options {
+    const char *wasm_dir, *big, *node, *js;
+    int runs;
+    double scale;
+} options;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void time_native(kernel *k, int runs)
+{
+    k->native_ms = INFINITY;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_ms();
+        k->native_sum = k->native(k->n);
+        double ms = now_ms() - t0;
+        if (ms < k->native_ms)
+            k->native_ms = ms;
+    }
+}
+
+/* Loads and instantiates `path`; on failure sets k->problem to a static description. */
+static int engine_setup(const char *path, wasm_module **m, wasm_store **s, wasm_instance **inst,
+                        char *why, size_t why_len)
+{
+    uint8_t *bytes;
+    size_t len;
+    sb_err e;
+    if (sb_read_file(path, 64u << 20, &bytes, &len, &e) != 0) {
+        snprintf(why, why_len, "%s", e.msg);
+        return -1;
+    }
+    wasm_error err;
+    *m = wasm_module_load(bytes, len, &err);
+    free(bytes);
+    if (!*m) {
+        snprintf(why, why_len, "load: %s", err.msg);
+        return -1;
+    }
+    *s = wasm_store_new();
+    wasm_config cfg;
+    wasm_config_default(&cfg);
+    if (!*s || wasm_instantiate(*s, *m, NULL, 0, &cfg, inst, &err) != 0) {
+        snprintf(why, why_len, "instantiate: %s", *s ? err.msg : "out of memory");
+        wasm_store_free(*s);
+        wasm_module_free(*m);
+        return -1;
+    }
+    return 0;
+}
+
+static void time_engine(kernel *k, const options *o)
+{
+    static char why[NKERNELS][WASM_MSG_MAX + 64];
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench_%s.wasm", o->wasm_dir, k->name);
+    wasm_module *m;
+    wasm_store *s;
+    wasm_instance *inst;
+    char *slot = why[k - kernels];
+    if (engine_setup(path, &m, &s, &inst, slot, sizeof why[0]) != 0) {
+        k->problem = slot;
+        return;
+    }
+    wasm_func *f = wasm_instance_export_func(inst, "bench_run");
+    k->engine_ms = INFINITY;
+    for (int r = 0; f && r < o->runs; r++) {
+        wasm_val arg = {.type = WASM_I32, .of.i32 = k->n}, res;
+        wasm_trap trap;
+        double t0 = now_ms();
+        int rc = wasm_invoke(inst, f, &arg, 1, &res, 1, &trap);
+        double ms = now_ms() - t0;
+        if (rc != 0) {
+            snprintf(slot, sizeof why[0], "trap: %s", trap.msg);
+            k->problem = slot;
+            break;
+        }
+        k->engine_sum = res.of.i64;
+        if (ms < k->engine_ms)
+            k->engine_ms = ms;
+    }
+    if (!f)
+        k->problem = "no bench_run export";
+    wasm_store_free(s);
+    wasm_module_free(m);
+}
+
+/* Runs every kernel under node in one process; fills v8_ms / v8_sum from its output lines. */
+static void time_v8(const options *o)
+{
+    if (!o->node || !o->js)
+        return;
+    size_t cap = 8192, used = 0;
+    char *cmd = malloc(cap);
+    if (!cmd)
+        return;
+    used += (size_t)snprintf(cmd, cap, "'%s' '%s' %d", o->node, o->js, o->runs);
+    for (size_t i = 0; i < NKERNELS && used < cap; i++)
+        used += (size_t)snprintf(cmd + used, cap - used, " '%s=%s/bench_%s.wasm:%u'",
+                                 kernels[i].name, o->wasm_dir, kernels[i].name, kernels[i].n);
+    if (used >= cap) {
+        free(cmd);
+        fprintf(stderr, "bench-engine: node command line too long; skipping V8\n");
+        return;
+    }
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    if (!p) {
+        fprintf(stderr, "bench-engine: cannot run node: %s\n", strerror(errno));
+        return;
+    }
+    char line[512], name[64];
+    unsigned long long sum;
+    double ms;
+    while (fgets(line, sizeof line, p))
+        if (sscanf(line, "%63s %llu %lf", name, &sum, &ms) == 3)
+            for (size_t i = 0; i < NKERNELS; i++)
+                if (strcmp(kernels[i].name, name) == 0) {
+                    kernels[i].v8_ms = ms;
+                    kernels[i].v8_sum = sum;
+                }
+    if (pclose(p) != 0)
+        fprintf(stderr, "bench-engine: node exited with an error (V8 column may be incomplete)\n");
+}
+
+static int print_table(void)
+{
+    double log_engine = 0, log_v8 = 0;
+    int n_engine = 0, n_v8 = 0, mismatches = 0;
+    printf("%-10s %11s %11s %11s %12s %9s  %s\n", "kernel", "n", "native ms", "engine ms",
+           "engine/nat", "V8/nat", "checksum");
+    for (size_t i = 0; i < NKERNELS; i++) {
+        kernel *k = &kernels[i];
+        printf("%-10s %11u %11.1f ", k->name, k->n, k->native_ms);
+        if (k->problem) {
+            printf("%11s %12s ", "-", "-");
+        } else {
+            double ratio = k->engine_ms / k->native_ms;
+            printf("%11.1f %11.2fx ", k->engine_ms, ratio);
+            log_engine += log(ratio);
+            n_engine++;
+        }
+        if (k->v8_ms >= 0) {
+            double ratio = k->v8_ms / k->native_ms;
+            printf("%8.2fx ", ratio);
+            log_v8 += log(ratio);
+            n_v8++;
+        } else {
+            printf("%9s ", "-");
+        }
+        int ok = (k->problem || k->engine_sum == k->native_sum) &&
+                 (k->v8_ms < 0 || k->v8_sum == k->native_sum);
+        mismatches += !ok;
+        printf(" %016llx %s", (unsigned long long)k->native_sum, ok ? "ok" : "MISMATCH");
+        if (k->problem)
+            printf(" (engine: %s)", k->problem);
+        if (!ok)
+            printf(" (engine %016llx, v8 %016llx)", (unsigned long long)k->engine_sum,
+                   (unsigned long long)k->v8_sum);
+        printf("\n");
+    }
+    printf("%-10s %11s %11s %11s ", "geomean", "", "", "");
+    if (n_engine)
+        printf("%11.2fx ", exp(log_engine / n_engine));
+    else
+        printf("%12s ", "-");
+    if (n_v8)
+        printf("%8.2fx", exp(log_v8 / n_v8));
+    printf("\n");
+    if (n_engine)
+        printf("target: engine/native geomean <= 10x: %s\n",
+               exp(log_engine / n_engine) <= 10.0 ? "met" : "NOT met");
+    return mismatches;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Load + validate + instantiate of a big module: best and median of 15, against V8. */
+static int time_big_module(const options *o)
+{
+    uint8_t *bytes;
+    size_t len;
+    sb_err e;
+    if (sb_read_file(o->big, 64u << 20, &bytes, &len, &e) != 0) {
+        fprintf(stderr, "bench-engine: %s\n", e.msg);
+        return -1;
+    }
+    enum { REPS = 15 };
+    double times[REPS];
+    for (int r = 0; r < REPS; r++) {
+        wasm_error err;
+        double t0 = now_ms();
+        wasm_module *m = wasm_module_load(bytes, len, &err);
+        wasm_store *s = m ? wasm_store_new() : NULL;
+        wasm_instance *inst;
+        int rc = s ? wasm_instantiate(s, m, NULL, 0, NULL, &inst, &err) : -1;
+        times[r] = now_ms() - t0;
+        wasm_store_free(s);
+        wasm_module_free(m);
+        if (rc != 0) {
+            fprintf(stderr, "bench-engine: big module: %s\n", err.msg);
+            free(bytes);
+            return -1;
+        }
+    }
+    free(bytes);
+    qsort(times, REPS, sizeof times[0], cmp_double);
+    printf("\nbig module: %zu bytes (%.2f MiB): load+validate+instantiate best %.2f ms, median %.2f ms"
+           " (target <= 5 ms: %s)\n",
+           len, (double)len / (1 << 20), times[0], times[REPS / 2], times[0] <= 5.0 ? "met" : "NOT met");
+    if (o->node && o->js) {
+        char cmd[8192];
+        snprintf(cmd, sizeof cmd, "'%s' '%s' %d 'load=%s:0'", o->node, o->js, REPS, o->big);
+        FILE *p = popen(cmd, "r");
+        char line[256], name[64];
+        unsigned long long sum;
+        double ms;
+        if (p && fgets(line, sizeof line, p) && sscanf(line, "%63s %llu %lf", name, &sum, &ms) == 3)
+            printf("V8 compile+instantiate of the same module: best %.2f ms (engine/V8 %.2fx)\n", ms,
+                   times[0] / ms);
+        if (p)
+            pclose(p);
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    *o = (options){.runs = 3, .scale = 100};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return -1;
+        if (strcmp(a, "--wasm-dir") == 0) o->wasm_dir = v;
+        else if (strcmp(a, "--big") == 0) o->big = v;
+        else if (strcmp(a, "--node") == 0) o->node = v;
+        else if (strcmp(a, "--js") == 0) o->js = v;
+        else if (strcmp(a, "--runs") == 0) o->runs = atoi(v);
+        else if (strcmp(a, "--scale") == 0) o->scale = atof(v);
+        else return -1;
+        i++;
+    }
+    if (!o->wasm_dir || o->runs < 1 || o->runs > 100 || !(o->scale > 0 && o->scale <= 1000))
+        return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (parse_args(argc, argv, &o) != 0) {
+        fprintf(stderr, "usage: %s --wasm-dir DIR [--big BIG.wasm] [--node NODE --js v8_bench.js]"
+                        " [--runs N (1-100)] [--scale PERCENT (work factor, default 100)]\n", argv[0]);
+        return 2;
+    }
+    for (size_t i = 0; i < NKERNELS; i++) {
+        kernel *k = &kernels[i];
+        if (strcmp(k->name, "fib") != 0) /* fib's work is exponential in n: never scale it */
+            k->n = (uint32_t)(k->n * o.scale / 100.0) ? (uint32_t)(k->n * o.scale / 100.0) : 1;
+        time_native(k, o.runs);
+        time_engine(k, &o);
+        fprintf(stderr, "  %s done\n", k->name);
+    }
+    time_v8(&o);
+    printf("best of %d runs; load/instantiate excluded\n", o.runs);
+    int bad = print_table();
+    if (o.big && time_big_module(&o) != 0)
+        bad++;
+    return bad ? 1 : 0;
+}

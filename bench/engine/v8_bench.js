@@ -1,0 +1,38 @@
+// v8_bench.js - times the benchmark kernels under node's V8, as the reference JIT.
+// Usage: node v8_bench.js RUNS NAME=PATH.wasm:N ...   (NAME "load": time compile+instantiate only)
+// Prints one line per kernel: "NAME CHECKSUM BEST_MS" (checksum as unsigned decimal).
+'use strict';
+const fs = require('fs');
+
+const runs = parseInt(process.argv[2], 10);
+for (const spec of process.argv.slice(3)) {
+  const m = /^([^=]+)=(.+):(\d+)$/.exec(spec);
+  if (!m) {
+    console.error(`bad argument: ${spec}`);
+    process.exit(2);
+  }
+  const [, name, path, nText] = m;
+  if (name === 'load') { // compile + instantiate time of a module (no kernel run)
+    const bytes = fs.readFileSync(path);
+    let best = Infinity;
+    for (let r = 0; r < runs; r++) {
+      const t0 = process.hrtime.bigint();
+      new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ms < best) best = ms;
+    }
+    console.log(`load 0 ${best.toFixed(3)}`);
+    continue;
+  }
+  const module = new WebAssembly.Module(fs.readFileSync(path));
+  const instance = new WebAssembly.Instance(module, {});
+  const run = instance.exports.bench_run;
+  let best = Infinity, checksum = 0n;
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    checksum = BigInt.asUintN(64, run(parseInt(nText, 10)));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms < best) best = ms;
+  }
+  console.log(`${name} ${checksum} ${best.toFixed(3)}`);
+}
