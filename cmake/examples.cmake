@@ -1,0 +1,29 @@
+# The worked examples (examples/<name>/): each has program.c (the computation, built for
+# wasm32-wasi and natively), gen.c (data generator), reference.c (independent native reference,
+# tests only) and example.sh (how the tests make inputs and check the result).
+#
+#   sb_add_example(NAME)
+function(sb_add_example name)
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR})
+  sb_add_wasm_program(program SOURCES ${dir}/program.c LDFLAGS -lm TARGET example-${name}-wasm)
+  add_executable(example-${name}-program program.c)
+  set_target_properties(example-${name}-program PROPERTIES OUTPUT_NAME program-native)
+  add_executable(example-${name}-gen gen.c)
+  set_target_properties(example-${name}-gen PROPERTIES OUTPUT_NAME gen)
+  add_executable(example-${name}-reference reference.c)
+  set_target_properties(example-${name}-reference PROPERTIES OUTPUT_NAME reference)
+  foreach(t program gen reference)
+    target_link_libraries(example-${name}-${t} PRIVATE m)
+    # Example code is written for clarity over the project's stricter prototype rules.
+    target_compile_options(example-${name}-${t} PRIVATE -Wno-missing-prototypes)
+  endforeach()
+  set(runner ${CMAKE_SOURCE_DIR}/examples/common/test-example.sh)
+  add_test(NAME example.${name}.native
+           COMMAND ${runner} native ${dir} ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(example.${name}.native PROPERTIES LABELS examples)
+  if(EXISTS ${CMAKE_SOURCE_DIR}/src/cli/cmd_run.c)
+    add_test(NAME example.${name}.local
+             COMMAND ${runner} local ${dir} ${CMAKE_CURRENT_BINARY_DIR} $<TARGET_FILE:strongbox>)
+    set_tests_properties(example.${name}.local PROPERTIES LABELS examples)
+  endif()
+endfunction()
