@@ -1,0 +1,185 @@
+/* binding.c - the evidence binding, the "process" platform's evidence, the verifier registry. */
+#include "attest/internal.h"
+#include "cose/cose.h"
+
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BINDING_LABEL "strongbox-attest-v1"
+
+int sb_attest_spki_der(EVP_PKEY *key, uint8_t **der, size_t *len, sb_err *err)
+{
+    *der = NULL;
+    int n = key ? i2d_PUBKEY(key, der) : -1;
+    if (n <= 0)
+        return sb_err_set(err, 1, "attest: cannot encode the public key");
+    *len = (size_t)n;
+    return 0;
+}
+
+int sb_attest_key_hash(EVP_PKEY *key, uint8_t out[32], sb_err *err)
+{
+    uint8_t *der;
+    size_t len = 0;
+    if (sb_attest_spki_der(key, &der, &len, err) < 0)
+        return -1;
+    SHA256(der, len, out);
+    OPENSSL_free(der);
+    return 0;
+}
+
+int sb_attest_instance_id(EVP_PKEY *key, uint8_t out[33], sb_err *err)
+{
+    out[0] = 0x01;
+    return sb_attest_key_hash(key, out + 1, err);
+}
+
+int sb_attest_binding(const uint8_t *nonce, size_t nonce_len, const uint8_t *spki_der,
+                      size_t spki_len, const uint8_t policy_hash[SB_POLICY_HASH_LEN],
+                      uint8_t out[SB_BINDING_LEN], sb_err *err)
+{
+    if (!nonce || nonce_len == 0 || nonce_len > 64)
+        return sb_err_set(err, 1, "binding: nonce of %zu bytes (want 1..64)", nonce_len);
+    if (!spki_der || spki_len == 0)
+        return sb_err_set(err, 1, "binding: no public key");
+    uint8_t key_hash[32];
+    SHA256(spki_der, spki_len, key_hash);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha512(), NULL) == 1 &&
+             EVP_DigestUpdate(c, BINDING_LABEL, strlen(BINDING_LABEL)) == 1 &&
+             EVP_DigestUpdate(c, nonce, nonce_len) == 1 &&
+             EVP_DigestUpdate(c, key_hash, sizeof key_hash) == 1 &&
+             EVP_DigestUpdate(c, policy_hash, SB_POLICY_HASH_LEN) == 1 &&
+             EVP_DigestFinal_ex(c, out, NULL) == 1;
+    EVP_MD_CTX_free(c);
+    return ok ? 0 : sb_err_set(err, 1, "binding: hashing failed");
+}
+
+int sb_attest_binding_for_key(const uint8_t *nonce, size_t nonce_len, EVP_PKEY *key,
+                              const uint8_t policy_hash[SB_POLICY_HASH_LEN],
+                              uint8_t out[SB_BINDING_LEN], sb_err *err)
+{
+    uint8_t *der;
+    size_t len = 0;
+    if (sb_attest_spki_der(key, &der, &len, err) < 0)
+        return -1;
+    int rc = sb_attest_binding(nonce, nonce_len, der, len, policy_hash, out, err);
+    OPENSSL_free(der);
+    return rc;
+}
+
+/* ---- process platform ---- */
+
+int sb_process_evidence_create(EVP_PKEY *host_key, const uint8_t runtime_hash[32],
+                               const uint8_t binding[SB_BINDING_LEN], uint8_t **out,
+                               size_t *out_len, sb_err *err)
+{
+    sb_psa_token *t = calloc(1, sizeof *t);
+    if (!t)
+        return sb_err_set(err, 1, "out of memory");
+    snprintf(t->profile, sizeof t->profile, "%s", SB_PROCESS_PROFILE);
+    memcpy(t->nonce, binding, SB_BINDING_LEN);
+    t->nonce_len = SB_BINDING_LEN;
+    t->instance_id_len = 33;
+    t->implementation_id_len = 32;
+    sb_attest_platform_impl_id("process", t->implementation_id);
+    t->client_id = -1;
+    /* The host is trusted by construction on this platform: never "secured". */
+    t->lifecycle = SB_PSA_LIFECYCLE_NON_PSA_ROT_DEBUG;
+    t->n_sw = 1;
+    snprintf(t->sw[0].type, sizeof t->sw[0].type, "runtime");
+    memcpy(t->sw[0].value, runtime_hash, 32);
+    t->sw[0].value_len = 32;
+    snprintf(t->sw[0].desc, sizeof t->sw[0].desc, "sha-256");
+    int rc = sb_attest_instance_id(host_key, t->instance_id, err);
+    if (rc == 0)
+        rc = sb_psa_sign(t, host_key, out, out_len, err);
+    free(t);
+    return rc;
+}
+
+/* Checks the structure a process token must have beyond generic PSA validity. */
+static int check_process_token(const sb_psa_token *t, sb_err *err)
+{
+    if (strcmp(t->profile, SB_PROCESS_PROFILE) != 0)
+        return sb_err_set(err, 1, "process: profile '%s' is not %s", t->profile,
+                          SB_PROCESS_PROFILE);
+    if (t->nonce_len != SB_BINDING_LEN)
+        return sb_err_set(err, 1, "process: nonce is %zu bytes, want the 64-byte binding",
+                          t->nonce_len);
+    if (t->n_sw != 1 || strcmp(t->sw[0].type, "runtime") != 0 || t->sw[0].value_len != 32)
+        return sb_err_set(err, 1, "process: want exactly one 32-byte 'runtime' component");
+    return 0;
+}
+
+int sb_verify_process(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors,
+                      time_t at, sb_claims *out, sb_err *err)
+{
+    (void)at;
+    if (!anchors || anchors->n_keys == 0)
+        return sb_err_set(err, 1, "process: no host attestation key to verify with");
+    uint8_t iid[33];
+    size_t iid_len;
+    if (sb_psa_peek_instance_id(evidence, len, iid, &iid_len, err) < 0)
+        return -1;
+    sb_psa_token *t = malloc(sizeof *t);
+    if (!t)
+        return sb_err_set(err, 1, "out of memory");
+    int rc = -1, matched = 0;
+    /* Use the anchor whose fingerprint is the token's instance ID: the key it claims. */
+    for (size_t i = 0; i < anchors->n_keys && !matched; i++) {
+        uint8_t kid[33];
+        if (sb_attest_instance_id(anchors->keys[i], kid, NULL) < 0 || memcmp(kid, iid, 33) != 0)
+            continue;
+        matched = 1;
+        rc = sb_psa_verify(evidence, len, anchors->keys[i], NULL, 0, t, err);
+    }
+    if (!matched)
+        sb_err_set(err, 1, "process: no trust anchor matches the token's instance ID");
+    if (rc == 0)
+        rc = check_process_token(t, err);
+    if (rc == 0) {
+        sb_attest_psa_claims(t, "process", out);
+        snprintf(out->measurements[0].name, sizeof out->measurements[0].name, "runtime");
+        out->debug = 1;
+        char hex[67];
+        sb_hex_encode(iid, 33, hex);
+        snprintf(out->signer, sizeof out->signer, "host attestation key %s", hex);
+        snprintf(out->tcb, sizeof out->tcb, "process platform (host-trusted, insecure)");
+    }
+    free(t);
+    return rc;
+}
+
+/* ---- registry ---- */
+
+/* Hardware formats are added here, one line each, when their verifier exists (src/verifiers). */
+static const sb_platform_info platforms[] = {
+    {"process", sb_verify_process, 0, 1},
+    {"psa", sb_verify_psa, 1, 1},
+    {NULL, NULL, 0, 0},
+};
+
+const sb_platform_info *sb_attest_platforms(void)
+{
+    return platforms;
+}
+
+const sb_platform_info *sb_attest_platform(const char *name)
+{
+    for (const sb_platform_info *p = platforms; name && p->name; p++)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    return NULL;
+}
+
+void sb_attest_platform_impl_id(const char *platform, uint8_t out[32])
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "strongbox-platform:%s", platform);
+    SHA256((const uint8_t *)buf, n < 0 ? 0 : (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1,
+           out);
+}
