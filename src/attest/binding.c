@@ -1,6 +1,7 @@
 /* binding.c - the evidence binding, the "process" platform's evidence, the verifier registry. */
 #include "attest/internal.h"
 #include "cose/cose.h"
+#include "verifiers/verifiers.h"
 
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -160,6 +161,10 @@ int sb_verify_process(const uint8_t *evidence, size_t len, const sb_trust_anchor
 static const sb_platform_info platforms[] = {
     {"process", sb_verify_process, 0, 1},
     {"psa", sb_verify_psa, 1, 1},
+    {"sev-snp", sb_verify_snp, 1, 0},
+    {"tdx", sb_verify_tdx, 1, 0},
+    {"cca", sb_verify_cca, 1, 0},
+    {"nitro", sb_verify_nitro, 1, 0},
     {NULL, NULL, 0, 0},
 };
 
