@@ -1,0 +1,1299 @@
+/* compile.c - validation and translation of function bodies in one pass.
+ *
+ * The validator is the spec appendix's algorithm: an operand stack whose entries may be "unknown"
+ * (type 0) after unreachable code, and a stack of control frames. Each operand-stack entry also
+ * says where its value lives at run time (a virtual stack): in its home slot (TEMP), still in a
+ * local (LOCAL, so local.get costs nothing), or as a constant (CONST, so constants become
+ * immediates). Frame layout: [params+locals][operand stack homes][scratch]. See docs/engine.md. */
+#include "wasm/decode.h"
+#include "wasm/ops.h"
+
+#include <stdlib.h>
+
+enum { K_TEMP, K_LOCAL, K_CONST };
+#define VT_i32 WASM_I32
+#define VT_i64 WASM_I64
+#define VT_f32 WASM_F32
+#define VT_f64 WASM_F64
+#define SCRATCH_BASE 0x80000000u /* slot ids >= this are scratch slots, relocated at the end */
+#define NO_FIXUP (-1)
+
+typedef struct ventry {
+    uint8_t t;    /* wasm_valtype, 0 = unknown (unreachable code) */
+    uint8_t kind; /* K_TEMP / K_LOCAL / K_CONST */
+    uint32_t slot;
+    uint64_t k;   /* constant bits for K_CONST */
+} ventry;
+
+typedef struct ctl {
+    uint8_t op;          /* 0 function, 0x02 block, 0x03 loop, 0x04 if */
+    bool unreachable;    /* validation: stack is polymorphic */
+    bool dead;           /* translation: no code is emitted */
+    bool entry_dead, has_else;
+    uint32_t height;     /* operand stack height below the block's values */
+    uint32_t np, nr;
+    const wasm_valtype *pt, *rt;
+    uint32_t loop_pc;    /* loop: branch target */
+    int64_t fixups;      /* chain of forward-branch cells to patch at end */
+    int64_t else_fixup;  /* if: the false branch's cell */
+    uint32_t saved;      /* if: index of saved parameter entries in comp.saved */
+} ctl;
+
+typedef struct comp {
+    reader r;
+    wasm_module *m;
+    const void *const *H;
+    const ftype *ft;
+    wasm_valtype *ltypes;
+    uint32_t nlocals;
+    uint32_t *lref;          /* number of LOCAL entries naming each local */
+    ventry *st;
+    uint32_t sh, scap, max_h, clean; /* entries below `clean` are TEMP in their home slot */
+    ctl *cs;
+    uint32_t ch, ccap;
+    ventry *saved;
+    uint32_t nsaved, savedcap;
+    cell *code;
+    uint32_t len, cap;
+    srcmap *map;
+    uint32_t nmap, mapcap;
+    uint32_t *sfix;
+    uint32_t nsfix, sfixcap, nscratch, scratch_live;
+    uint32_t fuel_pos;
+    uint64_t fuel_count;
+    uint32_t fold_pos, fold_end, fold_h, fold_start; /* the last value-producing instruction */
+    int fold_op;
+    uint32_t cur_off;
+    bool mapped, oom;
+    ventry bottom;
+    ventry tmp[WASM_MAX_PARAMS];
+} comp;
+
+static const wasm_valtype single_types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64,
+                                            WASM_FUNCREF, WASM_EXTERNREF};
+
+static int fail(comp *c, wasm_errkind kind, const char *msg)
+{
+    return rd_fail(&c->r, kind, msg);
+}
+
+static int invalid(comp *c, const char *msg) { return fail(c, WASM_ERR_INVALID, msg); }
+
+static bool grow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t ncap = *cap ? *cap : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, (size_t)ncap * elem);
+    if (!p) {
+        c->oom = true;
+        fail(c, WASM_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
+static ctl *cur(comp *c) { return &c->cs[c->ch - 1]; }
+static bool live(comp *c) { return !c->r.failed && !cur(c)->dead; }
+static uint32_t home(comp *c, uint32_t h) { return c->nlocals + h; }
+
+/* ------------------------------------------------------------------ emission */
+
+static void emit_u(comp *c, uint64_t v)
+{
+    if (!live(c) || !grow(c, (void **)&c->code, &c->cap, c->len + 1, sizeof(cell)))
+        return;
+    c->code[c->len++].u = v;
+}
+
+static void emit_op(comp *c, int op)
+{
+    if (!live(c))
+        return;
+    if (!c->mapped && grow(c, (void **)&c->map, &c->mapcap, c->nmap + 1, sizeof(srcmap))) {
+        c->map[c->nmap++] = (srcmap){c->len, c->cur_off};
+        c->mapped = true;
+    }
+    c->fold_start = c->len;
+    c->fold_op = op;
+    if (grow(c, (void **)&c->code, &c->cap, c->len + 1, sizeof(cell)))
+        c->code[c->len++].h = c->H[op];
+}
+
+static void emit_slot(comp *c, uint32_t slot)
+{
+    if (live(c) && slot >= SCRATCH_BASE && grow(c, (void **)&c->sfix, &c->sfixcap, c->nsfix + 1, 4))
+        c->sfix[c->nsfix++] = c->len;
+    emit_u(c, slot);
+}
+
+/* The destination cell of a value-producing instruction: remembered so that a following
+ * local.set can retarget it (the result then goes straight into the local). */
+static void emit_dst(comp *c, uint32_t h)
+{
+    emit_u(c, home(c, h));
+    c->fold_pos = c->len - 1;
+    c->fold_end = c->len;
+    c->fold_h = h;
+}
+
+static bool folds_with_last(comp *c, uint32_t h)
+{
+    return live(c) && c->fold_end == c->len && c->fold_h == h && c->len > 0;
+}
+
+/* Patches a chain of forward-branch cells to jump to `target`. */
+static void patch_chain(comp *c, int64_t pos, uint32_t target)
+{
+    while (pos != NO_FIXUP) {
+        int64_t next = c->code[pos].i;
+        c->code[pos].i = (int64_t)target - pos;
+        pos = next;
+    }
+}
+
+static void emit_fwd(comp *c, int64_t *chain)
+{
+    if (!live(c))
+        return;
+    emit_u(c, (uint64_t)*chain);
+    if (!c->r.failed)
+        *chain = c->len - 1;
+}
+
+static void emit_back(comp *c, uint32_t target)
+{
+    emit_u(c, (uint64_t)((int64_t)target - (int64_t)c->len));
+}
+
+static void emit_fuel(comp *c)
+{
+    if (!live(c))
+        return;
+    if (c->fuel_pos)
+        c->code[c->fuel_pos].u = c->fuel_count ? c->fuel_count : 1;
+    emit_op(c, OP_fuel);
+    emit_u(c, 1);
+    c->fuel_pos = c->len - 1;
+    c->fuel_count = 0;
+}
+
+/* ------------------------------------------------------------------ virtual operand stack */
+
+static void unref(comp *c, const ventry *e)
+{
+    if (e->kind == K_LOCAL)
+        c->lref[e->slot]--;
+    else if (e->kind == K_TEMP && e->slot >= SCRATCH_BASE)
+        c->scratch_live--;
+}
+
+static void push(comp *c, uint8_t t, uint8_t kind, uint32_t slot, uint64_t k)
+{
+    if (c->sh >= WASM_MAX_FRAME_SLOTS) {
+        fail(c, WASM_ERR_LIMIT, "operand stack too deep");
+        return;
+    }
+    if (!grow(c, (void **)&c->st, &c->scap, c->sh + 1, sizeof(ventry)))
+        return;
+    c->st[c->sh++] = (ventry){t, kind, slot, k};
+    if (c->sh > c->max_h)
+        c->max_h = c->sh;
+    if (kind == K_LOCAL)
+        c->lref[slot]++;
+    else if (kind == K_TEMP && slot >= SCRATCH_BASE)
+        c->scratch_live++;
+}
+
+static void push_temp(comp *c, uint8_t t) { push(c, t, K_TEMP, home(c, c->sh), 0); }
+
+/* Pops one value, checking its type (want 0 = any). The result stays valid until the next push. */
+static ventry *pop(comp *c, uint8_t want)
+{
+    ctl *f = cur(c);
+    if (c->sh == f->height) {
+        if (!f->unreachable)
+            invalid(c, "type mismatch");
+        c->bottom = (ventry){0, K_TEMP, home(c, c->sh), 0};
+        return &c->bottom;
+    }
+    ventry *e = &c->st[--c->sh];
+    if (want && e->t && e->t != want)
+        invalid(c, "type mismatch");
+    if (c->clean > c->sh)
+        c->clean = c->sh;
+    unref(c, e);
+    return e;
+}
+
+/* Pops n values of the given types into c->tmp (in stack order). */
+static void pop_n(comp *c, uint32_t n, const wasm_valtype *types)
+{
+    for (uint32_t i = n; i-- > 0;)
+        c->tmp[i] = *pop(c, (uint8_t)types[i]);
+}
+
+/* Moves the value of a popped entry into slot dst (no code if it is already there). */
+static void move_to(comp *c, const ventry *e, uint32_t dst)
+{
+    if (e->kind == K_CONST) {
+        emit_op(c, OP_const);
+        emit_u(c, e->k);
+        emit_slot(c, dst);
+    } else if (e->slot != dst) {
+        emit_op(c, OP_mov);
+        emit_slot(c, e->slot);
+        emit_slot(c, dst);
+    }
+}
+
+/* The slot to read a popped entry (which stood at height h) from; constants are written to the
+ * entry's home slot first. */
+static uint32_t rd(comp *c, const ventry *e, uint32_t h)
+{
+    if (e->kind != K_CONST)
+        return e->slot;
+    move_to(c, e, home(c, h));
+    return home(c, h);
+}
+
+/* Makes live stack entry i a TEMP in its home slot. */
+static void settle(comp *c, uint32_t i)
+{
+    ventry *e = &c->st[i];
+    if (e->kind == K_TEMP && e->slot == home(c, i))
+        return;
+    unref(c, e);
+    move_to(c, e, home(c, i));
+    e->kind = K_TEMP;
+    e->slot = home(c, i);
+}
+
+/* Before control flow merges, every value below the new block must be in its home slot so that
+ * all paths agree on where values live. */
+static void settle_all(comp *c)
+{
+    for (uint32_t i = c->clean; i < c->sh; i++)
+        settle(c, i);
+    c->clean = c->sh;
+}
+
+static void settle_local_refs(comp *c, uint32_t local)
+{
+    for (uint32_t i = c->sh; i-- > 0 && c->lref[local] > 0;)
+        if (c->st[i].kind == K_LOCAL && c->st[i].slot == local)
+            settle(c, i);
+}
+
+static void settle_scratch(comp *c)
+{
+    for (uint32_t i = c->sh; i-- > 0 && c->scratch_live > 0;)
+        if (c->st[i].kind == K_TEMP && c->st[i].slot >= SCRATCH_BASE)
+            settle(c, i);
+}
+
+/* Moves n popped values (c->tmp) to consecutive slots from dst. For the function's result area
+ * (dst below the operand homes), values still in locals or scratch are first copied to their own
+ * homes so that writing result slot i cannot clobber a later source. */
+static void move_vals(comp *c, const ventry *vals, uint32_t n, uint32_t dst, uint32_t h0)
+{
+    bool two_phase = dst < c->nlocals && n > 1;
+    for (uint32_t i = 0; i < n && two_phase; i++)
+        if (vals[i].kind == K_LOCAL || (vals[i].kind == K_TEMP && vals[i].slot >= SCRATCH_BASE))
+            move_to(c, &vals[i], home(c, h0 + i));
+    for (uint32_t i = 0; i < n; i++) {
+        ventry v = vals[i];
+        if (two_phase && (v.kind == K_LOCAL || (v.kind == K_TEMP && v.slot >= SCRATCH_BASE)))
+            v.kind = K_TEMP, v.slot = home(c, h0 + i);
+        move_to(c, &v, dst + i);
+    }
+}
+
+static bool needs_moves(const ventry *vals, uint32_t n, uint32_t dst)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (vals[i].kind != K_TEMP || vals[i].slot != dst + i)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------------ control */
+
+static uint32_t label_arity(const ctl *t) { return t->op == 0x03 ? t->np : t->nr; }
+static const wasm_valtype *label_types(const ctl *t) { return t->op == 0x03 ? t->pt : t->rt; }
+static uint32_t label_dst(comp *c, const ctl *t) { return t->op == 0 ? 0 : home(c, t->height); }
+
+static void emit_return(comp *c, const ventry *vals, uint32_t n, uint32_t h0)
+{
+    if (n == 1) {
+        uint32_t s = rd(c, &vals[0], h0);
+        emit_op(c, OP_ret1);
+        emit_slot(c, s);
+        return;
+    }
+    move_vals(c, vals, n, 0, h0);
+    emit_op(c, OP_ret);
+}
+
+/* Unconditional jump to label t with the n values in c->tmp (which stood from height h0). */
+static void emit_jump(comp *c, ctl *t, uint32_t n, uint32_t h0)
+{
+    if (t->op == 0) {
+        emit_return(c, c->tmp, n, h0);
+        return;
+    }
+    move_vals(c, c->tmp, n, label_dst(c, t), h0);
+    emit_op(c, OP_br);
+    if (t->op == 0x03)
+        emit_back(c, t->loop_pc);
+    else
+        emit_fwd(c, &t->fixups);
+}
+
+/* The branch-target cell of a conditional jump just emitted. */
+static void emit_target(comp *c, ctl *t)
+{
+    if (t->op == 0x03)
+        emit_back(c, t->loop_pc);
+    else
+        emit_fwd(c, &t->fixups);
+}
+
+static bool is_cmp(int op)
+{
+    return (op >= OP_i32_eq && op < OP_i32_eq + 40) || (op >= OP_i64_eq && op < OP_i64_eq + 40);
+}
+
+/* Index (0..9) of a compare's inverse, in the order eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u. */
+static int cmp_inverse(int k)
+{
+    static const int8_t inv[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+    return inv[k];
+}
+
+/* Emits "branch if cond (or if !cond when negate) to the cell chain/target that the caller then
+ * appends". Fuses with the compare or eqz that produced cond when it was the last instruction. */
+static void emit_cond_branch(comp *c, const ventry *cond, uint32_t h, bool negate)
+{
+    if (cond->kind == K_TEMP && folds_with_last(c, h) &&
+        (is_cmp(c->fold_op) || c->fold_op == OP_i32_eqz)) {
+        int op = c->fold_op;
+        uint64_t a = c->code[c->fold_start + 1].u, b = c->code[c->fold_start + 2].u;
+        c->len = c->fold_start;
+        c->fold_end = 0;
+        while (c->nsfix > 0 && c->sfix[c->nsfix - 1] >= c->len)
+            c->nsfix--; /* the re-emitted operands register their scratch uses again */
+        if (op == OP_i32_eqz) {
+            emit_op(c, negate ? OP_br_if : OP_br_unless);
+            emit_slot(c, (uint32_t)a);
+            return;
+        }
+        int base = op >= OP_i64_eq ? OP_i64_eq : OP_i32_eq;
+        int k = (op - base) / 4, imm = (op - base) % 4 == 1;
+        if (negate)
+            k = cmp_inverse(k);
+        emit_op(c, base + 4 * k + (imm ? 3 : 2));
+        emit_slot(c, (uint32_t)a);
+        if (imm)
+            emit_u(c, b);
+        else
+            emit_slot(c, (uint32_t)b);
+        return;
+    }
+    uint32_t s = rd(c, cond, h);
+    emit_op(c, negate ? OP_br_unless : OP_br_if);
+    emit_slot(c, s);
+}
+
+static int read_blocktype(comp *c, uint32_t *np, const wasm_valtype **pt, uint32_t *nr,
+                          const wasm_valtype **rt)
+{
+    reader *r = &c->r;
+    if (r->p >= r->end)
+        return rd_u8(r), -1;
+    uint8_t b = *r->p;
+    *np = 0;
+    *pt = NULL;
+    if (b == 0x40) {
+        r->p++;
+        *nr = 0;
+        *rt = NULL;
+        return 0;
+    }
+    for (unsigned i = 0; i < sizeof single_types / sizeof single_types[0]; i++)
+        if (b == single_types[i]) {
+            r->p++;
+            *nr = 1;
+            *rt = &single_types[i];
+            return 0;
+        }
+    if (b == WASM_V128)
+        return fail(c, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
+    int64_t idx = rd_s33(r);
+    if (r->failed)
+        return -1;
+    if (idx < 0)
+        return fail(c, WASM_ERR_MALFORMED, "malformed value type");
+    if (idx >= c->m->ntypes)
+        return invalid(c, "unknown type");
+    const ftype *t = &c->m->types[idx];
+    *np = t->np, *pt = t->t, *nr = t->nr, *rt = t->t + t->np;
+    return 0;
+}
+
+static ctl *push_ctl(comp *c, uint8_t op)
+{
+    if (c->ch >= WASM_MAX_NESTING) {
+        fail(c, WASM_ERR_LIMIT, "blocks nested too deeply");
+        return NULL;
+    }
+    if (!grow(c, (void **)&c->cs, &c->ccap, c->ch + 1, sizeof(ctl)))
+        return NULL;
+    bool dead = c->ch ? cur(c)->dead : false;
+    ctl *f = &c->cs[c->ch++];
+    *f = (ctl){.op = op, .dead = dead, .entry_dead = dead, .height = c->sh,
+               .fixups = NO_FIXUP, .else_fixup = NO_FIXUP};
+    return f;
+}
+
+static void set_unreachable(comp *c)
+{
+    ctl *f = cur(c);
+    while (c->sh > f->height)
+        unref(c, &c->st[--c->sh]);
+    if (c->clean > c->sh)
+        c->clean = c->sh;
+    f->unreachable = true;
+    f->dead = true;
+}
+
+static int op_block(comp *c, uint8_t op)
+{
+    uint32_t np = 0, nr = 0;
+    const wasm_valtype *pt = NULL, *rt = NULL;
+    if (read_blocktype(c, &np, &pt, &nr, &rt) < 0)
+        return -1;
+    ventry cond = {0};
+    uint32_t cond_h = 0;
+    if (op == 0x04) {
+        cond = *pop(c, WASM_I32);
+        cond_h = c->sh;
+    }
+    pop_n(c, np, pt);
+    settle_all(c);
+    bool dead = !live(c);
+    ctl *f = push_ctl(c, op);
+    if (!f)
+        return -1;
+    f->np = np, f->pt = pt, f->nr = nr, f->rt = rt;
+    for (uint32_t i = 0; i < np; i++) {
+        ventry e = c->tmp[i];
+        uint32_t h = c->sh;
+        if (op == 0x03 || (op == 0x04 && e.kind == K_TEMP)) {
+            /* loop params live in their homes (back-edges write them); if params that are
+             * temporaries move to scratch slots so the then-arm cannot clobber what the
+             * else-arm reads */
+            uint32_t dst = op == 0x03 ? home(c, h) : SCRATCH_BASE + c->nscratch++;
+            if (!dead)
+                move_to(c, &e, dst);
+            e.kind = K_TEMP, e.slot = dst;
+        }
+        push(c, (uint8_t)pt[i], e.kind, e.slot, e.k);
+    }
+    if (op == 0x03) {
+        emit_fuel(c);
+        f->loop_pc = c->len - 2;
+    } else if (op == 0x04) {
+        f->saved = c->nsaved;
+        if (!grow(c, (void **)&c->saved, &c->savedcap, c->nsaved + np, sizeof(ventry)))
+            return -1;
+        memcpy(c->saved + c->nsaved, c->st + c->sh - np, np * sizeof(ventry));
+        c->nsaved += np;
+        if (!dead) {
+            emit_cond_branch(c, &cond, cond_h, true);
+            emit_fwd(c, &f->else_fixup);
+        }
+    }
+    return 0;
+}
+
+/* Pops the block's results, checks nothing else is left, and moves them to the result slots. */
+static void finish_arm(comp *c, ctl *f)
+{
+    pop_n(c, f->nr, f->rt);
+    if (c->sh != f->height)
+        invalid(c, "type mismatch");
+    if (!live(c))
+        return;
+    if (f->op == 0)
+        emit_return(c, c->tmp, f->nr, f->height);
+    else
+        move_vals(c, c->tmp, f->nr, home(c, f->height), f->height);
+}
+
+static int op_else(comp *c)
+{
+    ctl *f = cur(c);
+    if (f->op != 0x04 || f->has_else)
+        return invalid(c, "else without if");
+    finish_arm(c, f);
+    if (live(c)) {
+        emit_op(c, OP_br);
+        emit_fwd(c, &f->fixups);
+    }
+    f->has_else = true;
+    f->unreachable = false;
+    f->dead = f->entry_dead;
+    if (live(c))
+        patch_chain(c, f->else_fixup, c->len);
+    f->else_fixup = NO_FIXUP;
+    for (uint32_t i = 0; i < f->np; i++) {
+        ventry e = c->saved[f->saved + i];
+        push(c, e.t, e.kind, e.slot, e.k);
+    }
+    c->nsaved = f->saved;
+    return 0;
+}
+
+static int op_end(comp *c)
+{
+    ctl *f = cur(c);
+    if (f->op == 0x04 && !f->has_else) {
+        if (f->np != f->nr || memcmp(f->pt, f->rt, f->np * sizeof(wasm_valtype)) != 0)
+            return invalid(c, "type mismatch");
+        if (f->np > 0 && op_else(c) < 0)
+            return -1;
+    }
+    finish_arm(c, f);
+    if (c->r.failed)
+        return -1;
+    if (f->op == 0) {
+        c->ch--;
+        return 0;
+    }
+    bool was_dead = f->entry_dead;
+    if (!was_dead && !c->oom) {
+        patch_chain(c, f->fixups, c->len);
+        patch_chain(c, f->else_fixup, c->len);
+    }
+    if (f->op == 0x04)
+        c->nsaved = f->saved;
+    uint32_t nr = f->nr, height = f->height;
+    const wasm_valtype *rt = f->rt;
+    c->ch--;
+    c->fold_end = 0; /* a label: the previous instruction may not be patched any more */
+    for (uint32_t i = 0; i < nr; i++)
+        push(c, (uint8_t)rt[i], K_TEMP, home(c, height + i), 0);
+    return 0;
+}
+
+static ctl *label(comp *c, uint32_t depth)
+{
+    if (depth >= c->ch) {
+        invalid(c, "unknown label");
+        return NULL;
+    }
+    return &c->cs[c->ch - 1 - depth];
+}
+
+static int op_br(comp *c, uint32_t depth)
+{
+    ctl *t = label(c, depth);
+    if (!t)
+        return -1;
+    uint32_t n = label_arity(t);
+    pop_n(c, n, label_types(t));
+    if (live(c))
+        emit_jump(c, t, n, c->sh);
+    set_unreachable(c);
+    return 0;
+}
+
+static int op_br_if(comp *c, uint32_t depth)
+{
+    ctl *t = label(c, depth);
+    if (!t)
+        return -1;
+    ventry cond = *pop(c, WASM_I32);
+    uint32_t cond_h = c->sh, n = label_arity(t);
+    const wasm_valtype *types = label_types(t);
+    pop_n(c, n, types);
+    uint32_t h0 = c->sh;
+    for (uint32_t i = 0; i < n; i++)
+        push(c, (uint8_t)types[i], c->tmp[i].kind, c->tmp[i].slot, c->tmp[i].k);
+    if (!live(c))
+        return 0;
+    if (t->op != 0 && !needs_moves(c->tmp, n, label_dst(c, t))) {
+        emit_cond_branch(c, &cond, cond_h, false);
+        emit_target(c, t);
+        return 0;
+    }
+    int64_t skip = NO_FIXUP;
+    emit_cond_branch(c, &cond, cond_h, true);
+    emit_fwd(c, &skip);
+    emit_jump(c, t, n, h0);
+    patch_chain(c, skip, c->len);
+    c->fold_end = 0;
+    return 0;
+}
+
+static int op_br_table(comp *c)
+{
+    uint32_t n = rd_count(&c->r, 1);
+    if (c->r.failed)
+        return -1;
+    uint32_t *depths = malloc(((size_t)n + 1) * sizeof(uint32_t));
+    if (!depths)
+        return fail(c, WASM_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i <= n && !c->r.failed; i++)
+        if ((depths[i] = rd_u32(&c->r)), !c->r.failed && !label(c, depths[i]))
+            break;
+    ventry idx = *pop(c, WASM_I32);
+    uint32_t idx_h = c->sh;
+    if (c->r.failed)
+        return free(depths), -1;
+    ctl *def = label(c, depths[n]);
+    uint32_t arity = label_arity(def);
+    /* every label must accept the values on the stack */
+    for (uint32_t i = 0; i <= n && !c->r.failed; i++) {
+        ctl *t = label(c, depths[i]);
+        if (label_arity(t) != arity) {
+            invalid(c, "type mismatch");
+            break;
+        }
+        pop_n(c, arity, label_types(t));
+        for (uint32_t k = 0; k < arity; k++)
+            push(c, c->tmp[k].t, c->tmp[k].kind, c->tmp[k].slot, c->tmp[k].k);
+    }
+    pop_n(c, arity, label_types(def));
+    uint32_t h0 = c->sh;
+    if (live(c)) {
+        uint32_t s = rd(c, &idx, idx_h);
+        emit_op(c, OP_br_table);
+        emit_slot(c, s);
+        emit_u(c, n);
+        uint32_t table = c->len;
+        for (uint32_t i = 0; i <= n; i++)
+            emit_u(c, 0);
+        for (uint32_t i = 0; i <= n && live(c); i++) {
+            ctl *t = label(c, depths[i]);
+            if (t->op != 0 && !needs_moves(c->tmp, arity, label_dst(c, t))) {
+                if (t->op == 0x03) {
+                    c->code[table + i].i = (int64_t)t->loop_pc - (table + i);
+                } else {
+                    c->code[table + i].i = t->fixups;
+                    t->fixups = table + i;
+                }
+                continue;
+            }
+            c->code[table + i].i = (int64_t)c->len - (table + i); /* a stub that moves values */
+            emit_jump(c, t, arity, h0);
+        }
+    }
+    free(depths);
+    set_unreachable(c);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ instructions */
+
+static int emit_call(comp *c, const ftype *t, int op, uint32_t type_index, uint32_t table,
+                     uint32_t f_index)
+{
+    ventry idx = {0};
+    uint32_t idx_h = 0;
+    if (op == OP_call_indirect) {
+        idx = *pop(c, WASM_I32);
+        idx_h = c->sh;
+    }
+    pop_n(c, t->np, t->t);
+    uint32_t h0 = c->sh;
+    if (live(c)) {
+        settle_scratch(c); /* the callee's frame starts at our operand stack */
+        uint32_t idx_slot = op == OP_call_indirect ? rd(c, &idx, idx_h) : 0;
+        for (uint32_t i = 0; i < t->np; i++)
+            move_to(c, &c->tmp[i], home(c, h0 + i));
+        emit_op(c, op);
+        if (op == OP_call) {
+            emit_u(c, f_index);
+            emit_u(c, home(c, h0));
+        } else {
+            emit_u(c, type_index);
+            emit_u(c, table);
+            emit_u(c, home(c, h0));
+            emit_slot(c, idx_slot);
+        }
+    }
+    for (uint32_t i = 0; i < t->nr; i++)
+        push_temp(c, (uint8_t)t->t[t->np + i]);
+    if (h0 + t->nr > c->max_h)
+        c->max_h = h0 + t->nr;
+    c->fold_end = 0;
+    return 0;
+}
+
+static void emit_unop(comp *c, int op, uint8_t in, uint8_t out)
+{
+    ventry a = *pop(c, in);
+    uint32_t h = c->sh;
+    uint32_t s = rd(c, &a, h);
+    emit_op(c, op);
+    emit_slot(c, s);
+    emit_dst(c, h);
+    push_temp(c, out);
+}
+
+static void emit_binop(comp *c, int op, int op_imm, uint8_t in, uint8_t out)
+{
+    ventry b = *pop(c, in), a = *pop(c, in);
+    uint32_t h = c->sh;
+    if (op_imm >= 0 && b.kind == K_CONST) {
+        uint32_t sa = rd(c, &a, h);
+        emit_op(c, op_imm);
+        emit_slot(c, sa);
+        emit_u(c, b.k);
+    } else {
+        uint32_t sa = rd(c, &a, h), sb = rd(c, &b, h + 1);
+        emit_op(c, op);
+        emit_slot(c, sa);
+        emit_slot(c, sb);
+    }
+    emit_dst(c, h);
+    push_temp(c, out);
+}
+
+static int check_memory(comp *c)
+{
+    return c->m->nmems ? 0 : invalid(c, "unknown memory 0");
+}
+
+static int emit_memop(comp *c, int op, uint8_t vt, uint32_t natural, bool store)
+{
+    uint32_t align = rd_u32(&c->r), offset = rd_u32(&c->r);
+    if (c->r.failed || check_memory(c) < 0)
+        return -1;
+    if (align > natural)
+        return invalid(c, "alignment must not be larger than natural");
+    if (store) {
+        ventry v = *pop(c, vt), a = *pop(c, WASM_I32);
+        uint32_t h = c->sh, sa = rd(c, &a, h), sv = rd(c, &v, h + 1);
+        emit_op(c, op);
+        emit_slot(c, sa);
+        emit_u(c, offset);
+        emit_slot(c, sv);
+        return 0;
+    }
+    ventry a = *pop(c, WASM_I32);
+    uint32_t h = c->sh, sa = rd(c, &a, h);
+    emit_op(c, op);
+    emit_slot(c, sa);
+    emit_u(c, offset);
+    emit_dst(c, h);
+    push_temp(c, vt);
+    return 0;
+}
+
+/* Pops n operands of the given types and emits op followed by `imm` immediates and their slots;
+ * with a result type, a destination follows. */
+static void emit_generic(comp *c, int op, const uint64_t *imm, uint32_t nimm, const uint8_t *types,
+                         uint32_t n, uint8_t result)
+{
+    ventry vals[6];
+    for (uint32_t i = n; i-- > 0;)
+        vals[i] = *pop(c, types[i]);
+    uint32_t h = c->sh, slots[6];
+    for (uint32_t i = 0; i < n; i++)
+        slots[i] = rd(c, &vals[i], h + i);
+    emit_op(c, op);
+    for (uint32_t i = 0; i < nimm; i++)
+        emit_u(c, imm[i]);
+    for (uint32_t i = 0; i < n; i++)
+        emit_slot(c, slots[i]);
+    if (result) {
+        emit_dst(c, h);
+        push_temp(c, result);
+    } else {
+        c->fold_end = 0;
+    }
+}
+
+static int local_index(comp *c, uint32_t *x)
+{
+    *x = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    return *x < c->nlocals ? 0 : invalid(c, "unknown local");
+}
+
+static int op_local_set(comp *c, bool tee)
+{
+    uint32_t x;
+    if (local_index(c, &x) < 0)
+        return -1;
+    ventry v = *pop(c, (uint8_t)c->ltypes[x]);
+    uint32_t h = c->sh;
+    if (live(c)) {
+        if (c->lref[x] > 0)
+            settle_local_refs(c, x);
+        if (v.kind == K_TEMP && v.slot == home(c, h) && folds_with_last(c, h))
+            c->code[c->fold_pos].u = x;
+        else if (!(v.kind == K_LOCAL && v.slot == x))
+            move_to(c, &v, x);
+    }
+    c->fold_end = 0;
+    if (tee)
+        push(c, (uint8_t)c->ltypes[x], K_LOCAL, x, 0);
+    return 0;
+}
+
+static int table_index(comp *c, uint32_t *t)
+{
+    *t = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    return *t < c->m->ntables ? 0 : invalid(c, "unknown table");
+}
+
+static int elem_index(comp *c, uint32_t *e)
+{
+    *e = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    return *e < c->m->nelems ? 0 : invalid(c, "unknown elem segment");
+}
+
+/* Data indices need the data count section when there are data segments; without any segment
+ * every index is simply unknown (as the spec tests expect). */
+static int check_data_index(comp *c, uint32_t d)
+{
+    if (c->m->data_count < 0 && c->m->ndatas > 0)
+        return fail(c, WASM_ERR_MALFORMED, "data count section required");
+    return d < c->m->ndatas ? 0 : invalid(c, "unknown data segment");
+}
+
+static int data_index(comp *c, uint32_t *d)
+{
+    *d = rd_u32(&c->r);
+    return c->r.failed ? -1 : check_data_index(c, *d);
+}
+
+static int zero_byte(comp *c)
+{
+    uint8_t b = rd_u8(&c->r);
+    if (c->r.failed)
+        return -1;
+    return b == 0 ? 0 : fail(c, WASM_ERR_MALFORMED, "zero byte expected");
+}
+
+static int op_prefixed(comp *c)
+{
+    uint32_t sub = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    static const uint8_t I = WASM_I32;
+    uint32_t x, y;
+    switch (sub) {
+#define TRUNC_SAT(opc, sat, name, IN, ctype, ...)                                                \
+    case sat: emit_unop(c, OP_##name##_sat, VT_##IN, sizeof(ctype) == 4 ? WASM_I32 : WASM_I64); \
+        return 0;
+        TRUNCOPS(TRUNC_SAT)
+    case 8: /* memory.init */
+        x = rd_u32(&c->r);
+        if (c->r.failed || zero_byte(c) < 0 || check_memory(c) < 0 || check_data_index(c, x) < 0)
+            return -1;
+        emit_generic(c, OP_memory_init, (uint64_t[]){x}, 1, (uint8_t[]){I, I, I}, 3, 0);
+        return 0;
+    case 9:
+        if (data_index(c, &x) < 0)
+            return -1;
+        emit_generic(c, OP_data_drop, (uint64_t[]){x}, 1, NULL, 0, 0);
+        return 0;
+    case 10: /* memory.copy */
+        if (zero_byte(c) < 0 || zero_byte(c) < 0 || check_memory(c) < 0)
+            return -1;
+        emit_generic(c, OP_memory_copy, NULL, 0, (uint8_t[]){I, I, I}, 3, 0);
+        return 0;
+    case 11: /* memory.fill */
+        if (zero_byte(c) < 0 || check_memory(c) < 0)
+            return -1;
+        emit_generic(c, OP_memory_fill, NULL, 0, (uint8_t[]){I, I, I}, 3, 0);
+        return 0;
+    case 12: /* table.init elem table */
+        if (elem_index(c, &y) < 0 || table_index(c, &x) < 0)
+            return -1;
+        if (c->m->tables[x].elem != c->m->elems[y].type)
+            return invalid(c, "type mismatch");
+        emit_generic(c, OP_table_init, (uint64_t[]){x, y}, 2, (uint8_t[]){I, I, I}, 3, 0);
+        return 0;
+    case 13:
+        if (elem_index(c, &x) < 0)
+            return -1;
+        emit_generic(c, OP_elem_drop, (uint64_t[]){x}, 1, NULL, 0, 0);
+        return 0;
+    case 14: /* table.copy dst src */
+        if (table_index(c, &x) < 0 || table_index(c, &y) < 0)
+            return -1;
+        if (c->m->tables[x].elem != c->m->tables[y].elem)
+            return invalid(c, "type mismatch");
+        emit_generic(c, OP_table_copy, (uint64_t[]){x, y}, 2, (uint8_t[]){I, I, I}, 3, 0);
+        return 0;
+    case 15: /* table.grow */
+        if (table_index(c, &x) < 0)
+            return -1;
+        emit_generic(c, OP_table_grow, (uint64_t[]){x}, 1,
+                     (uint8_t[]){(uint8_t)c->m->tables[x].elem, I}, 2, I);
+        return 0;
+    case 16:
+        if (table_index(c, &x) < 0)
+            return -1;
+        emit_generic(c, OP_table_size, (uint64_t[]){x}, 1, NULL, 0, I);
+        return 0;
+    case 17: /* table.fill */
+        if (table_index(c, &x) < 0)
+            return -1;
+        emit_generic(c, OP_table_fill, (uint64_t[]){x}, 1,
+                     (uint8_t[]){I, (uint8_t)c->m->tables[x].elem, I}, 3, 0);
+        return 0;
+    default:
+        return fail(c, WASM_ERR_MALFORMED, "illegal opcode");
+    }
+}
+
+static int op_select(comp *c, bool typed)
+{
+    uint8_t want = 0;
+    if (typed) {
+        uint32_t n = rd_u32(&c->r);
+        if (c->r.failed)
+            return -1;
+        if (n != 1)
+            return invalid(c, "invalid result arity");
+        wasm_valtype t;
+        if (rd_valtype(&c->r, &t) < 0)
+            return -1;
+        want = (uint8_t)t;
+    }
+    ventry cond = *pop(c, WASM_I32);
+    ventry b = *pop(c, want), a = *pop(c, want);
+    uint8_t t = want ? want : (a.t ? a.t : b.t);
+    if (!typed && ((a.t && valtype_is_ref(a.t)) || (b.t && valtype_is_ref(b.t)) ||
+                   (a.t && b.t && a.t != b.t)))
+        return invalid(c, "type mismatch");
+    uint32_t h = c->sh;
+    uint32_t sa = rd(c, &a, h), sb = rd(c, &b, h + 1), sc = rd(c, &cond, h + 2);
+    emit_op(c, OP_select);
+    emit_slot(c, sa);
+    emit_slot(c, sb);
+    emit_slot(c, sc);
+    emit_dst(c, h);
+    push_temp(c, t);
+    return 0;
+}
+
+static int op_global(comp *c, bool set)
+{
+    uint32_t g = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    if (g >= c->m->nglobals)
+        return invalid(c, "unknown global");
+    wasm_globaltype gt = c->m->globals[g].type;
+    if (!set) {
+        emit_op(c, OP_global_get);
+        emit_u(c, g);
+        emit_dst(c, c->sh);
+        push_temp(c, (uint8_t)gt.type);
+        return 0;
+    }
+    if (!gt.mutable_)
+        return invalid(c, "global is immutable");
+    emit_generic(c, OP_global_set, (uint64_t[]){g}, 1, (uint8_t[]){(uint8_t)gt.type}, 1, 0);
+    return 0;
+}
+
+static int op_call(comp *c, bool indirect)
+{
+    uint32_t a = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    if (!indirect) {
+        if (a >= c->m->nfuncs)
+            return invalid(c, "unknown function");
+        return emit_call(c, &c->m->types[c->m->func_types[a]], OP_call, 0, 0, a);
+    }
+    uint32_t t = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    if (t >= c->m->ntables)
+        return invalid(c, "unknown table");
+    if (a >= c->m->ntypes)
+        return invalid(c, "unknown type");
+    if (c->m->tables[t].elem != WASM_FUNCREF)
+        return invalid(c, "type mismatch");
+    return emit_call(c, &c->m->types[a], OP_call_indirect, a, t, 0);
+}
+
+static int op_ref(comp *c, uint8_t op)
+{
+    if (op == 0xD0) {
+        wasm_valtype t;
+        uint8_t b = rd_u8(&c->r);
+        if (c->r.failed)
+            return -1;
+        if (b != WASM_FUNCREF && b != WASM_EXTERNREF)
+            return fail(c, WASM_ERR_MALFORMED, "malformed reference type");
+        t = (wasm_valtype)b;
+        push(c, (uint8_t)t, K_CONST, 0, 0);
+        return 0;
+    }
+    if (op == 0xD1) {
+        ventry e = *pop(c, 0);
+        if (e.t && !valtype_is_ref(e.t))
+            return invalid(c, "type mismatch");
+        uint32_t h = c->sh, s = rd(c, &e, h);
+        emit_op(c, OP_ref_is_null);
+        emit_slot(c, s);
+        emit_dst(c, h);
+        push_temp(c, WASM_I32);
+        return 0;
+    }
+    uint32_t f = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    if (f >= c->m->nfuncs)
+        return invalid(c, "unknown function");
+    if (!c->m->declared_funcs[f])
+        return invalid(c, "undeclared function reference");
+    emit_generic(c, OP_ref_func, (uint64_t[]){f}, 1, NULL, 0, WASM_FUNCREF);
+    return 0;
+}
+
+static int op_table_getset(comp *c, bool set)
+{
+    uint32_t t;
+    if (table_index(c, &t) < 0)
+        return -1;
+    uint8_t et = (uint8_t)c->m->tables[t].elem;
+    if (set)
+        emit_generic(c, OP_table_set, (uint64_t[]){t}, 1, (uint8_t[]){WASM_I32, et}, 2, 0);
+    else
+        emit_generic(c, OP_table_get, (uint64_t[]){t}, 1, (uint8_t[]){WASM_I32}, 1, et);
+    return 0;
+}
+
+static int op_numeric(comp *c, uint8_t op)
+{
+    switch (op) {
+#define C_I32BIN(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I32, WASM_I32); return 0;
+#define C_I64BIN(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I64, WASM_I64); return 0;
+#define C_I32CMP(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I32, WASM_I32); return 0;
+#define C_I64CMP(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I64, WASM_I32); return 0;
+#define C_F32BIN(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F32, WASM_F32); return 0;
+#define C_F64BIN(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F64, WASM_F64); return 0;
+#define C_F32CMP(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F32, WASM_I32); return 0;
+#define C_F64CMP(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F64, WASM_I32); return 0;
+#define C_DIV(opc, name, T, ST, r, s)                                                            \
+    case opc: emit_binop(c, OP_##name, -1, sizeof(T) == 4 ? WASM_I32 : WASM_I64,                 \
+                         sizeof(T) == 4 ? WASM_I32 : WASM_I64); return 0;
+#define C_UN(opc, name, IN, OUT, e) case opc: emit_unop(c, OP_##name, VT_##IN, VT_##OUT); return 0;
+#define C_TRUNC(opc, sat, name, IN, ctype, ...)                                                  \
+    case opc: emit_unop(c, OP_##name, VT_##IN, sizeof(ctype) == 4 ? WASM_I32 : WASM_I64); return 0;
+        I32_BINOPS(C_I32BIN) I64_BINOPS(C_I64BIN) I32_CMPS(C_I32CMP) I64_CMPS(C_I64CMP)
+        F32_BINOPS(C_F32BIN) F64_BINOPS(C_F64BIN) F32_CMPS(C_F32CMP) F64_CMPS(C_F64CMP)
+        DIVOPS(C_DIV) UNOPS(C_UN) TRUNCOPS(C_TRUNC)
+    case 0x98: emit_binop(c, OP_f32_copysign, -1, WASM_F32, WASM_F32); return 0;
+    case 0xA6: emit_binop(c, OP_f64_copysign, -1, WASM_F64, WASM_F64); return 0;
+    case 0xBC: case 0xBD: case 0xBE: case 0xBF: { /* reinterpretations: same bits, new type */
+        static const uint8_t from[4] = {WASM_F32, WASM_F64, WASM_I32, WASM_I64};
+        static const uint8_t to[4] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64};
+        ventry v = *pop(c, from[op - 0xBC]);
+        push(c, to[op - 0xBC], v.kind, v.slot, v.k);
+        if (folds_with_last(c, c->sh - 1) && v.kind == K_TEMP)
+            c->fold_end = c->len; /* still foldable */
+        return 0;
+    }
+#define C_LOAD(opc, name, n, MT, VT, al) case opc: return emit_memop(c, OP_##name, WASM_##VT, al, false);
+#define C_STORE(opc, name, n, MT, VT, al) case opc: return emit_memop(c, OP_##name, WASM_##VT, al, true);
+        LOADOPS(C_LOAD) STOREOPS(C_STORE)
+    default:
+        return fail(c, WASM_ERR_MALFORMED, "illegal opcode");
+    }
+}
+
+static int op_const(comp *c, uint8_t op)
+{
+    reader *r = &c->r;
+    switch (op) {
+    case 0x41: push(c, WASM_I32, K_CONST, 0, (uint32_t)rd_s32(r)); break;
+    case 0x42: push(c, WASM_I64, K_CONST, 0, (uint64_t)rd_s64(r)); break;
+    case 0x43: push(c, WASM_F32, K_CONST, 0, rd_fixed32(r)); break;
+    default: push(c, WASM_F64, K_CONST, 0, rd_fixed64(r)); break;
+    }
+    return r->failed ? -1 : 0;
+}
+
+static int op_memsize(comp *c, bool grow_op)
+{
+    if (zero_byte(c) < 0 || check_memory(c) < 0)
+        return -1;
+    if (grow_op)
+        emit_unop(c, OP_memory_grow, WASM_I32, WASM_I32);
+    else
+        emit_generic(c, OP_memory_size, NULL, 0, NULL, 0, WASM_I32);
+    return 0;
+}
+
+static int instruction(comp *c)
+{
+    c->cur_off = (uint32_t)(c->r.p - c->r.base);
+    c->mapped = false;
+    c->fuel_count++;
+    uint8_t op = rd_u8(&c->r);
+    if (c->r.failed)
+        return -1;
+    uint32_t x;
+    switch (op) {
+    case 0x00: emit_op(c, OP_unreachable); set_unreachable(c); return 0;
+    case 0x01: return 0;
+    case 0x02: case 0x03: case 0x04: return op_block(c, op);
+    case 0x05: return op_else(c);
+    case 0x0B: return op_end(c);
+    case 0x0C: case 0x0D: case 0x0F:
+        x = op == 0x0F ? c->ch - 1 : rd_u32(&c->r);
+        if (c->r.failed)
+            return -1;
+        return op == 0x0D ? op_br_if(c, x) : op_br(c, x);
+    case 0x0E: return op_br_table(c);
+    case 0x10: case 0x11: return op_call(c, op == 0x11);
+    case 0x1A: pop(c, 0); return 0;
+    case 0x1B: case 0x1C: return op_select(c, op == 0x1C);
+    case 0x20:
+        if (local_index(c, &x) < 0)
+            return -1;
+        push(c, (uint8_t)c->ltypes[x], K_LOCAL, x, 0);
+        return 0;
+    case 0x21: case 0x22: return op_local_set(c, op == 0x22);
+    case 0x23: case 0x24: return op_global(c, op == 0x24);
+    case 0x25: case 0x26: return op_table_getset(c, op == 0x26);
+    case 0x3F: case 0x40: return op_memsize(c, op == 0x40);
+    case 0x41: case 0x42: case 0x43: case 0x44: return op_const(c, op);
+    case 0xD0: case 0xD1: case 0xD2: return op_ref(c, op);
+    case 0xFC: return op_prefixed(c);
+    case 0xFD: return fail(c, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
+    default:
+        if (op >= 0x28 && op <= 0xC4)
+            return op_numeric(c, op);
+        return fail(c, WASM_ERR_MALFORMED, "illegal opcode");
+    }
+}
+
+/* ------------------------------------------------------------------ functions */
+
+static int read_locals(comp *c, const ftype *t)
+{
+    reader *r = &c->r;
+    uint32_t ngroups = rd_count(r, 2);
+    if (r->failed)
+        return -1;
+    const uint8_t *groups = r->p;
+    uint64_t total = t->np;
+    for (uint32_t i = 0; i < ngroups; i++) {
+        total += rd_u32(r);
+        wasm_valtype vt;
+        if (rd_valtype(r, &vt) < 0)
+            return -1;
+        if (total > WASM_MAX_LOCALS)
+            return fail(c, WASM_ERR_MALFORMED, "too many locals");
+    }
+    c->nlocals = (uint32_t)total;
+    c->ltypes = malloc(sizeof(wasm_valtype) * (total + 1));
+    c->lref = calloc(total + 1, sizeof(uint32_t));
+    if (!c->ltypes || !c->lref)
+        return fail(c, WASM_ERR_NOMEM, "out of memory");
+    memcpy(c->ltypes, t->t, t->np * sizeof(wasm_valtype));
+    r->p = groups;
+    uint32_t at = t->np;
+    for (uint32_t i = 0; i < ngroups; i++) {
+        uint32_t n = rd_u32(r);
+        wasm_valtype vt;
+        rd_valtype(r, &vt);
+        for (uint32_t k = 0; k < n; k++)
+            c->ltypes[at++] = vt;
+    }
+    return 0;
+}
+
+static void relocate_scratch(comp *c)
+{
+    for (uint32_t i = 0; i < c->nsfix; i++)
+        c->code[c->sfix[i]].u = c->nlocals + c->max_h + (c->code[c->sfix[i]].u - SCRATCH_BASE);
+}
+
+static int compile_body(comp *c, fcode *fc)
+{
+    reader *r = &c->r;
+    c->ft = &c->m->types[fc->type_index];
+    if (read_locals(c, c->ft) < 0)
+        return -1;
+    ctl *f = push_ctl(c, 0);
+    if (!f)
+        return -1;
+    f->nr = c->ft->nr;
+    f->rt = c->ft->t + c->ft->np;
+    c->cur_off = fc->body_offset;
+    emit_fuel(c);
+    while (c->ch > 0 && !r->failed)
+        instruction(c);
+    if (r->failed)
+        return -1;
+    if (r->p != r->end)
+        return fail(c, WASM_ERR_MALFORMED, "section size mismatch");
+    if (c->fuel_pos)
+        c->code[c->fuel_pos].u = c->fuel_count ? c->fuel_count : 1;
+    uint64_t nslots = (uint64_t)c->nlocals + c->max_h + c->nscratch;
+    if (nslots > WASM_MAX_FRAME_SLOTS)
+        return fail(c, WASM_ERR_LIMIT, "function frame too large");
+    relocate_scratch(c);
+    fc->nparam_slots = c->ft->np;
+    fc->nlocal_slots = c->nlocals;
+    fc->frame_slots = (uint32_t)nslots;
+    fc->code = c->code, fc->code_len = c->len;
+    fc->map = c->map, fc->nmap = c->nmap;
+    c->code = NULL, c->map = NULL;
+    return 0;
+}
+
+static void reset(comp *c)
+{
+    free(c->ltypes), free(c->lref), free(c->code), free(c->map);
+    c->ltypes = NULL, c->lref = NULL, c->code = NULL, c->map = NULL;
+    c->sh = c->max_h = c->clean = c->ch = c->nsaved = c->len = c->cap = c->nmap = c->mapcap = 0;
+    c->nsfix = c->nscratch = c->scratch_live = c->fuel_pos = 0;
+    c->fuel_count = 0;
+    c->fold_end = 0;
+}
+
+int wasm_compile_module(wasm_module *m, wasm_error *err)
+{
+    comp *c = calloc(1, sizeof *c);
+    if (!c)
+        return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
+    c->m = m;
+    c->H = wasm_interp_handlers();
+    int rc = 0;
+    for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs && rc == 0; i++) {
+        fcode *fc = &m->codes[i];
+        c->r = (reader){.p = m->bin + fc->body_offset, .end = m->bin + fc->body_offset + fc->body_len,
+                        .base = m->bin, .err = err,
+                        .eof_msg = "unexpected end of section or function"};
+        rc = compile_body(c, fc);
+        reset(c);
+    }
+    free(c->st), free(c->cs), free(c->saved), free(c->sfix);
+    free(c);
+    return rc;
+}

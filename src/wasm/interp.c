@@ -1,0 +1,390 @@
+/* interp.c - the interpreter: threaded dispatch over translated code (see docs/engine.md).
+ *
+ * Code is an array of cells: a handler address (computed goto) followed by its immediates. Operands
+ * are frame-slot indices resolved by the translator, so handlers read and write fp[index] directly.
+ * Wasm calls push records on an engine-owned frame array: no C recursion per wasm call. */
+#include "wasm/internal.h"
+#include "wasm/ops.h"
+
+#include <math.h>
+#include <stdio.h>
+
+static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }
+static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }
+static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
+static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
+
+static inline float f32_of(slot_t s) { union { uint32_t u; float f; } x = {.u = (uint32_t)s}; return x.f; }
+static inline double f64_of(slot_t s) { union { uint64_t u; double f; } x = {.u = s}; return x.f; }
+static inline slot_t slot_f32(float f) { union { uint32_t u; float f; } x = {.f = f}; return x.u; }
+static inline slot_t slot_f64(double f) { union { uint64_t u; double f; } x = {.f = f}; return x.u; }
+
+/* WebAssembly min/max: NaN if either operand is NaN, and -0 < +0. */
+static inline float fmin32(float a, float b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline float fmax32(float a, float b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline double fmin64(double a, double b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline double fmax64(double a, double b)
+{
+    if (a != a || b != b) return a + b;
+    if (a == b) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+#define CT_i32 uint32_t
+#define CT_i64 uint64_t
+#define CT_f32 float
+#define CT_f64 double
+#define GET_i32(s) ((uint32_t)(s))
+#define GET_i64(s) ((uint64_t)(s))
+#define GET_f32(s) f32_of(s)
+#define GET_f64(s) f64_of(s)
+#define PUT_i32(v) ((slot_t)(uint32_t)(v))
+#define PUT_i64(v) ((slot_t)(uint64_t)(v))
+#define PUT_f32(v) slot_f32(v)
+#define PUT_f64(v) slot_f64(v)
+#define LOADCONV_I32(v) ((slot_t)(uint32_t)(v))
+#define LOADCONV_F32(v) ((slot_t)(uint32_t)(v))
+#define LOADCONV_I64(v) ((slot_t)(uint64_t)(v))
+#define LOADCONV_F64(v) ((slot_t)(uint64_t)(v))
+
+int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap *trap)
+{
+    const ftype *t = f->type;
+    wasm_val args[t->np ? t->np : 1], res[t->nr ? t->nr : 1];
+    for (uint32_t i = 0; i < t->np; i++) {
+        args[i].type = t->t[i];
+        args[i].of.i64 = slots[i];
+    }
+    memset(res, 0, sizeof res);
+    wasm_trap *saved = caller ? caller->host_trap : NULL;
+    if (caller)
+        caller->host_trap = trap;
+    trap->msg[0] = 0;
+    trap->exit_code = 0;
+    int k = f->host(caller, f->user, args, res);
+    if (caller)
+        caller->host_trap = saved;
+    if (k == 0) {
+        for (uint32_t i = 0; i < t->nr; i++) {
+            if (res[i].type != t->t[t->np + i]) {
+                k = WASM_TRAP_HOST;
+                snprintf(trap->msg, sizeof trap->msg, "host function result %u has the wrong type", i);
+                break;
+            }
+            slots[i] = t->t[t->np + i] == WASM_I32 || t->t[t->np + i] == WASM_F32 ? res[i].of.i32
+                                                                                : res[i].of.i64;
+        }
+    }
+    if (k != 0) {
+        if (k < 0 || k > WASM_TRAP_EXIT)
+            k = WASM_TRAP_HOST;
+        trap->kind = (wasm_trapkind)k;
+        trap->func_index = f->index;
+        trap->code_offset = 0;
+        if (!trap->msg[0])
+            snprintf(trap->msg, sizeof trap->msg, "%s", wasm_trap_text(trap->kind));
+    }
+    return k;
+}
+
+#define NEXT() goto *ip->h
+#define R(k) fp[ip[k].u]
+#define TRAP(kind) do { trapk = (kind); goto trap; } while (0)
+#define RELOAD_MEM() do { if (inst->mem0) { mem = inst->mem0->data; msize = inst->mem0->size; } } while (0)
+#define RELOAD_INST() do { funcs = inst->funcs; globals = inst->globals; tables = inst->tables; \
+                           RELOAD_MEM(); } while (0)
+#define BR_TO(k) (ip = &ip[k] + ip[k].i)
+
+/* The whole interpreter. Called with f == NULL it only hands out its handler table. */
+static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *const **table)
+{
+#define LBL_BIN(opc, name, expr) &&L_##name, &&L_##name##_i,
+#define LBL_CMP(opc, name, expr) &&L_##name, &&L_##name##_i, &&L_##name##_br, &&L_##name##_ibr,
+#define LBL_ONE(opc, name, ...) &&L_##name,
+#define LBL_TRUNC(opc, sat, name, ...) &&L_##name, &&L_##name##_sat,
+#define LBL_MISC(name) &&L_##name,
+    static const void *const labels[OP_COUNT] = {
+        I32_BINOPS(LBL_BIN) I64_BINOPS(LBL_BIN) I32_CMPS(LBL_CMP) I64_CMPS(LBL_CMP)
+        F32_BINOPS(LBL_ONE) F64_BINOPS(LBL_ONE) F32_CMPS(LBL_ONE) F64_CMPS(LBL_ONE)
+        DIVOPS(LBL_ONE) UNOPS(LBL_ONE) TRUNCOPS(LBL_TRUNC) LOADOPS(LBL_ONE) STOREOPS(LBL_ONE)
+        MISCOPS(LBL_MISC)};
+    if (!f) {
+        *table = labels;
+        return 0;
+    }
+    wasm_instance *inst = f->inst;
+    wasm_func **funcs;
+    wasm_global **globals;
+    wasm_table **tables;
+    uint8_t *mem = NULL;
+    uint64_t msize = 0;
+    RELOAD_INST();
+    frame *frames = ri->frames;
+    uint32_t depth = 0, max_depth = ri->cfg.max_call_depth;
+    slot_t *fp = ri->stack, *stack_end = ri->stack + ri->stack_slots;
+    bool unlimited = ri->fuel == WASM_FUEL_UNLIMITED;
+    uint64_t fuel = ri->fuel;
+    int trapk = 0;
+    bool host_trapped = false;
+    const cell *ip = f->code->code, *ret_ip;
+    slot_t *newfp;
+    const fcode *code = f->code;
+    if (max_depth == 0 || fp + code->frame_slots > stack_end) {
+        trapk = WASM_TRAP_STACK_EXHAUSTED;
+        wasm_trap_set(trap, trapk, f, 0);
+        return trapk;
+    }
+    frames[0] = (frame){.ret_ip = NULL, .fp = fp, .func = f};
+    memset(fp + code->nparam_slots, 0, (code->nlocal_slots - code->nparam_slots) * sizeof(slot_t));
+    NEXT();
+
+#define H_BIN(name, T, G, P, expr)                                                               \
+    L_##name: { T a = G(R(1)), b = G(R(2)); R(3) = P(expr); ip += 4; NEXT(); }                  \
+    L_##name##_i: { T a = G(R(1)), b = G(ip[2].u); R(3) = P(expr); ip += 4; NEXT(); }
+#define H_CMP(name, T, G, expr)                                                                  \
+    H_BIN(name, T, G, PUT_i32, expr)                                                             \
+    L_##name##_br: { T a = G(R(1)), b = G(R(2)); if (expr) BR_TO(3); else ip += 4; NEXT(); }    \
+    L_##name##_ibr: { T a = G(R(1)), b = G(ip[2].u); if (expr) BR_TO(3); else ip += 4; NEXT(); }
+#define H_I32BIN(opc, name, expr) H_BIN(name, uint32_t, GET_i32, PUT_i32, expr)
+#define H_I64BIN(opc, name, expr) H_BIN(name, uint64_t, GET_i64, PUT_i64, expr)
+#define H_I32CMP(opc, name, expr) H_CMP(name, uint32_t, GET_i32, expr)
+#define H_I64CMP(opc, name, expr) H_CMP(name, uint64_t, GET_i64, expr)
+    I32_BINOPS(H_I32BIN) I64_BINOPS(H_I64BIN) I32_CMPS(H_I32CMP) I64_CMPS(H_I64CMP)
+
+#define H_F(name, T, G, P, expr) L_##name: { T a = G(R(1)), b = G(R(2)); R(3) = P(expr); ip += 4; NEXT(); }
+#define H_F32BIN(opc, name, expr) H_F(name, float, GET_f32, PUT_f32, expr)
+#define H_F64BIN(opc, name, expr) H_F(name, double, GET_f64, PUT_f64, expr)
+#define H_F32CMP(opc, name, expr) H_F(name, float, GET_f32, PUT_i32, expr)
+#define H_F64CMP(opc, name, expr) H_F(name, double, GET_f64, PUT_i32, expr)
+    F32_BINOPS(H_F32BIN) F64_BINOPS(H_F64BIN) F32_CMPS(H_F32CMP) F64_CMPS(H_F64CMP)
+
+#define H_DIV(opc, name, T, ST, is_rem, is_signed)                                               \
+    L_##name: {                                                                                  \
+        T a = (T)R(1), b = (T)R(2), r;                                                           \
+        if (b == 0) TRAP(WASM_TRAP_DIV_ZERO);                                                    \
+        if (is_signed && b == (T)-1) {                                                           \
+            if (!is_rem && a == (T)1 << (sizeof(T) * 8 - 1)) TRAP(WASM_TRAP_INT_OVERFLOW);       \
+            r = is_rem ? 0 : (T)0 - a;                                                           \
+        } else if (is_signed) {                                                                  \
+            r = is_rem ? (T)((ST)a % (ST)b) : (T)((ST)a / (ST)b);                                \
+        } else {                                                                                 \
+            r = is_rem ? a % b : a / b;                                                          \
+        }                                                                                        \
+        R(3) = r; ip += 4; NEXT();                                                               \
+    }
+    DIVOPS(H_DIV)
+
+#define H_UN(opc, name, IN, OUT, expr)                                                           \
+    L_##name: { CT_##IN a = GET_##IN(R(1)); R(2) = PUT_##OUT(expr); ip += 3; NEXT(); }
+    UNOPS(H_UN)
+
+#define TRUNC_PUT(ctype, v) (sizeof(ctype) == 4 ? (slot_t)(uint32_t)(ctype)(v) : (slot_t)(uint64_t)(ctype)(v))
+#define H_TRUNC(opc, sat, name, IN, ctype, lo, hi, mn, mx)                                       \
+    L_##name: {                                                                                  \
+        double x = GET_##IN(R(1));                                                               \
+        if (x != x) TRAP(WASM_TRAP_INVALID_CONVERSION);                                          \
+        if (!(x > lo && x < hi)) TRAP(WASM_TRAP_INT_OVERFLOW);                                   \
+        R(2) = TRUNC_PUT(ctype, x); ip += 3; NEXT();                                             \
+    }                                                                                            \
+    L_##name##_sat: {                                                                            \
+        double x = GET_##IN(R(1));                                                               \
+        ctype v = x != x ? 0 : x <= lo ? (ctype)mn : x >= hi ? (ctype)mx : (ctype)x;             \
+        R(2) = TRUNC_PUT(ctype, v); ip += 3; NEXT();                                             \
+    }
+    TRUNCOPS(H_TRUNC)
+
+#define H_LOAD(opc, name, n, MT, VT, align)                                                      \
+    L_##name: {                                                                                  \
+        uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2].u;                                        \
+        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
+        MT v; memcpy(&v, mem + ea, n); R(3) = LOADCONV_##VT(v); ip += 4; NEXT();                \
+    }
+#define H_STORE(opc, name, n, MT, VT, align)                                                     \
+    L_##name: {                                                                                  \
+        uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2].u;                                        \
+        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
+        MT v = (MT)R(3); memcpy(mem + ea, &v, n); ip += 4; NEXT();                              \
+    }
+    LOADOPS(H_LOAD) STOREOPS(H_STORE)
+
+L_f32_copysign: R(3) = (R(1) & 0x7FFFFFFFu) | (R(2) & 0x80000000u); ip += 4; NEXT();
+L_f64_copysign: R(3) = (R(1) & ~(1ull << 63)) | (R(2) & (1ull << 63)); ip += 4; NEXT();
+L_unreachable: TRAP(WASM_TRAP_UNREACHABLE);
+L_mov: R(2) = R(1); ip += 3; NEXT();
+L_const: R(2) = ip[1].u; ip += 3; NEXT();
+L_select: R(4) = (uint32_t)R(3) ? R(1) : R(2); ip += 5; NEXT();
+L_br: BR_TO(1); NEXT();
+L_br_if: if ((uint32_t)R(1)) BR_TO(2); else ip += 3; NEXT();
+L_br_unless: if (!(uint32_t)R(1)) BR_TO(2); else ip += 3; NEXT();
+L_br_table: {
+        uint32_t i = (uint32_t)R(1), n = (uint32_t)ip[2].u;
+        if (i > n) i = n;
+        BR_TO(3 + i);
+        NEXT();
+    }
+L_fuel:
+    if (__builtin_expect(fuel < ip[1].u, 0)) TRAP(WASM_TRAP_OUT_OF_FUEL);
+    fuel -= ip[1].u; ip += 2; NEXT();
+L_global_get: R(2) = globals[ip[1].u]->val; ip += 3; NEXT();
+L_global_set: globals[ip[1].u]->val = R(2); ip += 3; NEXT();
+L_ref_is_null: R(2) = R(1) == 0; ip += 3; NEXT();
+L_ref_func: R(2) = (slot_t)(uintptr_t)funcs[ip[1].u]; ip += 3; NEXT();
+
+L_call:
+    f = funcs[ip[1].u];
+    newfp = fp + ip[2].u;
+    ret_ip = ip + 3;
+    goto do_call;
+L_call_indirect: {
+        wasm_table *t = tables[ip[2].u];
+        uint32_t i = (uint32_t)R(4);
+        if (i >= t->size) TRAP(WASM_TRAP_UNDEFINED_ELEMENT);
+        f = t->elems[i];
+        if (!f) TRAP(WASM_TRAP_UNINIT_ELEMENT);
+        const ftype *want = &inst->mod->types[ip[1].u];
+        if (f->type != want && !wasm_ftype_eq(f->type, want)) TRAP(WASM_TRAP_INDIRECT_MISMATCH);
+        newfp = fp + ip[3].u;
+        ret_ip = ip + 5;
+        goto do_call;
+    }
+do_call:
+    if (f->host) {
+        ri->fuel = unlimited ? WASM_FUEL_UNLIMITED : fuel;
+        int k = wasm_call_host(inst, f, newfp, trap);
+        unlimited = ri->fuel == WASM_FUEL_UNLIMITED;
+        fuel = ri->fuel;
+        if (k) {
+            trapk = k;
+            host_trapped = true;
+            goto trap;
+        }
+        RELOAD_MEM();
+        ip = ret_ip;
+        NEXT();
+    }
+    code = f->code;
+    if (__builtin_expect(depth + 1 >= max_depth || newfp + code->frame_slots > stack_end, 0))
+        TRAP(WASM_TRAP_STACK_EXHAUSTED);
+    frames[++depth] = (frame){.ret_ip = ret_ip, .fp = newfp, .func = f};
+    fp = newfp;
+    memset(fp + code->nparam_slots, 0, (code->nlocal_slots - code->nparam_slots) * sizeof(slot_t));
+    if (f->inst != inst) {
+        inst = f->inst;
+        RELOAD_INST();
+    }
+    ip = code->code;
+    NEXT();
+
+L_ret1:
+    fp[0] = R(1);
+L_ret:
+    if (depth == 0)
+        goto done;
+    ip = frames[depth].ret_ip;
+    depth--;
+    fp = frames[depth].fp;
+    if (frames[depth].func->inst != inst) {
+        inst = frames[depth].func->inst;
+        RELOAD_INST();
+    } else {
+        RELOAD_MEM();
+    }
+    NEXT();
+
+L_memory_size: R(1) = inst->mem0->pages; ip += 2; NEXT();
+L_memory_grow:
+    R(2) = (uint32_t)(int32_t)wasm_mem_grow(inst->mem0, (uint32_t)R(1));
+    RELOAD_MEM(); ip += 3; NEXT();
+L_memory_fill: {
+        uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3);
+        if ((uint64_t)d + n > msize) TRAP(WASM_TRAP_MEMORY_OOB);
+        memset(mem + d, (int)(uint8_t)R(2), n); ip += 4; NEXT();
+    }
+L_memory_copy: {
+        uint32_t d = (uint32_t)R(1), s = (uint32_t)R(2), n = (uint32_t)R(3);
+        if ((uint64_t)d + n > msize || (uint64_t)s + n > msize) TRAP(WASM_TRAP_MEMORY_OOB);
+        memmove(mem + d, mem + s, n); ip += 4; NEXT();
+    }
+L_memory_init: {
+        uint32_t seg = (uint32_t)ip[1].u, d = (uint32_t)R(2), s = (uint32_t)R(3), n = (uint32_t)R(4);
+        if ((uint64_t)s + n > inst->data_len[seg] || (uint64_t)d + n > msize) TRAP(WASM_TRAP_MEMORY_OOB);
+        if (n) memcpy(mem + d, inst->mod->datas[seg].bytes + s, n);
+        ip += 5; NEXT();
+    }
+L_data_drop: inst->data_len[ip[1].u] = 0; ip += 2; NEXT();
+L_table_get: {
+        wasm_table *t = tables[ip[1].u];
+        uint32_t i = (uint32_t)R(2);
+        if (i >= t->size) TRAP(WASM_TRAP_TABLE_OOB);
+        R(3) = (slot_t)(uintptr_t)t->elems[i]; ip += 4; NEXT();
+    }
+L_table_set: {
+        wasm_table *t = tables[ip[1].u];
+        uint32_t i = (uint32_t)R(2);
+        if (i >= t->size) TRAP(WASM_TRAP_TABLE_OOB);
+        t->elems[i] = (void *)(uintptr_t)R(3); ip += 4; NEXT();
+    }
+L_table_size: R(2) = tables[ip[1].u]->size; ip += 3; NEXT();
+L_table_grow:
+    R(4) = (uint32_t)(int32_t)wasm_tab_grow(tables[ip[1].u], (uint32_t)R(3), (void *)(uintptr_t)R(2));
+    ip += 5; NEXT();
+L_table_fill: {
+        wasm_table *t = tables[ip[1].u];
+        uint32_t i = (uint32_t)R(2), n = (uint32_t)R(4);
+        if ((uint64_t)i + n > t->size) TRAP(WASM_TRAP_TABLE_OOB);
+        for (uint32_t k = 0; k < n; k++) t->elems[i + k] = (void *)(uintptr_t)R(3);
+        ip += 5; NEXT();
+    }
+L_table_copy: {
+        wasm_table *dt = tables[ip[1].u], *st = tables[ip[2].u];
+        uint32_t d = (uint32_t)R(3), s = (uint32_t)R(4), n = (uint32_t)R(5);
+        if ((uint64_t)d + n > dt->size || (uint64_t)s + n > st->size) TRAP(WASM_TRAP_TABLE_OOB);
+        memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof(void *));
+        ip += 6; NEXT();
+    }
+L_table_init: {
+        wasm_table *t = tables[ip[1].u];
+        uint32_t seg = (uint32_t)ip[2].u, d = (uint32_t)R(3), s = (uint32_t)R(4), n = (uint32_t)R(5);
+        if ((uint64_t)s + n > inst->elem_len[seg] || (uint64_t)d + n > t->size) TRAP(WASM_TRAP_TABLE_OOB);
+        if (n) memcpy(t->elems + d, inst->elem_refs[seg] + s, (size_t)n * sizeof(void *));
+        ip += 6; NEXT();
+    }
+L_elem_drop: inst->elem_len[ip[1].u] = 0; ip += 2; NEXT();
+
+done:
+    ri->fuel = unlimited ? WASM_FUEL_UNLIMITED : fuel;
+    return 0;
+trap:
+    ri->fuel = unlimited ? WASM_FUEL_UNLIMITED : fuel;
+    if (!host_trapped)
+        wasm_trap_set(trap, (wasm_trapkind)trapk, frames[depth].func,
+                      (uint32_t)(ip - frames[depth].func->code->code));
+    return trapk;
+}
+
+const void *const *wasm_interp_handlers(void)
+{
+    const void *const *table = NULL;
+    interp(NULL, NULL, NULL, &table);
+    return table;
+}
+
+int wasm_interp_run(wasm_instance *inst, wasm_func *f, wasm_trap *trap)
+{
+    return interp(inst, f, trap, NULL);
+}
