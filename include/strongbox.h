@@ -1,0 +1,131 @@
+/* strongbox.h - libstrongbox, the client library of Strongbox (see docs/client.md).
+ *
+ * A party uses it to deploy a policy to a host, connect to the computation's isolate, and put,
+ * get, run, query and end. Before anything of the party leaves the machine (not even its TLS
+ * client certificate), the isolate's certificate is verified against the party's OWN copy of the
+ * policy: chain to the policy's attestation root, the PSA token in it, the runtime measurement
+ * accepted for the token's platform, the policy hash, the debug rule, validity. The verdict is kept
+ * as a readable transcript.
+ *
+ *     strongbox_options o = {.policy_path = "job.policy.json",
+ *                            .key_path = "alice.key", .cert_path = "alice.crt"};
+ *     strongbox *s;  strongbox_error e;
+ *     if (strongbox_connect(&o, &s, &e) != 0) { fprintf(stderr, "%s\n", e.message); ... }
+ *     puts(strongbox_transcript(s));
+ *     strongbox_put_file(s, "data.csv", "/inputs/alice/data.csv", 0, &e);
+ *     strongbox_close(s);
+ *
+ * Link with `pkg-config --cflags --libs strongbox`. Thread safety: one strongbox handle per thread;
+ * distinct handles are independent (the library has no global state). */
+#ifndef STRONGBOX_H
+#define STRONGBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRONGBOX_VERSION "0.1.0"
+
+/* What kind of failure (strongbox_error.code). */
+typedef enum strongbox_code {
+    STRONGBOX_OK = 0,
+    STRONGBOX_E_USAGE,     /* bad argument or option */
+    STRONGBOX_E_LOCAL,     /* local file, key, certificate or policy problem */
+    STRONGBOX_E_NETWORK,   /* cannot reach the host, timeout, connection lost */
+    STRONGBOX_E_HOST,      /* the host refused (no such computation, quota, bad policy...) */
+    STRONGBOX_E_VERIFY,    /* the isolate's attestation did not verify: nothing was sent */
+    STRONGBOX_E_TLS,       /* TLS handshake failed (e.g. our certificate is not in the policy) */
+    STRONGBOX_E_REFUSED,   /* the runtime refused the request (remote_status says why) */
+    STRONGBOX_E_PROTOCOL,  /* malformed answer */
+    STRONGBOX_E_ENDED,     /* the computation ended (crash, shutdown rule, expiry) */
+} strongbox_code;
+
+typedef struct strongbox_error {
+    strongbox_code code;
+    int remote_status;     /* for STRONGBOX_E_REFUSED: the runtime's status (docs/protocol.md) */
+    char message[512];     /* what failed, e.g. "attestation check 'measurement' failed: ..." */
+} strongbox_error;
+
+/* Progress of a transfer: `done` of `total` bytes (total 0 = unknown). */
+typedef void (*strongbox_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+typedef struct strongbox_options {
+    const char *policy_path;   /* the party's own copy of the policy (required) */
+    const char *key_path;      /* the party's private key, PEM (connect) */
+    const char *cert_path;     /* the party's certificate, PEM, as named in the policy (connect) */
+    const char *host;          /* "HOST:PORT"; NULL = the policy's "host" field */
+    int timeout_ms;            /* per network operation; 0 = 30000 */
+    int ready_timeout_ms;      /* deploy: wait this long for the isolate to be attested; 0 = 60000 */
+    time_t verify_at;          /* verify certificates and policy as of this time; 0 = now */
+    strongbox_progress_fn progress;
+    void *progress_ctx;
+} strongbox_options;
+
+typedef struct strongbox strongbox;
+
+/* Sends the policy to the host, which launches (or finds, same hash) its isolate; waits until it
+ * is attested. hash_hex (65 bytes) receives the policy hash. Returns 0 or -1. */
+int strongbox_deploy(const strongbox_options *opts, char hash_hex[65], strongbox_error *err);
+
+/* Connects to the computation of the policy, verifies the isolate (refusing with
+ * STRONGBOX_E_VERIFY and the failed check named in err), and authenticates with the party's
+ * certificate. */
+int strongbox_connect(const strongbox_options *opts, strongbox **out, strongbox_error *err);
+/* What was verified, one line per check (valid until strongbox_close). */
+const char *strongbox_transcript(const strongbox *s);
+/* The policy hash (64 hex digits) of the connected computation. */
+const char *strongbox_policy_hash(const strongbox *s);
+
+/* Uploads a local file to `remote` (append: 1 to append instead of replacing). Streams in chunks:
+ * memory use does not grow with the file. */
+int strongbox_put_file(strongbox *s, const char *local_path, const char *remote, int append,
+                       strongbox_error *err);
+int strongbox_put_buffer(strongbox *s, const void *data, size_t len, const char *remote, int append,
+                         strongbox_error *err);
+/* Downloads `remote` into local_path (written to a temporary file, renamed when complete: a failed
+ * download leaves no partial file). */
+int strongbox_get_file(strongbox *s, const char *remote, const char *local_path,
+                       strongbox_error *err);
+/* Downloads into memory (*data malloc'd, NUL-terminated for convenience). max_len caps it. */
+int strongbox_get_buffer(strongbox *s, const char *remote, size_t max_len, uint8_t **data,
+                         size_t *len, strongbox_error *err);
+
+typedef enum strongbox_outcome {
+    STRONGBOX_EXITED = 0, STRONGBOX_TRAPPED = 1, STRONGBOX_FUEL_LIMIT = 2,
+    STRONGBOX_MEMORY_LIMIT = 3, STRONGBOX_TIME_LIMIT = 4,
+} strongbox_outcome;
+
+typedef struct strongbox_run_result {
+    strongbox_outcome outcome;
+    uint32_t exit_code;        /* for STRONGBOX_EXITED */
+    char reason[1025];         /* trap or limit text, "" if none */
+    uint8_t *out, *err;        /* captured stdout / stderr (malloc'd, NUL-terminated) */
+    size_t out_len, err_len;
+} strongbox_run_result;
+
+/* Runs the program stored at `program` with args (may be NULL when nargs is 0). Returns 0 when the
+ * runtime ran it (whatever the outcome: see res), -1 when it refused. */
+int strongbox_run(strongbox *s, const char *program, const char *const *args, size_t nargs,
+                  strongbox_run_result *res, strongbox_error *err);
+void strongbox_run_result_free(strongbox_run_result *res);
+
+/* The runtime's status of the computation (JSON object text, malloc'd). */
+int strongbox_status(strongbox *s, char **json, strongbox_error *err);
+/* Votes to end the computation; *tally (malloc'd) is the runtime's vote tally. */
+int strongbox_end_vote(strongbox *s, char **tally, strongbox_error *err);
+
+void strongbox_close(strongbox *s);
+
+/* The host's own (unauthenticated) view: one JSON line per computation (malloc'd). Only needs
+ * opts->policy_path (for the host address) or opts->host; hash_hex NULL = all computations. */
+int strongbox_host_status(const strongbox_options *opts, const char *hash_hex, char **text,
+                          strongbox_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

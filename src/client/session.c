@@ -1,0 +1,187 @@
+/* session.c - connect: preamble, TLS 1.3 with the party's certificate, and verification of the
+ * isolate's attested certificate inside the handshake (so a refused isolate never even sees the
+ * party's certificate). */
+#include "client/client_impl.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The expectations come from the party's own policy, never from anything the host says. */
+static int build_expectations(strongbox *s, time_t at, strongbox_error *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sb_policy_runtime_count(s->policy); i++)
+        n += sb_policy_runtime_at(s->policy, i)->n_measurements;
+    s->accepted = calloc(n ? n : 1, sizeof *s->accepted);
+    if (!s->accepted)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < sb_policy_runtime_count(s->policy); i++) {
+        const sb_policy_runtime *r = sb_policy_runtime_at(s->policy, i);
+        for (size_t j = 0; j < r->n_measurements; j++, k++) {
+            snprintf(s->accepted[k].platform, sizeof s->accepted[k].platform, "%s", r->platform);
+            size_t len = r->measurements[j].len;
+            if (len > sizeof s->accepted[k].measurement)
+                len = sizeof s->accepted[k].measurement;
+            memcpy(s->accepted[k].measurement, r->measurements[j].value, len);
+            s->accepted[k].len = len;
+        }
+    }
+    s->expect.root = sb_policy_attestation_root(s->policy);
+    s->expect.accepted = s->accepted;
+    s->expect.n_accepted = n;
+    s->expect.allow_debug = sb_policy_allow_debug(s->policy);
+    memcpy(s->expect.policy_hash, sb_policy_hash(s->policy), 32);
+    s->expect.at = at;
+    return 0;
+}
+
+static int verify_isolate(X509_STORE_CTX *store, void *arg)
+{
+    strongbox *s = arg;
+    X509 *leaf = X509_STORE_CTX_get0_cert(store);
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(store);
+    sb_err e = {0};
+    s->verify_ran = 1;
+    if (!leaf) {
+        snprintf(s->verify_error, sizeof s->verify_error, "the isolate sent no certificate");
+        X509_STORE_CTX_set_error(store, X509_V_ERR_UNSPECIFIED);
+        return 0;
+    }
+    int rc = sb_attest_verify_cert(leaf, chain, &s->expect, &s->verdict, &e);
+    free(s->transcript);
+    s->transcript = sb_attest_verdict_text(&s->verdict);
+    if (rc != 0) {
+        snprintf(s->verify_error, sizeof s->verify_error, "%s", e.msg);
+        X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    s->verified = 1;
+    return 1;
+}
+
+static int tls_setup(strongbox *s, const strongbox_options *o, strongbox_error *err)
+{
+    if (!o->key_path || !o->cert_path)
+        return cl_fail(err, STRONGBOX_E_USAGE, "a key and a certificate are needed to connect");
+    s->ctx = SSL_CTX_new(TLS_client_method());
+    if (!s->ctx)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "cannot create a TLS context");
+    SSL_CTX_set_min_proto_version(s->ctx, TLS1_3_VERSION);
+    SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(s->ctx, o->cert_path) != 1)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "%s: not a PEM certificate", o->cert_path);
+    if (SSL_CTX_use_PrivateKey_file(s->ctx, o->key_path, SSL_FILETYPE_PEM) != 1)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "%s: not a PEM private key", o->key_path);
+    if (SSL_CTX_check_private_key(s->ctx) != 1)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "%s is not the key of %s", o->key_path,
+                       o->cert_path);
+    SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_cert_verify_callback(s->ctx, verify_isolate, s);
+    ERR_clear_error();
+    return 0;
+}
+
+static int handshake(strongbox *s, strongbox_error *err)
+{
+    s->ssl = SSL_new(s->ctx);
+    if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "cannot create a TLS session");
+    if (SSL_connect(s->ssl) == 1) {
+        ERR_clear_error();
+        return 0;
+    }
+    if (s->verify_ran && !s->verified)
+        return cl_fail(err, STRONGBOX_E_VERIFY,
+                       "refusing the isolate: %s (nothing was sent to it)", s->verify_error);
+    unsigned long e = ERR_peek_last_error();
+    char why[256] = "connection closed";
+    if (e)
+        ERR_error_string_n(e, why, sizeof why);
+    ERR_clear_error();
+    if (!s->verify_ran) {
+        strongbox_error lost;
+        cl_lost(s, &lost);
+        return cl_fail(err, lost.code == STRONGBOX_E_ENDED ? STRONGBOX_E_ENDED : STRONGBOX_E_TLS,
+                       "TLS handshake with the isolate failed (%s)%s%s", why,
+                       lost.code == STRONGBOX_E_ENDED ? ": " : "",
+                       lost.code == STRONGBOX_E_ENDED ? lost.message : "");
+    }
+    return cl_fail(err, STRONGBOX_E_TLS, "TLS handshake with the isolate failed: %s", why);
+}
+
+int strongbox_connect(const strongbox_options *o, strongbox **out, strongbox_error *err)
+{
+    *out = NULL;
+    strongbox *s = calloc(1, sizeof *s);
+    if (!s)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
+    s->fd = -1;
+    s->timeout_ms = o && o->timeout_ms ? o->timeout_ms : 30000;
+    s->progress = o ? o->progress : NULL;
+    s->progress_ctx = o ? o->progress_ctx : NULL;
+    sb_frame_reader_init(&s->rd, 0);
+    time_t at = o && o->verify_at ? o->verify_at : 0;
+    char line[128], reply[600];
+    if (cl_load_policy(o, &s->policy, s->host, sizeof s->host, err) != 0 ||
+        build_expectations(s, at, err) != 0 || tls_setup(s, o, err) != 0 ||
+        cl_dial(s->host, s->timeout_ms, &s->fd, err) != 0)
+        goto fail;
+    snprintf(line, sizeof line, "STRONGBOX/1 CONNECT %s\n", sb_policy_hash_hex(s->policy));
+    if (cl_preamble(s->fd, line, reply, sizeof reply, err) != 0 || handshake(s, err) != 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    strongbox_close(s);
+    return -1;
+}
+
+const char *strongbox_transcript(const strongbox *s)
+{
+    return s->transcript ? s->transcript : "";
+}
+
+const char *strongbox_policy_hash(const strongbox *s)
+{
+    return sb_policy_hash_hex(s->policy);
+}
+
+void strongbox_close(strongbox *s)
+{
+    if (!s)
+        return;
+    if (s->ssl) {
+        if (s->verified)
+            SSL_shutdown(s->ssl); /* close_notify: a clean end of the session */
+        SSL_free(s->ssl);
+    }
+    SSL_CTX_free(s->ctx);
+    if (s->fd >= 0)
+        close(s->fd);
+    sb_frame_reader_free(&s->rd);
+    free(s->accepted);
+    free(s->transcript);
+    sb_policy_free(s->policy);
+    free(s);
+}
+
+int cl_lost(strongbox *s, strongbox_error *err)
+{
+    char why[400];
+    cl_host_reason(s->host, sb_policy_hash_hex(s->policy), 5000, why, sizeof why);
+    if (strncmp(why, "ready", 5) == 0)
+        return cl_fail(err, STRONGBOX_E_NETWORK,
+                       "the isolate closed the connection (the computation is still running)");
+    if (why[0])
+        return cl_fail(err, STRONGBOX_E_ENDED,
+                       "connection to the isolate lost; the host reports (unauthenticated): %s",
+                       why);
+    return cl_fail(err, STRONGBOX_E_NETWORK, "connection to the isolate lost");
+}

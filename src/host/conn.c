@@ -1,0 +1,501 @@
+/* conn.c - connections on the host's port: preamble, deploy, status, and the ciphertext relay. */
+#include "host/host_impl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void unlink_from_comp(struct conn *k)
+{
+    if (!k->comp)
+        return;
+    for (struct conn **pp = &k->comp->conns; *pp; pp = &(*pp)->cnext)
+        if (*pp == k) {
+            *pp = k->cnext;
+            break;
+        }
+    if (k->state == K_RELAY && k->comp->n_sessions)
+        k->comp->n_sessions--;
+    k->cnext = NULL;
+}
+
+void conn_close(struct host *h, struct conn *k)
+{
+    struct comp *c = k->comp;
+    if (c && k->state == K_RELAY && c->state != C_DEAD) {
+        sb_msg m;
+        sb_msg_init(&m, SB_MSG_SESSION_CLOSE);
+        m.present = SB_F(SB_K_ID);
+        m.id = k->sid;
+        comp_send(h, c, &m);
+    }
+    if (k->kind == KIND_CONNECT && k->sid)
+        host_log(h, "info", "conn %llu (%s): session %llu closed, %llu bytes up, %llu down",
+                 (unsigned long long)k->id, k->peer, (unsigned long long)k->sid,
+                 (unsigned long long)k->bytes_up, (unsigned long long)k->bytes_down);
+    unlink_from_comp(k);
+    if (c)
+        comp_maybe_resume(h, c);
+    host_unwatch(h, &k->src);
+    close(k->src.fd);
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        h->conns = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    h->n_conns--;
+    buf_free(&k->out);
+    free(k->body);
+    k->body = NULL;
+    /* Freed after the current epoll batch: a later event of the batch may still point at it. */
+    k->next = h->grave;
+    h->grave = k;
+}
+
+void conn_bury(struct host *h)
+{
+    while (h->grave) {
+        struct conn *k = h->grave;
+        h->grave = k->next;
+        free(k);
+    }
+}
+
+void conn_update_events(struct host *h, struct conn *k)
+{
+    bool want_read = k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY ||
+                     (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) <= HOST_BUF_HIGH);
+    if (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) > HOST_BUF_LOW && k->rd_paused)
+        want_read = false; /* hysteresis: resume only once the runtime caught up */
+    k->rd_paused = k->state == K_RELAY && !want_read;
+    if (k->state == K_CLOSING && !k->deadline)
+        k->deadline = time(NULL) + 10; /* a party that never reads its last bytes */
+    uint32_t ev = (want_read ? EPOLLIN : 0) | (buf_size(&k->out) ? EPOLLOUT : 0) |
+                  (k->state == K_WAIT_READY ? EPOLLRDHUP : 0);
+    if (ev != k->src.events)
+        host_watch(h, &k->src, ev);
+}
+
+void conn_reply(struct host *h, struct conn *k, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    if (buf_append(&k->out, line, (size_t)n) == 0)
+        buf_flush(&k->out, k->src.fd);
+    conn_update_events(h, k);
+}
+
+/* Error line, then close once it is written. */
+static void conn_fail(struct host *h, struct conn *k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conn_fail(struct host *h, struct conn *k, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    host_log(h, "info", "conn %llu (%s): refused: %s", (unsigned long long)k->id, k->peer, msg);
+    unlink_from_comp(k);
+    k->comp = NULL;
+    k->state = K_CLOSING;
+    conn_reply(h, k, "ERR %s", msg);
+    if (buf_size(&k->out) == 0)
+        conn_close(h, k);
+}
+
+void conn_accept(struct host *h)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(h->listen.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
+        if (h->n_conns >= HOST_MAX_CONNS || h->stopping) {
+            close(fd);
+            continue;
+        }
+        struct conn *k = calloc(1, sizeof *k);
+        if (!k) {
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        k->src = (struct src){SRC_CONN, fd, 0, false};
+        k->id = ++h->next_conn;
+        k->deadline = time(NULL) + HOST_PREAMBLE_TIMEOUT_S;
+        char addr[INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, addr, sizeof addr);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, addr, sizeof addr);
+            port = ntohs(a->sin6_port);
+        }
+        snprintf(k->peer, sizeof k->peer, "%s:%d", addr, port);
+        k->next = h->conns;
+        if (h->conns)
+            h->conns->prev = k;
+        h->conns = k;
+        h->n_conns++;
+        conn_update_events(h, k);
+    }
+}
+
+/* Attaches k as a session of its computation (which is ready): OK line, then session-open. */
+static void start_session(struct host *h, struct conn *k)
+{
+    struct comp *c = k->comp;
+    k->state = K_RELAY;
+    k->deadline = 0;
+    k->sid = ++c->next_sid;
+    c->n_sessions++;
+    conn_reply(h, k, "OK %s", c->hex);
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_OPEN);
+    m.present = SB_F(SB_K_ID);
+    m.id = k->sid;
+    comp_send(h, c, &m);
+    host_log(h, "info", "conn %llu (%s): session %llu of computation %.16s opened",
+             (unsigned long long)k->id, k->peer, (unsigned long long)k->sid, c->hex);
+    /* Bytes the party sent right after its preamble (it need not wait for OK). */
+    if (k->body_len) {
+        sb_msg_init(&m, SB_MSG_SESSION_DATA);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        m.id = k->sid;
+        m.data = (sb_bytes){k->body, k->body_len};
+        comp_send(h, c, &m);
+        k->bytes_up += k->body_len;
+        free(k->body);
+        k->body = NULL;
+        k->body_len = 0;
+    }
+}
+
+void conn_comp_ready(struct host *h, struct conn *k)
+{
+    struct comp *c = k->comp;
+    if (c->state == C_READY) {
+        if (k->kind == KIND_DEPLOY) {
+            unlink_from_comp(k);
+            k->comp = NULL;
+            k->state = K_CLOSING;
+            conn_reply(h, k, "OK %s ready", c->hex);
+            if (buf_size(&k->out) == 0)
+                conn_close(h, k);
+        } else {
+            start_session(h, k);
+        }
+    } else if (c->state == C_DEAD || c->state == C_ENDING) {
+        conn_fail(h, k, "computation %s ended: %s", c->hex, c->reason);
+    } else { /* still launching: wait */
+        k->state = K_WAIT_READY;
+        k->deadline = time(NULL) + (time_t)h->cfg->ready_timeout_s + 5;
+        conn_update_events(h, k);
+    }
+}
+
+static void attach(struct host *h, struct conn *k, struct comp *c)
+{
+    k->comp = c;
+    k->cnext = c->conns;
+    c->conns = k;
+    k->state = K_WAIT_READY;
+    conn_comp_ready(h, k);
+}
+
+static void status_reply(struct host *h, struct conn *k, const char *only_hex)
+{
+    time_t now = time(NULL);
+    unsigned shown = 0;
+    for (struct comp *c = h->comps; c; c = c->next) {
+        if (only_hex && strcmp(only_hex, c->hex) != 0)
+            continue;
+        shown++;
+        size_t mlen;
+        const uint8_t *meas = sb_platform_measurement(h->platform, &mlen);
+        char mhex[2 * 64 + 1];
+        sb_hex_encode(meas, mlen < 64 ? mlen : 64, mhex);
+        char reason[320];
+        /* JSON-safe: reasons are our own texts; quotes and backslashes are replaced. */
+        snprintf(reason, sizeof reason, "%s", c->reason);
+        for (char *p = reason; *p; p++)
+            if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+                *p = '\'';
+        conn_reply(h, k,
+                   "{\"policy_hash\":\"%s\",\"state\":\"%s\",\"platform\":\"%s\","
+                   "\"runtime_measurement\":\"%s\",\"pid\":%d,\"sessions\":%u,"
+                   "\"age_seconds\":%lld,\"reason\":\"%s\"}",
+                   c->hex, comp_state_name(c->state), sb_platform_name(h->platform), mhex,
+                   c->state == C_DEAD ? 0 : (int)c->pid, c->n_sessions,
+                   (long long)(now - c->launched), reason);
+    }
+    if (only_hex && !shown) {
+        conn_fail(h, k, "no computation %s on this host", only_hex);
+        return;
+    }
+    conn_reply(h, k, "OK %u", shown);
+    k->state = K_CLOSING;
+    if (buf_size(&k->out) == 0)
+        conn_close(h, k);
+}
+
+static bool is_hex64(const char *s)
+{
+    if (strlen(s) != 64)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    return true;
+}
+
+static void finish_deploy(struct host *h, struct conn *k)
+{
+    char why[400];
+    struct comp *c;
+    if (comp_deploy(h, k->body, k->body_len, &c, why, sizeof why) != 0) {
+        conn_fail(h, k, "deploy: %s", why);
+        return;
+    }
+    free(k->body);
+    k->body = NULL;
+    k->body_len = 0;
+    host_log(h, "info", "conn %llu (%s): deploy of computation %.16s (%s)",
+             (unsigned long long)k->id, k->peer, c->hex, comp_state_name(c->state));
+    attach(h, k, c);
+}
+
+/* Parses the preamble line (without '\n'); the bytes after it are already in k->body. */
+static void on_preamble(struct host *h, struct conn *k, char *line)
+{
+    char verb[16] = "", arg[80] = "";
+    char extra;
+    int n = sscanf(line, SB_PREAMBLE_MAGIC " %15s %79s %c", verb, arg, &extra);
+    if (strncmp(line, SB_PREAMBLE_MAGIC " ", sizeof SB_PREAMBLE_MAGIC) != 0 || n < 1 || n > 2) {
+        conn_fail(h, k, "bad preamble: expected '" SB_PREAMBLE_MAGIC " CONNECT|DEPLOY|STATUS ...'");
+        return;
+    }
+    if (strcmp(verb, "CONNECT") == 0 && n == 2) {
+        if (!is_hex64(arg)) {
+            conn_fail(h, k, "bad preamble: CONNECT needs a policy hash (64 lower-case hex digits)");
+            return;
+        }
+        uint8_t hash[32];
+        sb_hex_decode(arg, hash, 32);
+        struct comp *c = comp_find(h, hash);
+        k->kind = KIND_CONNECT;
+        if (!c)
+            conn_fail(h, k, "no computation %s on this host (deploy its policy first)", arg);
+        else
+            attach(h, k, c);
+    } else if (strcmp(verb, "DEPLOY") == 0 && n == 2) {
+        char *end;
+        unsigned long long len = strtoull(arg, &end, 10);
+        if (*end || arg[0] == '-' || len == 0 || len > SB_POLICY_MAX_BYTES) {
+            conn_fail(h, k, "bad preamble: DEPLOY needs the policy size in bytes (1..%u)",
+                      SB_POLICY_MAX_BYTES);
+            return;
+        }
+        k->kind = KIND_DEPLOY;
+        k->body_need = (size_t)len;
+        if (k->body_len > k->body_need) {
+            conn_fail(h, k, "deploy: more bytes than announced");
+            return;
+        }
+        uint8_t *p = realloc(k->body, k->body_need);
+        if (!p) {
+            conn_fail(h, k, "deploy: out of memory");
+            return;
+        }
+        k->body = p;
+        k->state = K_DEPLOY_BODY;
+        if (k->body_len == k->body_need)
+            finish_deploy(h, k);
+    } else if (strcmp(verb, "STATUS") == 0) {
+        k->kind = KIND_STATUS;
+        if (n == 2 && !is_hex64(arg))
+            conn_fail(h, k, "bad preamble: STATUS takes an optional policy hash");
+        else
+            status_reply(h, k, n == 2 ? arg : NULL);
+    } else {
+        conn_fail(h, k, "bad preamble: unknown request '%s'", verb);
+    }
+}
+
+static void read_preamble(struct host *h, struct conn *k)
+{
+    ssize_t n = read(k->src.fd, k->line + k->line_len, sizeof k->line - k->line_len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(h, k);
+        return;
+    }
+    k->line_len += (size_t)n;
+    uint8_t *nl = memchr(k->line, '\n', k->line_len);
+    if (!nl) {
+        if (k->line_len == sizeof k->line)
+            conn_fail(h, k, "bad preamble: longer than %d bytes", SB_PREAMBLE_MAX);
+        return;
+    }
+    size_t line_len = (size_t)(nl - k->line), rest = k->line_len - line_len - 1;
+    if (rest) { /* early bytes: deploy body, or the party's first TLS bytes */
+        k->body = malloc(rest);
+        if (!k->body) {
+            conn_fail(h, k, "out of memory");
+            return;
+        }
+        memcpy(k->body, nl + 1, rest);
+        k->body_len = rest;
+    }
+    if (memchr(k->line, '\0', line_len)) {
+        conn_fail(h, k, "bad preamble: NUL byte");
+        return;
+    }
+    *nl = '\0';
+    if (line_len && k->line[line_len - 1] == '\r')
+        k->line[line_len - 1] = '\0';
+    on_preamble(h, k, (char *)k->line);
+}
+
+static void read_deploy_body(struct host *h, struct conn *k)
+{
+    ssize_t n = read(k->src.fd, k->body + k->body_len, k->body_need - k->body_len);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(h, k);
+        return;
+    }
+    k->body_len += (size_t)n;
+    if (k->body_len == k->body_need)
+        finish_deploy(h, k);
+}
+
+/* Party -> runtime: TLS records, wrapped as session-data frames. Stops when the runtime's queue
+ * is over the high-water mark (backpressure) or after a few rounds (fairness). */
+static void relay_up(struct host *h, struct conn *k)
+{
+    static const int rounds = 8;
+    uint8_t *chunk = h->chunk;
+    for (int i = 0; i < rounds; i++) {
+        struct comp *c = k->comp;
+        if (!c || buf_size(&c->out) > HOST_BUF_HIGH)
+            break;
+        ssize_t n = read(k->src.fd, chunk, HOST_READ_CHUNK);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            break;
+        if (n <= 0) {
+            conn_close(h, k);
+            return;
+        }
+        sb_msg m;
+        sb_msg_init(&m, SB_MSG_SESSION_DATA);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        m.id = k->sid;
+        m.data = (sb_bytes){chunk, (size_t)n};
+        k->bytes_up += (uint64_t)n;
+        comp_send(h, c, &m);
+    }
+    conn_update_events(h, k);
+}
+
+void conn_deliver(struct host *h, struct conn *k, const uint8_t *data, size_t len)
+{
+    if (buf_append(&k->out, data, len) != 0) {
+        conn_close(h, k);
+        return;
+    }
+    k->bytes_down += len;
+    if (buf_flush(&k->out, k->src.fd) != 0) {
+        conn_close(h, k);
+        return;
+    }
+    if (buf_size(&k->out) > HOST_BUF_HIGH && k->comp) {
+        k->comp->chan_paused = true; /* the party reads slower than the runtime writes */
+        comp_update_events(h, k->comp);
+    }
+    conn_update_events(h, k);
+}
+
+void conn_on_event(struct host *h, struct conn *k, uint32_t events)
+{
+    if (events & EPOLLOUT) {
+        if (buf_flush(&k->out, k->src.fd) != 0) {
+            conn_close(h, k);
+            return;
+        }
+        if (k->state == K_CLOSING && buf_size(&k->out) == 0) {
+            conn_close(h, k);
+            return;
+        }
+        if (k->comp && buf_size(&k->out) < HOST_BUF_LOW)
+            comp_maybe_resume(h, k->comp);
+    }
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+        switch (k->state) {
+        case K_PREAMBLE:
+            read_preamble(h, k);
+            return;
+        case K_DEPLOY_BODY:
+            read_deploy_body(h, k);
+            return;
+        case K_RELAY:
+            relay_up(h, k);
+            return;
+        case K_WAIT_READY: /* gone before we answered */
+            conn_close(h, k);
+            return;
+        case K_CLOSING:
+            if (events & (EPOLLHUP | EPOLLERR))
+                conn_close(h, k);
+            return;
+        }
+    }
+    conn_update_events(h, k);
+}
+
+void conn_tick(struct host *h, time_t now)
+{
+    for (struct conn *k = h->conns, *next; k; k = next) {
+        next = k->next;
+        if (!k->deadline || now < k->deadline)
+            continue;
+        if (k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY)
+            conn_fail(h, k, "preamble timeout (%d s)", HOST_PREAMBLE_TIMEOUT_S);
+        else if (k->state == K_WAIT_READY)
+            conn_fail(h, k, "computation %s not ready in time", k->comp ? k->comp->hex : "?");
+        else if (k->state == K_CLOSING)
+            conn_close(h, k);
+    }
+}
+
+void conn_free_all(struct host *h)
+{
+    while (h->conns)
+        conn_close(h, h->conns);
+    conn_bury(h);
+}

@@ -1,0 +1,42 @@
+/* host.h - strongbox-host, the untrusted host daemon, as a library (the binary is main.c).
+ *
+ * One event loop (epoll) serves everything: party and deploy connections on one TCP port, the
+ * channel to every isolate, completed attestation-service calls (worker threads), signals. The host
+ * only ever sees the policy (public), attestation messages (public) and TLS records (ciphertext).
+ * Wire format of the port: docs/host.md. No global state; the loop returns on SIGTERM/SIGINT after
+ * a graceful stop. */
+#ifndef SB_HOST_H
+#define SB_HOST_H
+
+#include "common/common.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct sb_host_config {
+    const char *listen;          /* "ADDR:PORT" (port 0 = any free port); default 127.0.0.1:7433 */
+    const char *port_file;       /* if set, the bound port is written there once listening */
+    const char *runtime_path;    /* strongbox-runtime binary (measured, then exec'd per isolate) */
+    const char *platform;        /* isolate backend; default "process" */
+    const char *attest_key_path; /* PEM private key of the host (process-platform evidence) */
+    const char *attestd_url;     /* overrides the policy's attestation URL (e.g. another route) */
+    unsigned max_isolates;       /* live isolates at once; default 64 */
+    uint64_t max_memory;         /* sum of per-isolate memory budgets; default 8 GiB */
+    uint64_t isolate_overhead;   /* added to the policy's memory limit for the isolate's memory
+                                    budget and RLIMIT_AS; default 256 MiB */
+    int sanitizer_compat;        /* tests of sanitizer builds only: no RLIMIT_AS, isolates get
+                                    their own /proc and ASAN_OPTIONS=detect_leaks=0 */
+    unsigned ready_timeout_s;    /* launch to attested; default 30 */
+    unsigned stop_timeout_s;     /* graceful stop: wait this long for isolates; default 10 */
+    FILE *log;                   /* log lines (metadata only, never data); NULL = stderr */
+} sb_host_config;
+
+/* Runs the daemon until SIGTERM or SIGINT (blocked in the calling thread and taken by signalfd).
+ * Returns 0 after a graceful stop, -1 with err filled when it cannot start. */
+int sb_host_run(const sb_host_config *cfg, sb_err *err);
+
+/* Preamble lines (ASCII, one line, at most SB_PREAMBLE_MAX bytes with the '\n'). */
+#define SB_PREAMBLE_MAX 128
+#define SB_PREAMBLE_MAGIC "STRONGBOX/1"
+
+#endif

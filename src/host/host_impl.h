@@ -1,0 +1,172 @@
+/* host_impl.h - internals of the host daemon (not a public header). */
+#ifndef SB_HOST_IMPL_H
+#define SB_HOST_IMPL_H
+
+#include "host/host.h"
+#include "platform/platform.h"
+#include "policy/policy.h"
+#include "proto/proto.h"
+
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <stdbool.h>
+#include <time.h>
+
+#define HOST_BUF_HIGH (1u << 20)       /* stop reading the other side above this many bytes */
+#define HOST_BUF_LOW (256u << 10)      /* resume below this */
+#define HOST_READ_CHUNK SB_CHUNK_SIZE  /* bytes of TLS per session-data frame */
+#define HOST_MAX_CONNS 4096
+#define HOST_MAX_DEAD 256              /* ended computations remembered for status/errors */
+#define HOST_PREAMBLE_TIMEOUT_S 10
+
+/* A growable byte queue with a consumed offset (compacted lazily). */
+struct buf {
+    uint8_t *p;
+    size_t off, len, cap; /* valid bytes are p[off .. len) */
+};
+int buf_append(struct buf *b, const void *data, size_t n);
+size_t buf_size(const struct buf *b);
+void buf_consume(struct buf *b, size_t n);
+void buf_free(struct buf *b);
+/* write()s as much as possible; returns 0 (maybe partial), -1 on a hard error. */
+int buf_flush(struct buf *b, int fd);
+
+enum src_type { SRC_LISTEN, SRC_CONN, SRC_CHAN, SRC_SIGNAL, SRC_JOBS };
+struct src {
+    enum src_type type;
+    int fd;
+    uint32_t events; /* as registered with epoll */
+    bool on;         /* registered */
+};
+
+enum comp_state { C_LAUNCHING, C_ATTESTING, C_READY, C_ENDING, C_DEAD };
+
+struct conn;
+struct comp {
+    struct src src; /* the channel */
+    struct comp *next;
+    uint64_t serial;
+    uint8_t hash[32];
+    char hex[65];
+    sb_policy *policy;
+    uint8_t *policy_json;
+    size_t policy_len;
+    char attestd_url[256];
+    sb_isolate *iso;
+    pid_t pid;
+    sb_frame_reader rd;
+    struct buf out;         /* frames to the runtime */
+    enum comp_state state;
+    char reason[300];       /* why it ended / failed (shown to parties) */
+    uint64_t mem_budget;
+    uint8_t nonce[32];
+    time_t launched, ready_at, ended_at;
+    struct timespec t_launch;
+    bool chan_paused;
+    bool chan_eof;          /* the runtime closed its end; waiting to reap */
+    bool attest_pending;
+    uint64_t next_sid;
+    struct conn *conns;     /* sessions and connections waiting for readiness */
+    unsigned n_sessions;
+};
+
+enum conn_state { K_PREAMBLE, K_DEPLOY_BODY, K_WAIT_READY, K_RELAY, K_CLOSING };
+enum conn_kind { KIND_NONE, KIND_CONNECT, KIND_DEPLOY, KIND_STATUS };
+
+struct conn {
+    struct src src;
+    struct conn *next, *prev;     /* all connections */
+    struct conn *cnext;           /* in its computation's list */
+    struct comp *comp;
+    enum conn_state state;
+    enum conn_kind kind;
+    uint64_t id, sid;
+    char peer[64];
+    uint8_t line[SB_PREAMBLE_MAX];
+    size_t line_len;
+    uint8_t *body;
+    size_t body_len, body_need;
+    struct buf out;               /* to the party */
+    bool rd_paused;
+    time_t deadline;              /* 0 = none */
+    uint64_t bytes_up, bytes_down;
+};
+
+enum job_kind { JOB_CHALLENGE, JOB_ATTEST };
+struct job {
+    enum job_kind kind;
+    uint64_t comp_serial;
+    char url[256];
+    char platform[32];
+    uint8_t *evidence;
+    size_t evidence_len;
+    char *csr_pem;
+    uint8_t hash[32], nonce[32];
+    /* results */
+    int ok;
+    int http_status;
+    char *chain_pem;
+    sb_err err;
+    int notify_fd;
+};
+/* Runs the job on a detached thread; when done, writes the job pointer to notify_fd. */
+int job_start(struct job *j, sb_err *err);
+void job_free(struct job *j);
+
+struct host {
+    const sb_host_config *cfg;
+    FILE *log;
+    int ep;
+    struct src listen, sig, jobs;
+    int jobs_wr;
+    sb_platform *platform;
+    struct comp *comps;
+    struct conn *conns;
+    struct conn *grave;     /* closed, freed after the current event batch */
+    unsigned n_conns, n_live;
+    uint64_t mem_used;
+    uint64_t next_serial, next_conn;
+    bool stopping;
+    unsigned n_jobs;        /* attestation calls in flight */
+    uint8_t *chunk;         /* HOST_READ_CHUNK bytes for relaying */
+    time_t stop_deadline;
+};
+
+void host_log(struct host *h, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int host_watch(struct host *h, struct src *s, uint32_t events);
+void host_unwatch(struct host *h, struct src *s);
+
+/* comp.c */
+struct comp *comp_find(struct host *h, const uint8_t hash[32]);
+struct comp *comp_by_serial(struct host *h, uint64_t serial);
+int comp_deploy(struct host *h, const uint8_t *json, size_t len, struct comp **out, char *why,
+                size_t why_len);
+void comp_on_channel(struct host *h, struct comp *c, uint32_t events);
+void comp_on_job(struct host *h, struct job *j);
+void comp_check_exits(struct host *h);
+void comp_tick(struct host *h, time_t now);
+void comp_send(struct host *h, struct comp *c, const sb_msg *m);
+void comp_stop_all(struct host *h);
+void comp_free_all(struct host *h);
+void comp_prune(struct host *h);
+void comp_update_events(struct host *h, struct comp *c);
+const char *comp_state_name(enum comp_state s);
+/* A session's party-side buffer drained below the low mark: maybe resume the channel. */
+void comp_maybe_resume(struct host *h, struct comp *c);
+
+/* conn.c */
+void conn_accept(struct host *h);
+void conn_on_event(struct host *h, struct conn *k, uint32_t events);
+void conn_close(struct host *h, struct conn *k);
+void conn_reply(struct host *h, struct conn *k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The computation became ready (or died): answer every waiting connection. */
+void conn_comp_ready(struct host *h, struct conn *k);
+void conn_deliver(struct host *h, struct conn *k, const uint8_t *data, size_t len);
+void conn_update_events(struct host *h, struct conn *k);
+void conn_tick(struct host *h, time_t now);
+void conn_free_all(struct host *h);
+void conn_bury(struct host *h);
+
+#endif

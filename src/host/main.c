@@ -1,0 +1,134 @@
+/* strongbox-host - the untrusted host daemon (see docs/host.md). */
+#include "host/host.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: strongbox-host --runtime PATH --attest-key KEY.pem [options]\n"
+            "       strongbox-host --init-key KEY.pem\n\n"
+            "  --listen ADDR:PORT      party/deploy port (default 127.0.0.1:7433; port 0 = any)\n"
+            "  --port-file FILE        write the bound port there\n"
+            "  --runtime PATH          strongbox-runtime binary (measured, exec'd per isolate)\n"
+            "  --platform NAME         isolate backend (default process)\n"
+            "  --attest-key FILE       the host's attestation key (process-platform evidence)\n"
+            "  --attestd URL           use this attestation service URL instead of the policy's\n"
+            "  --max-isolates N        live isolates at once (default 64)\n"
+            "  --max-memory MIB        sum of isolate memory budgets (default 8192)\n"
+            "  --isolate-overhead MIB  added to a policy's memory limit per isolate (default 256)\n"
+            "  --sanitizer-compat      tests of ASan builds only: no RLIMIT_AS, own /proc\n"
+            "  --ready-timeout S       launch-to-attested limit (default 30)\n"
+            "  --log FILE              append log lines there (default stderr)\n"
+            "  --init-key FILE         create a P-256 attestation key, print its public key\n");
+}
+
+static int init_key(const char *path)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    if (!key) {
+        fprintf(stderr, "strongbox-host: cannot generate a key\n");
+        return 1;
+    }
+    BIO *b = BIO_new(BIO_s_mem());
+    char *pem;
+    long n;
+    sb_err err = {0};
+    int rc = 1;
+    if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) &&
+        (n = BIO_get_mem_data(b, &pem)) > 0) {
+        if (sb_write_file(path, pem, (size_t)n, 0600, &err) != 0)
+            fprintf(stderr, "strongbox-host: %s\n", err.msg);
+        else if (PEM_write_PUBKEY(stdout, key))
+            rc = 0;
+    }
+    BIO_free(b);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long long max,
+                      unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || s[0] == '-' || !s[0] || v > max) {
+        fprintf(stderr, "strongbox-host: %s %s: expected a number up to %llu\n", opt, s, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", 1, 0, 'l'},       {"port-file", 1, 0, 'p'},   {"runtime", 1, 0, 'r'},
+        {"platform", 1, 0, 'P'},     {"attest-key", 1, 0, 'k'},  {"attestd", 1, 0, 'a'},
+        {"max-isolates", 1, 0, 'i'}, {"max-memory", 1, 0, 'm'},  {"isolate-overhead", 1, 0, 'o'},
+        {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'},
+        {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    sb_host_config cfg = {0};
+    const char *log_path = NULL;
+    unsigned long long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': cfg.listen = optarg; break;
+        case 'p': cfg.port_file = optarg; break;
+        case 'r': cfg.runtime_path = optarg; break;
+        case 'P': cfg.platform = optarg; break;
+        case 'k': cfg.attest_key_path = optarg; break;
+        case 'a': cfg.attestd_url = optarg; break;
+        case 'N': cfg.sanitizer_compat = 1; break;
+        case 'L': log_path = optarg; break;
+        case 'K': return init_key(optarg);
+        case 'h': usage(stdout); return 0;
+        case 'i':
+            if (parse_uint("--max-isolates", optarg, 100000, &v))
+                return 2;
+            cfg.max_isolates = (unsigned)v;
+            break;
+        case 'm':
+            if (parse_uint("--max-memory", optarg, 1ull << 30, &v))
+                return 2;
+            cfg.max_memory = v << 20;
+            break;
+        case 'o':
+            if (parse_uint("--isolate-overhead", optarg, 1ull << 20, &v))
+                return 2;
+            cfg.isolate_overhead = v << 20;
+            break;
+        case 't':
+            if (parse_uint("--ready-timeout", optarg, 3600, &v))
+                return 2;
+            cfg.ready_timeout_s = (unsigned)v;
+            break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc || !cfg.runtime_path) {
+        usage(stderr);
+        return 2;
+    }
+    if (log_path && !(cfg.log = fopen(log_path, "a"))) {
+        fprintf(stderr, "strongbox-host: --log %s: %s\n", log_path, strerror(errno));
+        return 1;
+    }
+    sb_err err = {0};
+    int rc = sb_host_run(&cfg, &err);
+    if (rc != 0)
+        fprintf(stderr, "strongbox-host: %s\n", err.msg);
+    if (cfg.log)
+        fclose(cfg.log);
+    return rc ? 1 : 0;
+}

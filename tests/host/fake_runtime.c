@@ -1,0 +1,153 @@
+/* fake_runtime - stands in for strongbox-runtime in the host tests. Speaks the real channel
+ * protocol on --channel-fd: init, challenge, attest-request (real CSR and binding), result, ready;
+ * then echoes every session's bytes back, except these session commands (whole session-data
+ * payloads):
+ *   "CRASH"     abort() (the host must report the signal and keep other computations running)
+ *   "BYE"       session-close from the runtime side
+ *   "SHUTDOWN"  a shutdown frame ("test rule met"), then exit 0
+ * It exits 0 when the host sends shutdown or closes the channel. */
+#include "attest/attest.h"
+#include "policy/policy.h"
+#include "proto/proto.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fd = -1;
+
+static void die(const char *what, const sb_err *e)
+{
+    fprintf(stderr, "fake_runtime: %s: %s\n", what, e ? e->msg : "");
+    exit(1);
+}
+
+/* Blocking read of the next frame. Returns 0 on EOF. */
+static int next_msg(sb_frame_reader *r, sb_msg *m)
+{
+    sb_err e = {0};
+    for (;;) {
+        const uint8_t *p;
+        size_t len;
+        int rc = sb_frame_reader_next(r, &p, &len, &e);
+        if (rc < 0)
+            die("frame", &e);
+        if (rc == 1) {
+            if (sb_msg_decode(p, len, m, &e) != 0)
+                die("decode", &e);
+            return 1;
+        }
+        struct pollfd pf = {fd, POLLIN, 0};
+        poll(&pf, 1, -1);
+        long n = sb_frame_reader_read_fd(r, fd, &e);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            die("read", &e);
+    }
+}
+
+static void send_msg(const sb_msg *m)
+{
+    sb_err e = {0};
+    /* The channel is non-blocking on the host side only; ours is blocking. */
+    if (sb_msg_write_fd(fd, m, &e) != 0)
+        die("write", &e);
+}
+
+static void attest(sb_frame_reader *r)
+{
+    sb_msg m;
+    sb_err e = {0};
+    if (!next_msg(r, &m) || m.type != SB_MSG_INIT)
+        die("expected init", NULL);
+    sb_policy *policy;
+    if (sb_policy_parse(m.data.p, m.data.len, time(NULL), 0, &policy, &e) != 0)
+        die("policy", &e);
+    sb_msg_free(&m);
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509_REQ *req = X509_REQ_new();
+    X509_REQ_set_pubkey(req, key);
+    X509_REQ_sign(req, key, EVP_sha256());
+    unsigned char *der = NULL;
+    int der_len = i2d_X509_REQ(req, &der);
+    if (!next_msg(r, &m) || m.type != SB_MSG_ATTEST_CHALLENGE)
+        die("expected challenge", NULL);
+    uint8_t binding[SB_BINDING_LEN];
+    if (sb_attest_binding_for_key(m.nonce.p, m.nonce.len, key, sb_policy_hash(policy), binding,
+                                  &e) != 0)
+        die("binding", &e);
+    sb_msg_free(&m);
+    sb_msg q;
+    sb_msg_init(&q, SB_MSG_ATTEST_REQUEST);
+    q.present = SB_F(SB_K_DATA) | SB_F(SB_K_HASH) | SB_F(SB_K_BINDING) | SB_F(SB_K_PLATFORM);
+    q.data = (sb_bytes){der, (size_t)der_len};
+    q.hash = (sb_bytes){sb_policy_hash(policy), 32};
+    q.binding = (sb_bytes){binding, sizeof binding};
+    q.platform = "process";
+    send_msg(&q);
+    if (!next_msg(r, &m) || m.type != SB_MSG_ATTEST_RESULT)
+        die("expected result", NULL);
+    if (m.status != SB_ST_OK)
+        exit(1); /* like the real runtime: a refused attestation ends it */
+    sb_msg_free(&m);
+    sb_msg_init(&q, SB_MSG_READY);
+    q.present = SB_F(SB_K_HASH);
+    q.hash = (sb_bytes){sb_policy_hash(policy), 32};
+    send_msg(&q);
+    OPENSSL_free(der);
+    X509_REQ_free(req);
+    EVP_PKEY_free(key);
+    sb_policy_free(policy);
+}
+
+static int is_cmd(const sb_msg *m, const char *cmd)
+{
+    return m->data.len == strlen(cmd) && memcmp(m->data.p, cmd, m->data.len) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--channel-fd") == 0)
+            fd = atoi(argv[i + 1]);
+    if (fd < 0)
+        return 2;
+    sb_frame_reader r;
+    sb_frame_reader_init(&r, 0);
+    attest(&r);
+    sb_msg m, q;
+    while (next_msg(&r, &m)) {
+        if (m.type == SB_MSG_SHUTDOWN) {
+            sb_msg_free(&m);
+            break;
+        }
+        if (m.type == SB_MSG_SESSION_DATA) {
+            if (is_cmd(&m, "CRASH"))
+                abort();
+            if (is_cmd(&m, "SHUTDOWN")) {
+                sb_msg_init(&q, SB_MSG_SHUTDOWN);
+                q.present = SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+                q.status = SB_ST_SHUTTING_DOWN;
+                q.reason = "test rule met";
+                send_msg(&q);
+                sb_msg_free(&m);
+                break;
+            }
+            sb_msg_init(&q, is_cmd(&m, "BYE") ? SB_MSG_SESSION_CLOSE : SB_MSG_SESSION_DATA);
+            q.present = SB_F(SB_K_ID) | (q.type == SB_MSG_SESSION_DATA ? SB_F(SB_K_DATA) : 0);
+            q.id = m.id;
+            q.data = m.data;
+            send_msg(&q);
+        }
+        sb_msg_free(&m);
+    }
+    sb_frame_reader_free(&r);
+    return 0;
+}

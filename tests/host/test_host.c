@@ -1,0 +1,581 @@
+/* test_host - strongbox-host as a black box: the real binary, the real process backend, a fake
+ * runtime speaking the real channel protocol, and a fake attestation service (libmicrohttpd) that
+ * checks the host's process evidence (signature by the host key, runtime measurement, binding).
+ *
+ * usage: test_host STRONGBOX_HOST FAKE_RUNTIME [--sanitizer-compat] */
+#include "attest/attest.h"
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static char dir[64];
+static EVP_PKEY *host_key;
+static uint8_t runtime_hash[32];
+
+/* ---------------- fake attestation service ---------------- */
+
+struct attestd {
+    struct MHD_Daemon *d;
+    int port;
+    int issued, refused, bad_evidence;
+    char refuse_hash[65];
+};
+
+struct body {
+    char *p;
+    size_t len;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *json)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result rc = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* Checks the evidence like the real service would, as far as the host is concerned. */
+static int check_evidence(json_t *req)
+{
+    const char *ev64 = json_string_value(json_object_get(req, "evidence"));
+    const char *csr = json_string_value(json_object_get(req, "csr"));
+    const char *nonce_hex = json_string_value(json_object_get(req, "nonce"));
+    const char *ph_hex = json_string_value(json_object_get(req, "policy_hash"));
+    if (!ev64 || !csr || !nonce_hex || !ph_hex)
+        return -1;
+    uint8_t *ev, nonce[32], ph[32], binding[64];
+    size_t ev_len;
+    sb_err e = {0};
+    if (sb_base64_decode(ev64, strlen(ev64), &ev, &ev_len, &e) != 0)
+        return -1;
+    EVP_PKEY *keys[] = {host_key};
+    sb_trust_anchors anchors = {.keys = keys, .n_keys = 1};
+    sb_claims claims;
+    int rc = sb_verify_process(ev, ev_len, &anchors, time(NULL), &claims, &e);
+    free(ev);
+    BIO *b = BIO_new_mem_buf(csr, -1);
+    X509_REQ *r = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (rc != 0 || !r || sb_hex_decode(nonce_hex, nonce, 32) || sb_hex_decode(ph_hex, ph, 32)) {
+        fprintf(stderr, "fake attestd: evidence: %s\n", e.msg);
+        X509_REQ_free(r);
+        return -1;
+    }
+    rc = sb_attest_binding_for_key(nonce, 32, X509_REQ_get0_pubkey(r), ph, binding, &e);
+    X509_REQ_free(r);
+    if (rc != 0 || claims.report_data_len != 64 || memcmp(claims.report_data, binding, 64) ||
+        claims.n_measurements < 1 || claims.measurements[0].len != 32 ||
+        memcmp(claims.measurements[0].value, runtime_hash, 32) || strcmp(claims.platform, "process"))
+        return -1;
+    return 0;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *data_len, void **state)
+{
+    (void)version;
+    (void)method;
+    struct attestd *a = cls;
+    struct body *b = *state;
+    if (!b) {
+        *state = calloc(1, sizeof *b);
+        return MHD_YES;
+    }
+    if (*data_len) {
+        b->p = realloc(b->p, b->len + *data_len + 1);
+        memcpy(b->p + b->len, data, *data_len);
+        b->len += *data_len;
+        b->p[b->len] = '\0';
+        *data_len = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/v1/challenge") == 0) {
+        uint8_t n[32];
+        char hex[65], out[200];
+        RAND_bytes(n, sizeof n);
+        sb_hex_encode(n, sizeof n, hex);
+        snprintf(out, sizeof out, "{\"nonce\":\"%s\",\"expires\":\"2099-01-01T00:00:00Z\"}", hex);
+        return reply(c, 200, out);
+    }
+    json_t *req = b->p ? json_loads(b->p, 0, NULL) : NULL;
+    enum MHD_Result rc;
+    const char *ph = json_string_value(json_object_get(req, "policy_hash"));
+    if (ph && strcmp(ph, a->refuse_hash) == 0) {
+        a->refused++;
+        rc = reply(c, 403, "{\"error\":\"measurement not accepted (test refusal)\"}");
+    } else if (!req || check_evidence(req) != 0) {
+        a->bad_evidence++;
+        rc = reply(c, 400, "{\"error\":\"bad evidence\"}");
+    } else {
+        a->issued++;
+        rc = reply(c, 200, "{\"chain\":\"-----BEGIN CERTIFICATE-----\\nfake\\n\"}");
+    }
+    json_decref(req);
+    return rc;
+}
+
+static void done_cb(void *cls, struct MHD_Connection *c, void **state,
+                    enum MHD_RequestTerminationCode t)
+{
+    (void)cls;
+    (void)c;
+    (void)t;
+    struct body *b = *state;
+    if (b)
+        free(b->p);
+    free(b);
+    *state = NULL;
+}
+
+/* ---------------- policies ---------------- */
+
+static char *pem_of_cert(X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, x);
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+    char *s = strndup(data, (size_t)n);
+    BIO_free(b);
+    return s;
+}
+
+static X509 *self_signed(const char *cn, EVP_PKEY *key)
+{
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    X509_set_pubkey(x, key);
+    X509_sign(x, key, EVP_sha256());
+    return x;
+}
+
+static char *party_pem, *root_pem;
+
+/* A valid policy; `name` makes distinct hashes, `memory` sets limits.memory_bytes. */
+static char *make_policy(const char *name, int attestd_port, long long memory)
+{
+    char url[64], meas[65];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", attestd_port);
+    sb_hex_encode(runtime_hash, 32, meas);
+    json_t *p = json_pack(
+        "{s:i, s:s, s:[{s:s, s:s, s:{s:s}}], s:[{s:s, s:s, s:{s:s}}], s:[s],"
+        " s:{s:b, s:{s:[s]}}, s:{s:s, s:s}, s:s, s:{s:i, s:I, s:i, s:I, s:i}, s:b, s:s,"
+        " s:{s:{s:[s], s:i}}}",
+        "version", 1, "name", name, "identities", "name", "alice", "certificate", party_pem,
+        "rights", "/", "rwx", "programs", "path", "/programs/p.wasm", "sha256",
+        "abababababababababababababababababababababababababababababababab", "rights", "/out",
+        "rw", "results", "/out", "runtimes", "allow_debug", 1, "platforms", "process", meas,
+        "attestation", "url", url, "root_certificate", root_pem, "host", "127.0.0.1:1",
+        "limits", "fuel", 1000000, "memory_bytes", (json_int_t)memory, "run_seconds", 60,
+        "fs_bytes", (json_int_t)(64 << 20), "output_bytes", 65536, "clock", 0, "expires",
+        "2099-01-01T00:00:00Z", "shutdown", "quorum", "members", "alice", "count", 1);
+    char *s = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    sb_policy *pol;
+    sb_err e = {0};
+    if (sb_policy_parse(s, strlen(s), time(NULL), 0, &pol, &e) != 0) {
+        fprintf(stderr, "test policy invalid: %s\n", e.msg);
+        exit(1);
+    }
+    sb_policy_free(pol);
+    return s;
+}
+
+static void hash_of(const char *json, char hex[65])
+{
+    sb_policy *pol;
+    sb_err e = {0};
+    sb_policy_parse(json, strlen(json), time(NULL), 0, &pol, &e);
+    snprintf(hex, 65, "%s", sb_policy_hash_hex(pol));
+    sb_policy_free(pol);
+}
+
+/* ---------------- talking to the host ---------------- */
+
+static int host_port;
+
+static int dial(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)host_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("connect");
+        exit(1);
+    }
+    struct timeval tv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void send_all(int fd, const void *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) {
+            perror("write");
+            return;
+        }
+        p = (const char *)p + w;
+        n -= (size_t)w;
+    }
+}
+
+static void read_line(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n + 1 < cap) {
+        char c;
+        if (read(fd, &c, 1) != 1 || c == '\n')
+            break;
+        buf[n++] = c;
+    }
+    buf[n] = '\0';
+}
+
+/* One preamble, one answer line. */
+static void ask(const char *preamble, const void *body, size_t body_len, char *ans, size_t cap)
+{
+    int fd = dial();
+    send_all(fd, preamble, strlen(preamble));
+    if (body_len)
+        send_all(fd, body, body_len);
+    read_line(fd, ans, cap);
+    close(fd);
+}
+
+static void deploy(const char *policy, char *ans, size_t cap)
+{
+    char pre[64];
+    snprintf(pre, sizeof pre, "STRONGBOX/1 DEPLOY %zu\n", strlen(policy));
+    ask(pre, policy, strlen(policy), ans, cap);
+}
+
+static int session(const char *hash)
+{
+    int fd = dial();
+    char pre[128], ans[256];
+    snprintf(pre, sizeof pre, "STRONGBOX/1 CONNECT %s\n", hash);
+    send_all(fd, pre, strlen(pre));
+    read_line(fd, ans, sizeof ans);
+    char want[80];
+    snprintf(want, sizeof want, "OK %s", hash);
+    CHECK(strcmp(ans, want) == 0);
+    return fd;
+}
+
+static int read_exact(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Sends `len` pseudo-random bytes and reads the echo concurrently (the host must relay both
+ * directions without buffering everything: backpressure). */
+static int echo_bulk(int fd, size_t len)
+{
+    uint8_t *out = malloc(len), *in = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(i * 2654435761u >> 13);
+    size_t sent = 0, got = 0;
+    while (got < len) {
+        struct pollfd p = {fd, POLLIN | (sent < len ? POLLOUT : 0), 0};
+        if (poll(&p, 1, 20000) <= 0)
+            break;
+        if ((p.revents & POLLOUT) && sent < len) {
+            size_t n = len - sent < 65536 ? len - sent : 65536;
+            ssize_t w = send(fd, out + sent, n, MSG_DONTWAIT);
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        if (p.revents & POLLIN) {
+            ssize_t r = recv(fd, in + got, len - got, MSG_DONTWAIT);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+    }
+    int ok = got == len && memcmp(in, out, len) == 0;
+    free(out);
+    free(in);
+    return ok ? 0 : -1;
+}
+
+static int log_contains(const char *needle)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/host.log", dir);
+    uint8_t *data;
+    size_t len;
+    sb_err e;
+    if (sb_read_file(path, 1u << 26, &data, &len, &e) != 0)
+        return 0;
+    int found = memmem(data, len, needle, strlen(needle)) != NULL;
+    free(data);
+    return found;
+}
+
+static void wait_for_log(const char *needle)
+{
+    for (int i = 0; i < 500 && !log_contains(needle); i++)
+        usleep(10000);
+}
+
+/* ---------------- tests ---------------- */
+
+static void test_preambles(void)
+{
+    char ans[512];
+    ask("HELLO\n", NULL, 0, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad preamble: expected 'STRONGBOX/1 CONNECT|DEPLOY|STATUS ...'") == 0);
+    ask("STRONGBOX/1 CONNECT 1234\n", NULL, 0, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad preamble: CONNECT needs a policy hash (64 lower-case hex digits)") == 0);
+    ask("STRONGBOX/1 CONNECT 00000000000000000000000000000000000000000000000000000000000000ff\n",
+        NULL, 0, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR no computation 0000") == ans);
+    ask("STRONGBOX/1 DEPLOY 0\n", NULL, 0, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR bad preamble: DEPLOY needs the policy size in bytes") == ans);
+    ask("STRONGBOX/1 DEPLOY 99999999999\n", NULL, 0, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR bad preamble: DEPLOY needs the policy size in bytes") == ans);
+    ask("STRONGBOX/1 DEPLOY 5\n", "{\"a\":", 5, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR deploy: policy refused: ") == ans);
+    ask("STRONGBOX/1 FROB x\n", NULL, 0, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad preamble: unknown request 'FROB'") == 0);
+    ask("STRONGBOX/1 STATUS zz\n", NULL, 0, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad preamble: STATUS takes an optional policy hash") == 0);
+    char longline[300];
+    memset(longline, 'A', sizeof longline - 1);
+    longline[sizeof longline - 1] = '\0';
+    ask(longline, NULL, 0, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad preamble: longer than 128 bytes") == 0);
+    int fd = dial();
+    send_all(fd, "STRONGBOX/1 ST\0TUS\n", 19);
+    read_line(fd, ans, sizeof ans);
+    close(fd);
+    CHECK(strcmp(ans, "ERR bad preamble: NUL byte") == 0);
+}
+
+static void host_status(const char *hash, char *buf, size_t cap)
+{
+    char pre[128];
+    snprintf(pre, sizeof pre, "STRONGBOX/1 STATUS %s\n", hash);
+    ask(pre, NULL, 0, buf, cap);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_host STRONGBOX_HOST FAKE_RUNTIME [--sanitizer-compat]\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(dir, sizeof dir, "/tmp/sb-host-test-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    /* runtime measurement, host key, party and root certificates */
+    uint8_t *rt;
+    size_t rt_len;
+    sb_err e = {0};
+    if (sb_read_file(argv[2], 1u << 28, &rt, &rt_len, &e) != 0)
+        return 1;
+    unsigned int mlen;
+    EVP_Digest(rt, rt_len, runtime_hash, &mlen, EVP_sha256(), NULL);
+    free(rt);
+    host_key = EVP_EC_gen("P-256");
+    EVP_PKEY *party = EVP_EC_gen("P-256"), *rootk = EVP_EC_gen("P-256");
+    X509 *pc = self_signed("alice", party), *rc = self_signed("root", rootk);
+    party_pem = pem_of_cert(pc);
+    root_pem = pem_of_cert(rc);
+    char keypath[128];
+    snprintf(keypath, sizeof keypath, "%s/host.key", dir);
+    FILE *kf = fopen(keypath, "w");
+    PEM_write_PrivateKey(kf, host_key, NULL, NULL, 0, NULL, NULL);
+    fclose(kf);
+
+    struct attestd ad = {0};
+    ad.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, &ad,
+                            MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
+                            MHD_OPTION_END);
+    if (!ad.d)
+        return 1;
+    ad.port = MHD_get_daemon_info(ad.d, MHD_DAEMON_INFO_BIND_PORT)->port;
+
+    char portfile[128], logpath[128], listen[] = "127.0.0.1:0";
+    snprintf(portfile, sizeof portfile, "%s/port", dir);
+    snprintf(logpath, sizeof logpath, "%s/host.log", dir);
+    pid_t host = fork();
+    if (host == 0) {
+        char *args[] = {argv[1], "--listen", listen, "--runtime", argv[2], "--attest-key",
+                        keypath, "--port-file", portfile, "--log", logpath, "--max-isolates",
+                        "3", "--max-memory", "2048", "--isolate-overhead", "64",
+                        argc > 3 ? argv[3] : NULL, NULL};
+        execv(argv[1], args);
+        _exit(127);
+    }
+    for (int i = 0; i < 500 && host_port == 0; i++) {
+        usleep(10000);
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            if (fscanf(f, "%d", &host_port) != 1)
+                host_port = 0;
+            fclose(f);
+        }
+    }
+    CHECK(host_port > 0);
+
+    test_preambles();
+
+    /* Deploy: idempotent per hash. */
+    char *p1 = make_policy("one", ad.port, 64 << 20), h1[65], ans[512], want[128];
+    hash_of(p1, h1);
+    deploy(p1, ans, sizeof ans);
+    snprintf(want, sizeof want, "OK %s ready", h1);
+    CHECK(strcmp(ans, want) == 0);
+    deploy(p1, ans, sizeof ans);
+    CHECK(strcmp(ans, want) == 0);
+    CHECK(ad.issued == 1 && ad.bad_evidence == 0);
+
+    /* Relay: echo through two concurrent sessions; 8 MiB exercises the backpressure path. */
+    int s1 = session(h1), s2 = session(h1);
+    const char secret[] = "distinctive-secret-0xC0FFEE";
+    send_all(s1, secret, strlen(secret));
+    char buf[64] = {0};
+    CHECK(read_exact(s1, buf, strlen(secret)) == 0 && memcmp(buf, secret, strlen(secret)) == 0);
+    CHECK(echo_bulk(s2, 8u << 20) == 0);
+    send_all(s2, "BYE", 3); /* runtime-side close: the host closes the connection */
+    CHECK(read(s2, buf, 1) == 0);
+    close(s2);
+
+    /* A refused attestation fails the deploy with the service's reason. */
+    char *p2 = make_policy("refused", ad.port, 64 << 20), h2[65];
+    hash_of(p2, h2);
+    snprintf(ad.refuse_hash, sizeof ad.refuse_hash, "%s", h2);
+    deploy(p2, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR computation ") == ans &&
+          strstr(ans, "attestation refused (HTTP 403): ") != NULL &&
+          strstr(ans, "measurement not accepted (test refusal)") != NULL);
+
+    /* A crashed isolate: its party sees the connection end, the host says why, others go on. */
+    char *p3 = make_policy("crash", ad.port, 64 << 20), h3[65];
+    hash_of(p3, h3);
+    deploy(p3, ans, sizeof ans);
+    CHECK(strncmp(ans, "OK ", 3) == 0);
+    int s3 = session(h3);
+    send_all(s3, "CRASH", 5);
+    CHECK(read(s3, buf, 1) <= 0);
+    close(s3);
+    wait_for_log("ended: isolate killed by signal");
+    host_status(h3, ans, sizeof ans);
+    CHECK(strstr(ans, "\"state\":\"ended\"") && strstr(ans, "isolate killed by signal "));
+    snprintf(want, sizeof want, "STRONGBOX/1 CONNECT %s\n", h3);
+    ask(want, NULL, 0, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR computation ") == ans && strstr(ans, "ended: isolate killed by signal "));
+    send_all(s1, "still-here", 10);
+    CHECK(read_exact(s1, buf, 10) == 0 && memcmp(buf, "still-here", 10) == 0);
+
+    /* Quotas: 3 live isolates at most; memory budget 2048 MiB (64 MiB overhead each). */
+    char *p4 = make_policy("four", ad.port, 64 << 20), *p5 = make_policy("five", ad.port, 64 << 20);
+    char *p6 = make_policy("six", ad.port, 64 << 20);
+    char *big = make_policy("big", ad.port, 4096ll << 20);
+    deploy(big, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR deploy: host quota: memory budget 4160 MiB needed") == ans);
+    deploy(p4, ans, sizeof ans);
+    CHECK(strncmp(ans, "OK ", 3) == 0);
+    deploy(p5, ans, sizeof ans);
+    CHECK(strncmp(ans, "OK ", 3) == 0);
+    deploy(p6, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR deploy: host quota: 3 isolates already running (the maximum)") == 0);
+
+    /* The runtime ends a computation itself (shutdown rule): the reason is kept. */
+    char h5[65];
+    hash_of(p5, h5);
+    int s5 = session(h5);
+    send_all(s5, "SHUTDOWN", 8);
+    CHECK(read(s5, buf, 1) <= 0);
+    close(s5);
+    wait_for_log("shutdown by the runtime: test rule met");
+    host_status(h5, ans, sizeof ans);
+    CHECK(strstr(ans, "shutdown by the runtime: test rule met (shutting-down)") != NULL);
+    deploy(p6, ans, sizeof ans); /* a slot is free again */
+    CHECK(strncmp(ans, "OK ", 3) == 0);
+
+    /* The log has metadata only: never the bytes relayed. */
+    CHECK(log_contains("session 1 of computation"));
+    CHECK(!log_contains(secret));
+    close(s1);
+
+    /* Graceful stop: every isolate is told to stop; the host exits 0. */
+    kill(host, SIGTERM);
+    int st = -1;
+    for (int i = 0; i < 1500 && waitpid(host, &st, WNOHANG) == 0; i++)
+        usleep(10000);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(log_contains("strongbox-host info: stopped"));
+    if (!WIFEXITED(st))
+        kill(host, SIGKILL);
+
+    MHD_stop_daemon(ad.d);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed; host log kept in %s/host.log\n", failures, dir);
+        return 1;
+    }
+    if (system(cmd) != 0)
+        return 1;
+    free(p1);
+    free(p2);
+    free(p3);
+    free(p4);
+    free(p5);
+    free(p6);
+    free(big);
+    free(party_pem);
+    free(root_pem);
+    X509_free(pc);
+    X509_free(rc);
+    EVP_PKEY_free(party);
+    EVP_PKEY_free(rootk);
+    EVP_PKEY_free(host_key);
+    printf("test_host: all checks passed\n");
+    return 0;
+}
