@@ -1,0 +1,44 @@
+/* sandbox.c - the seccomp-bpf allow-list strongbox-runtime puts on itself once it has everything
+ * it needs from outside (after sending its attestation request, before any party data arrives).
+ *
+ * From then on the runtime is one thread polling one descriptor: it reads and writes the channel,
+ * asks for time and randomness, and manages memory. Anything else kills the process. The list was
+ * measured with strace over the whole test suite (docs/protocol.md lists it with reasons). */
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+
+static const int allowed[] = {
+    SCMP_SYS(read),          /* channel */
+    SCMP_SYS(write),         /* channel */
+    SCMP_SYS(poll),          /* the event loop */
+    SCMP_SYS(clock_gettime), /* expiry, wall-clock limit of runs (vDSO fallback) */
+    SCMP_SYS(getrandom),     /* OpenSSL's DRBG reseeding, TLS randoms */
+    SCMP_SYS(brk),           /* malloc */
+    SCMP_SYS(mmap),          /* malloc of large blocks, wasm memories */
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),        /* realloc of large blocks, memory.grow */
+    SCMP_SYS(madvise),       /* free() returning pages */
+    SCMP_SYS(getpid),        /* OpenSSL DRBG fork detection */
+    SCMP_SYS(futex),         /* pthread_once wake-ups in OpenSSL/glibc at exit */
+    SCMP_SYS(exit_group),    /* the end */
+};
+
+int rt_sandbox_install(sb_err *err)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return sb_err_set(err, SB_ST_INTERNAL, "sandbox: no_new_privs: %s", strerror(errno));
+    scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    int rc = f ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof allowed[0]; i++)
+        rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
+    if (rc == 0)
+        rc = seccomp_load(f);
+    seccomp_release(f);
+    if (rc < 0)
+        return sb_err_set(err, SB_ST_INTERNAL, "sandbox: installing the seccomp filter: %s",
+                          strerror(-rc));
+    return 0;
+}

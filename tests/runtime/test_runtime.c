@@ -1,0 +1,750 @@
+/* test_runtime.c - strongbox-runtime driven over its channel by a fake host and TLS clients.
+ * usage: test_runtime RUNTIME_BINARY TEST_PROGRAM_WASM */
+#include "harness.h"
+#include "policy/policy.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *runtime_bin, *program_path;
+static uint8_t *program;
+static size_t program_len;
+static uint8_t program_hash[32];
+static party *alice, *bob, *eve;
+
+/* ---------------------------------------------------------------- policies */
+
+typedef struct policy_opts {
+    int expires_in;          /* seconds from now */
+    bool quorum;             /* shutdown quorum alice+bob (else: result readers rule) */
+    uint64_t fs_bytes, fuel, output_bytes, memory_bytes;
+    const uint8_t *prog_hash; /* sha256 of /programs/p.wasm (NULL: zeros) */
+} policy_opts;
+
+static char *policy_json(const policy_opts *o)
+{
+    char hex[65] = {0}, expires[32], *buf = malloc(65536);
+    static const uint8_t zero[32];
+    sb_hex_encode(o->prog_hash ? o->prog_hash : zero, 32, hex);
+    sb_time_format(time(NULL) + o->expires_in, expires, sizeof expires);
+    char *a = json_str(alice->pem), *b = json_str(bob->pem), *ca = json_str(ca_pem);
+    snprintf(buf, 65536,
+             "{\"version\":1,\"name\":\"runtime test\",\"identities\":["
+             "{\"name\":\"alice\",\"certificate\":%s,\"rights\":{\"/inputs/alice\":\"rw\","
+             "\"/programs\":\"rwx\",\"/results\":\"r\"}},"
+             "{\"name\":\"bob\",\"certificate\":%s,\"rights\":{\"/inputs/bob\":\"rw\","
+             "\"/results\":\"r\",\"/programs/p.wasm\":\"r\"}}],"
+             "\"programs\":[{\"path\":\"/programs/p.wasm\",\"sha256\":\"%s\",\"rights\":"
+             "{\"/inputs\":\"r\",\"/results\":\"rw\"}}],"
+             "\"results\":[\"/results\"],"
+             "\"runtimes\":{\"platforms\":{\"process\":[\"%064d\"]},\"allow_debug\":true},"
+             "\"attestation\":{\"url\":\"http://127.0.0.1:1\",\"root_certificate\":%s},"
+             "\"host\":\"127.0.0.1:1\","
+             "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":10,"
+             "\"fs_bytes\":%llu,\"output_bytes\":%llu},"
+             "\"clock\":false,\"expires\":\"%s\",\"shutdown\":{%s}}",
+             a, b, hex, 0, ca, (unsigned long long)(o->fuel ? o->fuel : 100000000),
+             (unsigned long long)(o->memory_bytes ? o->memory_bytes : 16u << 20),
+             (unsigned long long)(o->fs_bytes ? o->fs_bytes : 4u << 20),
+             (unsigned long long)(o->output_bytes ? o->output_bytes : 4096), expires,
+             o->quorum ? "\"quorum\":{\"members\":[\"alice\",\"bob\"],\"count\":2}" : "");
+    free(a);
+    free(b);
+    free(ca);
+    return buf;
+}
+
+static char *default_policy(void)
+{
+    policy_opts o = {.expires_in = 3600, .prog_hash = program_hash};
+    return policy_json(&o);
+}
+
+/* ---------------------------------------------------------------- start-up errors */
+
+/* Sends init with `json`/`platform` (json NULL: skip init), then raw bytes, and expects shutdown
+ * with `status` and a reason containing `text`, then exit code `code`. */
+static void expect_shutdown(const char *what, const char *json, const char *platform,
+                            const void *raw, size_t raw_len, uint32_t status, const char *text,
+                            int code)
+{
+    host *h = h_start(runtime_bin, "--no-sandbox", NULL);
+    sb_msg m;
+    if (json) {
+        sb_msg_init(&m, SB_MSG_INIT);
+        m.present = SB_F(SB_K_DATA) | SB_F(SB_K_PLATFORM);
+        m.data = (sb_bytes){(const uint8_t *)json, strlen(json)};
+        m.platform = platform;
+        h_send(h, &m);
+    }
+    if (raw)
+        h_send_raw(h, raw, raw_len);
+    int rc = h_next(h, &m);
+    bool ok = rc == 0 && m.type == SB_MSG_SHUTDOWN && m.status == status &&
+              strstr(m.reason, text) != NULL;
+    if (!ok)
+        fprintf(stderr, "%s: got %s status %u '%s'\n", what, rc ? "nothing" : sb_msg_type_name(m.type),
+                rc ? 0 : m.status, rc ? "" : m.reason ? m.reason : "");
+    CHECK(ok);
+    if (rc == 0)
+        sb_msg_free(&m);
+    CHECK(h_wait(h) == code);
+    h_free(h);
+}
+
+static void test_startup_errors(void)
+{
+    char *good = default_policy();
+    expect_shutdown("bad json", "{", "process", NULL, 0, SB_ST_BAD_REQUEST, "policy", 1);
+    expect_shutdown("platform", good, "tdx", NULL, 0, SB_ST_BAD_REQUEST,
+                    "init names platform 'tdx'", 1);
+    static const uint8_t garbage[] = {0, 0, 0, 3, 0xFF, 0xFF, 0xFF};
+    expect_shutdown("garbage", NULL, NULL, garbage, sizeof garbage, SB_ST_BAD_REQUEST,
+                    "bad frame from the host", 1);
+    static const uint8_t huge[] = {0x7F, 0xFF, 0xFF, 0xFF};
+    expect_shutdown("oversize", NULL, NULL, huge, sizeof huge, SB_ST_BAD_REQUEST, "frame length", 1);
+    /* A challenge before init. */
+    sb_msg m;
+    uint8_t *f;
+    size_t len;
+    sb_err err;
+    static const uint8_t nonce[16];
+    sb_msg_init(&m, SB_MSG_ATTEST_CHALLENGE);
+    m.present = SB_F(SB_K_NONCE);
+    m.nonce = (sb_bytes){nonce, 16};
+    CHECK(sb_msg_encode(&m, &f, &len, &err) == 0);
+    expect_shutdown("order", NULL, NULL, f, len, SB_ST_BAD_REQUEST,
+                    "unexpected attest-challenge frame", 1);
+    free(f);
+    /* The host may stop the runtime at any time. */
+    sb_msg_init(&m, SB_MSG_SHUTDOWN);
+    m.present = SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+    m.reason = "bye";
+    CHECK(sb_msg_encode(&m, &f, &len, &err) == 0);
+    expect_shutdown("host shutdown", good, "process", f, len, SB_ST_OK, "host asked to stop", 0);
+    free(f);
+    /* An expired policy is refused. */
+    policy_opts o = {.expires_in = -10};
+    char *old = policy_json(&o);
+    expect_shutdown("expired", old, "process", NULL, 0, SB_ST_EXPIRED, "expired", 0);
+    free(old);
+    free(good);
+
+    /* Usage errors. */
+    host *h = h_start(runtime_bin, "--bogus", NULL);
+    CHECK(h_wait(h) == 2);
+    h_free(h);
+    /* End of stream before anything: a quiet exit. */
+    h = h_start(runtime_bin, "--no-sandbox", NULL);
+    shutdown(h->fd, SHUT_WR);
+    CHECK(h_wait(h) == 0);
+    h_free(h);
+}
+
+/* ---------------------------------------------------------------- attestation */
+
+/* Runs init + challenge and returns the host with the attest-request in *req. */
+static host *until_request(const char *json, sb_msg *req, const uint8_t nonce[32])
+{
+    host *h = h_start(runtime_bin, "--no-sandbox", NULL);
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_INIT);
+    m.present = SB_F(SB_K_DATA) | SB_F(SB_K_PLATFORM);
+    m.data = (sb_bytes){(const uint8_t *)json, strlen(json)};
+    m.platform = "process";
+    h_send(h, &m);
+    sb_msg_init(&m, SB_MSG_ATTEST_CHALLENGE);
+    m.present = SB_F(SB_K_NONCE);
+    m.nonce = (sb_bytes){nonce, 32};
+    h_send(h, &m);
+    CHECK(h_next(h, req) == 0 && req->type == SB_MSG_ATTEST_REQUEST);
+    return h;
+}
+
+static void send_result(host *h, uint32_t status, const char *pem, const char *reason)
+{
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_ATTEST_RESULT);
+    m.present = SB_F(SB_K_STATUS) | (pem ? SB_F(SB_K_DATA) : 0) | (reason ? SB_F(SB_K_REASON) : 0);
+    m.status = status;
+    m.data = (sb_bytes){(const uint8_t *)pem, pem ? strlen(pem) : 0};
+    m.reason = reason;
+    h_send(h, &m);
+}
+
+static void expect_attest_failure(host *h, const char *text)
+{
+    sb_msg m;
+    int rc = h_next(h, &m);
+    bool ok = rc == 0 && m.type == SB_MSG_SHUTDOWN && m.status == SB_ST_ATTEST_FAILED &&
+              strstr(m.reason, text);
+    if (!ok)
+        fprintf(stderr, "attest failure: wanted '%s', got '%s'\n", text,
+                rc == 0 && m.reason ? m.reason : "nothing");
+    CHECK(ok);
+    if (rc == 0)
+        sb_msg_free(&m);
+    CHECK(h_wait(h) == 1);
+    h_free(h);
+}
+
+static char *cert_pem_for(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key);
+
+static void test_attestation(void)
+{
+    char *json = default_policy();
+    uint8_t nonce[32];
+    for (int i = 0; i < 32; i++)
+        nonce[i] = (uint8_t)(i * 7);
+    sb_msg req;
+    host *h = until_request(json, &req, nonce);
+
+    /* The request: CSR for a P-256 key, the policy hash, and the binding over all of them. */
+    sb_policy *pol;
+    sb_err err;
+    CHECK(sb_policy_parse(json, strlen(json), time(NULL), 0, &pol, &err) == 0);
+    CHECK(req.hash.len == 32 && memcmp(req.hash.p, sb_policy_hash(pol), 32) == 0);
+    CHECK(strcmp(req.platform, "process") == 0 && !(req.present & SB_F(SB_K_EVIDENCE)));
+    const unsigned char *p = req.data.p;
+    X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)req.data.len);
+    CHECK(csr && X509_REQ_verify(csr, X509_REQ_get0_pubkey(csr)) == 1);
+    unsigned char *spki = NULL;
+    int spki_len = i2d_PUBKEY(X509_REQ_get0_pubkey(csr), &spki);
+    uint8_t kh[32], want[64];
+    EVP_Digest(spki, (size_t)spki_len, kh, NULL, EVP_sha256(), NULL);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(c, EVP_sha512(), NULL);
+    EVP_DigestUpdate(c, "strongbox-attest-v1", 19);
+    EVP_DigestUpdate(c, nonce, 32);
+    EVP_DigestUpdate(c, kh, 32);
+    EVP_DigestUpdate(c, sb_policy_hash(pol), 32);
+    EVP_DigestFinal_ex(c, want, NULL);
+    EVP_MD_CTX_free(c);
+    CHECK(req.binding.len == 64 && memcmp(req.binding.p, want, 64) == 0);
+    OPENSSL_free(spki);
+    sb_policy_free(pol);
+
+    /* A certificate for some other key is refused. */
+    EVP_PKEY *other = EVP_EC_gen("P-256");
+    char *pem = cert_pem_for(other, ca_cert, ca_key);
+    send_result(h, SB_ST_OK, pem, NULL);
+    free(pem);
+    expect_attest_failure(h, "not for this isolate's key");
+    sb_msg_free(&req);
+
+    /* A certificate for our key from another CA is refused. */
+    h = until_request(json, &req, nonce);
+    p = req.data.p;
+    X509_REQ *csr2 = d2i_X509_REQ(NULL, &p, (long)req.data.len);
+    pem = cert_pem_for(X509_REQ_get0_pubkey(csr2), eve->cert, eve->key);
+    send_result(h, SB_ST_OK, pem, NULL);
+    free(pem);
+    expect_attest_failure(h, "does not verify to the policy's attestation root");
+    X509_REQ_free(csr2);
+    sb_msg_free(&req);
+
+    /* The service's refusal, and garbage instead of PEM. */
+    h = until_request(json, &req, nonce);
+    send_result(h, SB_ST_ATTEST_FAILED, NULL, "measurement not accepted");
+    expect_attest_failure(h, "attestation refused: measurement not accepted");
+    sb_msg_free(&req);
+    h = until_request(json, &req, nonce);
+    send_result(h, SB_ST_OK, "-----BEGIN CERTIFICATE-----\nAAAA\n", NULL);
+    expect_attest_failure(h, "0 certificates in the chain");
+    sb_msg_free(&req);
+
+    /* A session before the certificate is installed is turned away. */
+    h = until_request(json, &req, nonce);
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_OPEN);
+    m.present = SB_F(SB_K_ID);
+    m.id = 9;
+    h_send(h, &m);
+    while (h->last_close_id != 9 && h_pump(h) == 0)
+        ;
+    CHECK(h->last_close_id == 9 && h->last_close_status == SB_ST_NOT_READY &&
+          strstr(h->last_close_reason, "not attested yet"));
+    CHECK(h->sandbox_warned); /* --no-sandbox is announced */
+    h_free(h);
+    sb_msg_free(&req);
+    X509_REQ_free(csr);
+    EVP_PKEY_free(other);
+    free(json);
+}
+
+static char *cert_pem_for(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
+{
+    X509 *x = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 77);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"isolate", -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(issuer));
+    X509_sign(x, issuer_key, EVP_sha256());
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, x);
+    char *d;
+    long n = BIO_get_mem_data(b, &d);
+    char *s = strndup(d, (size_t)n);
+    BIO_free(b);
+    X509_free(x);
+    return s;
+}
+
+
+/* ---------------------------------------------------------------- sessions */
+
+static host *ready_host(const char *json, const char *flag)
+{
+    host *h = h_start(runtime_bin, flag, NULL);
+    CHECK(h_attest(h, json) == 0);
+    return h;
+}
+
+/* Sends one request frame with the given fields and returns the response status. */
+static int raw_request(client *c, const sb_msg *m, char *reason)
+{
+    sb_msg r;
+    if (c_call(c, m, &r) < 0)
+        return -1;
+    int st = (int)r.status;
+    snprintf(reason, SB_REASON_MAX + 1, "%s", r.present & SB_F(SB_K_REASON) ? r.reason : "");
+    sb_msg_free(&r);
+    return st;
+}
+
+static void test_files(void)
+{
+    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+    host *h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice), *b = c_connect(h, bob);
+    CHECK(!a->closed && !b->closed);
+
+    /* policy-hash and status */
+    sb_msg m, r;
+    sb_msg_init(&m, SB_MSG_POLICY_HASH);
+    m.present = SB_F(SB_K_ID);
+    m.id = 1;
+    CHECK(c_call(a, &m, &r) == 0 && r.status == SB_ST_OK && r.hash.len == 32 && r.id == 1);
+    sb_policy *pol;
+    sb_err err;
+    CHECK(sb_policy_parse(json, strlen(json), time(NULL), 0, &pol, &err) == 0);
+    CHECK(memcmp(r.hash.p, sb_policy_hash(pol), 32) == 0);
+    sb_msg_free(&r);
+    sb_policy_free(pol);
+    sb_msg_init(&m, SB_MSG_STATUS);
+    m.present = SB_F(SB_K_ID);
+    m.id = 2;
+    CHECK(c_call(b, &m, &r) == 0 && r.status == SB_ST_OK && r.data.len > 0);
+    CHECK(r.data.p && strstr((const char *)r.data.p, "\"identity\":\"bob\"") &&
+          strstr((const char *)r.data.p, "\"votes\":[]"));
+    sb_msg_free(&r);
+
+    /* A multi-chunk upload and download, exact bytes. */
+    size_t big = 200001;
+    uint8_t *data = malloc(big), *back;
+    size_t back_len;
+    for (size_t i = 0; i < big; i++)
+        data[i] = (uint8_t)(i * 31 + 7);
+    CHECK(c_put(a, "/inputs/alice/data.bin", data, big, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_get(a, "/inputs/alice/data.bin", &back, &back_len, reason) == SB_ST_OK);
+    CHECK(back_len == big && memcmp(back, data, big) == 0);
+    free(back);
+    /* append, then overwrite */
+    CHECK(c_put(a, "/inputs/alice/data.bin", "xyz", 3, SB_PUT_APPEND, reason) == SB_ST_OK);
+    CHECK(c_get(a, "/inputs/alice/data.bin", &back, &back_len, reason) == SB_ST_OK);
+    CHECK(back_len == big + 3 && memcmp(back + big, "xyz", 3) == 0);
+    free(back);
+    CHECK(c_put(a, "/inputs/alice/small.txt", "hello", 5, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_put(a, "/inputs/alice/small.txt", "hi", 2, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_get(a, "/inputs/alice/small.txt", &back, &back_len, reason) == SB_ST_OK);
+    CHECK(back_len == 2 && memcmp(back, "hi", 2) == 0);
+    free(back);
+    CHECK(c_put(a, "/inputs/alice/empty", "", 0, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_get(a, "/inputs/alice/empty", &back, &back_len, reason) == SB_ST_OK && back_len == 0);
+    free(back);
+    CHECK(c_put(b, "/inputs/bob/b.txt", "bob", 3, SB_PUT_WRITE, reason) == SB_ST_OK);
+
+    /* Refusals, each with its reason. */
+    CHECK(c_get(b, "/inputs/alice/data.bin", &back, &back_len, reason) == SB_ST_DENIED);
+    free(back);
+    CHECK(c_put(b, "/inputs/alice/x", "x", 1, SB_PUT_WRITE, reason) == SB_ST_DENIED &&
+          strstr(reason, "no write right"));
+    CHECK(c_put(a, "/results/r", "x", 1, SB_PUT_WRITE, reason) == SB_ST_DENIED);
+    CHECK(c_get(a, "/inputs/alice/missing", &back, &back_len, reason) == SB_ST_NOT_FOUND);
+    free(back);
+    CHECK(c_get(a, "inputs/alice/data.bin", &back, &back_len, reason) == SB_ST_BAD_REQUEST &&
+          strstr(reason, "normalised absolute path"));
+    free(back);
+    CHECK(c_get(a, "/inputs/../inputs/alice/data.bin", &back, &back_len, reason) ==
+          SB_ST_BAD_REQUEST);
+    free(back);
+    CHECK(c_get(a, "/inputs/alice", &back, &back_len, reason) == SB_ST_BAD_REQUEST &&
+          strstr(reason, "is a directory"));
+    free(back);
+    CHECK(c_put(a, "/inputs/alice/x/", "x", 1, SB_PUT_WRITE, reason) == SB_ST_BAD_REQUEST);
+    CHECK(c_put(a, "/inputs/alice/x", "x", 1, 7, reason) == SB_ST_BAD_REQUEST &&
+          strstr(reason, "mode must be"));
+    uint8_t *huge = calloc(1, (4u << 20) + 1);
+    CHECK(c_put(a, "/inputs/alice/huge", huge, (4u << 20) + 1, SB_PUT_WRITE, reason) ==
+          SB_ST_TOO_LARGE && strstr(reason, "filesystem limit"));
+    /* Fits alone, but not beside what is stored already: refused, old contents kept. */
+    CHECK(c_put(a, "/inputs/alice/data.bin", huge, 4u << 20, SB_PUT_WRITE, reason) ==
+          SB_ST_TOO_LARGE);
+    CHECK(c_get(a, "/inputs/alice/data.bin", &back, &back_len, reason) == SB_ST_OK &&
+          back_len == big + 3);
+    free(back);
+    free(huge);
+
+    /* Upload protocol errors. */
+    sb_msg_init(&m, SB_MSG_PUT_CHUNK);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = 55;
+    m.data = (sb_bytes){(const uint8_t *)"x", 1};
+    CHECK(raw_request(a, &m, reason) == SB_ST_BAD_REQUEST && strstr(reason, "is not open"));
+    sb_msg_init(&m, SB_MSG_PUT_END);
+    m.present = SB_F(SB_K_ID);
+    m.id = 56;
+    CHECK(raw_request(a, &m, reason) == SB_ST_BAD_REQUEST && strstr(reason, "is not open"));
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_MODE) | SB_F(SB_K_SIZE);
+    m.id = 60;
+    m.path = "/inputs/alice/p";
+    m.size = 4;
+    c_send(a, &m);
+    m.id = 61; /* a second upload while 60 is open */
+    CHECK(raw_request(a, &m, reason) == SB_ST_CONFLICT && strstr(reason, "still open"));
+    sb_msg_init(&m, SB_MSG_PUT_CHUNK);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = 60;
+    m.data = (sb_bytes){(const uint8_t *)"ab", 2};
+    c_send(a, &m);
+    sb_msg_init(&m, SB_MSG_PUT_END);
+    m.present = SB_F(SB_K_ID);
+    m.id = 60;
+    CHECK(raw_request(a, &m, reason) == SB_ST_BAD_REQUEST && strstr(reason, "fewer bytes"));
+    CHECK(c_get(a, "/inputs/alice/p", &back, &back_len, reason) == SB_ST_NOT_FOUND);
+    free(back);
+    /* More than declared: refused at once; the rest of that upload is ignored. */
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_MODE) | SB_F(SB_K_SIZE);
+    m.id = 62;
+    m.path = "/inputs/alice/p";
+    m.size = 1;
+    c_send(a, &m);
+    sb_msg_init(&m, SB_MSG_PUT_CHUNK);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = 62;
+    m.data = (sb_bytes){(const uint8_t *)"ab", 2};
+    CHECK(raw_request(a, &m, reason) == SB_ST_TOO_LARGE && strstr(reason, "declared size"));
+    c_send(a, &m);
+    sb_msg_init(&m, SB_MSG_PUT_END);
+    m.present = SB_F(SB_K_ID);
+    m.id = 62;
+    c_send(a, &m);
+    /* Unsized upload in several chunks works; the next request answers in order. */
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_MODE);
+    m.id = 63;
+    m.path = "/inputs/alice/p";
+    c_send(a, &m);
+    for (int i = 0; i < 3; i++) {
+        sb_msg_init(&m, SB_MSG_PUT_CHUNK);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        m.id = 63;
+        m.data = (sb_bytes){(const uint8_t *)"abc", 3};
+        c_send(a, &m);
+    }
+    sb_msg_init(&m, SB_MSG_PUT_END);
+    m.present = SB_F(SB_K_ID);
+    m.id = 63;
+    CHECK(c_call(a, &m, &r) == 0 && r.id == 63 && r.status == SB_ST_OK && r.size == 9);
+    sb_msg_free(&r);
+
+    /* Not requests / broken frames inside TLS. */
+    sb_msg_init(&m, SB_MSG_CHUNK);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = 70;
+    m.data = (sb_bytes){(const uint8_t *)"x", 1};
+    CHECK(raw_request(a, &m, reason) == SB_ST_BAD_REQUEST && strstr(reason, "chunk is not a request"));
+    static const uint8_t bad[] = {0, 0, 0, 2, 0xA1, 0x05};
+    SSL_write(a->ssl, bad, sizeof bad);
+    CHECK(c_next(a, &r) == 0 && r.id == 0 && r.status == SB_ST_BAD_REQUEST &&
+          strstr(r.reason, "bad request frame"));
+    sb_msg_free(&r);
+
+    /* list: each party sees only what it may. */
+    sb_msg_init(&m, SB_MSG_LIST);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH);
+    m.id = 80;
+    m.path = "/inputs";
+    CHECK(c_call(b, &m, &r) == 0 && r.status == SB_ST_OK && r.size == 1);
+    sb_msg_free(&r);
+    CHECK(c_next(b, &r) == 0 && r.type == SB_MSG_ENTRY && r.id == 80 &&
+          strcmp(r.path, "/inputs/bob/b.txt") == 0 && r.size == 3);
+    sb_msg_free(&r);
+    m.path = "/";
+    CHECK(c_call(a, &m, &r) == 0 && r.status == SB_ST_OK && r.size == 4);
+    size_t n = r.size, total = 0;
+    sb_msg_free(&r);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(c_next(a, &r) == 0 && r.type == SB_MSG_ENTRY && strncmp(r.path, "/inputs/alice/", 14) == 0);
+        total += r.size;
+        sb_msg_free(&r);
+    }
+    CHECK(total == big + 3 + 2 + 0 + 9);
+    m.path = "/nothing";
+    CHECK(raw_request(a, &m, reason) == SB_ST_DENIED);
+
+    /* Strangers and certificate-less clients never get in. */
+    client *e = c_connect(h, eve);
+    CHECK(c_simple(e, SB_MSG_STATUS, NULL, reason) < 0);
+    CHECK(e->closed && e->close_status == SB_ST_UNAUTHENTICATED &&
+          strstr(e->close_reason, "matches no identity"));
+    client *anon = c_connect(h, NULL);
+    CHECK(c_simple(anon, SB_MSG_STATUS, NULL, reason) < 0);
+    CHECK(anon->closed && anon->close_status == SB_ST_UNAUTHENTICATED &&
+          strstr(anon->close_reason, "no certificate"));
+    /* ... and the others carry on. */
+    CHECK(c_simple(a, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    /* A client that goes away mid-upload loses only that upload. */
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_MODE);
+    m.id = 90;
+    m.path = "/inputs/bob/half";
+    c_send(b, &m);
+    c_close(b);
+    client *b2 = c_connect(h, bob);
+    CHECK(c_get(b2, "/inputs/bob/half", &back, &back_len, reason) == SB_ST_NOT_FOUND);
+    free(back);
+    CHECK(c_get(b2, "/inputs/bob/b.txt", &back, &back_len, reason) == SB_ST_OK && back_len == 3);
+    free(back);
+
+    /* The host stops it: every session gets close_notify + session-close, then shutdown. */
+    sb_msg_init(&m, SB_MSG_SHUTDOWN);
+    m.present = SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+    m.reason = "maintenance";
+    h_send(h, &m);
+    CHECK(c_next(a, &r) < 0 && a->closed && a->close_status == SB_ST_SHUTTING_DOWN);
+    CHECK(h_wait(h) == 0 && h->shutdown && strstr(h->shutdown_reason, "host asked"));
+    h_free(h);
+    free(data);
+    free(json);
+}
+
+/* ---------------------------------------------------------------- shutdown rules, expiry */
+
+static void test_votes(void)
+{
+    char reason[SB_REASON_MAX + 1];
+    /* Quorum of alice and bob. */
+    policy_opts o = {.expires_in = 3600, .quorum = true};
+    char *json = policy_json(&o);
+    host *h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice), *b = c_connect(h, bob);
+    CHECK(c_simple(a, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK &&
+          strstr(reason, "vote of alice recorded (1 of 2") && strstr(reason, "continues"));
+    CHECK(c_simple(a, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "continues"));
+    CHECK(c_simple(a, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    CHECK(c_simple(b, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "ends now"));
+    sb_msg r;
+    CHECK(c_next(b, &r) < 0 && b->closed && b->close_status == SB_ST_SHUTTING_DOWN);
+    CHECK(h_wait(h) == 0 && h->shutdown && h->shutdown_status == SB_ST_SHUTTING_DOWN &&
+          strstr(h->shutdown_reason, "quorum"));
+    h_free(h);
+    free(json);
+
+    /* Readers rule: a result reader's vote counts once it has read every result it may. */
+    o.quorum = false;
+    json = policy_json(&o);
+    h = ready_host(json, "--no-sandbox");
+    a = c_connect(h, alice);
+    b = c_connect(h, bob);
+    CHECK(c_simple(b, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "continues"));
+    CHECK(c_simple(a, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "ends now") &&
+          strstr(reason, "result reader"));
+    CHECK(h_wait(h) == 0 && h->shutdown_status == SB_ST_SHUTTING_DOWN);
+    h_free(h);
+    free(json);
+}
+
+static void test_expiry(void)
+{
+    char reason[SB_REASON_MAX + 1];
+    policy_opts o = {.expires_in = 2};
+    char *json = policy_json(&o);
+    host *h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice);
+    CHECK(c_put(a, "/inputs/alice/x", "x", 1, SB_PUT_WRITE, reason) == SB_ST_OK);
+    /* No request needed: the runtime ends by itself at expiry. */
+    CHECK(h_wait(h) == 0 && h->shutdown && h->shutdown_status == SB_ST_EXPIRED);
+    CHECK(a->closed && a->close_status == SB_ST_SHUTTING_DOWN);
+    h_free(h);
+    free(json);
+}
+
+/* The same traffic under the runtime's own seccomp filter: nothing it needs is missing. */
+static void test_sandboxed(void)
+{
+    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+    host *h = ready_host(json, NULL);
+    CHECK(!h->sandbox_warned);
+    client *a = c_connect(h, alice), *b = c_connect(h, bob);
+    size_t big = 300000, back_len;
+    uint8_t *data = malloc(big), *back;
+    for (size_t i = 0; i < big; i++)
+        data[i] = (uint8_t)(i ^ (i >> 8));
+    CHECK(c_put(a, "/inputs/alice/d", data, big, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_get(a, "/inputs/alice/d", &back, &back_len, reason) == SB_ST_OK && back_len == big &&
+          memcmp(back, data, big) == 0);
+    free(back);
+    CHECK(c_simple(b, SB_MSG_LIST, "/", reason) == SB_ST_OK);
+    CHECK(c_simple(b, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    client *e = c_connect(h, eve);
+    CHECK(c_simple(e, SB_MSG_STATUS, NULL, reason) < 0 && e->close_status == SB_ST_UNAUTHENTICATED);
+    c_close(b);
+    CHECK(c_simple(a, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK);
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SHUTDOWN);
+    m.present = SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+    m.reason = "done";
+    h_send(h, &m);
+    CHECK(h_wait(h) == 0); /* 159 = killed by SIGSYS: a syscall missing from the allow-list */
+    h_free(h);
+    free(data);
+    free(json);
+}
+
+/* ---------------------------------------------------------------- running programs */
+
+static int run(client *c, const char *path, const char *a1, const char *a2, sb_msg *r)
+{
+    sb_msg m;
+    static uint64_t id = 5000;
+    sb_msg_init(&m, SB_MSG_RUN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | (a1 ? SB_F(SB_K_ARGS) : 0);
+    m.id = ++id;
+    m.path = path;
+    m.args[0] = a1;
+    m.args[1] = a2;
+    m.n_args = a1 ? (a2 ? 2 : 1) : 0;
+    if (c_call(c, &m, r) < 0)
+        return -1;
+    CHECK(r->id == id);
+    return (int)r->status;
+}
+
+static bool bytes_has(sb_bytes b, const char *text)
+{
+    return b.p && memmem(b.p, b.len, text, strlen(text)) != NULL;
+}
+
+static void test_run(const char *flag)
+{
+    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+    host *h = ready_host(json, flag);
+    client *a = c_connect(h, alice), *b = c_connect(h, bob);
+    sb_msg r;
+    uint8_t *back;
+    size_t back_len;
+
+    CHECK(run(a, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_NOT_READY &&
+          strstr(r.reason, "not been uploaded"));
+    sb_msg_free(&r);
+    CHECK(c_put(a, "/programs/p.wasm", "\0asm\1\0\0\0", 8, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(run(a, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_HASH_MISMATCH);
+    sb_msg_free(&r);
+    CHECK(c_put(a, "/programs/p.wasm", program, program_len, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(run(a, "/programs/q.wasm", NULL, NULL, &r) == SB_ST_NOT_FOUND &&
+          strstr(r.reason, "names no program"));
+    sb_msg_free(&r);
+    CHECK(run(b, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_DENIED &&
+          strstr(r.reason, "does not let bob run it"));
+    sb_msg_free(&r);
+
+    /* Inputs missing: the program itself fails, and says so on stderr. */
+    CHECK(run(a, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_OK && r.outcome == SB_OUT_EXITED &&
+          r.exit_code == 2 && bytes_has(r.err, "cannot read /inputs/alice/n.txt"));
+    sb_msg_free(&r);
+    CHECK(c_put(a, "/inputs/alice/n.txt", "40\n", 3, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_put(b, "/inputs/bob/n.txt", "2\n", 2, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(run(a, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_OK && r.outcome == SB_OUT_EXITED &&
+          r.exit_code == 0 && bytes_has(r.out, "sum=42") && bytes_has(r.err, "done"));
+    sb_msg_free(&r);
+    CHECK(c_get(b, "/results/sum.txt", &back, &back_len, reason) == SB_ST_OK && back_len == 3 &&
+          memcmp(back, "42\n", 3) == 0);
+    free(back);
+
+    CHECK(run(a, "/programs/p.wasm", "exit", "3", &r) == SB_ST_OK && r.outcome == SB_OUT_EXITED &&
+          r.exit_code == 3);
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "trap", NULL, &r) == SB_ST_OK && r.outcome == SB_OUT_TRAPPED &&
+          strstr(r.reason, "unreachable"));
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "spin", NULL, &r) == SB_ST_OK &&
+          r.outcome == SB_OUT_FUEL_LIMIT && strstr(r.reason, "fuel"));
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "grow", NULL, &r) == SB_ST_OK && r.outcome == SB_OUT_EXITED &&
+          r.exit_code == 4 && bytes_has(r.out, "failed"));
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "loud", NULL, &r) == SB_ST_OK && r.out.len <= 4096 &&
+          r.out.len > 0 && strstr(r.reason, "output truncated"));
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "escape", NULL, &r) == SB_ST_OK && r.exit_code == 5);
+    sb_msg_free(&r);
+    CHECK(c_get(a, "/inputs/alice/evil", &back, &back_len, reason) == SB_ST_NOT_FOUND);
+    free(back);
+
+    /* Readers rule: each reader must read the (latest) results before its vote ends anything. */
+    CHECK(c_simple(a, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "continues"));
+    CHECK(c_simple(b, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "continues"));
+    CHECK(c_get(b, "/results/sum.txt", &back, &back_len, reason) == SB_ST_OK);
+    free(back);
+    CHECK(c_simple(b, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "continues"));
+    CHECK(c_get(a, "/results/sum.txt", &back, &back_len, reason) == SB_ST_OK);
+    free(back);
+    CHECK(c_simple(a, SB_MSG_END_VOTE, NULL, reason) == SB_ST_OK && strstr(reason, "ends now"));
+    CHECK(h_wait(h) == 0 && h->shutdown_status == SB_ST_SHUTTING_DOWN);
+    h_free(h);
+    free(json);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_runtime RUNTIME TEST_PROGRAM_WASM\n");
+        return 2;
+    }
+    runtime_bin = argv[1];
+    program_path = argv[2];
+    sb_err err;
+    if (sb_read_file(program_path, 16u << 20, &program, &program_len, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 2;
+    }
+    EVP_Digest(program, program_len, program_hash, NULL, EVP_sha256(), NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pki_init();
+    alice = party_new("alice");
+    bob = party_new("bob");
+    eve = party_new("eve");
+    test_startup_errors();
+    test_attestation();
+    test_files();
+    test_votes();
+    test_expiry();
+    test_sandboxed();
+    test_run("--no-sandbox");
+    test_run(NULL);
+    printf("runtime: %d checks, %d failures\n", h_checks, h_failures);
+    return h_failures != 0;
+}
