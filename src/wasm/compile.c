@@ -72,8 +72,12 @@ typedef struct comp {
 static const wasm_valtype single_types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64,
                                             WASM_FUNCREF, WASM_EXTERNREF};
 
+/* Malformed input is reported where decoding stopped; validation errors at the start of the
+ * offending instruction. */
 static int fail(comp *c, wasm_errkind kind, const char *msg)
 {
+    if (kind != WASM_ERR_MALFORMED && !c->r.failed && c->cur_off)
+        c->r.p = c->r.base + c->cur_off;
     return rd_fail(&c->r, kind, msg);
 }
 
@@ -511,7 +515,8 @@ static int op_block(comp *c, uint8_t op)
         f->saved = c->nsaved;
         if (!grow(c, (void **)&c->saved, &c->savedcap, c->nsaved + np, sizeof(ventry)))
             return -1;
-        memcpy(c->saved + c->nsaved, c->st + c->sh - np, np * sizeof(ventry));
+        if (np)
+            memcpy(c->saved + c->nsaved, c->st + c->sh - np, np * sizeof(ventry));
         c->nsaved += np;
         if (!dead) {
             emit_cond_branch(c, &cond, cond_h, true);
@@ -563,7 +568,7 @@ static int op_end(comp *c)
 {
     ctl *f = cur(c);
     if (f->op == 0x04 && !f->has_else) {
-        if (f->np != f->nr || memcmp(f->pt, f->rt, f->np * sizeof(wasm_valtype)) != 0)
+        if (f->np != f->nr || (f->np && memcmp(f->pt, f->rt, f->np * sizeof(wasm_valtype)) != 0))
             return invalid(c, "type mismatch");
         if (f->np > 0 && op_else(c) < 0)
             return -1;

@@ -812,7 +812,8 @@ wasm_module *wasm_module_load(const uint8_t *bytes, size_t len, wasm_error *err)
         free(m);
         return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory"), NULL;
     }
-    memcpy(m->bin, bytes, len);
+    if (len)
+        memcpy(m->bin, bytes, len);
     m->bin_len = len;
     m->start = -1;
     m->data_count = -1;

@@ -95,8 +95,10 @@ wasm_func *wasm_func_new_host(wasm_store *s, const wasm_functype *type, wasm_hos
         free(f), free(t), free(vt);
         return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory"), NULL;
     }
-    memcpy(vt, type->params, type->nparams * sizeof *vt);
-    memcpy(vt + type->nparams, type->results, type->nresults * sizeof *vt);
+    if (type->nparams)
+        memcpy(vt, type->params, type->nparams * sizeof *vt);
+    if (type->nresults)
+        memcpy(vt + type->nparams, type->results, type->nresults * sizeof *vt);
     *t = (ftype){type->nparams, type->nresults, vt};
     *f = (wasm_func){.type = t, .host = fn, .user = user};
     set_pub(f);

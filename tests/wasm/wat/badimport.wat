@@ -1,0 +1,2 @@
+;; Imports that do not match provider.wat's exports.
+(module (import "prov" "mem" (memory 3)))
