@@ -35,9 +35,10 @@ static int pass(sb_attest_step *s, const char *fmt, ...)
 static int fail(sb_attest_step *s, sb_err *err, const char *detail)
 {
     s->ok = 0;
-    size_t n = strnlen(detail, sizeof s->detail - 1); /* truncate quietly: it is a transcript */
-    memcpy(s->detail, detail, n);
-    s->detail[n] = 0;
+    size_t i = 0; /* truncating copy: it is a transcript */
+    for (; detail[i] && i + 1 < sizeof s->detail; i++)
+        s->detail[i] = detail[i];
+    s->detail[i] = 0;
     return sb_err_set(err, 1, "%s: %s", s->name, detail);
 }
 

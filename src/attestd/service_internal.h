@@ -1,0 +1,12 @@
+/* service_internal.h - accessors shared by service.c and admin.c (internal to src/attestd). */
+#ifndef SB_ATTESTD_SERVICE_INTERNAL_H
+#define SB_ATTESTD_SERVICE_INTERNAL_H
+
+#include "attestd/attestd.h"
+#include "attestd/store.h"
+
+sb_store *sb_service_store(sb_service *s);
+int sb_service_serve_insecure(sb_service *s);
+void sb_service_set_serve_insecure(sb_service *s, int on);
+
+#endif

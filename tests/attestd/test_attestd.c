@@ -1,0 +1,567 @@
+/* test_attestd - strongbox-attestd through its real HTTP API on loopback: every refusal reason,
+ * nonce reuse and expiry, persistence across restarts, concurrent attestations. */
+#include "attest/attest.h"
+#include "../attest/test_util.h"
+
+#include <ftw.h>
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *daemon_bin;
+static char state_dir[256];
+
+typedef struct daemon_proc {
+    pid_t pid;
+    sb_attestd_client client, admin;
+} daemon_proc;
+
+static void read_token(char *out, size_t cap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/admin.token", state_dir);
+    uint8_t *d;
+    size_t len;
+    if (sb_read_file(path, 256, &d, &len, NULL) < 0 || len >= cap) {
+        fprintf(stderr, "no admin token\n");
+        exit(1);
+    }
+    memcpy(out, d, len);
+    out[len] = 0;
+    free(d);
+}
+
+/* Starts the daemon on a free port with extra arguments (NULL-terminated). */
+static void start(daemon_proc *d, const char *extra1, const char *extra2)
+{
+    char port_file[300];
+    snprintf(port_file, sizeof port_file, "%s.port", state_dir);
+    unlink(port_file);
+    d->pid = fork();
+    if (d->pid == 0) {
+        const char *argv[12] = {daemon_bin, "--state", state_dir, "--port", "0", "--port-file",
+                                port_file, extra1, extra2, NULL};
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(126);
+        execv(daemon_bin, (char **)argv);
+        _exit(127);
+    }
+    uint8_t *p = NULL;
+    size_t len;
+    for (int i = 0; i < 200 && sb_read_file(port_file, 16, &p, &len, NULL) < 0; i++)
+        usleep(50000);
+    if (!p) {
+        fprintf(stderr, "daemon did not start\n");
+        exit(1);
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", atoi((char *)p));
+    free(p);
+    unlink(port_file);
+    sb_attestd_client_init(&d->client, url, NULL);
+    d->admin = d->client;
+    read_token(d->admin.admin_token, sizeof d->admin.admin_token);
+}
+
+static void stop(daemon_proc *d)
+{
+    kill(d->pid, SIGTERM);
+    int st;
+    waitpid(d->pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The world of one test run: a host key, an isolate key, a runtime and a policy. */
+typedef struct world {
+    EVP_PKEY *host, *iso;
+    char *csr;
+    uint8_t runtime[32], policy[32];
+    X509 *root;
+} world;
+
+typedef struct attempt_opts {
+    EVP_PKEY *signer;          /* evidence signer (default host) */
+    const uint8_t *bind_policy; /* policy hash bound in evidence (default world policy) */
+    const char *platform;       /* default "process" */
+    const uint8_t *nonce;       /* use this nonce instead of a fresh challenge */
+    int corrupt;                /* flip a byte of the evidence signature */
+    const char *csr;            /* default world csr */
+} attempt_opts;
+
+static int attest(const daemon_proc *d, const world *w, const attempt_opts *o, char **chain,
+                  uint8_t used_nonce[32], int *status, sb_err *err)
+{
+    uint8_t nonce[32], binding[64];
+    if (o->nonce)
+        memcpy(nonce, o->nonce, 32);
+    else if (sb_attestd_challenge(&d->client, nonce, NULL, err) < 0)
+        return -1;
+    if (used_nonce)
+        memcpy(used_nonce, nonce, 32);
+    if (sb_attest_binding_for_key(nonce, 32, w->iso, o->bind_policy ? o->bind_policy : w->policy,
+                                  binding, err) < 0)
+        return -1;
+    uint8_t *ev;
+    size_t len;
+    if (sb_process_evidence_create(o->signer ? o->signer : w->host, w->runtime, binding, &ev,
+                                   &len, err) < 0)
+        return -1;
+    if (o->corrupt)
+        ev[len - 5] ^= 0x40;
+    int rc = sb_attestd_attest(&d->client, o->platform ? o->platform : "process", ev, len,
+                               o->csr ? o->csr : w->csr, w->policy, nonce, chain, status, err);
+    free(ev);
+    return rc;
+}
+
+/* Expects a refusal with HTTP `want_status` and err containing `want`. */
+static void expect_refusal(const daemon_proc *d, const world *w, const attempt_opts *o,
+                           int want_status, const char *want, int line)
+{
+    char *chain = NULL;
+    int status = 0;
+    sb_err e = {0};
+    int rc = attest(d, w, o, &chain, NULL, &status, &e);
+    if (rc == 0 || status != want_status || !strstr(e.msg, want)) {
+        fprintf(stderr, "line %d: want %d '%s', got rc=%d status=%d '%s'\n", line, want_status,
+                want, rc, status, e.msg);
+        failures++;
+    }
+    free(chain);
+}
+#define EXPECT_REFUSAL(d, w, o, st, want) expect_refusal(d, w, o, st, want, __LINE__)
+
+static int admin(const daemon_proc *d, const char *method, const char *path, const char *body,
+                 char **resp)
+{
+    int status = 0;
+    size_t len;
+    char *r = NULL;
+    if (sb_attestd_request(&d->admin, method, path, body, &status, &r, &len, NULL) < 0)
+        return -1;
+    if (resp)
+        *resp = r;
+    else
+        free(r);
+    return status;
+}
+
+static char *pem_pubkey(EVP_PKEY *k)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_PUBKEY(b, k);
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+    char *out = strndup(data, (size_t)n);
+    BIO_free(b);
+    return out;
+}
+
+static int register_device(const daemon_proc *d, const char *id, const char *platform,
+                           EVP_PKEY *k)
+{
+    char *pem = pem_pubkey(k);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "id", id, "platform", platform, "public_key", pem);
+    char *body = json_dumps(j, 0);
+    int st = admin(d, "POST", "/v1/admin/devices", body, NULL);
+    free(body);
+    json_decref(j);
+    free(pem);
+    return st;
+}
+
+/* Verifies an issued chain with the client verifier as a party would. */
+static int verify_chain(const world *w, const char *chain_pem, const char *platform,
+                        int allow_debug, sb_attest_verdict *v, sb_err *err)
+{
+    BIO *b = BIO_new_mem_buf(chain_pem, -1);
+    X509 *leaf = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    STACK_OF(X509) *rest = sk_X509_new_null();
+    X509 *x;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+        sk_X509_push(rest, x);
+    BIO_free(b);
+    sb_attest_accepted acc = {.len = 32};
+    snprintf(acc.platform, sizeof acc.platform, "%s", platform);
+    memcpy(acc.measurement, w->runtime, 32);
+    sb_attest_expect e = {.root = w->root, .accepted = &acc, .n_accepted = 1,
+                          .allow_debug = allow_debug};
+    memcpy(e.policy_hash, w->policy, 32);
+    int rc = leaf ? sb_attest_verify_cert(leaf, rest, &e, v, err) : -1;
+    X509_free(leaf);
+    sk_X509_pop_free(rest, X509_free);
+    return rc;
+}
+
+static void load_root(daemon_proc *d, world *w)
+{
+    char *pem = NULL;
+    CHECK_OK(sb_attestd_root(&d->client, &pem, err));
+    BIO *b = BIO_new_mem_buf(pem ? pem : "", -1);
+    X509_free(w->root);
+    w->root = PEM_read_bio_X509(b, NULL, NULL, NULL);
+    BIO_free(b);
+    free(pem);
+    CHECK(w->root != NULL);
+}
+
+static void test_happy_path(daemon_proc *d, world *w)
+{
+    char *chain = NULL;
+    int status = 0;
+    sb_attest_verdict v;
+    CHECK_OK(attest(d, w, &(attempt_opts){0}, &chain, NULL, &status, err));
+    CHECK(chain && status == 200);
+    CHECK_OK(verify_chain(w, chain ? chain : "", "process", 1, &v, err));
+    CHECK(strcmp(v.platform, "process") == 0 && strstr(v.service, "http://127.0.0.1:"));
+    /* without allow_debug a party refuses the process platform */
+    CHECK_ERR(verify_chain(w, chain ? chain : "", "process", 0, &v, err), "lifecycle");
+    free(chain);
+}
+
+static void test_refusals(daemon_proc *d, world *w)
+{
+    attempt_opts o = {0};
+    /* unknown platform */
+    o.platform = "quantum";
+    EXPECT_REFUSAL(d, w, &o, 400, "unknown platform: no verifier for platform 'quantum'");
+    o.platform = NULL;
+    /* bad csr */
+    o.csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+    EXPECT_REFUSAL(d, w, &o, 400, "bad csr");
+    o.csr = NULL;
+    /* bad signature on the evidence */
+    o.corrupt = 1;
+    EXPECT_REFUSAL(d, w, &o, 403, "bad evidence: cose: signature does not verify");
+    o.corrupt = 0;
+    /* unregistered host key */
+    EVP_PKEY *stranger = EVP_EC_gen("P-256");
+    o.signer = stranger;
+    EXPECT_REFUSAL(d, w, &o, 403, "device unknown: process key");
+    o.signer = NULL;
+    /* binding of another policy */
+    uint8_t other_policy[32];
+    memset(other_policy, 0x99, 32);
+    o.bind_policy = other_policy;
+    EXPECT_REFUSAL(d, w, &o, 403, "binding mismatch");
+    o.bind_policy = NULL;
+    /* evidence bound to a different isolate key than the CSR's */
+    EVP_PKEY *other_iso = EVP_EC_gen("P-256");
+    char *other_csr = sb_attest_make_csr(other_iso, "other", NULL);
+    o.csr = other_csr;
+    EXPECT_REFUSAL(d, w, &o, 403, "binding mismatch");
+    o.csr = NULL;
+    free(other_csr);
+    EVP_PKEY_free(other_iso);
+    /* nonces: never issued, reused, (stale: see test_restart) */
+    uint8_t fake[32] = {1, 2, 3};
+    o.nonce = fake;
+    EXPECT_REFUSAL(d, w, &o, 403, "unknown nonce");
+    o.nonce = NULL;
+    uint8_t used[32];
+    char *chain = NULL;
+    CHECK_OK(attest(d, w, &o, &chain, used, NULL, err));
+    free(chain);
+    o.nonce = used;
+    EXPECT_REFUSAL(d, w, &o, 403, "reused nonce");
+    o.nonce = NULL;
+    /* measurement allow-list */
+    char body[256], path[256], hex[65];
+    CHECK(admin(d, "POST", "/v1/admin/measurements",
+                "{\"platform\":\"process\",\"measurement\":\"" "ab" "\"}", NULL) == 200);
+    EXPECT_REFUSAL(d, w, &o, 403, "measurement not accepted");
+    sb_hex_encode(w->runtime, 32, hex);
+    snprintf(body, sizeof body, "{\"platform\":\"process\",\"measurement\":\"%s\"}", hex);
+    CHECK(admin(d, "POST", "/v1/admin/measurements", body, NULL) == 200);
+    chain = NULL;
+    CHECK_OK(attest(d, w, &o, &chain, NULL, NULL, err));
+    free(chain);
+    CHECK(admin(d, "DELETE", "/v1/admin/measurements/process/ab", NULL, NULL) == 200);
+    snprintf(path, sizeof path, "/v1/admin/measurements/process/%s", hex);
+    CHECK(admin(d, "DELETE", path, NULL, NULL) == 200);
+    CHECK(admin(d, "DELETE", path, NULL, NULL) == 404);
+    /* debug/insecure platforms switched off */
+    CHECK(admin(d, "PUT", "/v1/admin/settings", "{\"serve_insecure\":false}", NULL) == 200);
+    EXPECT_REFUSAL(d, w, &o, 403, "debug platform refused");
+    CHECK(admin(d, "PUT", "/v1/admin/settings", "{\"serve_insecure\":true}", NULL) == 200);
+    /* revoked device */
+    CHECK(register_device(d, "stranger", "process", stranger) == 200);
+    o.signer = stranger;
+    chain = NULL;
+    CHECK_OK(attest(d, w, &o, &chain, NULL, NULL, err));
+    free(chain);
+    CHECK(admin(d, "DELETE", "/v1/admin/devices/stranger", NULL, NULL) == 200);
+    EXPECT_REFUSAL(d, w, &o, 403, "was revoked");
+    o.signer = NULL;
+    EVP_PKEY_free(stranger);
+}
+
+/* Raw HTTP requests the C client would never send. */
+static void test_malformed(daemon_proc *d)
+{
+    static const struct { const char *body, *want; } cases[] = {
+        {"not json", "malformed request"},
+        {"[]", "malformed request"},
+        {"{\"platform\":\"process\"}", "evidence: missing"},
+        {"{\"platform\":\"process\",\"evidence\":\"AAAA\",\"csr\":\"x\",\"policy_hash\":\"zz\","
+         "\"nonce\":\"00\"}", "policy_hash: want 64 hex"},
+        {"{\"platform\":\"process\",\"evidence\":\"A*AA\",\"csr\":\"x\",\"policy_hash\":"
+         "\"0000000000000000000000000000000000000000000000000000000000000000\",\"nonce\":"
+         "\"0000000000000000000000000000000000000000000000000000000000000000\"}", "base64"},
+        {"{\"platform\":\"process\",\"platform\":\"psa\"}", "malformed request"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int status = 0;
+        char *resp = NULL;
+        size_t len;
+        CHECK_OK(sb_attestd_request(&d->client, "POST", "/v1/attest", cases[i].body, &status,
+                                    &resp, &len, err));
+        if (status != 400 || !resp || !strstr(resp, cases[i].want)) {
+            fprintf(stderr, "malformed case %zu: status %d body %s\n", i, status, resp);
+            failures++;
+        }
+        free(resp);
+    }
+    /* too large */
+    size_t big = 300 * 1024;
+    char *huge = malloc(big + 1);
+    memset(huge, 'a', big);
+    huge[big] = 0;
+    int status = 0;
+    char *resp = NULL;
+    size_t len;
+    CHECK_OK(sb_attestd_request(&d->client, "POST", "/v1/attest", huge, &status, &resp, &len, err));
+    CHECK(status == 413 && resp && strstr(resp, "request too large"));
+    free(resp);
+    free(huge);
+    /* unknown path, wrong method, admin without or with a wrong token */
+    CHECK_OK(sb_attestd_request(&d->client, "GET", "/v1/nothing", NULL, &status, &resp, &len, err));
+    CHECK(status == 404);
+    free(resp);
+    CHECK_OK(sb_attestd_request(&d->client, "GET", "/v1/attest", NULL, &status, &resp, &len, err));
+    CHECK(status == 405);
+    free(resp);
+    CHECK_OK(sb_attestd_request(&d->client, "GET", "/v1/admin/audit", NULL, &status, &resp, &len,
+                                err));
+    CHECK(status == 401 && strstr(resp, "unauthorized"));
+    free(resp);
+    sb_attestd_client wrong = d->admin;
+    wrong.admin_token[3] ^= 1;
+    CHECK_OK(sb_attestd_request(&wrong, "GET", "/v1/admin/audit", NULL, &status, &resp, &len, err));
+    CHECK(status == 401);
+    free(resp);
+}
+
+static void test_admin(daemon_proc *d, world *w)
+{
+    char *resp = NULL;
+    /* duplicate device, bad key, bad platform */
+    CHECK(register_device(d, "host-1", "process", w->host) == 409);
+    CHECK(admin(d, "POST", "/v1/admin/devices", "{\"id\":\"x\",\"public_key\":\"nope\"}", NULL) ==
+          400);
+    CHECK(admin(d, "POST", "/v1/admin/devices",
+                "{\"id\":\"bad id!\",\"public_key\":\"nope\"}", NULL) == 400);
+    CHECK(register_device(d, "snp-1", "sev-snp", w->host) == 400);
+    /* vendor roots: a PEM certificate is accepted, garbage is not */
+    json_t *j = json_pack("{s:s, s:s, s:s}", "id", "test-ark", "platform", "sev-snp", "pem",
+                          "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    char *body = json_dumps(j, 0);
+    CHECK(admin(d, "POST", "/v1/admin/roots", body, NULL) == 400);
+    free(body);
+    json_decref(j);
+    BIO *b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(b, w->root);
+    char *pem;
+    long n = BIO_get_mem_data(b, &pem);
+    char *root_pem = strndup(pem, (size_t)n);
+    BIO_free(b);
+    j = json_pack("{s:s, s:s, s:s}", "id", "test-ark", "platform", "sev-snp", "pem", root_pem);
+    body = json_dumps(j, 0);
+    CHECK(admin(d, "POST", "/v1/admin/roots", body, NULL) == 200);
+    CHECK(admin(d, "POST", "/v1/admin/roots", body, NULL) == 409);
+    free(body);
+    json_decref(j);
+    free(root_pem);
+    CHECK(admin(d, "GET", "/v1/admin/roots", NULL, &resp) == 200 && strstr(resp, "test-ark"));
+    free(resp);
+    CHECK(admin(d, "DELETE", "/v1/admin/roots/test-ark", NULL, NULL) == 200);
+    CHECK(admin(d, "DELETE", "/v1/admin/roots/test-ark", NULL, NULL) == 404);
+    /* certificates: list, revoke, public revocation list */
+    CHECK(admin(d, "GET", "/v1/admin/certificates?limit=1", NULL, &resp) == 200);
+    json_t *certs = json_loads(resp, 0, NULL);
+    free(resp);
+    json_t *first = json_array_get(json_object_get(certs, "certificates"), 0);
+    const char *serial = json_string_value(json_object_get(first, "serial"));
+    CHECK(serial && json_array_size(json_object_get(certs, "certificates")) == 1);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/admin/certificates/%s/revoke", serial ? serial : "x");
+    CHECK(admin(d, "POST", path, NULL, NULL) == 200);
+    CHECK(admin(d, "POST", path, NULL, NULL) == 404);
+    int status;
+    size_t len;
+    CHECK_OK(sb_attestd_request(&d->client, "GET", "/v1/revoked", NULL, &status, &resp, &len, err));
+    CHECK(status == 200 && serial && strstr(resp, serial));
+    free(resp);
+    json_decref(certs);
+    /* the audit log has issuances, refusals and admin actions */
+    CHECK(admin(d, "GET", "/v1/admin/audit?limit=1000", NULL, &resp) == 200);
+    CHECK(strstr(resp, "\"outcome\":\"issued\"") && strstr(resp, "\"reason\":\"binding mismatch\""));
+    CHECK(strstr(resp, "\"reason\":\"malformed request\"") && strstr(resp, "revoke certificate"));
+    CHECK(strstr(resp, "\"reason\":\"request too large\""));
+    free(resp);
+}
+
+/* A PSA platform token (hardware-rooted): lifecycle secured, accepted without allow_debug. */
+static void test_psa_platform(daemon_proc *d, world *w)
+{
+    EVP_PKEY *iak = EVP_EC_gen("P-256");
+    CHECK(register_device(d, "psa-board-1", "psa", iak) == 200);
+    uint8_t nonce[32], binding[64];
+    CHECK_OK(sb_attestd_challenge(&d->client, nonce, NULL, err));
+    CHECK_OK(sb_attest_binding_for_key(nonce, 32, w->iso, w->policy, binding, err));
+    sb_psa_token t = {0};
+    snprintf(t.profile, sizeof t.profile, SB_PSA_PROFILE_2023);
+    memcpy(t.nonce, binding, 64);
+    t.nonce_len = 64;
+    t.instance_id[0] = 1;
+    sb_attest_key_hash(iak, t.instance_id + 1, NULL);
+    t.instance_id_len = 33;
+    t.implementation_id_len = 32;
+    t.lifecycle = SB_PSA_LIFECYCLE_SECURED;
+    t.n_sw = 1;
+    snprintf(t.sw[0].type, sizeof t.sw[0].type, "runtime");
+    memcpy(t.sw[0].value, w->runtime, 32);
+    t.sw[0].value_len = 32;
+    uint8_t *tok;
+    size_t len;
+    CHECK_OK(sb_psa_sign(&t, iak, &tok, &len, err));
+    char *chain = NULL;
+    CHECK_OK(sb_attestd_attest(&d->client, "psa", tok, len, w->csr, w->policy, nonce, &chain,
+                               NULL, err));
+    sb_attest_verdict v;
+    CHECK_OK(verify_chain(w, chain ? chain : "", "psa", 0, &v, err));
+    CHECK((v.lifecycle & 0xff00) == SB_PSA_LIFECYCLE_SECURED);
+    free(chain);
+    free(tok);
+    EVP_PKEY_free(iak);
+}
+
+typedef struct worker {
+    daemon_proc *d;
+    world *w;
+    int ok, n;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *k = arg;
+    for (int i = 0; i < k->n; i++) {
+        char *chain = NULL;
+        sb_attest_verdict v;
+        if (attest(k->d, k->w, &(attempt_opts){0}, &chain, NULL, NULL, NULL) == 0 &&
+            verify_chain(k->w, chain, "process", 1, &v, NULL) == 0)
+            k->ok++;
+        free(chain);
+    }
+    return NULL;
+}
+
+static void test_concurrent(daemon_proc *d, world *w)
+{
+    enum { THREADS = 10, EACH = 12 };
+    pthread_t th[THREADS];
+    worker k[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        k[i] = (worker){d, w, 0, EACH};
+        pthread_create(&th[i], NULL, work, &k[i]);
+    }
+    int ok = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += k[i].ok;
+    }
+    CHECK(ok == THREADS * EACH);
+}
+
+static int count_audit(daemon_proc *d)
+{
+    char *resp = NULL;
+    int n = -1;
+    if (admin(d, "GET", "/v1/admin/audit?limit=1000", NULL, &resp) == 200) {
+        json_t *j = json_loads(resp, 0, NULL);
+        n = (int)json_array_size(json_object_get(j, "audit"));
+        json_decref(j);
+    }
+    free(resp);
+    return n;
+}
+
+static void test_restart(daemon_proc *d, world *w)
+{
+    char *root_before = NULL, *root_after = NULL;
+    CHECK_OK(sb_attestd_root(&d->client, &root_before, err));
+    int audit_before = count_audit(d);
+    stop(d);
+    start(d, "--nonce-ttl", "1");
+    CHECK_OK(sb_attestd_root(&d->client, &root_after, err));
+    CHECK(root_before && root_after && strcmp(root_before, root_after) == 0);
+    CHECK(count_audit(d) == audit_before && audit_before > 10);
+    char *chain = NULL; /* the device registered before the restart still attests */
+    CHECK_OK(attest(d, w, &(attempt_opts){0}, &chain, NULL, NULL, err));
+    free(chain);
+    /* a challenge that outlives its 1 s lifetime is stale */
+    uint8_t nonce[32];
+    CHECK_OK(sb_attestd_challenge(&d->client, nonce, NULL, err));
+    sleep(2);
+    EXPECT_REFUSAL(d, w, &(attempt_opts){.nonce = nonce}, 403, "stale nonce");
+    free(root_before);
+    free(root_after);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    daemon_bin = argv[1];
+    signal(SIGPIPE, SIG_IGN);
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(state_dir, sizeof state_dir, "%s/sb-attestd-XXXXXX", tmp);
+    if (!mkdtemp(state_dir))
+        return 1;
+    world w = {.host = EVP_EC_gen("P-256"), .iso = EVP_EC_gen("P-256")};
+    w.csr = sb_attest_make_csr(w.iso, "isolate", NULL);
+    memset(w.runtime, 0x5a, 32);
+    memset(w.policy, 0xc3, 32);
+    daemon_proc d;
+    start(&d, NULL, NULL);
+    load_root(&d, &w);
+    CHECK(register_device(&d, "host-1", "process", w.host) == 200);
+    test_happy_path(&d, &w);
+    test_refusals(&d, &w);
+    test_malformed(&d);
+    test_admin(&d, &w);
+    test_psa_platform(&d, &w);
+    test_concurrent(&d, &w);
+    test_restart(&d, &w);
+    stop(&d);
+    /* the CA key is private to the service */
+    char key_path[400];
+    snprintf(key_path, sizeof key_path, "%s/ca.key", state_dir);
+    struct stat st;
+    CHECK(stat(key_path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    X509_free(w.root);
+    EVP_PKEY_free(w.host);
+    EVP_PKEY_free(w.iso);
+    free(w.csr);
+    return test_exit("attestd");
+}
