@@ -1,5 +1,6 @@
 /* cli_support.c - shared code of the `strongbox` session subcommands (see cli_support.h). */
 #include "client/cli_support.h"
+#include "common/common.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -160,6 +161,10 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
         return usage_error(a, usage, "%s", "no policy file given");
     if (a->npos != npos)
         return usage_error(a, usage, "%s", "wrong number of arguments");
+    const char *at = getenv("STRONGBOX_VERIFY_AT");
+    time_t t;
+    if (at && sb_time_parse(at, &t) != 0)
+        return usage_error(a, usage, "STRONGBOX_VERIFY_AT=%s: expected an RFC 3339 time", at);
     return resolve_identity(a, usage, need_identity);
 }
 
@@ -217,6 +222,11 @@ void sbcli_options(sbcli_args *a, strongbox_options *o)
     o->key_path = a->key;
     o->cert_path = a->cert;
     o->host = a->host;
+    /* Verify as of another time (auditing an old transcript, testing expiry): RFC 3339. */
+    const char *at = getenv("STRONGBOX_VERIFY_AT");
+    time_t t;
+    if (at && sb_time_parse(at, &t) == 0)
+        o->verify_at = t;
     if (!a->quiet && isatty(2)) {
         o->progress = progress;
         o->progress_ctx = a;

@@ -8,6 +8,7 @@
 #include "strongbox.h"
 
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <stdarg.h>
 
 struct strongbox {
@@ -30,6 +31,14 @@ struct strongbox {
     void *progress_ctx;
     char *cert_path_copy;
 };
+
+typedef struct cl_sigpipe_guard {
+    sigset_t old;
+    int was_pending;
+} cl_sigpipe_guard;
+/* Around every write to the network: SIGPIPE never reaches the application. */
+void cl_sigpipe_block(cl_sigpipe_guard *g);
+void cl_sigpipe_restore(cl_sigpipe_guard *g);
 
 int cl_fail(strongbox_error *err, strongbox_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -7,6 +7,8 @@
 #include <netinet/tcp.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,34 @@
 #include <unistd.h>
 
 #define PREAMBLE_MAGIC "STRONGBOX/1"
+
+/* A peer that closed its end makes write() raise SIGPIPE, which would kill the application. The
+ * library must not change process-wide signal handling, so SIGPIPE is blocked in this thread
+ * while writing and a SIGPIPE raised meanwhile is consumed (the write fails with EPIPE instead). */
+void cl_sigpipe_block(cl_sigpipe_guard *g)
+{
+    sigset_t pipe_set, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &g->old);
+}
+
+void cl_sigpipe_restore(cl_sigpipe_guard *g)
+{
+    int saved = errno;
+    if (!g->was_pending) {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+    errno = saved;
+}
 
 int cl_fail(strongbox_error *err, strongbox_code code, const char *fmt, ...)
 {

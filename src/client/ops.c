@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +18,27 @@ static int tls_error(strongbox *s, int rc, const char *doing, strongbox_error *e
     int code = SSL_get_error(s->ssl, rc);
     unsigned long e = ERR_peek_last_error();
     ERR_clear_error();
-    if (code == SSL_ERROR_SSL && ERR_GET_REASON(e) == SSL_R_TLSV1_ALERT_ACCESS_DENIED)
+    if (code == SSL_ERROR_SYSCALL && errno != EAGAIN && errno != EWOULDBLOCK) {
+        /* A write that hit a closed connection: an alert saying why may already be waiting. */
+        char byte;
+        int n = SSL_read(s->ssl, &byte, 1);
+        if (n <= 0 && SSL_get_error(s->ssl, n) == SSL_ERROR_SSL) {
+            code = SSL_ERROR_SSL;
+            e = ERR_peek_last_error();
+            ERR_clear_error();
+        }
+    }
+    int reason = ERR_GET_REASON(e);
+    if (code == SSL_ERROR_SSL &&
+        (reason == SSL_R_TLSV1_ALERT_ACCESS_DENIED || reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+         reason == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN || reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA))
         return cl_fail(err, STRONGBOX_E_TLS,
-                       "the isolate refused our certificate (TLS alert access_denied): it is not "
-                       "the certificate of an identity in this policy");
+                       "the isolate refused our certificate (TLS alert: %s): it is not the "
+                       "certificate of an identity in this policy",
+                       ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
+    /* The isolate vanished mid-session: ask the host what happened. */
+    if (code == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return cl_lost(s, err);
     if (code == SSL_ERROR_SSL && e) {
         char why[200];
         ERR_error_string_n(e, why, sizeof why);
@@ -29,6 +48,15 @@ static int tls_error(strongbox *s, int rc, const char *doing, strongbox_error *e
         && (errno == EAGAIN || errno == EWOULDBLOCK))
         return cl_fail(err, STRONGBOX_E_NETWORK, "timeout while %s", doing);
     return cl_lost(s, err);
+}
+
+static int ssl_write_nosigpipe(SSL *ssl, const void *p, int len)
+{
+    cl_sigpipe_guard g;
+    cl_sigpipe_block(&g);
+    int n = SSL_write(ssl, p, len);
+    cl_sigpipe_restore(&g);
+    return n;
 }
 
 int cl_send(strongbox *s, const sb_msg *m, strongbox_error *err)
@@ -41,7 +69,7 @@ int cl_send(strongbox *s, const sb_msg *m, strongbox_error *err)
     size_t done = 0;
     int rc = 0;
     while (done < len) {
-        int n = SSL_write(s->ssl, frame + done, (int)(len - done));
+        int n = ssl_write_nosigpipe(s->ssl, frame + done, (int)(len - done));
         if (n <= 0) {
             rc = tls_error(s, n, "sending", err);
             break;

@@ -93,7 +93,11 @@ static int handshake(strongbox *s, strongbox_error *err)
     s->ssl = SSL_new(s->ctx);
     if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1)
         return cl_fail(err, STRONGBOX_E_LOCAL, "cannot create a TLS session");
-    if (SSL_connect(s->ssl) == 1) {
+    cl_sigpipe_guard g;
+    cl_sigpipe_block(&g);
+    int rc = SSL_connect(s->ssl);
+    cl_sigpipe_restore(&g);
+    if (rc == 1) {
         ERR_clear_error();
         return 0;
     }
@@ -158,8 +162,12 @@ void strongbox_close(strongbox *s)
     if (!s)
         return;
     if (s->ssl) {
-        if (s->verified)
+        if (s->verified) {
+            cl_sigpipe_guard g;
+            cl_sigpipe_block(&g);
             SSL_shutdown(s->ssl); /* close_notify: a clean end of the session */
+            cl_sigpipe_restore(&g);
+        }
         SSL_free(s->ssl);
     }
     SSL_CTX_free(s->ctx);

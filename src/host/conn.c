@@ -22,8 +22,9 @@ static void unlink_from_comp(struct conn *k)
             *pp = k->cnext;
             break;
         }
-    if (k->state == K_RELAY && k->comp->n_sessions)
+    if (k->counted && k->comp->n_sessions)
         k->comp->n_sessions--;
+    k->counted = false;
     k->cnext = NULL;
 }
 
@@ -172,6 +173,7 @@ static void start_session(struct host *h, struct conn *k)
     k->deadline = 0;
     k->sid = ++c->next_sid;
     c->n_sessions++;
+    k->counted = true;
     conn_reply(h, k, "OK %s", c->hex);
     sb_msg m;
     sb_msg_init(&m, SB_MSG_SESSION_OPEN);

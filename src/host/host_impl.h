@@ -88,6 +88,7 @@ struct conn {
     size_t body_len, body_need;
     struct buf out;               /* to the party */
     bool rd_paused;
+    bool counted;                 /* in its computation's n_sessions */
     time_t deadline;              /* 0 = none */
     uint64_t bytes_up, bytes_down;
 };
