@@ -23,4 +23,9 @@ int sb_verify_cca(const uint8_t *evidence, size_t len, const sb_trust_anchors *a
 int sb_verify_nitro(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
                     sb_claims *out, sb_err *err);
 
+/* Optional policy helper for callers that know the binding they asked for: 0 when the claims'
+ * report data is exactly `want` (compared in constant time), else -1 with err saying so. */
+int sb_claims_expect_report_data(const sb_claims *claims, const uint8_t *want, size_t want_len,
+                                 sb_err *err);
+
 #endif

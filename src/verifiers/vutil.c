@@ -1,4 +1,5 @@
 /* vutil.c - certificate chain, raw-signature and claims helpers for the hardware verifiers. */
+#include "verifiers/verifiers.h"
 #include "verifiers/vutil.h"
 
 #include <openssl/bn.h>
@@ -25,6 +26,18 @@ int sbv_all_zero(const uint8_t *p, size_t len)
     for (size_t i = 0; i < len; i++)
         acc |= p[i];
     return acc == 0;
+}
+
+int sb_claims_expect_report_data(const sb_claims *claims, const uint8_t *want, size_t want_len,
+                                 sb_err *err)
+{
+    if (claims->report_data_len != want_len)
+        return sb_err_set(err, 1, "%s: report data is %zu bytes, expected %zu", claims->platform,
+                          claims->report_data_len, want_len);
+    if (sb_memeq_ct(claims->report_data, want, want_len) != 0)
+        return sb_err_set(err, 1, "%s: report data does not match the expected binding",
+                          claims->platform);
+    return 0;
 }
 
 void sbv_claims_init(sb_claims *out, const char *platform)

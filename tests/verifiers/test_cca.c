@@ -37,6 +37,9 @@ static void test_sample(void)
           c.measurements[0].len == 32 && strcmp(c.measurements[4].name, "rem3") == 0);
     CHECK(strstr(c.tcb, "lifecycle 0x3003 (secured)") != NULL);
     CHECK(strstr(c.signer, "CCA platform key sha256:") != NULL);
+    CHECK(sb_claims_expect_report_data(&c, ab, 64, &err) == 0);
+    ab[63] = 0xac;
+    CHECK_ERR(sb_claims_expect_report_data(&c, ab, 64, &err), err, "cca: report data does not match");
 
     sb_trust_anchors none = {0}, other = {0};
     CHECK_ERR(sb_verify_cca(tok, len, &none, 0, &c, &err), err, "any of the 0 registered keys");

@@ -174,6 +174,12 @@ static void test_synthetic(void)
     if (err.msg[0])
         fprintf(stderr, "nitro synthetic: %s\n", err.msg);
     CHECK(c.debug == 0 && c.report_data_len == 64 && c.report_data[1] == 0xc1);
+    uint8_t nonce[64];
+    for (int i = 0; i < 64; i++)
+        nonce[i] = (uint8_t)(0xc0 ^ i);
+    CHECK(sb_claims_expect_report_data(&c, nonce, 64, &err) == 0);
+    nonce[0] ^= 1;
+    CHECK_ERR(sb_claims_expect_report_data(&c, nonce, 64, &err), err, "nitro: report data does not match");
     CHECK(strcmp(c.chain, "i-test-enclave -> test.nitro-zonal -> test.nitro-root") == 0);
     free(d);
     doc_spec dbg = {0, 1, 0, 0, 0, 0, ts};

@@ -49,6 +49,12 @@ static void test_milan_sample(void)
     CHECK(strcmp(c.signer, "VCEK (Milan)") == 0);
     CHECK(strcmp(c.chain, "SEV-VCEK -> SEV-Milan -> ARK-Milan") == 0);
     CHECK(strstr(c.tcb, "snp=5") && strstr(c.tcb, "microcode=68") && strstr(c.tcb, "vmpl 0"));
+    /* report data: the expected binding passes, any other value or length is refused */
+    CHECK(sb_claims_expect_report_data(&c, want_rd, 64, &err) == 0);
+    uint8_t other_rd[64] = {1, 2, 3, 4, 6};
+    CHECK_ERR(sb_claims_expect_report_data(&c, other_rd, 64, &err), err,
+              "sev-snp: report data does not match the expected binding");
+    CHECK_ERR(sb_claims_expect_report_data(&c, want_rd, 32, &err), err, "64 bytes, expected 32");
 
     /* Registering several products' roots at once still works; the Genoa chain alone does not. */
     sb_trust_anchors both = {0}, genoa = {0}, none = {0}, tdxroot = {0};

@@ -46,6 +46,9 @@ static void test_sample(void)
           strstr(c.chain, "-> Intel SGX Root CA") != NULL);
     CHECK(strstr(c.signer, "PCK") != NULL);
     CHECK(strstr(c.tcb, "quote v4") != NULL);
+    CHECK(sb_claims_expect_report_data(&c, q + 48 + 520, 64, &err) == 0);
+    uint8_t zeros[64] = {0};
+    CHECK_ERR(sb_claims_expect_report_data(&c, zeros, 64, &err), err, "tdx: report data does not match");
 
     uint32_t sig_len = get_le32(q + 632);
     size_t declared = 636 + sig_len;
