@@ -384,15 +384,16 @@ static int cmp_inverse(int k)
 static void emit_cond_branch(comp *c, const ventry *cond, uint32_t h, bool negate)
 {
     if (cond->kind == K_TEMP && folds_with_last(c, h) &&
-        (is_cmp(c->fold_op) || c->fold_op == OP_i32_eqz)) {
+        (is_cmp(c->fold_op) || c->fold_op == OP_i32_eqz || c->fold_op == OP_i64_eqz)) {
         int op = c->fold_op;
         uint64_t a = c->code[c->fold_start + 1].u, b = c->code[c->fold_start + 2].u;
         c->len = c->fold_start;
         c->fold_end = 0;
         while (c->nsfix > 0 && c->sfix[c->nsfix - 1] >= c->len)
             c->nsfix--; /* the re-emitted operands register their scratch uses again */
-        if (op == OP_i32_eqz) {
-            emit_op(c, negate ? OP_br_if : OP_br_unless);
+        if (op == OP_i32_eqz || op == OP_i64_eqz) {
+            bool wide = op == OP_i64_eqz;
+            emit_op(c, negate ? (wide ? OP_br_if64 : OP_br_if) : (wide ? OP_br_unless64 : OP_br_unless));
             emit_slot(c, (uint32_t)a);
             return;
         }
@@ -509,8 +510,9 @@ static int op_block(comp *c, uint8_t op)
         push(c, (uint8_t)pt[i], e.kind, e.slot, e.k);
     }
     if (op == 0x03) {
+        /* back-edges jump past this fuel check and charge its count themselves */
         emit_fuel(c);
-        f->loop_pc = c->len - 2;
+        f->loop_pc = c->len;
     } else if (op == 0x04) {
         f->saved = c->nsaved;
         if (!grow(c, (void **)&c->saved, &c->savedcap, c->nsaved + np, sizeof(ventry)))
@@ -752,10 +754,27 @@ static void emit_unop(comp *c, int op, uint8_t in, uint8_t out)
     push_temp(c, out);
 }
 
+static bool commutative(int op)
+{
+    switch (op) {
+    case OP_i32_add: case OP_i32_mul: case OP_i32_and: case OP_i32_or: case OP_i32_xor:
+    case OP_i32_eq: case OP_i32_ne: case OP_i64_add: case OP_i64_mul: case OP_i64_and:
+    case OP_i64_or: case OP_i64_xor: case OP_i64_eq: case OP_i64_ne: case OP_f32_add:
+    case OP_f32_mul: case OP_f64_add: case OP_f64_mul:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void emit_binop(comp *c, int op, int op_imm, uint8_t in, uint8_t out)
 {
     ventry b = *pop(c, in), a = *pop(c, in);
     uint32_t h = c->sh;
+    if (a.kind == K_CONST && b.kind != K_CONST && commutative(op)) {
+        ventry t = a; /* constant on the left: swap so the immediate form applies */
+        a = b, b = t;
+    }
     if (op_imm >= 0 && b.kind == K_CONST) {
         uint32_t sa = rd(c, &a, h);
         emit_op(c, op_imm);
@@ -776,6 +795,43 @@ static int check_memory(comp *c)
     return c->m->nmems ? 0 : invalid(c, "unknown memory 0");
 }
 
+/* If the address (at height h) was computed by the instruction just emitted and that was an
+ * i32.add, removes the add and returns 1 (slot + immediate) or 2 (slot + slot) with its operands,
+ * so the memory access can compute the address itself. */
+static int take_address_add(comp *c, const ventry *addr, uint32_t h, uint64_t ops[2], bool allow_aa)
+{
+    if (addr->kind != K_TEMP || !folds_with_last(c, h))
+        return 0;
+    int mode = c->fold_op == OP_i32_add_i ? 1 : c->fold_op == OP_i32_add && allow_aa ? 2 : 0;
+    if (!mode)
+        return 0;
+    ops[0] = c->code[c->fold_start + 1].u;
+    ops[1] = c->code[c->fold_start + 2].u;
+    c->len = c->fold_start;
+    c->fold_end = 0;
+    while (c->nsfix > 0 && c->sfix[c->nsfix - 1] >= c->len)
+        c->nsfix--;
+    return mode;
+}
+
+/* Mode 3: a constant address, folded with the offset into one immediate. */
+static void emit_address(comp *c, int mode, uint32_t addr_slot, const uint64_t ops[2])
+{
+    if (mode == 3) {
+        emit_u(c, ops[0]);
+        return;
+    }
+    if (mode == 0) {
+        emit_slot(c, addr_slot);
+        return;
+    }
+    emit_slot(c, (uint32_t)ops[0]);
+    if (mode == 1)
+        emit_u(c, ops[1]);
+    else
+        emit_slot(c, (uint32_t)ops[1]);
+}
+
 static int emit_memop(comp *c, int op, uint8_t vt, uint32_t natural, bool store)
 {
     uint32_t align = rd_u32(&c->r), offset = rd_u32(&c->r);
@@ -783,20 +839,30 @@ static int emit_memop(comp *c, int op, uint8_t vt, uint32_t natural, bool store)
         return -1;
     if (align > natural)
         return invalid(c, "alignment must not be larger than natural");
+    uint64_t ops[2];
     if (store) {
         ventry v = *pop(c, vt), a = *pop(c, WASM_I32);
-        uint32_t h = c->sh, sa = rd(c, &a, h), sv = rd(c, &v, h + 1);
-        emit_op(c, op);
-        emit_slot(c, sa);
-        emit_u(c, offset);
+        uint32_t h = c->sh;
+        /* a constant value is written to home(h+1), which a slot+slot address may still need */
+        int mode = a.kind == K_CONST ? 3 : live(c) ? take_address_add(c, &a, h, ops, v.kind != K_CONST) : 0;
+        ops[0] = mode == 3 ? (uint32_t)a.k + (uint64_t)offset : ops[0];
+        uint32_t sa = mode ? 0 : rd(c, &a, h), sv = rd(c, &v, h + 1);
+        emit_op(c, op + mode);
+        emit_address(c, mode, sa, ops);
+        if (mode != 3)
+            emit_u(c, offset);
         emit_slot(c, sv);
         return 0;
     }
     ventry a = *pop(c, WASM_I32);
-    uint32_t h = c->sh, sa = rd(c, &a, h);
-    emit_op(c, op);
-    emit_slot(c, sa);
-    emit_u(c, offset);
+    uint32_t h = c->sh;
+    int mode = a.kind == K_CONST ? 3 : live(c) ? take_address_add(c, &a, h, ops, true) : 0;
+    ops[0] = mode == 3 ? (uint32_t)a.k + (uint64_t)offset : ops[0];
+    uint32_t sa = mode ? 0 : rd(c, &a, h);
+    emit_op(c, op + mode);
+    emit_address(c, mode, sa, ops);
+    if (mode != 3)
+        emit_u(c, offset);
     emit_dst(c, h);
     push_temp(c, vt);
     return 0;
@@ -1097,8 +1163,8 @@ static int op_numeric(comp *c, uint8_t op)
 #define C_I64BIN(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I64, WASM_I64); return 0;
 #define C_I32CMP(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I32, WASM_I32); return 0;
 #define C_I64CMP(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_I64, WASM_I32); return 0;
-#define C_F32BIN(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F32, WASM_F32); return 0;
-#define C_F64BIN(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F64, WASM_F64); return 0;
+#define C_F32BIN(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_F32, WASM_F32); return 0;
+#define C_F64BIN(opc, name, e) case opc: emit_binop(c, OP_##name, OP_##name##_i, WASM_F64, WASM_F64); return 0;
 #define C_F32CMP(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F32, WASM_I32); return 0;
 #define C_F64CMP(opc, name, e) case opc: emit_binop(c, OP_##name, -1, WASM_F64, WASM_I32); return 0;
 #define C_DIV(opc, name, T, ST, r, s)                                                            \

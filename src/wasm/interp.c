@@ -108,7 +108,17 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
 #define RELOAD_MEM() do { if (inst->mem0) { mem = inst->mem0->data; msize = inst->mem0->size; } } while (0)
 #define RELOAD_INST() do { funcs = inst->funcs; globals = inst->globals; tables = inst->tables; \
                            RELOAD_MEM(); } while (0)
-#define BR_TO(k) (ip = &ip[k] + ip[k].i)
+/* Jumps to the offset in cell k. A backward jump is a loop back-edge: it lands just after the
+ * loop's fuel instruction and charges that instruction's count (the cell before the target). */
+#define BR_TO(k)                                                                                 \
+    do {                                                                                         \
+        int64_t off_ = ip[k].i;                                                                  \
+        ip = &ip[k] + off_;                                                                      \
+        if (off_ < 0) {                                                                          \
+            if (__builtin_expect(fuel < ip[-1].u, 0)) TRAP(WASM_TRAP_OUT_OF_FUEL);               \
+            fuel -= ip[-1].u;                                                                    \
+        }                                                                                        \
+    } while (0)
 
 /* The whole interpreter. Called with f == NULL it only hands out its handler table. */
 static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *const **table)
@@ -117,11 +127,12 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
 #define LBL_CMP(opc, name, expr) &&L_##name, &&L_##name##_i, &&L_##name##_br, &&L_##name##_ibr,
 #define LBL_ONE(opc, name, ...) &&L_##name,
 #define LBL_TRUNC(opc, sat, name, ...) &&L_##name, &&L_##name##_sat,
+#define LBL_MEM(opc, name, ...) &&L_##name, &&L_##name##_ai, &&L_##name##_aa, &&L_##name##_k,
 #define LBL_MISC(name) &&L_##name,
     static const void *const labels[OP_COUNT] = {
         I32_BINOPS(LBL_BIN) I64_BINOPS(LBL_BIN) I32_CMPS(LBL_CMP) I64_CMPS(LBL_CMP)
-        F32_BINOPS(LBL_ONE) F64_BINOPS(LBL_ONE) F32_CMPS(LBL_ONE) F64_CMPS(LBL_ONE)
-        DIVOPS(LBL_ONE) UNOPS(LBL_ONE) TRUNCOPS(LBL_TRUNC) LOADOPS(LBL_ONE) STOREOPS(LBL_ONE)
+        F32_BINOPS(LBL_BIN) F64_BINOPS(LBL_BIN) F32_CMPS(LBL_ONE) F64_CMPS(LBL_ONE)
+        DIVOPS(LBL_ONE) UNOPS(LBL_ONE) TRUNCOPS(LBL_TRUNC) LOADOPS(LBL_MEM) STOREOPS(LBL_MEM)
         MISCOPS(LBL_MISC)};
     if (!f) {
         *table = labels;
@@ -167,8 +178,8 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     I32_BINOPS(H_I32BIN) I64_BINOPS(H_I64BIN) I32_CMPS(H_I32CMP) I64_CMPS(H_I64CMP)
 
 #define H_F(name, T, G, P, expr) L_##name: { T a = G(R(1)), b = G(R(2)); R(3) = P(expr); ip += 4; NEXT(); }
-#define H_F32BIN(opc, name, expr) H_F(name, float, GET_f32, PUT_f32, expr)
-#define H_F64BIN(opc, name, expr) H_F(name, double, GET_f64, PUT_f64, expr)
+#define H_F32BIN(opc, name, expr) H_BIN(name, float, GET_f32, PUT_f32, expr)
+#define H_F64BIN(opc, name, expr) H_BIN(name, double, GET_f64, PUT_f64, expr)
 #define H_F32CMP(opc, name, expr) H_F(name, float, GET_f32, PUT_i32, expr)
 #define H_F64CMP(opc, name, expr) H_F(name, double, GET_f64, PUT_i32, expr)
     F32_BINOPS(H_F32BIN) F64_BINOPS(H_F64BIN) F32_CMPS(H_F32CMP) F64_CMPS(H_F64CMP)
@@ -208,18 +219,27 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     }
     TRUNCOPS(H_TRUNC)
 
+#define EA_PLAIN ((uint64_t)(uint32_t)R(1) + ip[2].u)
+#define EA_AI ((uint64_t)(uint32_t)(R(1) + ip[2].u) + ip[3].u)
+#define EA_AA ((uint64_t)(uint32_t)(R(1) + R(2)) + ip[3].u)
+#define LOAD_H(label, EA, k, n, MT, VT)                                                           \
+    label: {                                                                                     \
+        uint64_t ea = EA;                                                                        \
+        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
+        MT v; memcpy(&v, mem + ea, n); R(k) = LOADCONV_##VT(v); ip += k + 1; NEXT();            \
+    }
+#define STORE_H(label, EA, k, n, MT)                                                             \
+    label: {                                                                                     \
+        uint64_t ea = EA;                                                                        \
+        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
+        MT v = (MT)R(k); memcpy(mem + ea, &v, n); ip += k + 1; NEXT();                          \
+    }
 #define H_LOAD(opc, name, n, MT, VT, align)                                                      \
-    L_##name: {                                                                                  \
-        uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2].u;                                        \
-        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
-        MT v; memcpy(&v, mem + ea, n); R(3) = LOADCONV_##VT(v); ip += 4; NEXT();                \
-    }
+    LOAD_H(L_##name, EA_PLAIN, 3, n, MT, VT) LOAD_H(L_##name##_ai, EA_AI, 4, n, MT, VT)           \
+    LOAD_H(L_##name##_aa, EA_AA, 4, n, MT, VT) LOAD_H(L_##name##_k, ip[1].u, 2, n, MT, VT)
 #define H_STORE(opc, name, n, MT, VT, align)                                                     \
-    L_##name: {                                                                                  \
-        uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2].u;                                        \
-        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
-        MT v = (MT)R(3); memcpy(mem + ea, &v, n); ip += 4; NEXT();                              \
-    }
+    STORE_H(L_##name, EA_PLAIN, 3, n, MT) STORE_H(L_##name##_ai, EA_AI, 4, n, MT)                 \
+    STORE_H(L_##name##_aa, EA_AA, 4, n, MT) STORE_H(L_##name##_k, ip[1].u, 2, n, MT)
     LOADOPS(H_LOAD) STOREOPS(H_STORE)
 
 L_f32_copysign: R(3) = (R(1) & 0x7FFFFFFFu) | (R(2) & 0x80000000u); ip += 4; NEXT();
@@ -231,6 +251,8 @@ L_select: R(4) = (uint32_t)R(3) ? R(1) : R(2); ip += 5; NEXT();
 L_br: BR_TO(1); NEXT();
 L_br_if: if ((uint32_t)R(1)) BR_TO(2); else ip += 3; NEXT();
 L_br_unless: if (!(uint32_t)R(1)) BR_TO(2); else ip += 3; NEXT();
+L_br_if64: if (R(1)) BR_TO(2); else ip += 3; NEXT();
+L_br_unless64: if (!R(1)) BR_TO(2); else ip += 3; NEXT();
 L_br_table: {
         uint32_t i = (uint32_t)R(1), n = (uint32_t)ip[2].u;
         if (i > n) i = n;

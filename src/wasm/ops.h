@@ -29,7 +29,7 @@
     X(0x57, i64_le_s, (int64_t)a <= (int64_t)b) X(0x58, i64_le_u, a <= b)                      \
     X(0x59, i64_ge_s, (int64_t)a >= (int64_t)b) X(0x5A, i64_ge_u, a >= b)
 
-/* Float binary operations and comparisons. */
+/* Float binary operations (with `_i` forms) and comparisons. */
 #define F32_BINOPS(X)                                                                          \
     X(0x92, f32_add, a + b) X(0x93, f32_sub, a - b) X(0x94, f32_mul, a * b)                    \
     X(0x95, f32_div, a / b) X(0x96, f32_min, fmin32(a, b)) X(0x97, f32_max, fmax32(a, b))
@@ -127,20 +127,26 @@
     X(call) X(call_indirect) X(ret) X(ret1) X(fuel) X(global_get) X(global_set)                 \
     X(memory_size) X(memory_grow) X(memory_fill) X(memory_copy) X(memory_init) X(data_drop)    \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy)          \
-    X(table_init) X(elem_drop) X(ref_is_null) X(ref_func) X(f32_copysign) X(f64_copysign)
+    X(table_init) X(elem_drop) X(ref_is_null) X(ref_func) X(f32_copysign) X(f64_copysign)      \
+    X(br_if64) X(br_unless64)
 
 /* The enumeration of every handler. Compare ops get a fused compare-and-branch form (`_br`,
- * branch when true) with register and immediate second operands. */
+ * branch when true) with register and immediate second operands. Loads and stores get forms
+ * that compute the address themselves: `_ai` (slot + immediate, wrapped to 32 bits) and `_aa`
+ * (slot + slot), absorbing the i32.add that compilers emit before most memory accesses, and `_k`
+ * (constant address: C globals). Integer and float binary operations have `_i` forms taking the
+ * second operand as an immediate. */
 #define OPS_ENUM_BIN(opc, name, expr) OP_##name, OP_##name##_i,
 #define OPS_ENUM_CMP(opc, name, expr) OP_##name, OP_##name##_i, OP_##name##_br, OP_##name##_ibr,
 #define OPS_ENUM_ONE(opc, name, ...) OP_##name,
 #define OPS_ENUM_TRUNC(opc, sat, name, ...) OP_##name, OP_##name##_sat,
+#define OPS_ENUM_MEM(opc, name, ...) OP_##name, OP_##name##_ai, OP_##name##_aa, OP_##name##_k,
 #define OPS_ENUM_MISC(name) OP_##name,
 enum op {
     I32_BINOPS(OPS_ENUM_BIN) I64_BINOPS(OPS_ENUM_BIN) I32_CMPS(OPS_ENUM_CMP)
-    I64_CMPS(OPS_ENUM_CMP) F32_BINOPS(OPS_ENUM_ONE) F64_BINOPS(OPS_ENUM_ONE)
+    I64_CMPS(OPS_ENUM_CMP) F32_BINOPS(OPS_ENUM_BIN) F64_BINOPS(OPS_ENUM_BIN)
     F32_CMPS(OPS_ENUM_ONE) F64_CMPS(OPS_ENUM_ONE) DIVOPS(OPS_ENUM_ONE) UNOPS(OPS_ENUM_ONE)
-    TRUNCOPS(OPS_ENUM_TRUNC) LOADOPS(OPS_ENUM_ONE) STOREOPS(OPS_ENUM_ONE) MISCOPS(OPS_ENUM_MISC)
+    TRUNCOPS(OPS_ENUM_TRUNC) LOADOPS(OPS_ENUM_MEM) STOREOPS(OPS_ENUM_MEM) MISCOPS(OPS_ENUM_MISC)
     OP_COUNT
 };
 
