@@ -283,7 +283,7 @@ static int time_big_module(const options *o)
 static int parse_args(int argc, char **argv, options *o)
 {
     *o = (options){.runs = 3, .scale = 100};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return -1;
@@ -294,7 +294,6 @@ static int parse_args(int argc, char **argv, options *o)
         else if (strcmp(a, "--runs") == 0) o->runs = atoi(v);
         else if (strcmp(a, "--scale") == 0) o->scale = atof(v);
         else return -1;
-        i++;
     }
     if (!o->wasm_dir || o->runs < 1 || o->runs > 100 || !(o->scale > 0 && o->scale <= 1000))
         return -1;

@@ -1,0 +1,23 @@
+;; Driver self-test: every assertion after the module is WRONG on purpose; the driver must count
+;; each one as a failure (this proves the checks can fail).
+(module
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "two") (result i32 i32) (i32.const 1) (i32.const 2))
+  (func (export "one_f32") (result f32) (f32.const 1))
+  (func (export "arith_f32") (result f32) (f32.const nan:0x600001))
+  (func (export "id_ext") (param externref) (result externref) (local.get 0))
+  (func (export "ok") (result i32) (i32.const 1))
+  (func (export "trap") (result i32) (unreachable)))
+(assert_return (invoke "add" (i32.const 1) (i32.const 1)) (i32.const 3))
+(assert_return (invoke "two") (i32.const 1) (i32.const 3))
+(assert_return (invoke "one_f32") (f32.const nan:arithmetic))
+(assert_return (invoke "arith_f32") (f32.const nan:canonical))
+(assert_return (invoke "id_ext" (ref.extern 1)) (ref.extern 2))
+(assert_return (invoke "id_ext" (ref.extern 0)) (ref.null extern))
+(assert_trap (invoke "ok") "unreachable")
+(assert_trap (invoke "trap") "integer divide by zero")
+(assert_exhaustion (invoke "ok") "call stack exhausted")
+(assert_invalid (module (func (result i32) (i32.const 0))) "type mismatch")
+(assert_malformed (module binary "\00asm\01\00\00\00") "unexpected end")
+(assert_unlinkable (module (import "spectest" "print_i32" (func (param i32)))) "unknown import")
+(assert_trap (module (func)) "unreachable")
