@@ -462,12 +462,14 @@ static int fd_seek(call *c, const wasm_val *a)
 static int fd_tell(call *c, const wasm_val *a)
 {
     fdent *e;
-    int rc = getfd(c, A32(0), R(FD_TELL), &e);
+    int rc = getfd(c, A32(0), 0, &e);
     uint8_t *out = gmem(c, A32(1), 8);
     if (rc)
         return rc;
     if (e->stream != BACKEND)
         return E_SPIPE;
+    if (!(e->base & R(FD_TELL)))
+        return E_NOTCAPABLE;
     if (!out)
         return E_FAULT;
     put64(out, e->pos);
@@ -502,10 +504,14 @@ static int fd_renumber(call *c, const wasm_val *a)
 static int sync_fd(call *c, const wasm_val *a, int right)
 {
     fdent *e;
-    int rc = getfd(c, A32(0), R(right), &e);
+    int rc = getfd(c, A32(0), 0, &e);
     if (rc)
         return rc;
-    return e->stream != BACKEND ? E_INVAL : sb_wasi_errno(e->ops->sync(e->fs, e->node));
+    if (e->stream != BACKEND)
+        return E_INVAL; /* fsync(2) on a terminal or pipe */
+    if (!(e->base & R(right)))
+        return E_NOTCAPABLE;
+    return sb_wasi_errno(e->ops->sync(e->fs, e->node));
 }
 
 static int fd_sync(call *c, const wasm_val *a)

@@ -60,7 +60,8 @@ void sb_wasi_free(sb_wasi *w);
 /* Defines every function under "wasi_snapshot_preview1" in the store. 0 or -1 (err filled). */
 int sb_wasi_define(sb_wasi *w, wasm_store *s, sb_err *err);
 
-/* Captured stdout (stream 1) or stderr (stream 2); *truncated when output exceeded the cap. */
+/* Captured stdout (stream 1) or stderr (stream 2), NULL when empty; *truncated when output
+ * exceeded the cap. */
 const uint8_t *sb_wasi_output(const sb_wasi *w, int stream, size_t *len, int *truncated);
 
 typedef enum sb_wasi_status {

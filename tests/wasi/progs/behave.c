@@ -1,0 +1,48 @@
+/* One behaviour per argument, for the trap / exit / output / limit tests. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (strcmp(what, "div") == 0) {
+        volatile int zero = 0;
+        return 10 / zero;
+    }
+    if (strcmp(what, "unreachable") == 0)
+        __builtin_trap();
+    if (strcmp(what, "loop") == 0)
+        for (volatile unsigned i = 0;; i++)
+            ;
+    if (strcmp(what, "exit") == 0)
+        exit(argc > 2 ? atoi(argv[2]) : 0);
+    if (strcmp(what, "flood") == 0) {
+        static char line[100];
+        memset(line, 'x', sizeof line - 1);
+        line[sizeof line - 1] = '\n';
+        for (int i = 0; i < 100; i++)
+            if (write(1, line, sizeof line) < 0) {
+                fprintf(stderr, "write %d: %s\n", i, errname(errno));
+                return 5;
+            }
+        return 0;
+    }
+    if (strcmp(what, "touch") == 0 && argc > 2) {
+        int fd = open(argv[2], O_CREAT | O_WRONLY, 0644);
+        printf("touch %s: %s\n", argv[2], fd < 0 ? errname(errno) : "OK");
+        return fd < 0;
+    }
+    if (strcmp(what, "memory") == 0) {
+        static char *volatile last; /* keeps the allocations observable to the optimiser */
+        size_t got = 0;
+        while ((last = malloc(1 << 20)) != NULL)
+            got++, last[0] = 1;
+        printf("allocated %zu MiB\n", got);
+        return 0;
+    }
+    printf("usage: behave div|unreachable|loop|exit N|flood|touch PATH|memory\n");
+    return 2;
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# `strongbox run` as a program author uses it: exit status, trap reports, limits, option errors.
+# Usage: run_cli.sh STRONGBOX BEHAVE.wasm
+set -u
+sb=$1 wasm=$2
+t=$(mktemp -d "${TMPDIR:-/tmp}/sb-run-cli.XXXXXX") || exit 1
+trap 'rm -rf "$t"' EXIT
+mkdir "$t/rw" "$t/ro"
+fails=0 n=0
+
+# expect STATUS STDERR-SUBSTRING STDOUT-SUBSTRING -- command...
+expect() {
+    want=$1 err=$2 out=$3
+    shift 4
+    n=$((n + 1))
+    "$@" >"$t/out" 2>"$t/err"
+    got=$?
+    if [ "$got" != "$want" ] || { [ -n "$err" ] && ! grep -qF -- "$err" "$t/err"; } ||
+        { [ -n "$out" ] && ! grep -qF -- "$out" "$t/out"; }; then
+        echo "FAIL: $* -> status $got (want $want)"
+        echo "  stderr: $(cat "$t/err")"
+        echo "  stdout: $(head -c 300 "$t/out")"
+        fails=$((fails + 1))
+    fi
+}
+
+expect 42 "" "" -- "$sb" run "$wasm" exit 42
+expect 0 "" "" -- "$sb" run "$wasm" -- exit 0
+expect 134 "trap: integer divide by zero in function" "" -- "$sb" run "$wasm" div
+expect 134 "trap: unreachable" "" -- "$sb" run "$wasm" unreachable
+expect 134 "trap: out of fuel" "" -- "$sb" run --fuel 100000 "$wasm" loop
+expect 0 "" "allocated" -- "$sb" run --max-memory 16 "$wasm" memory
+expect 0 "" "touch /data/x: OK" -- "$sb" run --dir "$t/rw::/data" "$wasm" touch /data/x
+test -f "$t/rw/x" || { echo "FAIL: /data/x not created on the host"; fails=$((fails + 1)); }
+expect 1 "" "touch /data/x: EROFS" -- "$sb" run --dir "$t/ro::/data:ro" "$wasm" touch /data/x
+expect 0 "" "touch $t/rw/y: OK" -- "$sb" run --dir "$t/rw" "$wasm" touch "$t/rw/y"
+expect 0 "" "touch /z: OK" -- "$sb" run --dir "$t/rw::/" "$wasm" touch /z
+expect 1 "" "touch /elsewhere/z: ENOTCAPABLE" -- "$sb" run --dir "$t/rw::/data" "$wasm" touch /elsewhere/z
+printf 'garbage' >"$t/bad.wasm"
+expect 125 "malformed" "" -- "$sb" run "$t/bad.wasm"
+expect 125 "No such file" "" -- "$sb" run "$t/missing.wasm"
+expect 125 "unknown option --bogus" "" -- "$sb" run --bogus "$wasm"
+expect 125 "no module given" "" -- "$sb" run --clock
+expect 125 "--fuel needs a value" "" -- "$sb" run --fuel
+expect 125 "--fuel x1: expected a number" "" -- "$sb" run --fuel x1 "$wasm"
+expect 125 "--max-memory 0: expected MiB" "" -- "$sb" run --max-memory 0 "$wasm"
+expect 125 "--max-memory 5000: expected MiB" "" -- "$sb" run --max-memory 5000 "$wasm"
+expect 125 "No such file or directory" "" -- "$sb" run --dir "$t/nonexistent::/d" "$wasm"
+expect 125 "already mapped" "" -- "$sb" run --dir "$t/rw::/d" --dir "$t/ro::/d" "$wasm"
+expect 125 "expected HOST[::GUEST][:ro]" "" -- "$sb" run --dir "::/d" "$wasm"
+expect 125 "--env SB_SURELY_UNSET_VAR: not set" "" -- "$sb" run --env SB_SURELY_UNSET_VAR "$wasm"
+expect 125 "--env =x: expected K=V" "" -- "$sb" run --env =x "$wasm"
+expect 0 "" "usage: strongbox run" -- "$sb" run --help
+
+echo "run_cli: $n cases, $fails failures"
+[ "$fails" = 0 ]
