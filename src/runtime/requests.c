@@ -249,8 +249,9 @@ static void compute_read_all(rt *r)
 
 /* ---------------------------------------------------------------- put */
 
-void rt_put_reset(rt_put *p)
+void rt_put_reset(rt *r, rt_put *p)
 {
+    r->staged -= p->len;
     if (p->buf)
         OPENSSL_cleanse(p->buf, p->cap);
     free(p->buf);
@@ -261,7 +262,7 @@ static void put_fail(rt *r, rt_session *s, sb_status st, const char *why)
 {
     rt_respond(r, s, s->put.id, st, "put %s: %s", s->put.path, why);
     uint64_t id = s->put.id;
-    rt_put_reset(&s->put);
+    rt_put_reset(r, &s->put);
     s->put.active = s->put.failed = true; /* swallow the rest of this upload */
     s->put.id = id;
 }
@@ -274,7 +275,7 @@ static void put_begin(rt *r, rt_session *s, const sb_msg *m)
                    (unsigned long long)s->put.id);
         return;
     }
-    rt_put_reset(&s->put);
+    rt_put_reset(r, &s->put);
     s->put.active = true;
     s->put.id = m->id;
     snprintf(s->put.path, sizeof s->put.path, "%s", m->path);
@@ -302,8 +303,9 @@ static void put_chunk(rt *r, rt_session *s, const sb_msg *m)
     }
     if (p->failed)
         return;
+    /* Staged bytes of all sessions together stay within the filesystem limit. */
     uint64_t limit = sb_policy_limits_of(r->policy)->fs_bytes;
-    if (m->data.len > limit - p->len || (p->sized && p->len + m->data.len > p->declared)) {
+    if (m->data.len > limit - r->staged || (p->sized && p->len + m->data.len > p->declared)) {
         put_fail(r, s, SB_ST_TOO_LARGE, p->sized && p->len + m->data.len > p->declared
                                             ? "more bytes than the declared size"
                                             : "larger than the policy's filesystem limit");
@@ -328,6 +330,7 @@ static void put_chunk(rt *r, rt_session *s, const sb_msg *m)
     }
     memcpy(p->buf + p->len, m->data.p, m->data.len);
     p->len += m->data.len;
+    r->staged += m->data.len;
 }
 
 static void put_end(rt *r, rt_session *s, const sb_msg *m)
@@ -340,12 +343,12 @@ static void put_end(rt *r, rt_session *s, const sb_msg *m)
         return;
     }
     if (p->failed) {
-        rt_put_reset(p);
+        rt_put_reset(r, p);
         return;
     }
     if (p->sized && p->len != p->declared) {
         put_fail(r, s, SB_ST_BAD_REQUEST, "fewer bytes than the declared size");
-        rt_put_reset(p);
+        rt_put_reset(r, p);
         return;
     }
     sb_vfs_view v = view_of(r, s);
@@ -355,7 +358,7 @@ static void put_end(rt *r, rt_session *s, const sb_msg *m)
     /* A write replaces the file: check the space first so a refusal leaves the old contents. */
     if (sb_vfs_bytes_used(r->vfs) - old + p->len > sb_policy_limits_of(r->policy)->fs_bytes) {
         put_fail(r, s, SB_ST_TOO_LARGE, "the filesystem limit of the policy would be exceeded");
-        rt_put_reset(p);
+        rt_put_reset(r, p);
         return;
     }
     uint32_t flags = SB_VFS_PUT_CREATE | (p->mode == SB_PUT_WRITE ? SB_VFS_PUT_TRUNC : 0);
@@ -372,7 +375,7 @@ static void put_end(rt *r, rt_session *s, const sb_msg *m)
         a.size = p->len;
         rt_session_reply(r, s, &a);
     }
-    rt_put_reset(p);
+    rt_put_reset(r, p);
 }
 
 /* ---------------------------------------------------------------- get, list */

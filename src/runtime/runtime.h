@@ -21,6 +21,7 @@
 
 #define RT_OUT_HIGH (4u << 20)     /* channel queue level above which we stop producing/reading */
 #define RT_TLS_IN_MAX (4u << 20)   /* undecrypted bytes a session may have waiting */
+#define RT_MAX_SESSIONS 256        /* open sessions at once */
 
 enum rt_state { RT_WAIT_INIT, RT_WAIT_CHALLENGE, RT_WAIT_RESULT, RT_READY, RT_ENDING };
 
@@ -85,6 +86,7 @@ typedef struct rt {
     rt_session *sessions;
     size_t n_identities;
     bool *voted, *read_all;
+    uint64_t staged;            /* bytes of all uploads in progress */
     rt_readmark *marks;
     size_t n_marks;
 } rt;
@@ -112,7 +114,7 @@ void rt_respond(rt *r, rt_session *s, uint64_t id, sb_status st, const char *fmt
 int rt_fs_init(rt *r, sb_err *err);
 void rt_fs_free(rt *r);
 void rt_request(rt *r, rt_session *s, const sb_msg *m);   /* one decoded request */
-void rt_put_reset(rt_put *p);
+void rt_put_reset(rt *r, rt_put *p);
 bool rt_stream_step(rt *r, rt_session *s);                /* one more chunk; false when done */
 void rt_marks_clear(rt *r, const char *path);             /* NULL: every file */
 bool rt_path_ok(rt *r, rt_session *s, const sb_msg *m);   /* else responds bad-request */

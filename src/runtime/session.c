@@ -134,23 +134,42 @@ static void drain(rt *r, rt_session *s)
     free(buf);
 }
 
+static void refuse_open(rt *r, uint64_t id, sb_status st, const char *reason)
+{
+    sb_msg c;
+    sb_msg_init(&c, SB_MSG_SESSION_CLOSE);
+    c.present = SB_F(SB_K_ID) | SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+    c.id = id;
+    c.status = st;
+    c.reason = reason;
+    rt_send(r, &c);
+}
+
+static void close_with(rt *r, rt_session *s, sb_status st, const char *reason);
+
 void rt_session_open(rt *r, uint64_t id)
 {
+    size_t n = 0;
+    for (rt_session *o = r->sessions; o; o = o->next)
+        n += !o->closed;
+    rt_session *dup = find(r, id);
+    if (dup) { /* the host lost track: end both rather than guess which one it means */
+        close_with(r, dup, SB_ST_BAD_REQUEST, "session id opened twice");
+        return;
+    }
+    if (n >= RT_MAX_SESSIONS) {
+        refuse_open(r, id, SB_ST_TOO_LARGE, "too many sessions");
+        return;
+    }
     rt_session *s = calloc(1, sizeof *s);
-    if (find(r, id) || !s || !(s->ssl = SSL_new(r->ctx)) || !(s->rbio = BIO_new(BIO_s_mem())) ||
+    if (!s || !(s->ssl = SSL_new(r->ctx)) || !(s->rbio = BIO_new(BIO_s_mem())) ||
         !(s->wbio = BIO_new(BIO_s_mem()))) {
         if (s) {
             BIO_free(s->rbio);
             SSL_free(s->ssl);
             free(s);
         }
-        sb_msg c;
-        sb_msg_init(&c, SB_MSG_SESSION_CLOSE);
-        c.present = SB_F(SB_K_ID) | SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
-        c.id = id;
-        c.status = s ? SB_ST_INTERNAL : SB_ST_BAD_REQUEST;
-        c.reason = s ? "out of memory" : "session id already open";
-        rt_send(r, &c);
+        refuse_open(r, id, SB_ST_INTERNAL, "out of memory");
         return;
     }
     BIO_set_mem_eof_return(s->rbio, -1); /* empty means "wait for more", not end of stream */
@@ -179,10 +198,10 @@ static void close_with(rt *r, rt_session *s, sb_status st, const char *reason)
     s->closed = true;
 }
 
-static void session_free(rt_session *s)
+static void session_free(rt *r, rt_session *s)
 {
     SSL_free(s->ssl); /* frees both BIOs */
-    rt_put_reset(&s->put);
+    rt_put_reset(r, &s->put);
     if (s->stream)
         OPENSSL_cleanse(s->stream, s->stream_len);
     free(s->stream);
@@ -199,7 +218,7 @@ static void reap(rt *r)
         rt_session *s = *pp;
         if (s->closed) {
             *pp = s->next;
-            session_free(s);
+            session_free(r, s);
         } else {
             pp = &s->next;
         }

@@ -718,6 +718,131 @@ static void test_run(const char *flag)
     free(json);
 }
 
+/* ---------------------------------------------------------------- channel edge cases */
+
+static void open_session(host *h, uint64_t id)
+{
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_OPEN);
+    m.present = SB_F(SB_K_ID);
+    m.id = id;
+    h_send(h, &m);
+}
+
+static void test_channel_edges(void)
+{
+    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+
+    /* A confidential-VM platform without its devices: the runtime says what is missing. */
+    host *h = h_start(runtime_bin, "--no-sandbox", "--platform=x");
+    CHECK(h_wait(h) == 2); /* options take a separate value */
+    h_free(h);
+    h = h_start(runtime_bin, "--platform", "sev-snp");
+    sb_msg m, r;
+    sb_msg_init(&m, SB_MSG_INIT);
+    m.present = SB_F(SB_K_DATA) | SB_F(SB_K_PLATFORM);
+    m.data = (sb_bytes){(const uint8_t *)json, strlen(json)};
+    m.platform = "sev-snp";
+    h_send(h, &m);
+    static const uint8_t nonce[32] = {5};
+    sb_msg_init(&m, SB_MSG_ATTEST_CHALLENGE);
+    m.present = SB_F(SB_K_NONCE);
+    m.nonce = (sb_bytes){nonce, 32};
+    h_send(h, &m);
+    CHECK(h_next(h, &r) == 0 && r.type == SB_MSG_SHUTDOWN && r.status == SB_ST_ATTEST_FAILED &&
+          r.reason[0] != 0);
+    sb_msg_free(&r);
+    CHECK(h_wait(h) == 1);
+    h_free(h);
+
+    h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice), *b = c_connect(h, bob);
+    /* Data for a session that does not exist is dropped; the others are not disturbed. */
+    sb_msg_init(&m, SB_MSG_SESSION_DATA);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = 999;
+    m.data = (sb_bytes){(const uint8_t *)"junk", 4};
+    h_send(h, &m);
+    CHECK(c_simple(a, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    /* Garbage where TLS records belong ends only that session. */
+    open_session(h, 500);
+    m.id = 500;
+    m.data = (sb_bytes){(const uint8_t *)"junk that is no TLS record", 26};
+    h_send(h, &m);
+    while (h->last_close_id != 500 && h_pump(h) == 0)
+        ;
+    CHECK(h->last_close_status == SB_ST_BAD_REQUEST && strstr(h->last_close_reason, "TLS"));
+    /* Reusing an open session id ends it. */
+    open_session(h, b->sid);
+    CHECK(c_simple(b, SB_MSG_STATUS, NULL, reason) < 0 && b->closed &&
+          strstr(b->close_reason, "opened twice"));
+    /* Sessions are capped. */
+    for (uint64_t id = 1000; id < 1000 + 256; id++)
+        open_session(h, id);
+    while (h->last_close_id < 1000 && h_pump(h) == 0)
+        ;
+    CHECK(h->last_close_status == SB_ST_TOO_LARGE && strstr(h->last_close_reason, "too many"));
+    for (uint64_t id = 1000; id < 1000 + 256; id++) {
+        sb_msg_init(&m, SB_MSG_SESSION_CLOSE);
+        m.present = SB_F(SB_K_ID);
+        m.id = id;
+        h_send(h, &m);
+    }
+    b = c_connect(h, bob);
+    CHECK(!b->closed && c_simple(b, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+
+    /* Uploads in progress count together against the filesystem limit (4 MiB here). */
+    uint8_t *blob = calloc(1, 3u << 20);
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_MODE);
+    m.id = 1;
+    m.path = "/inputs/alice/big";
+    c_send(a, &m);
+    for (size_t off = 0; off < (3u << 20); off += SB_CHUNK_SIZE) {
+        sb_msg_init(&m, SB_MSG_PUT_CHUNK);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        m.id = 1;
+        m.data = (sb_bytes){blob + off, SB_CHUNK_SIZE};
+        c_send(a, &m);
+    }
+    CHECK(c_simple(a, SB_MSG_STATUS, NULL, reason) == SB_ST_OK); /* all chunks were taken in */
+    CHECK(c_put(b, "/inputs/bob/big", blob, 2u << 20, SB_PUT_WRITE, reason) == SB_ST_TOO_LARGE);
+    sb_msg_init(&m, SB_MSG_PUT_END);
+    m.present = SB_F(SB_K_ID);
+    m.id = 1;
+    CHECK(c_call(a, &m, &r) == 0 && r.status == SB_ST_OK && r.size == (3u << 20));
+    sb_msg_free(&r);
+
+    /* A big download streams while another session is served in between. */
+    sb_msg_init(&m, SB_MSG_GET);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH);
+    m.id = 2;
+    m.path = "/inputs/alice/big";
+    c_send(a, &m);
+    CHECK(c_simple(b, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    CHECK(c_put(b, "/inputs/bob/small", "s", 1, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(c_next(a, &r) == 0 && r.type == SB_MSG_RESPONSE && r.status == SB_ST_OK &&
+          r.size == (3u << 20));
+    sb_msg_free(&r);
+    size_t got = 0;
+    bool same = true;
+    while (got < (3u << 20) && c_next(a, &r) == 0 && r.type == SB_MSG_CHUNK && r.id == 2) {
+        same = same && r.data.len <= SB_CHUNK_SIZE && memcmp(r.data.p, blob + got, r.data.len) == 0;
+        got += r.data.len;
+        sb_msg_free(&r);
+    }
+    CHECK(got == (3u << 20) && same);
+    /* Requests queued behind the stream are answered after it, in order. */
+    CHECK(c_simple(a, SB_MSG_POLICY_HASH, NULL, reason) == SB_ST_OK);
+    free(blob);
+
+    /* End of the channel ends the runtime quietly. */
+    shutdown(h->fd, SHUT_WR);
+    CHECK(h_wait(h) == 0);
+    h_free(h);
+    free(json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -742,6 +867,7 @@ int main(int argc, char **argv)
     test_files();
     test_votes();
     test_expiry();
+    test_channel_edges();
     test_sandboxed();
     test_run("--no-sandbox");
     test_run(NULL);
