@@ -318,19 +318,27 @@ static int encode(buf *b, const json_t *v, unsigned depth, sb_err *err)
     case JSON_INTEGER: {
         json_int_t i = json_integer_value(v);
         if (i > MAX_EXACT_INT || i < -MAX_EXACT_INT)
-            return sb_err_set(err, SB_POLICY_E_SYNTAX,
-                              "integer %lld is outside +/-2^53 and has no exact JSON number form",
-                              (long long)i);
+            return sb_err_set(err, SB_POLICY_E_SYNTAX, "integer %lld is outside +/-2^53: a double "
+                              "cannot hold every such integer", (long long)i);
         snprintf(num, sizeof num, "%lld", (long long)i);
         puts_(b, num);
         return 0;
     }
-    case JSON_REAL:
-        if (!isfinite(json_real_value(v)))
+    case JSON_REAL: {
+        /* Between 2^53 and 1e21 ECMAScript prints a number as a plain integer, which would then
+         * stand for a value outside the exact range above: refused the same way, so every
+         * accepted number's canonical text means exactly the hashed double to any reader. */
+        double d = json_real_value(v);
+        if (!isfinite(d))
             return sb_err_set(err, SB_POLICY_E_SYNTAX, "number is not finite");
-        sb_jcs_format_double(json_real_value(v), num);
+        sb_jcs_format_double(d, num);
+        if (fabs(d) > (double)MAX_EXACT_INT && fabs(d) < 1e21)
+            return sb_err_set(err, SB_POLICY_E_SYNTAX, "number %s is outside +/-2^53 and below "
+                              "1e21, where its canonical form is an integer beyond the exact range",
+                              num);
         puts_(b, num);
         return 0;
+    }
     case JSON_TRUE:
         puts_(b, "true");
         return 0;

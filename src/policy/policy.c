@@ -520,7 +520,7 @@ static const struct platform {
 
 static const struct platform *find_platform(const char *name)
 {
-    for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++)
+    for (size_t i = 0; name && i < sizeof platforms / sizeof platforms[0]; i++)
         if (strcmp(platforms[i].name, name) == 0)
             return &platforms[i];
     return NULL;
@@ -950,7 +950,8 @@ bool sb_policy_may_run(const sb_policy *p, const sb_policy_identity *id, const c
 {
     const sb_policy_program *pr = sb_policy_find_program(p, path);
     if (!pr)
-        return sb_err_set(err, INVALID, "%s is not a program of the policy", path), false;
+        return sb_err_set(err, INVALID, "%s is not a program of the policy", path ? path : "(none)"),
+               false;
     if (memcmp(pr->sha256, module_sha256, 32) != 0)
         return sb_err_set(err, INVALID, "%s does not have the SHA-256 the policy names", path),
                false;

@@ -371,10 +371,18 @@ static void test_jcs_documents(void)
               "{\"A\":2,\"a\":\"\",\"aa\":1,\"b\":{\"a\":{},\"z\":[]}}");
     CHECK_JCS("\"\xf0\x9f\x98\x80\"", "\"\xf0\x9f\x98\x80\"");
     CHECK_JCS("true", "true");
-    CHECK_JCS_ERROR("[9007199254740993]",
-                    "integer 9007199254740993 is outside +/-2^53 and has no exact JSON number form");
-    CHECK_JCS_ERROR("[-9007199254740993]",
-                    "integer -9007199254740993 is outside +/-2^53 and has no exact JSON number form");
+    CHECK_JCS_ERROR("[9007199254740993]", "integer 9007199254740993 is outside +/-2^53: a double "
+                    "cannot hold every such integer");
+    CHECK_JCS_ERROR("[-9007199254740993]", "integer -9007199254740993 is outside +/-2^53: a "
+                    "double cannot hold every such integer");
+    CHECK_JCS_ERROR("[9223372036854775808]", "invalid JSON at line 1 column 20: too big integer");
+    CHECK_JCS_ERROR("[1e20]", "number 100000000000000000000 is outside +/-2^53 and below 1e21, "
+                    "where its canonical form is an integer beyond the exact range");
+    CHECK_JCS_ERROR("[-9007199254740994.0]", "number -9007199254740994 is outside +/-2^53 and "
+                    "below 1e21, where its canonical form is an integer beyond the exact range");
+    /* the edges: 2^53 as a real, and 1e21 (exponent form) are fine */
+    CHECK_JCS("[9007199254740992.0, -9007199254740992.0, 1e21, -1e21, 1.5e300]",
+              "[9007199254740992,-9007199254740992,1e+21,-1e+21,1.5e+300]");
     CHECK_JCS_ERROR("[1e400]", "invalid JSON at line 1 column 6: real number overflow");
     CHECK_JCS_ERROR("{\"a\":1,\"a\":2}",
                     "invalid JSON at line 1 column 10: duplicate object key near '\"a\"'");
@@ -877,6 +885,50 @@ static void test_structure_errors(void)
     MUTATE("shutdown.vote", "true", "policy.shutdown: unknown field \"vote\"");
 }
 
+/* An array of n copies of `item` (JSON text). */
+static char *repeated(const char *item, size_t n)
+{
+    size_t len = strlen(item);
+    char *s = malloc(n * (len + 1) + 3), *p = s;
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, item, len);
+        p += len;
+        *p++ = i + 1 < n ? ',' : ']';
+    }
+    *p = '\0';
+    return s;
+}
+
+static void test_count_caps(void)
+{
+    char *arr = repeated("{}", 257);
+    MUTATE("identities", arr, "policy.identities: more than 256 identities");
+    free(arr);
+    arr = repeated("{}", 65);
+    MUTATE("programs", arr, "policy.programs: more than 64 programs");
+    free(arr);
+    arr = repeated("\"" M_PROCESS "\"", 65);
+    MUTATE("runtimes.platforms.process", arr,
+           "policy.runtimes.platforms.process: more than 64 measurements");
+    free(arr);
+    char results[17 * 8 + 4] = "[", *p = results + 1;
+    for (int i = 0; i < 17; i++)
+        p += sprintf(p, "%s\"/r%d\"", i ? "," : "", i);
+    strcpy(p, "]");
+    MUTATE("results", results, "policy.results: more than 16 result paths");
+    json_t *d = base_policy();
+    json_t *rights = json_object_get(json_array_get(json_object_get(d, "identities"), 0), "rights");
+    for (int i = 0; i < 63; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "/extra/%d", i);
+        json_object_set_new(rights, key, json_string("r"));
+    }
+    EXPECT_ERROR(d, SB_POLICY_E_INVALID, "policy.identities[0].rights: more than 64 paths");
+    MUTATE("shutdown.quorum.members", "[\"alice\", \"bob\", \"carol\", \"alice\"]",
+           "policy.shutdown.quorum.members: more than 3 members (one per identity)");
+}
+
 static void test_syntax_errors(void)
 {
     EXPECT_TEXT_ERROR("{\"version\": 1, \"version\": 1}",
@@ -993,6 +1045,7 @@ int main(int argc, char **argv)
     test_certificate_errors();
     test_structure_errors();
     test_syntax_errors();
+    test_count_caps();
     test_single_party_and_ipv6();
 
     cert *all[] = {&alice, &bob, &carol, &root, &expired, &future};
