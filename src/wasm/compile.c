@@ -63,7 +63,7 @@ typedef struct comp {
     uint64_t fuel_count;
     uint32_t fold_pos, fold_end, fold_h, fold_start; /* the last value-producing instruction */
     int fold_op;
-    uint32_t cur_off;
+    uint32_t cur_off, cur_depth; /* the instruction being translated and the blocks open then */
     bool mapped, oom;
     ventry bottom;
     ventry tmp[WASM_MAX_PARAMS];
@@ -1221,6 +1221,7 @@ static int op_memsize(comp *c, bool grow_op)
 static int instruction(comp *c)
 {
     c->cur_off = (uint32_t)(c->r.p - c->r.base);
+    c->cur_depth = c->ch;
     c->mapped = false;
     c->fuel_count++;
     uint8_t op = rd_u8(&c->r);
@@ -1298,6 +1299,98 @@ static int read_locals(comp *c, const ftype *t)
     return 0;
 }
 
+/* ------------------------------------------------------------------ decode-only skim
+ * The spec decodes a whole module before validating it, so a body that is invalid early but
+ * malformed later must be reported as malformed. After a validation error, the rest of the
+ * module's code is skimmed for decoding errors only. */
+
+static void skim_immediates(reader *r, uint8_t op)
+{
+    switch (op) {
+    case 0x02: case 0x03: case 0x04: {
+        uint8_t b = r->p < r->end ? *r->p : 0;
+        if (b == 0x40 || b == 0x7F || b == 0x7E || b == 0x7D || b == 0x7C || b == 0x7B ||
+            b == 0x70 || b == 0x6F)
+            rd_u8(r);
+        else
+            rd_s33(r);
+        break;
+    }
+    case 0x0E: for (uint32_t n = rd_count(r, 1) + 1; n-- > 0 && !r->failed;) rd_u32(r); break;
+    case 0x11: case 0x28 ... 0x3E: rd_u32(r); rd_u32(r); break;
+    case 0x0C: case 0x0D: case 0x10: case 0x20 ... 0x26: case 0xD2: rd_u32(r); break;
+    case 0x1C: for (uint32_t n = rd_count(r, 1); n-- > 0 && !r->failed;) rd_u8(r); break;
+    case 0x3F: case 0x40: case 0xD0: rd_u8(r); break;
+    case 0x41: rd_s32(r); break;
+    case 0x42: rd_s64(r); break;
+    case 0x43: rd_fixed32(r); break;
+    case 0x44: rd_fixed64(r); break;
+    case 0xFC: {
+        uint32_t sub = rd_u32(r);
+        if (sub == 12 || sub == 14) rd_u32(r);
+        if (sub >= 8 && sub <= 17 && sub != 10 && sub != 11) rd_u32(r);
+        if (sub == 8 || sub == 10 || sub == 11) rd_u8(r);
+        if (sub == 10) rd_u8(r);
+        if (sub > 17 && !r->failed) rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
+        break;
+    }
+    default:
+        if (op == 0x06 || op == 0x07 || op == 0x08 || op == 0x09 || op == 0x0A ||
+            (op >= 0x12 && op <= 0x19) || op == 0x1D || op == 0x1E || op == 0x1F || op == 0x27 ||
+            (op >= 0xC5 && op <= 0xCF) || (op >= 0xD3 && op != 0xFC))
+            rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
+    }
+}
+
+/* Skims instructions until `depth` open blocks are closed and checks the body ends there. */
+static void skim_body(reader *r, uint32_t depth)
+{
+    while (depth > 0 && !r->failed) {
+        uint8_t op = rd_u8(r);
+        if (r->failed)
+            return;
+        if (op == 0x02 || op == 0x03 || op == 0x04)
+            depth++;
+        else if (op == 0x0B)
+            depth--;
+        skim_immediates(r, op);
+    }
+    if (!r->failed && r->p != r->end)
+        rd_fail(r, WASM_ERR_MALFORMED, "section size mismatch");
+}
+
+static void skim_locals(reader *r)
+{
+    uint32_t n = rd_count(r, 2);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        total += rd_u32(r);
+        wasm_valtype vt;
+        rd_valtype(r, &vt);
+        if (total > WASM_MAX_LOCALS && !r->failed)
+            rd_fail(r, WASM_ERR_MALFORMED, "too many locals");
+    }
+}
+
+/* Replaces a validation error in body `index` (failing at the instruction at `at`, with `depth`
+ * blocks open) by a decoding error found later in the code, if there is one. */
+static void prefer_malformed(wasm_module *m, uint32_t index, uint32_t at, uint32_t depth,
+                             wasm_error *err)
+{
+    wasm_error later = {0};
+    for (uint32_t i = index; i < m->nfuncs - m->nimp_funcs && later.kind == WASM_OK; i++) {
+        fcode *fc = &m->codes[i];
+        reader r = {.p = m->bin + (i == index ? at : fc->body_offset),
+                    .end = m->bin + fc->body_offset + fc->body_len, .base = m->bin, .err = &later,
+                    .eof_msg = "unexpected end"};
+        if (i != index)
+            skim_locals(&r);
+        skim_body(&r, i == index ? depth : 1);
+    }
+    if (later.kind == WASM_ERR_MALFORMED)
+        *err = later;
+}
+
 static void relocate_scratch(comp *c)
 {
     for (uint32_t i = 0; i < c->nsfix; i++)
@@ -1362,6 +1455,8 @@ int wasm_compile_module(wasm_module *m, wasm_error *err)
                         .base = m->bin, .err = err,
                         .eof_msg = "unexpected end of section or function"};
         rc = compile_body(c, fc);
+        if (rc < 0 && err && err->kind == WASM_ERR_INVALID)
+            prefer_malformed(m, i, c->cur_off, c->cur_depth, err);
         reset(c);
     }
     free(c->st), free(c->cs), free(c->saved), free(c->sfix);
