@@ -10,14 +10,17 @@
 
 typedef struct node {
     struct node *parent; /* NULL for the root and for unlinked nodes */
+    struct node *hnext;  /* next in the parent's hash bucket */
     char *name;
     uint64_t ino, seq, atim, mtim, ctim;
     uint32_t refs; /* one for the link from the parent, one per open handle */
     uint8_t type;
     uint8_t *data; /* regular files */
     uint64_t size, cap;
-    struct node **kids; /* directories: entries in creation (= seq) order */
+    struct node **kids; /* directories: entries in creation (= seq) order, for listing */
     uint32_t nkids, capkids;
+    struct node **buckets; /* directories: the same entries hashed by name, for lookup */
+    uint32_t nbuckets;     /* 0 or a power of two >= capkids */
     uint64_t next_seq;
 } node;
 
@@ -119,6 +122,7 @@ static void free_node(sb_vfs *v, node *n)
         v->files--;
     v->bytes -= n->size;
     free(n->kids);
+    free(n->buckets);
     free(n->data);
     free(n->name);
     free(n);
@@ -130,25 +134,53 @@ static void unref(sb_vfs *v, node *n)
         free_node(v, n);
 }
 
+static uint32_t hash_name(const char *name, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    return h;
+}
+
 static node *lookup(const node *dir, const char *name, size_t len)
 {
-    for (uint32_t i = 0; i < dir->nkids; i++)
-        if (strncmp(dir->kids[i]->name, name, len) == 0 && dir->kids[i]->name[len] == '\0')
-            return dir->kids[i];
+    if (!dir->nbuckets)
+        return NULL;
+    for (node *k = dir->buckets[hash_name(name, len) & (dir->nbuckets - 1)]; k; k = k->hnext)
+        if (strncmp(k->name, name, len) == 0 && k->name[len] == '\0')
+            return k;
     return NULL;
 }
 
-/* Makes room for one more entry, so that attach() cannot fail half-way through an operation. */
+static void hash_in(node *dir, node *kid)
+{
+    node **b = &dir->buckets[hash_name(kid->name, strlen(kid->name)) & (dir->nbuckets - 1)];
+    kid->hnext = *b;
+    *b = kid;
+}
+
+/* Makes room for one more entry (list and hash), so that attach() cannot fail half-way through an
+ * operation. */
 static int reserve(node *dir)
 {
     if (dir->nkids < dir->capkids)
         return 0;
+    if (dir->capkids >= (1u << 30))
+        return -EDQUOT;
     uint32_t cap = dir->capkids ? dir->capkids * 2 : 8;
     node **k = realloc(dir->kids, cap * sizeof *k);
     if (!k)
         return -ENOMEM;
     dir->kids = k;
+    node **b = calloc(cap, sizeof *b);
+    if (!b)
+        return -ENOMEM; /* the larger list is kept; capkids still says the old size */
     dir->capkids = cap;
+    free(dir->buckets);
+    dir->buckets = b;
+    dir->nbuckets = cap;
+    for (uint32_t i = 0; i < dir->nkids; i++)
+        hash_in(dir, dir->kids[i]);
     return 0;
 }
 
@@ -158,17 +190,34 @@ static void attach(sb_vfs *v, node *dir, node *kid, char *name)
     kid->parent = dir;
     kid->seq = dir->next_seq++;
     dir->kids[dir->nkids++] = kid;
+    hash_in(dir, kid);
     dir->mtim = dir->ctim = now(v);
+}
+
+/* Index of the first entry with seq > after (entries are in seq order). */
+static uint32_t first_after(const node *dir, uint64_t after)
+{
+    uint32_t lo = 0, hi = dir->nkids;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (dir->kids[mid]->seq <= after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static void detach(sb_vfs *v, node *kid)
 {
-    node *dir = kid->parent;
-    uint32_t i = 0;
-    while (dir->kids[i] != kid)
-        i++;
+    node *dir = kid->parent, **b;
+    uint32_t i = first_after(dir, kid->seq - 1);
     memmove(dir->kids + i, dir->kids + i + 1, (dir->nkids - i - 1) * sizeof *dir->kids);
     dir->nkids--;
+    for (b = &dir->buckets[hash_name(kid->name, strlen(kid->name)) & (dir->nbuckets - 1)];
+         *b != kid; b = &(*b)->hnext)
+        ;
+    *b = kid->hnext;
     dir->mtim = dir->ctim = now(v);
     kid->parent = NULL;
 }
@@ -535,9 +584,7 @@ static int vfs_readdir(void *fs, void *dp, uint64_t cookie, sb_fs_dirent *e, cha
         return dirent_of(d, 1, e, ".", buf, cap);
     if (cookie == 1)
         return dirent_of(d->parent ? d->parent : d, 2, e, "..", buf, cap);
-    uint32_t i = 0;
-    while (i < d->nkids && d->kids[i]->seq <= cookie)
-        i++;
+    uint32_t i = first_after(d, cookie);
     if (i == d->nkids)
         return 1;
     walk k = {.path = malloc(w->vfs->lim.max_path + 1)};

@@ -183,6 +183,43 @@ static void test_readdir_cookies(void)
     sb_vfs_free(v);
 }
 
+/* A large directory: hashed lookups, removals in the middle, listing resumed from cookies. */
+static void test_large_dir(void)
+{
+    sb_vfs *v = sb_vfs_new(NULL);
+    sb_vfs_view w = {v, &root_p};
+    char p[64];
+    int ok = 1;
+    for (int i = 0; i < 3000 && ok; i++) {
+        snprintf(p, sizeof p, "/big/f%d", i);
+        ok = put_str(&w, p, "x") == 0;
+    }
+    CHECK(ok);
+    for (int i = 0; i < 3000; i += 2) {
+        snprintf(p, sizeof p, "big/f%d", i);
+        ok &= ops->unlink(&w, NULL, p, strlen(p)) == 0;
+    }
+    CHECK(ok && ops->rename(&w, NULL, "big/f1", 6, NULL, "big/renamed", 11) == 0);
+    void *d, *n;
+    int count = 0, odd = 1;
+    CHECK_RC(op_open(&w, "big", SB_FS_READ, &d), 0);
+    sb_fs_dirent e;
+    char name[256];
+    for (uint64_t c = 2; ops->readdir(&w, d, c, &e, name, sizeof name) == 0; c = e.next) {
+        name[e.namelen] = '\0';
+        odd &= strcmp(name, "renamed") == 0 || atoi(name + 1) % 2 == 1;
+        count++;
+    }
+    ops->close(&w, d);
+    CHECK(count == 1500 && odd);
+    CHECK_RC(op_open(&w, "big/f2999", SB_FS_READ, &n), 0);
+    ops->close(&w, n);
+    CHECK_RC(op_open(&w, "big/f2998", SB_FS_READ, &n), -ENOENT);
+    CHECK_RC(op_open(&w, "big/f1", SB_FS_READ, &n), -ENOENT);
+    CHECK(sb_vfs_files_used(v) == 1501 && sb_vfs_bytes_used(v) == 1500);
+    sb_vfs_free(v);
+}
+
 static void build(sb_vfs *v, char *out, size_t cap)
 {
     sb_vfs_view w = {v, &root_p};
@@ -328,6 +365,7 @@ int main(void)
     test_files();
     test_dirs_and_rename();
     test_readdir_cookies();
+    test_large_dir();
     test_determinism_and_clock();
     test_limits();
     test_rights();
