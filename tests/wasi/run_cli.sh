@@ -29,6 +29,8 @@ expect 0 "" "" -- "$sb" run "$wasm" -- exit 0
 expect 134 "trap: integer divide by zero in function" "" -- "$sb" run "$wasm" div
 expect 134 "trap: unreachable" "" -- "$sb" run "$wasm" unreachable
 expect 134 "trap: out of fuel" "" -- "$sb" run --fuel 100000 "$wasm" loop
+expect 0 "" "virtual clock, slept 2 s" -- "$sb" run "$wasm" clock
+expect 0 "" "real clock, slept" -- "$sb" run --clock "$wasm" clock
 expect 0 "" "allocated" -- "$sb" run --max-memory 16 "$wasm" memory
 expect 0 "" "touch /data/x: OK" -- "$sb" run --dir "$t/rw::/data" "$wasm" touch /data/x
 test -f "$t/rw/x" || { echo "FAIL: /data/x not created on the host"; fails=$((fails + 1)); }

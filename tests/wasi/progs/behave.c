@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -35,6 +36,15 @@ int main(int argc, char **argv)
         printf("touch %s: %s\n", argv[2], fd < 0 ? errname(errno) : "OK");
         return fd < 0;
     }
+    if (strcmp(what, "clock") == 0) { /* virtual time starts at 2000-01-01; real time is later */
+        struct timespec t0, t1, nap = {2, 0};
+        clock_gettime(CLOCK_REALTIME, &t0);
+        nanosleep(&nap, NULL);
+        clock_gettime(CLOCK_REALTIME, &t1);
+        printf("%s clock, slept %lld s\n", t0.tv_sec == 946684800 ? "virtual" : "real",
+               (long long)(t1.tv_sec - t0.tv_sec));
+        return 0;
+    }
     if (strcmp(what, "memory") == 0) {
         static char *volatile last; /* keeps the allocations observable to the optimiser */
         size_t got = 0;
@@ -43,6 +53,6 @@ int main(int argc, char **argv)
         printf("allocated %zu MiB\n", got);
         return 0;
     }
-    printf("usage: behave div|unreachable|loop|exit N|flood|touch PATH|memory\n");
+    printf("usage: behave div|unreachable|loop|exit N|flood|touch PATH|clock|memory\n");
     return 2;
 }

@@ -3,6 +3,8 @@
  * poll_oneoff (a sleep), random_get, sched_yield, fd_write/fd_read on stdio, proc_exit. */
 #include "common.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -12,6 +14,9 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+    if (argc < 2)
+        return 2;
+    base_dir = argv[1];
     printf("argc=%d\n", argc);
     for (int i = 2; i < argc; i++)
         printf("arg: %s\n", argv[i]);
@@ -35,6 +40,14 @@ int main(int argc, char **argv)
         nonzero += rnd[i] != 0;
     printf("random bytes mostly nonzero: %d\n", nonzero > 40);
     T(sched_yield());
+    /* poll: a regular file is always ready for reading and writing */
+    int fd = open(P("polled"), O_CREAT | O_RDWR, 0644);
+    T(write(fd, "abc", 3));
+    struct pollfd pf[2] = {{fd, POLLIN, 0}, {fd, POLLOUT, 0}};
+    T(poll(pf, 2, 1000));
+    printf("  revents: in=%d out=%d\n", (pf[0].revents & POLLIN) != 0, (pf[1].revents & POLLOUT) != 0);
+    T(close(fd));
+    T(poll(NULL, 0, 30)); /* a plain sleep */
     char c;
     T(read(0, &c, 1));
     fflush(stdout); /* the two libcs buffer a redirected stdout differently */
