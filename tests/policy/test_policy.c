@@ -582,6 +582,12 @@ static void test_hash(void)
               memcmp(again, canon, clen) == 0);
         free(again);
         CHECK(canon[0] == '{' && memcmp(canon, "{\"attestation\":{", 16) == 0);
+        /* round trip: the canonical form is itself the same policy, with the same hash */
+        sb_policy *pc = NULL;
+        CHECK(sb_policy_parse(canon, clen, NOW, 0, &pc, NULL) == 0);
+        if (pc)
+            CHECK_STR(sb_policy_hash_hex(pc), sb_policy_hash_hex(p1));
+        sb_policy_free(pc);
     }
     /* semantic changes: a right, a limit, a string escape that changes the value */
     static const struct {
