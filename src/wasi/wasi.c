@@ -43,6 +43,7 @@ enum {
 #define RIGHTS_STDOUT (R(FD_WRITE) | R(FD_FDSTAT_SET_FLAGS) | R(FD_FILESTAT_GET) | R(POLL_FD_READWRITE))
 
 #define MAX_IOVS 1024
+#define MAX_SUBSCRIPTIONS 65536 /* poll_oneoff copies them: bound the host memory it takes */
 #define BACKEND 3 /* fdent.stream of an fd on a filesystem backend */
 
 typedef struct fdent {
@@ -983,7 +984,7 @@ static uint64_t next_due(call *c, const uint8_t *subs, uint32_t n)
 static int poll_oneoff(call *c, const wasm_val *a)
 {
     uint32_t n = A32(2), count = 0, nclocks = 0;
-    if (n == 0)
+    if (n == 0 || n > MAX_SUBSCRIPTIONS)
         return E_INVAL;
     uint8_t *in = gmem(c, A32(0), (uint64_t)n * 48), *out = gmem(c, A32(1), (uint64_t)n * 32);
     uint8_t *nev = gmem(c, A32(3), 4);

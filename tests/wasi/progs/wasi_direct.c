@@ -311,6 +311,7 @@ static void test_clock_and_poll(void)
     subs[8] = 9;
     EQ(poll_oneoff(P(subs), P(events), 1, P(&n)), INVAL);
     EQ(poll_oneoff(P(subs), P(events), 0, P(&n)), INVAL);
+    EQ(poll_oneoff(0, 0, 65537, P(&n)), INVAL);
     EQ(fd_close(f), SUCCESS);
 }
 
