@@ -278,8 +278,9 @@ static void on_result(rt *r, const sb_msg *m)
     q.present = SB_F(SB_K_HASH);
     q.hash = (sb_bytes){sb_policy_hash(r->policy), 32};
     rt_send(r, &q);
-    rt_event(r, SB_LVL_INFO, "attested; serving sessions until %s (or the shutdown rule)",
-             "the policy's expiry");
+    char until[32];
+    sb_time_format(sb_policy_expires(r->policy), until, sizeof until);
+    rt_event(r, SB_LVL_INFO, "attested; serving sessions until %s or the shutdown rule", until);
     r->state = RT_READY;
 }
 

@@ -20,12 +20,18 @@ static int verify_client(int ok, X509_STORE_CTX *xs)
     rt *r = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
     if (X509_STORE_CTX_get_error_depth(xs) > 0)
         return 1;
-    if (sb_policy_find_identity_by_cert(r->policy, X509_STORE_CTX_get_current_cert(xs))) {
-        X509_STORE_CTX_set_error(xs, X509_V_OK);
-        return 1;
+    X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
+    if (!sb_policy_find_identity_by_cert(r->policy, leaf)) {
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+        return 0;
     }
-    X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
-    return 0;
+    /* The policy checked validity when it was loaded; a certificate can expire since. */
+    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0) {
+        X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_HAS_EXPIRED);
+        return 0;
+    }
+    X509_STORE_CTX_set_error(xs, X509_V_OK);
+    return 1;
 }
 
 int rt_tls_init(rt *r, sb_err *err)
@@ -344,12 +350,14 @@ static void handshake(rt *r, rt_session *s)
     char why[SB_REASON_MAX];
     if (v == X509_V_ERR_CERT_REJECTED)
         snprintf(why, sizeof why, "client certificate matches no identity of the policy");
+    else if (v == X509_V_ERR_CERT_HAS_EXPIRED)
+        snprintf(why, sizeof why, "client certificate has expired");
     else if (ERR_GET_REASON(ossl) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
         snprintf(why, sizeof why, "client sent no certificate (one is mandatory)");
     else
         snprintf(why, sizeof why, "TLS handshake failed: %s",
                  ossl ? ERR_reason_error_string(ossl) : "connection error");
-    bool auth = v == X509_V_ERR_CERT_REJECTED ||
+    bool auth = v == X509_V_ERR_CERT_REJECTED || v == X509_V_ERR_CERT_HAS_EXPIRED ||
                 ERR_GET_REASON(ossl) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
     ERR_clear_error();
     close_with(r, s, auth ? SB_ST_UNAUTHENTICATED : SB_ST_BAD_REQUEST, why);

@@ -39,14 +39,14 @@ static char *pem_of(X509 *x)
     return s;
 }
 
-static X509 *make_cert(const char *cn, EVP_PKEY *subject, X509 *issuer, EVP_PKEY *issuer_key,
-                       bool ca)
+static X509 *make_cert_for(const char *cn, EVP_PKEY *subject, X509 *issuer, EVP_PKEY *issuer_key,
+                           bool ca, long valid_seconds)
 {
     X509 *x = X509_new();
     static long serial = 1;
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), valid_seconds);
     X509_set_pubkey(x, subject);
     X509_NAME *n = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
@@ -67,6 +67,12 @@ static X509 *make_cert(const char *cn, EVP_PKEY *subject, X509 *issuer, EVP_PKEY
     return x;
 }
 
+static X509 *make_cert(const char *cn, EVP_PKEY *subject, X509 *issuer, EVP_PKEY *issuer_key,
+                       bool ca)
+{
+    return make_cert_for(cn, subject, issuer, issuer_key, ca, 86400);
+}
+
 void pki_init(void)
 {
     ca_key = EVP_EC_gen("P-256");
@@ -76,12 +82,25 @@ void pki_init(void)
 
 party *party_new(const char *name)
 {
+    return party_new_valid(name, 86400);
+}
+
+party *party_new_valid(const char *name, long seconds)
+{
     party *p = calloc(1, sizeof *p);
     p->name = name;
     p->key = EVP_EC_gen("P-256");
-    p->cert = make_cert(name, p->key, NULL, p->key, false);
+    p->cert = make_cert_for(name, p->key, NULL, p->key, false, seconds);
     p->pem = pem_of(p->cert);
     return p;
+}
+
+void party_free(party *p)
+{
+    EVP_PKEY_free(p->key);
+    X509_free(p->cert);
+    free(p->pem);
+    free(p);
 }
 
 char *json_str(const char *s)

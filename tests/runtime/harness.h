@@ -68,6 +68,9 @@ extern X509 *ca_cert;
 extern char *ca_pem;
 void pki_init(void);
 party *party_new(const char *name);
+/* With a certificate valid for `seconds` from now. */
+party *party_new_valid(const char *name, long seconds);
+void party_free(party *p);
 /* JSON string literal for s (quotes included), malloc'd. */
 char *json_str(const char *s);
 

@@ -580,6 +580,22 @@ static void test_votes(void)
 static void test_expiry(void)
 {
     char reason[SB_REASON_MAX + 1];
+    /* An identity certificate that expires while the isolate runs stops working then. */
+    party *real_bob = bob;
+    bob = party_new_valid("bob", 2);
+    char *short_lived = default_policy();
+    host *hb = ready_host(short_lived, "--no-sandbox");
+    client *early = c_connect(hb, bob);
+    CHECK(c_simple(early, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    sleep(3);
+    client *late = c_connect(hb, bob);
+    CHECK(c_simple(late, SB_MSG_STATUS, NULL, reason) < 0 && late->closed &&
+          late->close_status == SB_ST_UNAUTHENTICATED && strstr(late->close_reason, "expired"));
+    h_free(hb);
+    free(short_lived);
+    party_free(bob);
+    bob = real_bob;
+
     policy_opts o = {.expires_in = 2};
     char *json = policy_json(&o);
     host *h = ready_host(json, "--no-sandbox");
