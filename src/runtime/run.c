@@ -123,7 +123,7 @@ static sb_status prepare_fs(rt *r, const sb_policy_program *pr, job *j, char *wh
                                  SB_FS_DIRECTORY | SB_FS_PATH, &j->pre[i].dir, &st);
         if (rc < 0)
             return snprintf(why, n, "preparing %s for the program: %s", prefix,
-                            err.msg[0] ? err.msg : strerror(-rc)), SB_ST_INTERNAL;
+                            err.msg[0] ? err.msg : strerror(-rc)), SB_ST_CONFLICT;
         j->pre[i] = (sb_wasi_preopen){prefix, &sb_vfs_ops, &j->view, j->pre[i].dir};
         j->n_pre = i + 1;
     }

@@ -859,6 +859,38 @@ static void test_channel_edges(void)
     free(json);
 }
 
+static void test_run_limits(void)
+{
+    char reason[SB_REASON_MAX + 1];
+    sb_msg r;
+    /* A module that needs more memory than the policy allows does not start. */
+    policy_opts o = {.expires_in = 3600, .prog_hash = program_hash, .memory_bytes = 65536};
+    char *json = policy_json(&o);
+    host *h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice);
+    CHECK(c_put(a, "/programs/p.wasm", program, program_len, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(run(a, "/programs/p.wasm", "exit", "0", &r) == SB_ST_OK &&
+          r.outcome == SB_OUT_MEMORY_LIMIT && r.reason && r.reason[0]);
+    sb_msg_free(&r);
+    h_free(h);
+    free(json);
+
+    /* Bytes that match the policy's hash but are no wasm module: refused with the reason. */
+    static const uint8_t junk[] = "not a wasm module";
+    uint8_t junk_hash[32];
+    EVP_Digest(junk, sizeof junk, junk_hash, NULL, EVP_sha256(), NULL);
+    o = (policy_opts){.expires_in = 3600, .prog_hash = junk_hash};
+    json = policy_json(&o);
+    h = ready_host(json, "--no-sandbox");
+    a = c_connect(h, alice);
+    CHECK(c_put(a, "/programs/p.wasm", junk, sizeof junk, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(run(a, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_BAD_REQUEST &&
+          strstr(r.reason, "did not start"));
+    sb_msg_free(&r);
+    h_free(h);
+    free(json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -887,6 +919,7 @@ int main(int argc, char **argv)
     test_sandboxed();
     test_run("--no-sandbox");
     test_run(NULL);
+    test_run_limits();
     printf("runtime: %d checks, %d failures\n", h_checks, h_failures);
     return h_failures != 0;
 }
