@@ -154,6 +154,8 @@ typedef struct sb_issue_params {
     time_t not_before;
     long validity_seconds;        /* default 24 h when 0 */
     uint8_t serial[16];           /* random, chosen by the caller */
+    X509_PUBKEY *subject_spki;    /* optional: the CSR's SubjectPublicKeyInfo, copied as is
+                                   * (avoids re-encoding subject_key; must be the same key) */
 } sb_issue_params;
 
 /* Builds the proxy token and the leaf certificate; *out is the new certificate. */

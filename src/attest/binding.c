@@ -3,6 +3,7 @@
 #include "cose/cose.h"
 #include "verifiers/verifiers.h"
 
+#include <openssl/core_names.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -11,9 +12,48 @@
 
 #define BINDING_LABEL "strongbox-attest-v1"
 
+/* DER SubjectPublicKeyInfo prefixes for EC named curves (id-ecPublicKey + curve OID + BIT STRING
+ * header); the uncompressed point follows. */
+static const uint8_t spki_p256[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce,
+                                    0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                                    0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+static const uint8_t spki_p384[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                    0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04,
+                                    0x00, 0x22, 0x03, 0x62, 0x00};
+
+/* OpenSSL 3.0's generic encoder costs ~80 us per call; the attestation path hashes SPKIs several
+ * times, so P-256/P-384 keys are encoded directly (same bytes as i2d_PUBKEY, checked in tests). */
+static int spki_ec_fast(EVP_PKEY *key, uint8_t **der, size_t *len)
+{
+    uint8_t pt[97];
+    size_t pl = 0;
+    char group[32];
+    if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+        EVP_PKEY_get_group_name(key, group, sizeof group, NULL) != 1 ||
+        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof pt,
+                                        &pl) != 1)
+        return -1;
+    int p256 = strcmp(group, "prime256v1") == 0 && pl == 65;
+    int p384 = strcmp(group, "secp384r1") == 0 && pl == 97;
+    const uint8_t *prefix = p256 ? spki_p256 : spki_p384;
+    size_t plen = p256 ? sizeof spki_p256 : sizeof spki_p384;
+    if ((!p256 && !p384) || pt[0] != 0x04)
+        return -1;
+    uint8_t *out = OPENSSL_malloc(plen + pl);
+    if (!out)
+        return -1;
+    memcpy(out, prefix, plen);
+    memcpy(out + plen, pt, pl);
+    *der = out;
+    *len = plen + pl;
+    return 0;
+}
+
 int sb_attest_spki_der(EVP_PKEY *key, uint8_t **der, size_t *len, sb_err *err)
 {
     *der = NULL;
+    if (key && spki_ec_fast(key, der, len) == 0)
+        return 0;
     int n = key ? i2d_PUBKEY(key, der) : -1;
     if (n <= 0)
         return sb_err_set(err, 1, "attest: cannot encode the public key");

@@ -267,12 +267,17 @@ static json_t *with_id(sb_service *s, const char *method, const char *path, cons
     time_t now = time(NULL);
     sb_store *st = sb_service_store(s);
     int n = sscanf(path, "/%31[a-z]/%159[^/]/%15s", a, b, c);
-    if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "devices") == 0)
-        return done_or_refuse(s, store_device_revoke(st, b, now), "revoke device", b, peer, r);
+    if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "devices") == 0) {
+        int rc = store_device_revoke(st, b, now);
+        sb_service_devices_changed(s);
+        return done_or_refuse(s, rc, "revoke device", b, peer, r);
+    }
     if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "roots") == 0)
         return done_or_refuse(s, store_root_revoke(st, b, now), "revoke root", b, peer, r);
     char hex[2 * SB_MEASUREMENT_MAX + 1], d[200];
-    const char *hex_in = n == 3 ? strchr(path + strlen("/measurements/"), '/') : NULL;
+    const char *hex_in = n == 3 && strcmp(a, "measurements") == 0
+                             ? strchr(path + strlen("/measurements/"), '/')
+                             : NULL;
     if (n == 3 && strcmp(method, "DELETE") == 0 && strcmp(a, "measurements") == 0 && hex_in &&
         normalise_hex(hex_in + 1, hex, sizeof hex) == 0) {
         snprintf(d, sizeof d, "%.15s %.128s", b, hex);

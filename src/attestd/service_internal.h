@@ -8,5 +8,7 @@
 sb_store *sb_service_store(sb_service *s);
 int sb_service_serve_insecure(sb_service *s);
 void sb_service_set_serve_insecure(sb_service *s, int on);
+/* Forgets cached device keys (after a revocation). */
+void sb_service_devices_changed(sb_service *s);
 
 #endif

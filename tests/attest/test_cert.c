@@ -2,6 +2,7 @@
 #include "attest/attest.h"
 #include "test_util.h"
 
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 static void test_binding(void)
@@ -18,6 +19,22 @@ static void test_binding(void)
     CHECK(memcmp(out, want, 64) == 0);
     CHECK_ERR(sb_attest_binding(nonce, 0, (const uint8_t *)"x", 1, ph, out, err), "nonce");
     CHECK_ERR(sb_attest_binding(nonce, 32, NULL, 0, ph, out, err), "no public key");
+}
+
+/* The direct SPKI encoding for P-256/P-384 equals OpenSSL's; other keys take OpenSSL's path. */
+static void test_spki_hash(void)
+{
+    const char *curves[] = {"P-256", "P-384", "P-521"};
+    for (int i = 0; i < 4; i++) {
+        EVP_PKEY *k = i < 3 ? EVP_EC_gen(curves[i]) : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        uint8_t *der = NULL, want[32], got[32];
+        int n = i2d_PUBKEY(k, &der);
+        SHA256(der, (size_t)n, want);
+        CHECK_OK(sb_attest_key_hash(k, got, err));
+        CHECK(memcmp(want, got, 32) == 0);
+        OPENSSL_free(der);
+        EVP_PKEY_free(k);
+    }
 }
 
 static void test_base64(void)
@@ -265,6 +282,7 @@ static void test_csr(void)
 int main(void)
 {
     test_binding();
+    test_spki_hash();
     test_base64();
     test_process_evidence();
     test_cert_verify();
