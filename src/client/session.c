@@ -77,9 +77,15 @@ static int tls_setup(strongbox *s, const strongbox_options *o, strongbox_error *
     SSL_CTX_set_max_proto_version(s->ctx, TLS1_3_VERSION);
     if (SSL_CTX_use_certificate_chain_file(s->ctx, o->cert_path) != 1)
         return cl_fail(err, STRONGBOX_E_LOCAL, "%s: not a PEM certificate", o->cert_path);
-    if (SSL_CTX_use_PrivateKey_file(s->ctx, o->key_path, SSL_FILETYPE_PEM) != 1)
+    FILE *f = fopen(o->key_path, "r");
+    EVP_PKEY *key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    if (!key)
         return cl_fail(err, STRONGBOX_E_LOCAL, "%s: not a PEM private key", o->key_path);
-    if (SSL_CTX_check_private_key(s->ctx) != 1)
+    int used = SSL_CTX_use_PrivateKey(s->ctx, key);
+    EVP_PKEY_free(key);
+    if (used != 1 || SSL_CTX_check_private_key(s->ctx) != 1)
         return cl_fail(err, STRONGBOX_E_LOCAL, "%s is not the key of %s", o->key_path,
                        o->cert_path);
     SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);

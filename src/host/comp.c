@@ -145,7 +145,11 @@ static int check_policy_for_host(struct host *h, const sb_policy *p, char *why, 
 static int reserve(struct host *h, const sb_policy *p, uint64_t *budget, char *why, size_t len)
 {
     const sb_host_config *cfg = h->cfg;
-    *budget = sb_policy_limits_of(p)->memory_bytes + cfg->isolate_overhead;
+    /* What the isolate may legitimately use: the program's memory, the filesystem, an upload being
+     * staged next to it (up to the filesystem size again) and the runtime's own overhead. It is
+     * both the quota unit and the isolate's RLIMIT_AS. */
+    const sb_policy_limits *l = sb_policy_limits_of(p);
+    *budget = l->memory_bytes + 2 * l->fs_bytes + cfg->isolate_overhead;
     if (h->n_live >= cfg->max_isolates) {
         snprintf(why, len, "host quota: %u isolates already running (the maximum)", h->n_live);
         return -1;
@@ -193,6 +197,10 @@ static int launch(struct host *h, struct comp *c, char *why, size_t why_len)
         return -1;
     }
     c->pid = sb_isolate_pid(c->iso);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    c->launch_ms = (double)(t.tv_sec - c->t_launch.tv_sec) * 1e3 +
+                   (double)(t.tv_nsec - c->t_launch.tv_nsec) / 1e6;
     c->src = (struct src){SRC_CHAN, sb_isolate_channel(c->iso), 0, false};
     sb_frame_reader_init(&c->rd, 0);
     c->state = C_LAUNCHING;
@@ -378,9 +386,10 @@ static void on_ready(struct host *h, struct comp *c, const sb_msg *m)
     c->ready_at = time(NULL);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double ms = (double)(now.tv_sec - c->t_launch.tv_sec) * 1e3 +
-                (double)(now.tv_nsec - c->t_launch.tv_nsec) / 1e6;
-    host_log(h, "info", "computation %.16s ready (launch + attestation %.1f ms)", c->hex, ms);
+    c->ready_ms = (double)(now.tv_sec - c->t_launch.tv_sec) * 1e3 +
+                  (double)(now.tv_nsec - c->t_launch.tv_nsec) / 1e6;
+    host_log(h, "info", "computation %.16s ready (launch %.1f ms, + attestation %.1f ms)", c->hex,
+             c->launch_ms, c->ready_ms - c->launch_ms);
     for (struct conn *k = c->conns, *next; k; k = next) {
         next = k->cnext;
         if (k->state == K_WAIT_READY)

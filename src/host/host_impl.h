@@ -62,6 +62,7 @@ struct comp {
     uint8_t nonce[32];
     time_t launched, ready_at, ended_at;
     struct timespec t_launch;
+    double launch_ms, ready_ms; /* clone..exec'd, clone..ready */
     bool chan_paused;
     bool chan_eof;          /* the runtime closed its end; waiting to reap */
     bool attest_pending;
