@@ -1,6 +1,6 @@
 /* WASI over the in-memory VFS, as the isolate runs programs: rights of a program principal,
  * limits, output capture with its cap, traps, fuel, exit codes and bad modules.
- * Usage: test_wasi RIGHTS.wasm BEHAVE.wasm */
+ * Usage: test_wasi RIGHTS.wasm BEHAVE.wasm CHAOS.wasm */
 #include "vfs/vfs.h"
 #include "wasi/wasi.h"
 
@@ -177,6 +177,34 @@ static void test_behaviour(const uint8_t *wasm, size_t len)
     sb_vfs_free(v);
 }
 
+/* Random raw WASI calls over a VFS holding a secret the program has no right to. */
+static void test_chaos(const uint8_t *wasm, size_t len)
+{
+    sb_vfs_limits lim = {.max_bytes = 1 << 20, .max_files = 64};
+    for (int seed = 1; seed <= 12; seed++) {
+        sb_vfs *v = sb_vfs_new(&lim);
+        sb_vfs_view sv = {v, &sys}, pv = {v, &prog};
+        sb_err err;
+        CHECK(sb_vfs_put(&sv, "/secret/s", 0, "SECRET!#", 8, SB_VFS_PUT_CREATE, &err) == 0);
+        CHECK(sb_vfs_put(&sv, "/in/data", 0, "input", 5, SB_VFS_PUT_CREATE, &err) == 0);
+        CHECK(sb_vfs_mkdirs(&sv, "/out", &err) == 0);
+        char s[16];
+        snprintf(s, sizeof s, "%d", seed);
+        const char *argv[] = {"chaos", s, "2000"};
+        run r;
+        run_prog(wasm, len, &pv, argv, 3, 0, NULL, &r);
+        /* exit 0 only after all the calls (stdout holds random bytes, so no text is checked) */
+        CHECK(r.rc == 0 && r.res.status == SB_WASI_EXITED && r.res.exit_code == 0);
+        if (r.res.status != SB_WASI_EXITED || r.res.exit_code)
+            fprintf(stderr, "chaos seed %d: %s%s\n", seed, r.out, r.res.msg);
+        CHECK(sb_vfs_bytes_used(v) <= lim.max_bytes && sb_vfs_files_used(v) <= lim.max_files);
+        char buf[16];
+        size_t got;
+        CHECK(sb_vfs_get(&sv, "/secret/s", 0, buf, sizeof buf, &got, &err) == 0 && got == 8);
+        sb_vfs_free(v);
+    }
+}
+
 static uint8_t *load(const char *path, size_t *len)
 {
     uint8_t *data;
@@ -190,16 +218,18 @@ static uint8_t *load(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_wasi RIGHTS.wasm BEHAVE.wasm\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_wasi RIGHTS.wasm BEHAVE.wasm CHAOS.wasm\n");
         return 2;
     }
-    size_t l1, l2;
-    uint8_t *rights = load(argv[1], &l1), *behave = load(argv[2], &l2);
+    size_t l1, l2, l3;
+    uint8_t *rights = load(argv[1], &l1), *behave = load(argv[2], &l2), *chaos = load(argv[3], &l3);
     test_rights(rights, l1);
     test_behaviour(behave, l2);
+    test_chaos(chaos, l3);
     free(rights);
     free(behave);
+    free(chaos);
     printf("wasi: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
