@@ -518,6 +518,30 @@ static int require_basics(json_t *doc)
     return 0;
 }
 
+static time_t cert_not_after(X509 *cert)
+{
+    struct tm tm;
+    return ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1 ? timegm(&tm) : 0;
+}
+
+/* A certificate that expires before the policy locks its holder out early: legal, but worth a
+ * warning to whoever writes or reads the policy. */
+static void warn_short_certificates(const sb_policy *p, FILE *out, const char *prefix)
+{
+    char when[32], exp[32];
+    sb_time_format(sb_policy_expires(p), exp, sizeof exp);
+    for (size_t i = 0; i <= sb_policy_identity_count(p); i++) {
+        const sb_policy_identity *id = sb_policy_identity_at(p, i);
+        X509 *cert = id ? id->cert : sb_policy_attestation_root(p);
+        time_t t = cert_not_after(cert);
+        if (t >= sb_policy_expires(p))
+            continue;
+        sb_time_format(t, when, sizeof when);
+        fprintf(out, "%s%s's certificate expires at %s, before the policy (%s)\n", prefix,
+                id ? id->name : "the attestation root", when, exp);
+    }
+}
+
 static int write_policy(json_t *doc, const char *out, bool force, time_t now)
 {
     json_t *ordered = in_reading_order(doc);
@@ -546,9 +570,11 @@ static int write_policy(json_t *doc, const char *out, bool force, time_t now)
     } else {
         rc = printf("%s\n", text) < 0;
     }
-    if (rc == 0)
+    if (rc == 0) {
         fprintf(stderr, "%s: policy \"%s\", hash %s\n", out ? out : "(stdout)", sb_policy_name(p),
                 sb_policy_hash_hex(p));
+        warn_short_certificates(p, stderr, "warning: ");
+    }
     sb_policy_free(p);
     free(text);
     return rc;
@@ -792,11 +818,7 @@ static void show_identity(const sb_policy *p, const sb_policy_identity *id)
     char hex[65], until[32], cn[128] = "?", roles[512], r[4];
     X509_digest(id->cert, EVP_sha256(), fp, &fp_len);
     sb_hex_encode(fp, 16, hex);
-    struct tm tm;
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(id->cert), &tm) == 1)
-        sb_time_format(timegm(&tm), until, sizeof until);
-    else
-        strcpy(until, "?");
+    sb_time_format(cert_not_after(id->cert), until, sizeof until);
     X509_NAME_get_text_by_NID(X509_get_subject_name(id->cert), NID_commonName, cn, sizeof cn);
     printf("  %s%s\n    certificate CN=%s, SHA-256 %s..., valid until %s\n", id->name,
            id->result_reader ? "  (result reader)" : "", cn, hex, until);
@@ -898,6 +920,7 @@ static int cmd_show(int argc, char **argv)
            sb_policy_hash_hex(p), when);
     if (!valid_now)
         printf("Status       NOT VALID NOW: %s\n", now_err.msg);
+    warn_short_certificates(p, stdout, "Warning      ");
     printf("Host         %s\nAttestation  %s (root CN=%s)\n", sb_policy_host(p),
            sb_policy_attestation_url(p), cn);
     size_t n;

@@ -2,7 +2,7 @@
 # test_cli.sh STRONGBOX - keygen and policy new/check/hash/show end to end, including every
 # refusal with its message. Needs sha256sum; uses node (if present) to re-indent and reorder.
 set -u
-SB=$1
+SB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")  # absolute: the test cds away
 T=$(mktemp -d "${TMPDIR:-/tmp}/sb-policy-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -148,6 +148,10 @@ expect 1 "--host is required" "$SB" policy new --name n --identity alice=alice.c
 expect 1 "root.key holds a private key" new_policy --attestation-root root.key -o x.json
 expect 2 "unrecognized option" new_policy --colour -o x.json
 [ ! -e x.json ] && ok || bad "a refused policy was written"
+
+# a certificate that ends before the policy: allowed, with a warning (new and show)
+expect 0 "warning: erin's certificate expires at" new_policy --identity erin=keys/erin.crt --expires-in 7d -o erin.json
+expect 0 "Warning      erin's certificate expires at" "$SB" policy show erin.json
 
 # ---- policy new from a template ----
 mkdir tpl
