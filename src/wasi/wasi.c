@@ -88,7 +88,7 @@ struct sb_wasi {
     void *in_ctx;
     size_t max_output;
     uint8_t *cap[3];
-    size_t sent[3];
+    size_t sent[3], capsz[3];
     int trunc[3];
     binding binds[NFUNCS];
 };
@@ -347,11 +347,17 @@ static int out_write(sb_wasi *w, int stream, const void *p, size_t len, size_t *
         if (rc)
             return *put = 0, rc;
     } else {
-        uint8_t *b = realloc(w->cap[stream], w->sent[stream] + *put);
-        if (!b)
-            return *put = 0, -ENOMEM;
-        memcpy(b + w->sent[stream], p, *put);
-        w->cap[stream] = b;
+        if (w->sent[stream] + *put > w->capsz[stream]) { /* grow by doubling, up to the cap */
+            size_t sz = w->capsz[stream] ? w->capsz[stream] * 2 : 4096;
+            sz = sz < w->sent[stream] + *put ? w->sent[stream] + *put : sz;
+            sz = sz > w->max_output ? w->max_output : sz;
+            uint8_t *b = realloc(w->cap[stream], sz);
+            if (!b)
+                return *put = 0, -ENOMEM;
+            w->cap[stream] = b;
+            w->capsz[stream] = sz;
+        }
+        memcpy(w->cap[stream] + w->sent[stream], p, *put);
     }
     w->sent[stream] += *put;
     return 0;
@@ -387,7 +393,7 @@ static int rw(call *c, const wasm_val *a, int write, uint64_t at, uint32_t pdone
         return rc;
     if (!done)
         return E_FAULT;
-    int append = write && at == UINT64_MAX && (e->flags & 1);
+    int append = write && at == UINT64_MAX && (e->flags & 1) && e->stream == BACKEND;
     uint64_t off = at == UINT64_MAX ? e->pos : at, total = 0;
     for (uint32_t i = 0; i < A32(2) && rc == 0; i++) {
         size_t n = 0;

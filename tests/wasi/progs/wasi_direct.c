@@ -159,6 +159,10 @@ static void test_fds(void)
     EQ(fd_read(1, P(iov), 1, P(&n)), BADF);
     EQ(fd_read(3, P(iov), 1, P(&n)), ISDIR);
     EQ(fd_sync(1), INVAL);
+    EQ(fd_fdstat_set_flags(1, 1), SUCCESS); /* append on stdout changes nothing, breaks nothing */
+    uint32_t hello[2] = {P(""), 0};
+    EQ(fd_write(1, P(hello), 1, P(&n)), SUCCESS);
+    EQ(fd_fdstat_set_flags(1, 0), SUCCESS);
     /* a file: renumber onto another open fd closes that one */
     i32 a = open_file(3, "f1", 1, RIGHTS_RW), b = open_file(3, "f2", 1, RIGHTS_RW);
     EQ(a > 4 && b > a, 1);
