@@ -62,6 +62,7 @@ typedef struct comp {
     uint32_t fuel_pos;
     uint64_t fuel_count;
     uint32_t fold_pos, fold_end, fold_h, fold_start; /* the last value-producing instruction */
+    uint32_t last_mov, label_pos; /* where the last mov starts; the latest branch target */
     int fold_op;
     uint32_t cur_off, cur_depth; /* the instruction being translated and the blocks open then */
     bool mapped, oom;
@@ -248,8 +249,16 @@ static void move_to(comp *c, const ventry *e, uint32_t dst)
         emit_op(c, OP_const);
         emit_u(c, e->k);
         emit_slot(c, dst);
+    } else if (e->slot != dst && live(c) && c->len >= 3 && c->last_mov == c->len - 3 &&
+               c->label_pos != c->len) {
+        /* two moves in a row (phi moves at block ends, loop rotations) share one dispatch */
+        c->code[c->last_mov].h = c->H[OP_mov2];
+        c->last_mov = UINT32_MAX;
+        emit_slot(c, e->slot);
+        emit_slot(c, dst);
     } else if (e->slot != dst) {
         emit_op(c, OP_mov);
+        c->last_mov = c->len - 1;
         emit_slot(c, e->slot);
         emit_slot(c, dst);
     }
@@ -513,6 +522,7 @@ static int op_block(comp *c, uint8_t op)
         /* back-edges jump past this fuel check and charge its count themselves */
         emit_fuel(c);
         f->loop_pc = c->len;
+        c->label_pos = c->len;
     } else if (op == 0x04) {
         f->saved = c->nsaved;
         if (!grow(c, (void **)&c->saved, &c->savedcap, c->nsaved + np, sizeof(ventry)))
@@ -557,6 +567,7 @@ static int op_else(comp *c)
     f->dead = f->entry_dead;
     if (live(c))
         patch_chain(c, f->else_fixup, c->len);
+    c->label_pos = c->len;
     f->else_fixup = NO_FIXUP;
     for (uint32_t i = 0; i < f->np; i++) {
         ventry e = c->saved[f->saved + i];
@@ -593,6 +604,7 @@ static int op_end(comp *c)
     const wasm_valtype *rt = f->rt;
     c->ch--;
     c->fold_end = 0; /* a label: the previous instruction may not be patched any more */
+    c->label_pos = c->len;
     for (uint32_t i = 0; i < nr; i++)
         push(c, (uint8_t)rt[i], K_TEMP, home(c, height + i), 0);
     return 0;
@@ -645,6 +657,7 @@ static int op_br_if(comp *c, uint32_t depth)
     emit_jump(c, t, n, h0);
     patch_chain(c, skip, c->len);
     c->fold_end = 0;
+    c->label_pos = c->len;
     return 0;
 }
 
@@ -698,6 +711,7 @@ static int op_br_table(comp *c)
                 continue;
             }
             c->code[table + i].i = (int64_t)c->len - (table + i); /* a stub that moves values */
+            c->label_pos = c->len;
             emit_jump(c, t, arity, h0);
         }
     }
@@ -1437,6 +1451,8 @@ static void reset(comp *c)
     c->ltypes = NULL, c->lref = NULL, c->code = NULL, c->map = NULL;
     c->sh = c->max_h = c->clean = c->ch = c->nsaved = c->len = c->cap = c->nmap = c->mapcap = 0;
     c->nsfix = c->nscratch = c->scratch_live = c->fuel_pos = 0;
+    c->last_mov = UINT32_MAX;
+    c->label_pos = 0;
     c->fuel_count = 0;
     c->fold_end = 0;
 }

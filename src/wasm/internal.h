@@ -220,6 +220,8 @@ int64_t wasm_mem_grow(wasm_memory *mem, uint32_t delta);
 int64_t wasm_tab_grow(wasm_table *t, uint32_t delta, void *init);
 bool wasm_ftype_eq(const ftype *a, const ftype *b);
 void wasm_trap_set(wasm_trap *trap, wasm_trapkind kind, const wasm_func *f, uint32_t code_index);
+/* Fills only func_index and code_offset (for host traps, which bring their own message). */
+void wasm_trap_locate(wasm_trap *trap, const wasm_func *f, uint32_t code_index);
 
 static inline bool valtype_is_ref(wasm_valtype t)
 {

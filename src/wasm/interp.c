@@ -246,6 +246,7 @@ L_f32_copysign: R(3) = (R(1) & 0x7FFFFFFFu) | (R(2) & 0x80000000u); ip += 4; NEX
 L_f64_copysign: R(3) = (R(1) & ~(1ull << 63)) | (R(2) & (1ull << 63)); ip += 4; NEXT();
 L_unreachable: TRAP(WASM_TRAP_UNREACHABLE);
 L_mov: R(2) = R(1); ip += 3; NEXT();
+L_mov2: R(2) = R(1); R(4) = R(3); ip += 5; NEXT();
 L_const: R(2) = ip[1].u; ip += 3; NEXT();
 L_select: R(4) = (uint32_t)R(3) ? R(1) : R(2); ip += 5; NEXT();
 L_br: BR_TO(1); NEXT();
@@ -302,14 +303,19 @@ do_call:
     code = f->code;
     if (__builtin_expect(depth + 1 >= max_depth || newfp + code->frame_slots > stack_end, 0))
         TRAP(WASM_TRAP_STACK_EXHAUSTED);
+    /* the callee's entry fuel instruction is charged here and skipped */
+    if (__builtin_expect(fuel < code->code[1].u, 0))
+        TRAP(WASM_TRAP_OUT_OF_FUEL);
+    fuel -= code->code[1].u;
     frames[++depth] = (frame){.ret_ip = ret_ip, .fp = newfp, .func = f};
     fp = newfp;
-    memset(fp + code->nparam_slots, 0, (code->nlocal_slots - code->nparam_slots) * sizeof(slot_t));
+    for (slot_t *p = fp + code->nparam_slots, *end = fp + code->nlocal_slots; p < end; p++)
+        *p = 0;
     if (f->inst != inst) {
         inst = f->inst;
         RELOAD_INST();
     }
-    ip = code->code;
+    ip = code->code + 2;
     NEXT();
 
 L_ret1:
@@ -393,7 +399,9 @@ done:
     return 0;
 trap:
     ri->fuel = unlimited ? WASM_FUEL_UNLIMITED : fuel;
-    if (!host_trapped)
+    if (host_trapped) /* the host's message stays; the location is the calling instruction */
+        wasm_trap_locate(trap, frames[depth].func, (uint32_t)(ip - frames[depth].func->code->code));
+    else
         wasm_trap_set(trap, (wasm_trapkind)trapk, frames[depth].func,
                       (uint32_t)(ip - frames[depth].func->code->code));
     return trapk;

@@ -128,7 +128,7 @@
     X(memory_size) X(memory_grow) X(memory_fill) X(memory_copy) X(memory_init) X(data_drop)    \
     X(table_get) X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy)          \
     X(table_init) X(elem_drop) X(ref_is_null) X(ref_func) X(f32_copysign) X(f64_copysign)      \
-    X(br_if64) X(br_unless64)
+    X(br_if64) X(br_unless64) X(mov2)
 
 /* The enumeration of every handler. Compare ops get a fused compare-and-branch form (`_br`,
  * branch when true) with register and immediate second operands. Loads and stores get forms

@@ -249,12 +249,10 @@ bool wasm_ftype_eq(const ftype *a, const ftype *b)
            memcmp(a->t, b->t, (a->np + a->nr) * sizeof(wasm_valtype)) == 0;
 }
 
-void wasm_trap_set(wasm_trap *trap, wasm_trapkind kind, const wasm_func *f, uint32_t code_index)
+void wasm_trap_locate(wasm_trap *trap, const wasm_func *f, uint32_t code_index)
 {
-    trap->kind = kind;
     trap->func_index = f ? f->index : 0;
     trap->code_offset = 0;
-    trap->exit_code = 0;
     if (f && f->code && f->code->nmap) {
         const fcode *c = f->code;
         uint32_t lo = 0, hi = c->nmap; /* last entry with code_index <= the trapping one */
@@ -267,6 +265,13 @@ void wasm_trap_set(wasm_trap *trap, wasm_trapkind kind, const wasm_func *f, uint
         }
         trap->code_offset = c->map[lo].byte_offset;
     }
+}
+
+void wasm_trap_set(wasm_trap *trap, wasm_trapkind kind, const wasm_func *f, uint32_t code_index)
+{
+    trap->kind = kind;
+    trap->exit_code = 0;
+    wasm_trap_locate(trap, f, code_index);
     snprintf(trap->msg, sizeof trap->msg, "%s", wasm_trap_text(kind));
 }
 

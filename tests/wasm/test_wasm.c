@@ -158,6 +158,7 @@ static void test_host_calls(void)
     /* host trap with its own message; the instance stays usable afterwards */
     CHECK(wasm_invoke(env.inst, wasm_instance_export_func(env.inst, "fail"), NULL, 0, NULL, 0, &trap) == WASM_TRAP_HOST);
     CHECK(strcmp(trap.msg, "host says no (17)") == 0);
+    CHECK(trap.func_index == 6 && trap.code_offset > 0); /* located at the calling instruction */
     CHECK(call_i32(env.inst, "add3", a3, 3, &r, &trap) == 0 && r == 321);
 
     /* host reads guest memory (data segment "strongbox" at 16) */
