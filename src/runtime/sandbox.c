@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 static const int allowed[] = {
@@ -17,7 +18,6 @@ static const int allowed[] = {
     SCMP_SYS(clock_gettime), /* expiry, wall-clock limit of runs (vDSO fallback) */
     SCMP_SYS(getrandom),     /* OpenSSL's DRBG reseeding, TLS randoms */
     SCMP_SYS(brk),           /* malloc */
-    SCMP_SYS(mmap),          /* malloc of large blocks, wasm memories */
     SCMP_SYS(munmap),
     SCMP_SYS(mremap),        /* realloc of large blocks, memory.grow */
     SCMP_SYS(madvise),       /* free() returning pages */
@@ -34,6 +34,11 @@ int rt_sandbox_install(sb_err *err)
     int rc = f ? 0 : -ENOMEM;
     for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof allowed[0]; i++)
         rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
+    /* mmap for malloc of large blocks and wasm memories; never executable (the engine is an
+     * interpreter: no code is ever generated, so nothing may be mapped PROT_EXEC). */
+    if (rc == 0)
+        rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
     if (rc == 0)
         rc = seccomp_load(f);
     seccomp_release(f);

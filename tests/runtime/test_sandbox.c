@@ -1,0 +1,103 @@
+/* test_sandbox.c - the runtime's seccomp allow-list, installed in forked children: what the
+ * runtime needs keeps working, everything else kills the process with SIGSYS. */
+#include "runtime/runtime.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures, checks;
+#define CHECK(c)                                                                  \
+    do {                                                                          \
+        checks++;                                                                 \
+        if (!(c)) {                                                               \
+            failures++;                                                           \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
+        }                                                                         \
+    } while (0)
+
+/* exit_group directly: sanitizer runtimes wrap _exit with calls of their own. */
+static void quit(int code)
+{
+    syscall(SYS_exit_group, code);
+}
+
+/* Runs fn in a sandboxed child; returns its exit code, or 128 + the signal that killed it. */
+static int sandboxed(void (*fn)(void))
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        sb_err err;
+        if (rt_sandbox_install(&err) < 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            _exit(99);
+        }
+        fn();
+        quit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void runtime_calls(void)
+{
+    /* What the runtime does after start-up: memory, time, randomness, its one descriptor. */
+    char *big = malloc(8u << 20), *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+                                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (!big || p == MAP_FAILED)
+        quit(2);
+    memset(big, 1, 8u << 20);
+    p = mremap(p, 1 << 20, 4 << 20, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED || munmap(p, 4 << 20) < 0)
+        quit(3);
+    free(big);
+    struct timespec ts;
+    uint8_t rnd[16];
+    if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+        quit(4);
+    struct pollfd pfd = {1, POLLOUT, 0};
+    if (poll(&pfd, 1, 0) < 0 || write(1, "", 0) < 0 || getpid() <= 0)
+        quit(5);
+    quit(0);
+}
+
+static void opens_file(void) { open("/etc/hostname", O_RDONLY); }
+static void makes_socket(void) { socket(AF_INET, SOCK_STREAM, 0); }
+static void forks(void) { fork(); }
+static void maps_exec(void)
+{
+    mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+static void mprotects(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(p, 4096, PROT_READ | PROT_EXEC);
+}
+static void execs(void) { execl("/bin/true", "true", (char *)NULL); }
+static void sigaction_(void) { signal(SIGALRM, SIG_IGN); }
+
+int main(void)
+{
+    CHECK(sandboxed(runtime_calls) == 0);
+    void (*const forbidden[])(void) = {opens_file, makes_socket, forks, maps_exec, mprotects,
+                                        execs, sigaction_};
+    for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++) {
+        int rc = sandboxed(forbidden[i]);
+        if (rc != 128 + SIGSYS)
+            fprintf(stderr, "forbidden call %zu: status %d\n", i, rc);
+        CHECK(rc == 128 + SIGSYS);
+    }
+    printf("sandbox: %d checks, %d failures\n", checks, failures);
+    return failures != 0;
+}
