@@ -1156,8 +1156,10 @@ static int add_preopens(sb_wasi *w, const sb_wasi_config *cfg, sb_err *err)
     sb_wasi_preopen *sorted = malloc((cfg->npreopens + 1) * sizeof *sorted);
     if (!sorted)
         return sb_err_set(err, ENOMEM, "wasi: out of memory");
-    memcpy(sorted, cfg->preopens, cfg->npreopens * sizeof *sorted);
-    qsort(sorted, cfg->npreopens, sizeof *sorted, by_guest_path);
+    if (cfg->npreopens) {
+        memcpy(sorted, cfg->preopens, cfg->npreopens * sizeof *sorted);
+        qsort(sorted, cfg->npreopens, sizeof *sorted, by_guest_path);
+    }
     int rc = 0;
     for (size_t i = 0; i < cfg->npreopens && rc == 0; i++) {
         const sb_wasi_preopen *p = &sorted[i];
@@ -1184,7 +1186,7 @@ sb_wasi *sb_wasi_new(const sb_wasi_config *cfg, sb_err *err)
         sb_err_set(err, ENOMEM, "wasi: out of memory");
         return NULL;
     }
-    w->max_fds = cfg->max_fds ? cfg->max_fds : 1024;
+    w->max_fds = cfg->max_fds ? (cfg->max_fds > 3 ? cfg->max_fds : 3) : 1024; /* stdio at least */
     w->max_output = cfg->max_output ? cfg->max_output : 16u << 20;
     w->clock = cfg->clock;
     w->out = cfg->out;

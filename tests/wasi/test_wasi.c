@@ -177,6 +177,26 @@ static void test_behaviour(const uint8_t *wasm, size_t len)
     sb_vfs_free(v);
 }
 
+/* Configurations sb_wasi_new refuses, with the reason. */
+static void test_config(void)
+{
+    sb_vfs *v = sb_vfs_new(NULL);
+    static const sb_vfs_principal nobody = {"nobody", NULL, 0};
+    sb_vfs_view pv = {v, &prog}, nv = {v, &nobody};
+    sb_wasi_preopen two[] = {{"/b", &sb_vfs_ops, &pv, NULL}, {"/a", &sb_vfs_ops, &pv, NULL}};
+    sb_err err = {0};
+    sb_wasi_config none = {.max_fds = 1};
+    sb_wasi *w = sb_wasi_new(&none, &err);
+    CHECK(w != NULL);
+    sb_wasi_free(w);
+    sb_wasi_config tight = {.preopens = two, .npreopens = 2, .max_fds = 4};
+    CHECK(sb_wasi_new(&tight, &err) == NULL && strstr(err.msg, "2 preopens exceed the fd limit"));
+    sb_wasi_preopen hidden = {"/", &sb_vfs_ops, &nv, NULL};
+    sb_wasi_config denied = {.preopens = &hidden, .npreopens = 1};
+    CHECK(sb_wasi_new(&denied, &err) == NULL && strstr(err.msg, "preopen /: cannot open"));
+    sb_vfs_free(v);
+}
+
 /* Random raw WASI calls over a VFS holding a secret the program has no right to. */
 static void test_chaos(const uint8_t *wasm, size_t len)
 {
@@ -226,6 +246,7 @@ int main(int argc, char **argv)
     uint8_t *rights = load(argv[1], &l1), *behave = load(argv[2], &l2), *chaos = load(argv[3], &l3);
     test_rights(rights, l1);
     test_behaviour(behave, l2);
+    test_config();
     test_chaos(chaos, l3);
     free(rights);
     free(behave);
