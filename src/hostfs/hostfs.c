@@ -190,21 +190,19 @@ static int host_open(void *fs, void *dir, const char *path, size_t len, uint32_t
         return rc;
     if (h->readonly && (flags & (SB_FS_WRITE | SB_FS_TRUNC)))
         return -EROFS;
-    int o = open_flags(flags);
+    /* O_NONBLOCK: opening a FIFO in the mapped directory must not hang the runner. */
+    int o = open_flags(flags), nb = (o & O_PATH) ? 0 : O_NONBLOCK;
     if (h->readonly && (o & O_CREAT)) { /* creating is a change; opening what exists is not */
-        char copy[PATH_CAP];
-        memcpy(copy, buf, len + 1);
-        rc = resolve(h, start_fd(h, dir), copy, o & ~(O_CREAT | O_EXCL), &fd);
+        rc = resolve(h, start_fd(h, dir), buf, (o & ~(O_CREAT | O_EXCL)) | nb, &fd);
         if (rc == 0 && (o & O_EXCL))
             rc = -EEXIST;
         else if (rc == -ENOENT)
             rc = -EROFS;
     } else {
-        /* O_NONBLOCK: opening a FIFO in the mapped directory must not hang the runner. */
-        rc = resolve(h, start_fd(h, dir), buf, o | ((o & O_PATH) ? 0 : O_NONBLOCK), &fd);
-        if (rc == 0 && !(o & O_PATH))
-            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        rc = resolve(h, start_fd(h, dir), buf, o | nb, &fd);
     }
+    if (rc == 0 && nb)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     hnode *n = rc == 0 ? calloc(1, sizeof *n) : NULL;
     if (rc == 0 && !n)
         rc = -ENOMEM;
