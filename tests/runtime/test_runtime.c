@@ -891,6 +891,59 @@ static void test_run_limits(void)
     free(json);
 }
 
+/* A host that sends nonsense in valid frames (random sessions, random bytes, half handshakes)
+ * cannot crash the runtime or disturb a well-behaved session. Fixed seed: reproducible. */
+static void test_hostile_host(const char *flag)
+{
+    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+    host *h = ready_host(json, flag);
+    client *a = c_connect(h, alice);
+    uint32_t seed = 12345;
+    uint8_t bytes[2048];
+    for (int round = 0; round < 3000; round++) {
+        seed = seed * 1103515245u + 12345u;
+        sb_msg m;
+        uint64_t sid = 1000 + (seed >> 8) % 8;
+        switch ((seed >> 16) % 4) {
+        case 0:
+            sb_msg_init(&m, SB_MSG_SESSION_OPEN);
+            m.present = SB_F(SB_K_ID);
+            break;
+        case 1:
+            sb_msg_init(&m, SB_MSG_SESSION_CLOSE);
+            m.present = SB_F(SB_K_ID);
+            break;
+        default: {
+            size_t n = (seed >> 4) % sizeof bytes;
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 1103515245u + 12345u;
+                bytes[i] = (uint8_t)(seed >> 16);
+            }
+            if (n > 5 && (seed & 1)) { /* looks like a TLS handshake record */
+                bytes[0] = 22, bytes[1] = 3, bytes[2] = 1;
+                bytes[3] = (uint8_t)((n - 5) >> 8), bytes[4] = (uint8_t)(n - 5);
+            }
+            sb_msg_init(&m, SB_MSG_SESSION_DATA);
+            m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+            m.data = (sb_bytes){bytes, n};
+        }
+        }
+        m.id = sid;
+        h_send(h, &m);
+        if (round % 500 == 0) /* the real party is served throughout */
+            CHECK(c_simple(a, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    }
+    CHECK(c_put(a, "/inputs/alice/still", "ok", 2, SB_PUT_WRITE, reason) == SB_ST_OK);
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SHUTDOWN);
+    m.present = SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+    m.reason = "done";
+    h_send(h, &m);
+    CHECK(h_wait(h) == 0);
+    h_free(h);
+    free(json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -920,6 +973,8 @@ int main(int argc, char **argv)
     test_run("--no-sandbox");
     test_run(NULL);
     test_run_limits();
+    test_hostile_host(NULL);
+    test_hostile_host("--no-sandbox"); /* leaks are checked here under ASan */
     printf("runtime: %d checks, %d failures\n", h_checks, h_failures);
     return h_failures != 0;
 }
