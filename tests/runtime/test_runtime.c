@@ -944,6 +944,38 @@ static void test_hostile_host(const char *flag)
     free(json);
 }
 
+/* An authenticated party sending garbage request frames gets a bad-request answer for each and
+ * keeps its session. */
+static void test_garbage_requests(void)
+{
+    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+    host *h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice);
+    uint32_t seed = 777;
+    uint8_t frame[4 + 64];
+    int answered = 0;
+    for (int round = 0; round < 200; round++) {
+        size_t n = 1 + round % 64;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            frame[4 + i] = (uint8_t)(seed >> 16);
+        }
+        frame[4] = (uint8_t)(0xA0 | (frame[4] & 0x1F)); /* usually a map: deeper into decoding */
+        frame[0] = frame[1] = frame[2] = 0;
+        frame[3] = (uint8_t)n;
+        SSL_write(a->ssl, frame, (int)(4 + n));
+        sb_msg r;
+        if (c_next(a, &r) == 0) {
+            answered += r.type == SB_MSG_RESPONSE && r.status == SB_ST_BAD_REQUEST && r.reason;
+            sb_msg_free(&r);
+        }
+    }
+    CHECK(answered == 200);
+    CHECK(c_simple(a, SB_MSG_STATUS, NULL, reason) == SB_ST_OK);
+    h_free(h);
+    free(json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -973,6 +1005,7 @@ int main(int argc, char **argv)
     test_run("--no-sandbox");
     test_run(NULL);
     test_run_limits();
+    test_garbage_requests();
     test_hostile_host(NULL);
     test_hostile_host("--no-sandbox"); /* leaks are checked here under ASan */
     printf("runtime: %d checks, %d failures\n", h_checks, h_failures);
