@@ -59,19 +59,7 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void time_native(kernel *k, int runs)
-{
-    k->native_ms = INFINITY;
-    for (int r = 0; r < runs; r++) {
-        double t0 = now_ms();
-        k->native_sum = k->native(k->n);
-        double ms = now_ms() - t0;
-        if (ms < k->native_ms)
-            k->native_ms = ms;
-    }
-}
-
-/* Loads and instantiates `path`; on failure sets k->problem to a static description. */
+/* Loads and instantiates `path`; on failure fills why[]. */
 static int engine_setup(const char *path, wasm_module **m, wasm_store **s, wasm_instance **inst,
                         char *why, size_t why_len)
 {
@@ -96,67 +84,69 @@ static int engine_setup(const char *path, wasm_module **m, wasm_store **s, wasm_
         snprintf(why, why_len, "instantiate: %s", *s ? err.msg : "out of memory");
         wasm_store_free(*s);
         wasm_module_free(*m);
+        *s = NULL;
+        *m = NULL;
         return -1;
     }
     return 0;
 }
 
-static void time_engine(kernel *k, const options *o)
+/* Native and engine runs alternate, so both see the same machine load (the machine is shared). */
+static void time_native_and_engine(kernel *k, const options *o)
 {
     static char why[NKERNELS][WASM_MSG_MAX + 64];
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_%s.wasm", o->wasm_dir, k->name);
-    wasm_module *m;
-    wasm_store *s;
-    wasm_instance *inst;
+    wasm_module *m = NULL;
+    wasm_store *s = NULL;
+    wasm_instance *inst = NULL;
     char *slot = why[k - kernels];
-    if (engine_setup(path, &m, &s, &inst, slot, sizeof why[0]) != 0) {
+    if (engine_setup(path, &m, &s, &inst, slot, sizeof why[0]) != 0)
         k->problem = slot;
-        return;
-    }
-    wasm_func *f = wasm_instance_export_func(inst, "bench_run");
-    k->engine_ms = INFINITY;
-    for (int r = 0; f && r < o->runs; r++) {
+    wasm_func *f = k->problem ? NULL : wasm_instance_export_func(inst, "bench_run");
+    if (!k->problem && !f)
+        k->problem = "no bench_run export";
+    k->native_ms = k->engine_ms = INFINITY;
+    for (int r = 0; r < o->runs; r++) {
+        double t0 = now_ms();
+        k->native_sum = k->native(k->n);
+        double ms = now_ms() - t0;
+        if (ms < k->native_ms)
+            k->native_ms = ms;
+        if (k->problem)
+            continue;
         wasm_val arg = {.type = WASM_I32, .of.i32 = k->n}, res;
         wasm_trap trap;
-        double t0 = now_ms();
+        t0 = now_ms();
         int rc = wasm_invoke(inst, f, &arg, 1, &res, 1, &trap);
-        double ms = now_ms() - t0;
+        ms = now_ms() - t0;
         if (rc != 0) {
             snprintf(slot, sizeof why[0], "trap: %s", trap.msg);
             k->problem = slot;
-            break;
+            continue;
         }
         k->engine_sum = res.of.i64;
         if (ms < k->engine_ms)
             k->engine_ms = ms;
     }
-    if (!f)
-        k->problem = "no bench_run export";
     wasm_store_free(s);
     wasm_module_free(m);
 }
 
-/* Runs every kernel under node in one process; fills v8_ms / v8_sum from its output lines. */
-static void time_v8(const options *o)
+/* Times one kernel under node (a process per kernel, right after the native and engine runs, so
+ * all three columns see the same machine load); fills v8_ms / v8_sum from its output line. */
+static void time_v8(kernel *k, const options *o)
 {
     if (!o->node || !o->js)
         return;
-    size_t cap = 8192, used = 0;
-    char *cmd = malloc(cap);
-    if (!cmd)
-        return;
-    used += (size_t)snprintf(cmd, cap, "'%s' '%s' %d", o->node, o->js, o->runs);
-    for (size_t i = 0; i < NKERNELS && used < cap; i++)
-        used += (size_t)snprintf(cmd + used, cap - used, " '%s=%s/bench_%s.wasm:%u'",
-                                 kernels[i].name, o->wasm_dir, kernels[i].name, kernels[i].n);
-    if (used >= cap) {
-        free(cmd);
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "'%s' '%s' %d '%s=%s/bench_%s.wasm:%u'", o->node, o->js,
+                     o->runs, k->name, o->wasm_dir, k->name, k->n);
+    if (n < 0 || (size_t)n >= sizeof cmd) {
         fprintf(stderr, "bench-engine: node command line too long; skipping V8\n");
         return;
     }
     FILE *p = popen(cmd, "r");
-    free(cmd);
     if (!p) {
         fprintf(stderr, "bench-engine: cannot run node: %s\n", strerror(errno));
         return;
@@ -165,14 +155,12 @@ static void time_v8(const options *o)
     unsigned long long sum;
     double ms;
     while (fgets(line, sizeof line, p))
-        if (sscanf(line, "%63s %llu %lf", name, &sum, &ms) == 3)
-            for (size_t i = 0; i < NKERNELS; i++)
-                if (strcmp(kernels[i].name, name) == 0) {
-                    kernels[i].v8_ms = ms;
-                    kernels[i].v8_sum = sum;
-                }
+        if (sscanf(line, "%63s %llu %lf", name, &sum, &ms) == 3 && strcmp(name, k->name) == 0) {
+            k->v8_ms = ms;
+            k->v8_sum = sum;
+        }
     if (pclose(p) != 0)
-        fprintf(stderr, "bench-engine: node exited with an error (V8 column may be incomplete)\n");
+        fprintf(stderr, "bench-engine: node failed on %s (no V8 number)\n", k->name);
 }
 
 static int print_table(void)
@@ -312,11 +300,10 @@ int main(int argc, char **argv)
         kernel *k = &kernels[i];
         if (strcmp(k->name, "fib") != 0) /* fib's work is exponential in n: never scale it */
             k->n = (uint32_t)(k->n * o.scale / 100.0) ? (uint32_t)(k->n * o.scale / 100.0) : 1;
-        time_native(k, o.runs);
-        time_engine(k, &o);
+        time_native_and_engine(k, &o);
+        time_v8(k, &o);
         fprintf(stderr, "  %s done\n", k->name);
     }
-    time_v8(&o);
     printf("best of %d runs; load/instantiate excluded\n", o.runs);
     int bad = print_table();
     if (o.big && time_big_module(&o) != 0)
