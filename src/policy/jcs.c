@@ -95,7 +95,9 @@ static void puts_(buf *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* ---- numbers: ECMAScript Number::toString ---- */
+/* ---- numbers: ECMAScript Number::toString ----
+ * Built on printf("%.*e") and strtod, both correctly rounded in glibc, in the C locale (no
+ * Strongbox program calls setlocale, so the decimal point is always '.'). */
 
 /* Digits and decimal exponent of "%.*e" output: "d.ddde+XX" -> "dddd", exp. */
 static int split_exp(const char *s, char *digits, int *exp)
