@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *daemon_bin;
+static const char *daemon_bin, *cli_bin;
 static char state_dir[256];
 
 typedef struct daemon_proc {
@@ -208,6 +208,53 @@ static void load_root(daemon_proc *d, world *w)
     CHECK(w->root != NULL);
 }
 
+static int run_cli(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s attest verify-cert %s >%s/cli.out 2>&1", cli_bin, args,
+             state_dir);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int cli_output_has(const char *needle)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/cli.out", state_dir);
+    uint8_t *d = NULL;
+    size_t len;
+    int found = sb_read_file(path, 1 << 16, &d, &len, NULL) == 0 && strstr((char *)d, needle);
+    if (!found)
+        fprintf(stderr, "cli output lacks '%s':\n%s\n", needle, d ? (char *)d : "");
+    free(d);
+    return found;
+}
+
+/* `strongbox attest verify-cert` on the issued chain, as a party would run it. */
+static void test_cli_verify_cert(const world *w, const char *chain)
+{
+    char cert[300], root[300], args[1024], ph[65], rt[65];
+    snprintf(cert, sizeof cert, "%s/chain.pem", state_dir);
+    snprintf(root, sizeof root, "%s/ca.pem", state_dir);
+    CHECK(sb_write_file(cert, chain, strlen(chain), 0644, NULL) == 0);
+    sb_hex_encode(w->policy, 32, ph);
+    sb_hex_encode(w->runtime, 32, rt);
+    snprintf(args, sizeof args, "%s --root %s --policy-hash %s --measurement process:%s --allow-debug",
+             cert, root, ph, rt);
+    CHECK(run_cli(args) == 0 && cli_output_has("verdict: ATTESTED"));
+    snprintf(args, sizeof args, "%s --root %s --policy-hash %s --measurement process:%s", cert,
+             root, ph, rt);
+    CHECK(run_cli(args) == 1 && cli_output_has("[FAIL] lifecycle"));
+    snprintf(args, sizeof args, "%s --root %s --policy-hash %s --measurement process:00 "
+             "--allow-debug", cert, root, ph);
+    CHECK(run_cli(args) == 1 && cli_output_has("[FAIL] measurement"));
+    snprintf(args, sizeof args, "%s --root %s --policy-hash %s --measurement process:%s "
+             "--allow-debug --at 2020-01-01T00:00:00Z", cert, root, ph, rt);
+    CHECK(run_cli(args) == 1 && cli_output_has("[FAIL] validity"));
+    snprintf(args, sizeof args, "%s --root %s", cert, root);
+    CHECK(run_cli(args) == 2 && cli_output_has("--policy-hash are required"));
+}
+
 static void test_happy_path(daemon_proc *d, world *w)
 {
     char *chain = NULL;
@@ -219,6 +266,8 @@ static void test_happy_path(daemon_proc *d, world *w)
     CHECK(strcmp(v.platform, "process") == 0 && strstr(v.service, "http://127.0.0.1:"));
     /* without allow_debug a party refuses the process platform */
     CHECK_ERR(verify_chain(w, chain ? chain : "", "process", 0, &v, err), "lifecycle");
+    if (cli_bin && chain)
+        test_cli_verify_cert(w, chain);
     free(chain);
 }
 
@@ -532,6 +581,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return 2;
     daemon_bin = argv[1];
+    cli_bin = argc > 2 ? argv[2] : NULL;
     signal(SIGPIPE, SIG_IGN);
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(state_dir, sizeof state_dir, "%s/sb-attestd-XXXXXX", tmp);

@@ -1,0 +1,240 @@
+/* strongbox evidence verify - checks one piece of native evidence offline and prints its claims.
+ *
+ * The same verifiers the attestation service runs (attest/attest.h registry): PSA tokens, the
+ * process platform's tokens, and the hardware formats (sev-snp, tdx, cca, nitro). Trust anchors
+ * come from the command line: public keys (--key), certificates (--roots), an HMAC key
+ * (--hmac-key, for COSE_Mac0 PSA tokens). */
+#include "attest/attest.h"
+#include "cli/commands.h"
+#include "common/common.h"
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+SB_COMMAND_DECL(evidence);
+const char sb_cmd_evidence_summary[] = "verify native attestation evidence and print its claims";
+
+/* err.code of command-line mistakes (exit status 2); library codes are other values. */
+#define USAGE_ERR 1000
+#define MAX_ANCHORS 32
+#define MAX_EVIDENCE (1u << 20)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: strongbox evidence verify --format FORMAT [--key PEM]... [--roots PEM]...\n"
+            "                                 [--hmac-key FILE] [--at TIME] [--expect-report-data HEX] FILE\n"
+            "Verifies FILE completely (format, signature, chain to a given anchor valid at TIME)\n"
+            "and prints the claims as JSON; exits 1 with the reason when it does not verify.\n"
+            "  --format   psa | process | sev-snp | tdx | cca | nitro\n"
+            "  --key      a PEM public key to trust (PSA IAK, host attestation key, CCA platform key)\n"
+            "  --roots    PEM certificates to trust (AMD ARK/ASK, Intel SGX root, Nitro root)\n"
+            "  --hmac-key raw key for COSE_Mac0 PSA tokens\n"
+            "  --at       RFC 3339 time to verify as of (default now; for expired samples)\n"
+            "  --expect-report-data  fail unless the evidence binds exactly these bytes\n");
+}
+
+typedef struct anchors_buf {
+    X509 *certs[MAX_ANCHORS];
+    EVP_PKEY *keys[MAX_ANCHORS];
+    sb_trust_anchors a;
+    uint8_t *hmac;
+} anchors_buf;
+
+static int load_keys(const char *path, anchors_buf *b, sb_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return sb_err_set(err, 1, "%s: cannot open", path);
+    EVP_PKEY *k;
+    size_t before = b->a.n_keys;
+    while (b->a.n_keys < MAX_ANCHORS && (k = PEM_read_PUBKEY(f, NULL, NULL, NULL)))
+        b->keys[b->a.n_keys++] = k;
+    fclose(f);
+    return b->a.n_keys > before ? 0 : sb_err_set(err, 1, "%s: no PEM public key", path);
+}
+
+/* PEM certificates (any number), or one DER certificate (e.g. an AMD VCEK as served by AMD). */
+static int load_certs(const char *path, anchors_buf *b, sb_err *err)
+{
+    uint8_t *data;
+    size_t len;
+    if (sb_read_file(path, 1 << 20, &data, &len, err) < 0)
+        return -1;
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    X509 *c;
+    size_t before = b->a.n_certs;
+    while (bio && b->a.n_certs < MAX_ANCHORS && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+        b->certs[b->a.n_certs++] = c;
+    BIO_free(bio);
+    const uint8_t *p = data;
+    if (b->a.n_certs == before && b->a.n_certs < MAX_ANCHORS &&
+        (c = d2i_X509(NULL, &p, (long)len)) && p == data + len)
+        b->certs[b->a.n_certs++] = c;
+    free(data);
+    return b->a.n_certs > before ? 0 : sb_err_set(err, 1, "%s: no PEM or DER certificate", path);
+}
+
+static void free_anchors(anchors_buf *b)
+{
+    for (size_t i = 0; i < b->a.n_certs; i++)
+        X509_free(b->certs[i]);
+    for (size_t i = 0; i < b->a.n_keys; i++)
+        EVP_PKEY_free(b->keys[i]);
+    free(b->hmac);
+}
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char *hex = malloc(2 * n + 1);
+    if (!hex)
+        return json_null();
+    sb_hex_encode(p, n, hex);
+    json_t *j = json_string(hex);
+    free(hex);
+    return j;
+}
+
+static json_t *claims_json(const sb_claims *c)
+{
+    json_t *o = json_object(), *ms = json_array();
+    json_object_set_new(o, "platform", json_string(c->platform));
+    for (size_t i = 0; i < c->n_measurements; i++)
+        json_array_append_new(ms, json_pack("{s:s, s:o}", "name", c->measurements[i].name,
+                                            "value", hex_json(c->measurements[i].value,
+                                                              c->measurements[i].len)));
+    json_object_set_new(o, "measurements", ms);
+    json_object_set_new(o, "report_data", hex_json(c->report_data, c->report_data_len));
+    json_object_set_new(o, "debug", json_boolean(c->debug));
+    json_object_set_new(o, "tcb", json_string(c->tcb));
+    json_object_set_new(o, "signer", json_string(c->signer));
+    if (c->chain[0])
+        json_object_set_new(o, "chain", json_string(c->chain));
+    if (c->issued_at) {
+        char t[32];
+        sb_time_format(c->issued_at, t, sizeof t);
+        json_object_set_new(o, "issued_at", json_string(t));
+    }
+    return o;
+}
+
+/* For PSA-based formats the full token is printed too. */
+static json_t *psa_json(const uint8_t *ev, size_t len, const anchors_buf *b)
+{
+    sb_psa_token *t = malloc(sizeof *t);
+    json_t *j = NULL;
+    for (size_t i = 0; t && !j && i <= b->a.n_keys; i++) {
+        EVP_PKEY *k = i < b->a.n_keys ? b->keys[i] : NULL;
+        if ((k || b->hmac) &&
+            sb_psa_verify(ev, len, k, b->hmac, b->a.hmac_key_len, t, NULL) == 0) {
+            char *s = sb_psa_to_json(t);
+            j = s ? json_loads(s, 0, NULL) : NULL;
+            free(s);
+        }
+    }
+    free(t);
+    return j;
+}
+
+static int check_report_data(const sb_claims *c, const char *hex, sb_err *err)
+{
+    size_t n = strlen(hex) / 2;
+    uint8_t want[64];
+    if (n == 0 || n > sizeof want || strlen(hex) != 2 * n || sb_hex_decode(hex, want, n) < 0)
+        return sb_err_set(err, USAGE_ERR, "--expect-report-data: want 1..64 bytes of hex");
+    if (c->report_data_len < n || memcmp(c->report_data, want, n) != 0 ||
+        (n < c->report_data_len && memcmp(c->report_data + n, (uint8_t[64]){0},
+                                          c->report_data_len - n) != 0))
+        return sb_err_set(err, 1, "report data does not match the expected value");
+    return 0;
+}
+
+static int verify(int argc, char **argv)
+{
+    const char *format = NULL, *file = NULL, *at_s = NULL, *expect = NULL;
+    anchors_buf b = {0};
+    sb_err err = {0};
+    int rc = 2;
+    for (int i = 1; i < argc && !err.msg[0]; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            free_anchors(&b);
+            return 0;
+        } else if (strcmp(a, "--format") == 0 && v) {
+            format = v, i++;
+        } else if (strcmp(a, "--key") == 0 && v) {
+            load_keys(v, &b, &err), i++;
+        } else if (strcmp(a, "--roots") == 0 && v) {
+            load_certs(v, &b, &err), i++;
+        } else if (strcmp(a, "--hmac-key") == 0 && v && !b.hmac) {
+            sb_read_file(v, 1024, &b.hmac, &b.a.hmac_key_len, &err), i++;
+        } else if (strcmp(a, "--at") == 0 && v) {
+            at_s = v, i++;
+        } else if (strcmp(a, "--expect-report-data") == 0 && v) {
+            expect = v, i++;
+        } else if (a[0] != '-' && !file) {
+            file = a;
+        } else {
+            sb_err_set(&err, USAGE_ERR, "unexpected argument '%s'", a);
+        }
+    }
+    time_t at = time(NULL);
+    const sb_platform_info *plat = format ? sb_attest_platform(format) : NULL;
+    if (!err.msg[0] && (!format || !file))
+        sb_err_set(&err, USAGE_ERR, "--format and FILE are required");
+    else if (!err.msg[0] && !plat)
+        sb_err_set(&err, USAGE_ERR, "unknown format '%s'", format);
+    else if (!err.msg[0] && at_s && sb_time_parse(at_s, &at) < 0)
+        sb_err_set(&err, USAGE_ERR, "--at: '%s' is not an RFC 3339 time", at_s);
+    uint8_t *ev = NULL;
+    size_t len = 0;
+    sb_claims claims;
+    if (!err.msg[0] && sb_read_file(file, MAX_EVIDENCE, &ev, &len, &err) == 0) {
+        b.a.certs = b.certs;
+        b.a.keys = b.keys;
+        b.a.hmac_key = b.hmac;
+        if (plat->verify(ev, len, &b.a, at, &claims, &err) == 0 &&
+            (!expect || check_report_data(&claims, expect, &err) == 0)) {
+            json_t *out = json_pack("{s:s, s:b, s:o}", "format", format, "valid", 1, "claims",
+                                    claims_json(&claims));
+            json_t *tok = plat->verify == sb_verify_psa || plat->verify == sb_verify_process
+                              ? psa_json(ev, len, &b)
+                              : NULL;
+            if (tok)
+                json_object_set_new(out, "token", tok);
+            char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            printf("%s\n", s ? s : "{}");
+            free(s);
+            json_decref(out);
+            rc = 0;
+        } else {
+            rc = err.code == USAGE_ERR ? 2 : 1;
+        }
+    } else if (err.msg[0]) {
+        rc = err.code == USAGE_ERR ? 2 : 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "strongbox evidence verify: %s\n", err.msg);
+        if (rc == 2)
+            usage(stderr);
+    }
+    free(ev);
+    free_anchors(&b);
+    return rc;
+}
+
+int sb_cmd_evidence(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+        return verify(argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}
