@@ -10,6 +10,7 @@
 #include "wasi/wasi.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,8 @@ static int run_module(run_opts *o, const char *module, int argc, char **argv)
     sb_wasi_config wc = {.argv = (const char *const *)argv, .argc = (size_t)argc,
                          .envp = o->env, .envc = o->nenv, .preopens = o->dirs,
                          .npreopens = o->ndirs, .clock = o->clock, .out = to_stdio};
+    /* A closed stdout (prog | head) is the program's EPIPE to handle, not the runner's death. */
+    signal(SIGPIPE, SIG_IGN);
     sb_wasi *w = sb_wasi_new(&wc, &err);
     int status = EXIT_START;
     if (!w) {

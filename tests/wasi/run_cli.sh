@@ -38,6 +38,10 @@ expect 1 "" "touch /data/x: EROFS" -- "$sb" run --dir "$t/ro::/data:ro" "$wasm" 
 expect 0 "" "touch $t/rw/y: OK" -- "$sb" run --dir "$t/rw" "$wasm" touch "$t/rw/y"
 expect 0 "" "touch /z: OK" -- "$sb" run --dir "$t/rw::/" "$wasm" touch /z
 expect 1 "" "touch /elsewhere/z: ENOTCAPABLE" -- "$sb" run --dir "$t/rw::/data" "$wasm" touch /elsewhere/z
+# a closed stdout: the program sees EPIPE (and says so on stderr), the runner survives
+n=$((n + 1))
+"$sb" run "$wasm" flood 100000 2>"$t/err" | head -c 10 >/dev/null
+grep -q "write [0-9]*: EPIPE" "$t/err" || { echo "FAIL: EPIPE not seen: $(cat "$t/err")"; fails=$((fails + 1)); }
 printf 'garbage' >"$t/bad.wasm"
 expect 125 "malformed" "" -- "$sb" run "$t/bad.wasm"
 expect 125 "No such file" "" -- "$sb" run "$t/missing.wasm"

@@ -24,7 +24,8 @@ int main(int argc, char **argv)
         static char line[100];
         memset(line, 'x', sizeof line - 1);
         line[sizeof line - 1] = '\n';
-        for (int i = 0; i < 100; i++)
+        int lines = argc > 2 ? atoi(argv[2]) : 100;
+        for (int i = 0; i < lines; i++)
             if (write(1, line, sizeof line) < 0) {
                 fprintf(stderr, "write %d: %s\n", i, errname(errno));
                 return 5;
