@@ -53,10 +53,11 @@ typedef struct comp {
     uint32_t ch, ccap;
     ventry *saved;
     uint32_t nsaved, savedcap;
-    cell *code;
-    uint32_t len, cap;
+    cell *code;              /* all functions' code, one after the other */
+    uint32_t len, cap, base; /* base: where the current function starts */
     srcmap *map;
-    uint32_t nmap, mapcap;
+    uint32_t nmap, mapcap, map_base;
+    uint32_t ltcap, lrcap;
     uint32_t *sfix;
     uint32_t nsfix, sfixcap, nscratch, scratch_live;
     uint32_t fuel_pos;
@@ -66,6 +67,7 @@ typedef struct comp {
     int fold_op;
     uint32_t cur_off, cur_depth; /* the instruction being translated and the blocks open then */
     bool mapped, oom;
+    bool emitting;           /* the current instruction is being emitted (live code) */
     ventry bottom;
     ventry tmp[WASM_MAX_PARAMS];
 } comp;
@@ -84,11 +86,16 @@ static int fail(comp *c, wasm_errkind kind, const char *msg)
 
 static int invalid(comp *c, const char *msg) { return fail(c, WASM_ERR_INVALID, msg); }
 
-static bool grow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+#define MAX_ARRAY (1u << 28) /* elements in any translation buffer: bounds code per module */
+
+static bool grow_slow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 {
-    if (need <= *cap)
-        return true;
-    uint32_t ncap = *cap ? *cap : 16;
+    if (need > MAX_ARRAY) {
+        c->oom = true;
+        fail(c, WASM_ERR_LIMIT, "module too large to translate");
+        return false;
+    }
+    uint64_t ncap = *cap ? *cap : 16;
     while (ncap < need)
         ncap *= 2;
     void *p = realloc(*arr, (size_t)ncap * elem);
@@ -98,8 +105,13 @@ static bool grow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
         return false;
     }
     *arr = p;
-    *cap = ncap;
+    *cap = (uint32_t)ncap;
     return true;
+}
+
+static inline bool grow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return need <= *cap || grow_slow(c, arr, cap, need, elem);
 }
 
 static ctl *cur(comp *c) { return &c->cs[c->ch - 1]; }
@@ -108,19 +120,20 @@ static uint32_t home(comp *c, uint32_t h) { return c->nlocals + h; }
 
 /* ------------------------------------------------------------------ emission */
 
-static void emit_u(comp *c, uint64_t v)
+/* Immediates follow their handler: they are emitted exactly when emit_op emitted one. */
+static inline void emit_u(comp *c, uint64_t v)
 {
-    if (!live(c) || !grow(c, (void **)&c->code, &c->cap, c->len + 1, sizeof(cell)))
-        return;
-    c->code[c->len++].u = v;
+    if (c->emitting && grow(c, (void **)&c->code, &c->cap, c->len + 1, sizeof(cell)))
+        c->code[c->len++].u = v;
 }
 
 static void emit_op(comp *c, int op)
 {
-    if (!live(c))
+    c->emitting = live(c);
+    if (!c->emitting)
         return;
     if (!c->mapped && grow(c, (void **)&c->map, &c->mapcap, c->nmap + 1, sizeof(srcmap))) {
-        c->map[c->nmap++] = (srcmap){c->len, c->cur_off};
+        c->map[c->nmap++] = (srcmap){c->len - c->base, c->cur_off};
         c->mapped = true;
     }
     c->fold_start = c->len;
@@ -254,6 +267,7 @@ static void move_to(comp *c, const ventry *e, uint32_t dst)
         /* two moves in a row (phi moves at block ends, loop rotations) share one dispatch */
         c->code[c->last_mov].h = c->H[OP_mov2];
         c->last_mov = UINT32_MAX;
+        c->emitting = true;
         emit_slot(c, e->slot);
         emit_slot(c, dst);
     } else if (e->slot != dst) {
@@ -1296,10 +1310,10 @@ static int read_locals(comp *c, const ftype *t)
             return fail(c, WASM_ERR_MALFORMED, "too many locals");
     }
     c->nlocals = (uint32_t)total;
-    c->ltypes = malloc(sizeof(wasm_valtype) * (total + 1));
-    c->lref = calloc(total + 1, sizeof(uint32_t));
-    if (!c->ltypes || !c->lref)
-        return fail(c, WASM_ERR_NOMEM, "out of memory");
+    if (!grow(c, (void **)&c->ltypes, &c->ltcap, c->nlocals + 1, sizeof(wasm_valtype)) ||
+        !grow(c, (void **)&c->lref, &c->lrcap, c->nlocals + 1, sizeof(uint32_t)))
+        return -1;
+    memset(c->lref, 0, (c->nlocals + 1) * sizeof(uint32_t));
     memcpy(c->ltypes, t->t, t->np * sizeof(wasm_valtype));
     r->p = groups;
     uint32_t at = t->np;
@@ -1439,17 +1453,16 @@ static int compile_body(comp *c, fcode *fc)
     fc->nparam_slots = c->ft->np;
     fc->nlocal_slots = c->nlocals;
     fc->frame_slots = (uint32_t)nslots;
-    fc->code = c->code, fc->code_len = c->len;
-    fc->map = c->map, fc->nmap = c->nmap;
-    c->code = NULL, c->map = NULL;
+    fc->code_start = c->base, fc->code_len = c->len - c->base;
+    fc->map_start = c->map_base, fc->nmap = c->nmap - c->map_base;
     return 0;
 }
 
 static void reset(comp *c)
 {
-    free(c->ltypes), free(c->lref), free(c->code), free(c->map);
-    c->ltypes = NULL, c->lref = NULL, c->code = NULL, c->map = NULL;
-    c->sh = c->max_h = c->clean = c->ch = c->nsaved = c->len = c->cap = c->nmap = c->mapcap = 0;
+    c->base = c->len;
+    c->map_base = c->nmap;
+    c->sh = c->max_h = c->clean = c->ch = c->nsaved = 0;
     c->nsfix = c->nscratch = c->scratch_live = c->fuel_pos = 0;
     c->last_mov = UINT32_MAX;
     c->label_pos = 0;
@@ -1464,6 +1477,16 @@ int wasm_compile_module(wasm_module *m, wasm_error *err)
         return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
     c->m = m;
     c->H = wasm_interp_handlers();
+    /* Translated code takes about 0.7 cells per body byte: reserve that much up front so the
+     * arenas rarely move (untouched reserve costs no memory until used). */
+    uint64_t body_bytes = 0;
+    for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs; i++)
+        body_bytes += m->codes[i].body_len;
+    if (body_bytes > MAX_ARRAY / 2)
+        body_bytes = MAX_ARRAY / 2;
+    if (!grow(c, (void **)&c->code, &c->cap, (uint32_t)(body_bytes + 64), sizeof(cell)) ||
+        !grow(c, (void **)&c->map, &c->mapcap, (uint32_t)(body_bytes / 4 + 16), sizeof(srcmap)))
+        return free(c->code), free(c), wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
     int rc = 0;
     for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs && rc == 0; i++) {
         fcode *fc = &m->codes[i];
@@ -1475,7 +1498,16 @@ int wasm_compile_module(wasm_module *m, wasm_error *err)
             prefer_malformed(m, i, c->cur_off, c->cur_depth, err);
         reset(c);
     }
-    free(c->st), free(c->cs), free(c->saved), free(c->sfix);
+    if (rc == 0) { /* hand the arenas to the module; functions point into them */
+        m->code_arena = c->code, m->map_arena = c->map;
+        for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs; i++) {
+            m->codes[i].code = c->code + m->codes[i].code_start;
+            m->codes[i].map = c->map + m->codes[i].map_start;
+        }
+    } else {
+        free(c->code), free(c->map);
+    }
+    free(c->st), free(c->cs), free(c->saved), free(c->sfix), free(c->ltypes), free(c->lref);
     free(c);
     return rc;
 }

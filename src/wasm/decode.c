@@ -34,7 +34,7 @@ int rd_fail(reader *r, wasm_errkind kind, const char *msg)
     return -1;
 }
 
-uint8_t rd_u8(reader *r)
+uint8_t rd_u8_slow(reader *r)
 {
     if (r->p >= r->end) {
         rd_fail(r, WASM_ERR_MALFORMED, r->eof_msg ? r->eof_msg : "unexpected end");
@@ -45,8 +45,12 @@ uint8_t rd_u8(reader *r)
 
 /* Strict LEB128 of `bits` bits: at most ceil(bits/7) bytes and unused bits of the last byte
  * must be zero (unsigned) or copies of the sign bit (signed). */
-static uint64_t rd_leb(reader *r, unsigned bits, bool is_signed)
+uint64_t rd_leb_slow(reader *r, unsigned bits, bool is_signed)
 {
+    if (r->p < r->end && !(*r->p & 0x80)) { /* one byte: the common case */
+        uint8_t b = *r->p++;
+        return is_signed && (b & 0x40) ? (uint64_t)b | ~(uint64_t)0x7F : b;
+    }
     uint64_t result = 0;
     unsigned shift = 0;
     unsigned max_bytes = (bits + 6) / 7;
@@ -85,10 +89,8 @@ static uint64_t rd_leb(reader *r, unsigned bits, bool is_signed)
     return result;
 }
 
-uint32_t rd_u32(reader *r) { return (uint32_t)rd_leb(r, 32, false); }
-int32_t rd_s32(reader *r) { return (int32_t)(uint32_t)rd_leb(r, 32, true); }
-int64_t rd_s64(reader *r) { return (int64_t)rd_leb(r, 64, true); }
-int64_t rd_s33(reader *r) { return (int64_t)rd_leb(r, 33, true); }
+int64_t rd_s64(reader *r) { return (int64_t)rd_leb_slow(r, 64, true); }
+int64_t rd_s33(reader *r) { return (int64_t)rd_leb_slow(r, 33, true); }
 
 uint32_t rd_fixed32(reader *r)
 {
@@ -787,10 +789,8 @@ void wasm_module_free(wasm_module *m)
         free((char *)m->exports[i].name);
     for (uint32_t i = 0; i < m->nelems; i++)
         free(m->elems[i].items);
-    for (uint32_t i = 0; m->codes && i < m->nfuncs - m->nimp_funcs; i++) {
-        free(m->codes[i].code);
-        free(m->codes[i].map);
-    }
+    free(m->code_arena);
+    free(m->map_arena);
     free(m->types); free(m->imports); free(m->exports); free(m->elems); free(m->datas);
     free(m->func_types); free(m->codes); free(m->tables); free(m->mems); free(m->globals);
     free(m->declared_funcs); free(m->bin);

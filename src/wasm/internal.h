@@ -85,10 +85,10 @@ typedef struct fcode {
     uint32_t body_offset, body_len;  /* in the binary */
     uint32_t nparam_slots, nlocal_slots; /* locals include params */
     uint32_t frame_slots;            /* locals + deepest operand stack */
-    cell *code;
-    uint32_t code_len;
-    srcmap *map;
-    uint32_t nmap;
+    cell *code;                      /* into the module's code arena */
+    uint32_t code_start, code_len;
+    srcmap *map;                     /* into the module's map arena; code_index is per function */
+    uint32_t map_start, nmap;
 } fcode;
 
 struct wasm_module {
@@ -101,6 +101,8 @@ struct wasm_module {
     uint32_t nfuncs, nimp_funcs;    /* function index space: imports first */
     uint32_t *func_types;           /* type index per function */
     fcode *codes;                   /* nfuncs - nimp_funcs */
+    cell *code_arena;               /* translated code of all functions */
+    srcmap *map_arena;
     wasm_tabletype *tables;
     uint32_t ntables, nimp_tables;
     wasm_limits *mems;
