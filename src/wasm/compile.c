@@ -37,6 +37,7 @@ typedef struct ctl {
     int64_t fixups;      /* chain of forward-branch cells to patch at end */
     int64_t else_fixup;  /* if: the false branch's cell */
     uint32_t saved;      /* if: index of saved parameter entries in comp.saved */
+    uint64_t checked_gen; /* br_table validation mark */
 } ctl;
 
 typedef struct comp {
@@ -58,6 +59,8 @@ typedef struct comp {
     srcmap *map;
     uint32_t nmap, mapcap, map_base;
     uint32_t ltcap, lrcap;
+    uint32_t code_budget;    /* cells this module may translate to (guards against blow-up) */
+    uint64_t gen;
     uint32_t *sfix;
     uint32_t nsfix, sfixcap, nscratch, scratch_live;
     uint32_t fuel_pos;
@@ -90,7 +93,7 @@ static int invalid(comp *c, const char *msg) { return fail(c, WASM_ERR_INVALID, 
 
 static bool grow_slow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem)
 {
-    if (need > MAX_ARRAY) {
+    if (need > MAX_ARRAY || (arr == (void **)&c->code && need > c->code_budget)) {
         c->oom = true;
         fail(c, WASM_ERR_LIMIT, "module too large to translate");
         return false;
@@ -518,6 +521,8 @@ static int op_block(comp *c, uint8_t op)
     if (!f)
         return -1;
     f->np = np, f->pt = pt, f->nr = nr, f->rt = rt;
+    if (op == 0x04 && (uint64_t)c->nsaved + c->nscratch + 2 * np > WASM_MAX_FRAME_SLOTS)
+        return fail(c, WASM_ERR_LIMIT, "block parameters nested too deeply");
     for (uint32_t i = 0; i < np; i++) {
         ventry e = c->tmp[i];
         uint32_t h = c->sh;
@@ -692,13 +697,18 @@ static int op_br_table(comp *c)
         return free(depths), -1;
     ctl *def = label(c, depths[n]);
     uint32_t arity = label_arity(def);
-    /* every label must accept the values on the stack */
+    /* every label must accept the values on the stack; each target block is checked once per
+     * br_table (a generation mark), so a huge label list costs O(labels + blocks * arity) */
+    c->gen++;
     for (uint32_t i = 0; i <= n && !c->r.failed; i++) {
         ctl *t = label(c, depths[i]);
         if (label_arity(t) != arity) {
             invalid(c, "type mismatch");
             break;
         }
+        if (t->checked_gen == c->gen)
+            continue;
+        t->checked_gen = c->gen;
         pop_n(c, arity, label_types(t));
         for (uint32_t k = 0; k < arity; k++)
             push(c, c->tmp[k].t, c->tmp[k].kind, c->tmp[k].slot, c->tmp[k].k);
@@ -1484,6 +1494,9 @@ int wasm_compile_module(wasm_module *m, wasm_error *err)
         body_bytes += m->codes[i].body_len;
     if (body_bytes > MAX_ARRAY / 2)
         body_bytes = MAX_ARRAY / 2;
+    /* real code needs about 0.7 cells per byte; 32 leaves room for anything legitimate while a
+     * crafted module (e.g. br_table stubs moving many values) cannot make us allocate gigabytes */
+    c->code_budget = (uint32_t)(body_bytes * 32 + 4096 < MAX_ARRAY ? body_bytes * 32 + 4096 : MAX_ARRAY);
     if (!grow(c, (void **)&c->code, &c->cap, (uint32_t)(body_bytes + 64), sizeof(cell)) ||
         !grow(c, (void **)&c->map, &c->mapcap, (uint32_t)(body_bytes / 4 + 16), sizeof(srcmap)))
         return free(c->code), free(c), wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");

@@ -429,6 +429,59 @@ static void test_linking(void)
     wasm_module_free(sm);
 }
 
+/* ------------------------------------------------------------------ translator cases */
+
+static uint32_t call2(wasm_instance *inst, const char *name, uint32_t a, uint32_t b, size_t nargs,
+                      int *rc)
+{
+    wasm_val args[2] = {i32v(a), i32v(b)}, r[1];
+    wasm_trap trap;
+    *rc = wasm_invoke(inst, wasm_instance_export_func(inst, name), args, nargs, r, 1, &trap);
+    return r[0].of.i32;
+}
+
+static void test_translator(void)
+{
+    wasm_store *s = wasm_store_new();
+    wasm_module *m = load_named("translator");
+    wasm_instance *inst;
+    wasm_error err;
+    CHECK(wasm_instantiate(s, m, NULL, 0, NULL, &inst, &err) == 0);
+    int rc;
+    CHECK(call2(inst, "stale_local", 5, 0, 1, &rc) == 105 && rc == 0);
+    CHECK(call2(inst, "stale_in_block", 5, 0, 1, &rc) == (uint32_t)-10 && rc == 0);
+    CHECK(call2(inst, "tee_self", 5, 0, 1, &rc) == 20 && rc == 0);
+    CHECK(call2(inst, "swap_sub", 3, 10, 2, &rc) == 7 && rc == 0);
+    CHECK(call2(inst, "br_if_value", 1, 0, 1, &rc) == 1007 && call2(inst, "br_if_value", 0, 0, 1, &rc) == 1009);
+    CHECK(call2(inst, "table", 0, 0, 1, &rc) == 13 && call2(inst, "table", 1, 0, 1, &rc) == 12);
+    CHECK(call2(inst, "table", 2, 0, 1, &rc) == 10 && call2(inst, "table", 99, 0, 1, &rc) == 10);
+    CHECK(call2(inst, "loop_params", 4, 0, 1, &rc) == 10 && call2(inst, "loop_params", 100, 0, 1, &rc) == 5050);
+    CHECK(call2(inst, "if_params", 2, 5, 2, &rc) == (uint32_t)-3 && call2(inst, "if_params", 5, 2, 2, &rc) == 7);
+    CHECK(call2(inst, "select_const", 3, 0, 1, &rc) == 11 && call2(inst, "select_const", 9, 0, 1, &rc) == 22);
+    CHECK(call2(inst, "wrap", 0, 0, 0, &rc) == 77 && rc == 0);
+    CHECK(call2(inst, "wrap_local", 0xFFFFFFF8u, 0, 1, &rc) == 78 && rc == 0);
+    call2(inst, "oob_offset", 0x20, 0, 1, &rc);
+    CHECK(rc == WASM_TRAP_MEMORY_OOB);
+    CHECK(call2(inst, "rotate", 1, 0, 1, &rc) == 312 && call2(inst, "rotate", 2, 0, 1, &rc) == 231);
+    CHECK(call2(inst, "rotate", 3, 0, 1, &rc) == 123);
+    wasm_val l2[2] = {{.type = WASM_I64}, {.type = WASM_I64}}, r2[2];
+    l2[0].of.i64 = 1, l2[1].of.i64 = 2;
+    wasm_trap trap;
+    CHECK(wasm_invoke(inst, wasm_instance_export_func(inst, "ret_swap"), l2, 2, r2, 2, &trap) == 0);
+    CHECK(r2[0].of.i64 == 2 && r2[1].of.i64 == 1);
+    wasm_val mem_args[2] = {i32v(100), i32v(3)};
+    CHECK(wasm_invoke(inst, wasm_instance_export_func(inst, "mem"), mem_args, 2, r2, 1, &trap) == 0);
+    CHECK(r2[0].of.i64 == 0x1122334455667788ull);
+    CHECK(wasm_memory_data(wasm_instance_memory(inst))[103] == 0xAB);
+    wasm_val z = {.type = WASM_I64};
+    z.of.i64 = 0;
+    CHECK(wasm_invoke(inst, wasm_instance_export_func(inst, "eqz64"), &z, 1, r2, 1, &trap) == 0 && r2[0].of.i32 == 0);
+    z.of.i64 = 1ull << 40; /* zero in the low 32 bits: must not look like zero */
+    CHECK(wasm_invoke(inst, wasm_instance_export_func(inst, "eqz64"), &z, 1, r2, 1, &trap) == 0 && r2[0].of.i32 == 1);
+    wasm_store_free(s);
+    wasm_module_free(m);
+}
+
 /* ------------------------------------------------------------------ introspection */
 
 static void test_introspection(void)
@@ -534,6 +587,65 @@ static void test_hostile_nesting(void)
     free(b);
 }
 
+/* Appends an unsigned LEB128. */
+static size_t put_leb(uint8_t *b, size_t n, uint32_t v)
+{
+    do {
+        uint8_t byte = v & 0x7F;
+        v >>= 7;
+        b[n++] = byte | (v ? 0x80 : 0);
+    } while (v);
+    return n;
+}
+
+/* A br_table whose 100,000 labels each need 1,000 values moved: translation would produce
+ * hundreds of millions of cells; the engine stops with a limit error instead. */
+static void test_hostile_br_table(void)
+{
+    enum { VALUES = 1000, LABELS = 100000 };
+    uint8_t *body = malloc(16 + 2 * VALUES + 6 * LABELS + 2 * VALUES), *b = malloc(64 + 20 + 16 + 2 * VALUES + 6 * LABELS + 2 * VALUES + 64);
+    size_t n = 0;
+    body[n++] = 0;                          /* no locals */
+    body[n++] = 0x02, body[n++] = 0x01;     /* block (type 1): [] -> [i32 x VALUES] */
+    for (int i = 0; i < VALUES; i++)
+        body[n++] = 0x41, body[n++] = 0x00; /* i32.const 0 */
+    body[n++] = 0x41, body[n++] = 0x00;     /* the index */
+    body[n++] = 0x0E;
+    n = put_leb(body, n, LABELS);
+    for (int i = 0; i <= LABELS; i++)
+        body[n++] = 0x00;
+    body[n++] = 0x0B;                       /* end of block */
+    for (int i = 0; i < VALUES; i++)
+        body[n++] = 0x1A;                   /* drop */
+    body[n++] = 0x0B;
+    static const uint8_t head[] = {HDR};
+    size_t m = sizeof head;
+    memcpy(b, head, m);
+    /* type section: () -> () and () -> (i32 x VALUES) */
+    uint8_t types[8 + VALUES];
+    size_t t = 0;
+    types[t++] = 2, types[t++] = 0x60, types[t++] = 0, types[t++] = 0, types[t++] = 0x60, types[t++] = 0;
+    t = put_leb(types, t, VALUES);
+    for (int i = 0; i < VALUES; i++)
+        types[t++] = 0x7F;
+    b[m++] = 1;
+    m = put_leb(b, m, (uint32_t)t);
+    memcpy(b + m, types, t), m += t;
+    static const uint8_t funcs[] = {3, 2, 1, 0};
+    memcpy(b + m, funcs, sizeof funcs), m += sizeof funcs;
+    uint8_t size_leb[8];
+    size_t sl = put_leb(size_leb, 0, (uint32_t)n);
+    b[m++] = 10;
+    m = put_leb(b, m, (uint32_t)(1 + sl + n));
+    b[m++] = 1;
+    memcpy(b + m, size_leb, sl), m += sl;
+    memcpy(b + m, body, n), m += n;
+    wasm_error err;
+    CHECK(load_error(b, m, &err) == WASM_ERR_LIMIT && strstr(err.msg, "too large to translate"));
+    free(body);
+    free(b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -548,9 +660,11 @@ int main(int argc, char **argv)
     test_fuel();
     test_values_and_misuse();
     test_linking();
+    test_translator();
     test_introspection();
     test_load_errors();
     test_hostile_nesting();
+    test_hostile_br_table();
     printf("%d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }
