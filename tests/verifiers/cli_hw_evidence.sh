@@ -1,0 +1,68 @@
+#!/bin/sh
+# `strongbox evidence verify` end to end on every hardware sample: valid at the README's time, and
+# refused (exit 1, reason printed) for a flipped byte, a wrong root, a time outside validity, a
+# wrong expected report data.  usage: cli_hw_evidence.sh STRONGBOX SHARED_DIR
+SB=$1
+V=$2/attestation-vectors
+T=$(mktemp -d "${TMPDIR:-/tmp}/sb-hw-evidence-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$SB" evidence verify "$@" >"$T/out" 2>&1
+    rc=$?
+    if [ "$rc" != "$want" ] || ! grep -qF -- "$pattern" "$T/out"; then
+        echo "FAIL: evidence verify $* -> rc $rc (want $want, pattern '$pattern'), output:" >&2
+        cat "$T/out" >&2
+        fails=$((fails + 1))
+    fi
+}
+
+# flip FILE OFFSET OUT: copy with the byte at OFFSET xor 0x01
+flip() {
+    cp "$1" "$3"
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$3" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+SNP="$V/snp/gosevguest_milan_report_v2.bin"
+SNPR="--roots $V/snp/amd_ask_ark_milan.pem --roots $V/snp/gosevguest_milan_vcek.der"
+expect 0 '"signer": "VCEK (Milan)"' --format sev-snp $SNPR --at 2024-01-01T00:00:00Z "$SNP"
+expect 0 '"debug": true' --format sev-snp $SNPR --at 2024-01-01T00:00:00Z "$SNP"
+expect 1 'not yet valid' --format sev-snp $SNPR --at 2022-01-01T00:00:00Z "$SNP"
+expect 1 'report data does not match' --format sev-snp $SNPR --at 2024-01-01T00:00:00Z --expect-report-data 0102030406 "$SNP"
+flip "$SNP" 144 "$T/snp.bin" # measurement
+expect 1 'snp: report signature: signature does not verify' --format sev-snp $SNPR --at 2024-01-01T00:00:00Z "$T/snp.bin"
+head -c 1000 "$SNP" >"$T/snp-short.bin"
+expect 1 'need 1184' --format sev-snp $SNPR --at 2024-01-01T00:00:00Z "$T/snp-short.bin"
+
+TDX="$V/tdx/gotdxguest_quote_v4_spr_e4.dat"
+expect 0 '"name": "rtmr3"' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2023-07-01T00:00:00Z "$TDX"
+expect 0 '"chain": "Intel SGX PCK Certificate -> Intel SGX PCK Platform CA -> Intel SGX Root CA"' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2023-07-01T00:00:00Z "$TDX"
+expect 1 'PCK: certificate chain' --format tdx --roots "$V/nitro/aws_nitro_enclaves_root_g1.pem" --at 2023-07-01T00:00:00Z "$TDX"
+expect 1 'certificate has expired' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2050-01-01T00:00:00Z "$TDX"
+flip "$TDX" 200 "$T/tdx.dat" # TD report body
+expect 1 'quote signature by the attestation key' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2023-07-01T00:00:00Z "$T/tdx.dat"
+
+CCA="$V/cca/veraison_tfrmm_cca_token_tag399.cbor"
+expect 0 '"name": "rim"' --format cca --key "$V/cca/tfrmm_cpak.pub.pem" "$CCA"
+expect 0 '"report_data": "abababab' --format cca --key "$V/cca/tfrmm_cpak.pub.pem" "$CCA"
+expect 1 'cca: platform token: signature does not verify' --format cca --key "$V/psa/rfc9783_tfm-es-iak.pub.pem" "$CCA"
+flip "$CCA" 100 "$T/cca.cbor"
+expect 1 'cca: platform token' --format cca --key "$V/cca/tfrmm_cpak.pub.pem" "$T/cca.cbor"
+
+NIT="$V/nitro/evervault_nitro_attestation_doc.cose"
+NITR="--roots $V/nitro/aws_nitro_enclaves_root_g1.pem"
+expect 0 '"issued_at": "2022-10-13T08:58:02Z"' --format nitro $NITR --at 2022-10-13T08:58:02Z "$NIT"
+expect 1 'is after the verification time' --format nitro $NITR --at 2022-10-12T00:00:00Z "$NIT"
+expect 1 'certificate chain' --format nitro --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2022-10-13T08:58:02Z "$NIT"
+flip "$NIT" 4600 "$T/nitro.cose" # signature
+expect 1 'signature by the enclave certificate' --format nitro $NITR --at 2022-10-13T08:58:02Z "$T/nitro.cose"
+
+if [ "$fails" -ne 0 ]; then
+    echo "cli_hw_evidence: $fails failures" >&2
+    exit 1
+fi
+echo "cli_hw_evidence: all tests passed"
