@@ -16,7 +16,9 @@
 #include "verifiers/verifiers.h"
 #include "verifiers/vutil.h"
 
+#include <openssl/asn1.h>
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -212,7 +214,38 @@ static int verify_signatures(const tdx_quote *q, const uint8_t *data, X509 *pck,
     return check_qe_binding(q, err);
 }
 
-static void fill_claims(const tdx_quote *q, sb_claims *out)
+/* FMSPC (family-model-stepping-platform-custom SKU) from the PCK certificate's SGX extension
+ * (1.2.840.113741.1.13.1: a SEQUENCE of {OID, value}; FMSPC is .4, a 6-byte OCTET STRING). It
+ * names the TCB info a relying party fetches from Intel PCS; "?" when absent. */
+static void pck_fmspc(X509 *pck, char out[13])
+{
+    snprintf(out, 13, "?");
+    ASN1_OBJECT *sgx = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
+    ASN1_OBJECT *fmspc = OBJ_txt2obj("1.2.840.113741.1.13.1.4", 1);
+    int idx = sgx ? X509_get_ext_by_OBJ(pck, sgx, -1) : -1;
+    const ASN1_OCTET_STRING *v = idx >= 0 ? X509_EXTENSION_get_data(X509_get_ext(pck, idx)) : NULL;
+    const unsigned char *p = v ? ASN1_STRING_get0_data(v) : NULL;
+    ASN1_SEQUENCE_ANY *items = p ? d2i_ASN1_SEQUENCE_ANY(NULL, &p, ASN1_STRING_length(v)) : NULL;
+    for (int i = 0; items && fmspc && i < sk_ASN1_TYPE_num(items); i++) {
+        ASN1_TYPE *t = sk_ASN1_TYPE_value(items, i);
+        if (t->type != V_ASN1_SEQUENCE)
+            continue;
+        const unsigned char *q = ASN1_STRING_get0_data(t->value.sequence);
+        ASN1_SEQUENCE_ANY *pair = d2i_ASN1_SEQUENCE_ANY(NULL, &q, ASN1_STRING_length(t->value.sequence));
+        if (pair && sk_ASN1_TYPE_num(pair) == 2) {
+            ASN1_TYPE *k = sk_ASN1_TYPE_value(pair, 0), *val = sk_ASN1_TYPE_value(pair, 1);
+            if (k->type == V_ASN1_OBJECT && OBJ_cmp(k->value.object, fmspc) == 0 &&
+                val->type == V_ASN1_OCTET_STRING && ASN1_STRING_length(val->value.octet_string) == 6)
+                sb_hex_encode(ASN1_STRING_get0_data(val->value.octet_string), 6, out);
+        }
+        sk_ASN1_TYPE_pop_free(pair, ASN1_TYPE_free);
+    }
+    sk_ASN1_TYPE_pop_free(items, ASN1_TYPE_free);
+    ASN1_OBJECT_free(sgx);
+    ASN1_OBJECT_free(fmspc);
+}
+
+static void fill_claims(const tdx_quote *q, X509 *pck, sb_claims *out)
 {
     const uint8_t *b = q->body;
     static const char *const rtmr[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
@@ -229,16 +262,17 @@ static void fill_claims(const tdx_quote *q, sb_claims *out)
     out->report_data_len = 64;
     uint64_t attrs = sbv_le64(b + B_TD_ATTR);
     out->debug = (attrs & TD_ATTR_DEBUG) != 0;
-    char svn[33], svn2[33] = "";
+    char svn[33], svn2[33] = "", fmspc[13];
+    pck_fmspc(pck, fmspc);
     sb_hex_encode(b + B_TEE_TCB_SVN, 16, svn);
     if (q->body_len == TDX_BODY15_LEN)
         sb_hex_encode(b + B_TEE_TCB_SVN2, 16, svn2);
     snprintf(out->tcb, sizeof out->tcb,
              "quote v%u; tee_tcb_svn %s%s%s; td_attributes 0x%016llx; xfam 0x%016llx; "
-             "qe_svn %u; pce_svn %u; TCB level not evaluated (needs Intel PCS collateral)",
+             "qe_svn %u; pce_svn %u; fmspc %s; TCB level not evaluated (needs Intel PCS collateral)",
              q->version, svn, svn2[0] ? "; tee_tcb_svn2 " : "", svn2, (unsigned long long)attrs,
              (unsigned long long)sbv_le64(b + B_XFAM), sbv_le16(q->header + 8),
-             sbv_le16(q->header + 10));
+             sbv_le16(q->header + 10), fmspc);
 }
 
 int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
@@ -263,7 +297,7 @@ int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *a
     else if (verify_signatures(&q, evidence, leaf, err) == 0)
         rc = 0;
     if (rc == 0) {
-        fill_claims(&q, out);
+        fill_claims(&q, leaf, out);
         memcpy(out->chain, chain, sizeof chain);
         char cn[128];
         sbv_cert_cn(leaf, cn, sizeof cn);

@@ -46,6 +46,7 @@ static void test_sample(void)
           strstr(c.chain, "-> Intel SGX Root CA") != NULL);
     CHECK(strstr(c.signer, "PCK") != NULL);
     CHECK(strstr(c.tcb, "quote v4") != NULL);
+    CHECK(strstr(c.tcb, "fmspc 50806f000000") != NULL || (fprintf(stderr, "tcb: %s\n", c.tcb), 0));
     CHECK(sb_claims_expect_report_data(&c, q + 48 + 520, 64, &err) == 0);
     uint8_t zeros[64] = {0};
     CHECK_ERR(sb_claims_expect_report_data(&c, zeros, 64, &err), err, "tdx: report data does not match");
@@ -236,6 +237,7 @@ static void test_synthetic(void)
             fprintf(stderr, "synthetic tdx %zu: %s\n", k, err.msg);
         CHECK(c.report_data[0] == 0x40 && c.report_data[63] == 0x7f && c.debug == 0);
         CHECK(strcmp(c.chain, "Test SGX PCK Certificate -> Test SGX Root CA") == 0);
+        CHECK(strstr(c.tcb, "fmspc ?;") != NULL); /* no SGX extension in the generated PCK */
         int has_servicetd = 0;
         for (size_t m = 0; m < c.n_measurements; m++)
             has_servicetd |= strcmp(c.measurements[m].name, "mrservicetd") == 0;
