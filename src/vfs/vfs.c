@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define NAME_MAX_LEN 255
-#define FIRST_SEQ 3 /* cookies 0..2 belong to ".", ".." and the first real entry's predecessor */
+#define FIRST_SEQ 3 /* cookies 0 and 1 lead to "." and "..", 2 to the first entry; entries are 3.. */
 
 typedef struct node {
     struct node *parent; /* NULL for the root and for unlinked nodes */
@@ -114,18 +114,26 @@ static int new_node(sb_vfs *v, uint8_t type, node **out)
     return 0;
 }
 
+/* Frees n and everything below it, iteratively (a deep tree must not exhaust the C stack). */
 static void free_node(sb_vfs *v, node *n)
 {
-    for (uint32_t i = 0; i < n->nkids; i++)
-        free_node(v, n->kids[i]); /* depth is bounded by max_path */
-    if (n != v->root)
-        v->files--;
-    v->bytes -= n->size;
-    free(n->kids);
-    free(n->buckets);
-    free(n->data);
-    free(n->name);
-    free(n);
+    node *cur = n;
+    while (cur) {
+        if (cur->nkids) {
+            cur = cur->kids[--cur->nkids];
+            continue;
+        }
+        node *up = cur == n ? NULL : cur->parent;
+        if (cur != v->root)
+            v->files--;
+        v->bytes -= cur->size;
+        free(cur->kids);
+        free(cur->buckets);
+        free(cur->data);
+        free(cur->name);
+        free(cur);
+        cur = up;
+    }
 }
 
 static void unref(sb_vfs *v, node *n)

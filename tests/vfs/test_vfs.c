@@ -29,6 +29,12 @@ static int op_open(sb_vfs_view *w, const char *path, uint32_t flags, void **n)
     return ops->open(w, NULL, path, strlen(path), flags, n, &st);
 }
 
+static int op_open_at(sb_vfs_view *w, void *dir, const char *path, void **n)
+{
+    sb_fs_stat st;
+    return ops->open(w, dir, path, strlen(path), SB_FS_PATH, n, &st);
+}
+
 static int put_str(sb_vfs_view *w, const char *path, const char *s)
 {
     return sb_vfs_put(w, path, 0, s, strlen(s), SB_VFS_PUT_CREATE | SB_VFS_PUT_TRUNC, NULL);
@@ -220,6 +226,25 @@ static void test_large_dir(void)
     sb_vfs_free(v);
 }
 
+/* A very deep tree (the path limit raised for it) is freed without recursion. */
+static void test_deep_tree(void)
+{
+    sb_vfs_limits lim = {.max_path = 1u << 14, .max_files = 10000};
+    sb_vfs *v = sb_vfs_new(&lim);
+    sb_vfs_view w = {v, &root_p};
+    void *d = NULL, *next;
+    int ok = 1;
+    for (int i = 0; i < 8000 && ok; i++) {
+        ok = ops->mkdir(&w, d, "d", 1) == 0 && op_open_at(&w, d, "d", &next) == 0;
+        if (d)
+            ops->close(&w, d);
+        d = next;
+    }
+    CHECK(ok && sb_vfs_files_used(v) == 8000);
+    ops->close(&w, d);
+    sb_vfs_free(v);
+}
+
 static void build(sb_vfs *v, char *out, size_t cap)
 {
     sb_vfs_view w = {v, &root_p};
@@ -366,6 +391,7 @@ int main(void)
     test_dirs_and_rename();
     test_readdir_cookies();
     test_large_dir();
+    test_deep_tree();
     test_determinism_and_clock();
     test_limits();
     test_rights();
