@@ -131,14 +131,35 @@ static int add_env(run_opts *o, const char *kv)
     return 0;
 }
 
-/* Parses options up to the module; returns the module's index in argv, or -1. */
+/* Applies one option that takes a value. */
+static int apply(run_opts *o, const char *name, const char *v)
+{
+    uint64_t n;
+    if (strcmp(name, "--dir") == 0)
+        return add_dir(o, v);
+    if (strcmp(name, "--env") == 0)
+        return add_env(o, v);
+    if (strcmp(name, "--fuel") == 0) {
+        if (parse_u64(v, UINT64_MAX - 1, &n))
+            return bad("--fuel %s: expected a number of instructions", v);
+        o->cfg.fuel = n;
+        return 0;
+    }
+    if (parse_u64(v, 4096, &n) || n == 0)
+        return bad("--max-memory %s: expected MiB between 1 and 4096", v);
+    o->cfg.max_memory_pages = (uint32_t)n * 16;
+    return 0;
+}
+
+/* Parses options up to the module (both "--opt value" and "--opt=value"); returns the module's
+ * index in argv, or -1. */
 static int parse(run_opts *o, int argc, char **argv)
 {
+    static const char *const with_value[] = {"--dir", "--env", "--fuel", "--max-memory"};
     wasm_config_default(&o->cfg);
     o->cfg.max_memory_pages = 4096u * 16; /* 4 GiB: the wasm32 maximum */
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t n;
+        const char *a = argv[i], *eq = strchr(a, '=');
         if (a[0] != '-')
             return i;
         if (strcmp(a, "--clock") == 0) {
@@ -147,26 +168,15 @@ static int parse(run_opts *o, int argc, char **argv)
         }
         if (strcmp(a, "--") == 0)
             return i + 1 < argc ? i + 1 : bad("%s: no module given", a);
-        if (strcmp(a, "--dir") && strcmp(a, "--env") && strcmp(a, "--fuel") &&
-            strcmp(a, "--max-memory"))
+        size_t len = eq ? (size_t)(eq - a) : strlen(a), k = 0;
+        while (k < 4 && (strlen(with_value[k]) != len || strncmp(a, with_value[k], len)))
+            k++;
+        if (k == 4)
             return bad("unknown option %s (see strongbox run --help)", a);
-        if (!v)
+        if (!eq && i + 1 == argc)
             return bad("%s needs a value", a);
-        i++;
-        if (strcmp(a, "--dir") == 0 && add_dir(o, v))
+        if (apply(o, with_value[k], eq ? eq + 1 : argv[++i]))
             return -1;
-        if (strcmp(a, "--env") == 0 && add_env(o, v))
-            return -1;
-        if (strcmp(a, "--fuel") == 0) {
-            if (parse_u64(v, UINT64_MAX - 1, &n))
-                return bad("--fuel %s: expected a number of instructions", v);
-            o->cfg.fuel = n;
-        }
-        if (strcmp(a, "--max-memory") == 0) {
-            if (parse_u64(v, 4096, &n) || n == 0)
-                return bad("--max-memory %s: expected MiB between 1 and 4096", v);
-            o->cfg.max_memory_pages = (uint32_t)n * 16;
-        }
     }
     return bad("%s", "no module given (see strongbox run --help)");
 }

@@ -35,6 +35,7 @@ expect 0 "" "allocated" -- "$sb" run --max-memory 16 "$wasm" memory
 expect 0 "" "touch /data/x: OK" -- "$sb" run --dir "$t/rw::/data" "$wasm" touch /data/x
 test -f "$t/rw/x" || { echo "FAIL: /data/x not created on the host"; fails=$((fails + 1)); }
 expect 1 "" "touch /data/x: EROFS" -- "$sb" run --dir "$t/ro::/data:ro" "$wasm" touch /data/x
+expect 0 "" "touch /data/w: OK" -- "$sb" run "--dir=$t/rw::/data" --fuel=100000000 --max-memory=64 "$wasm" touch /data/w
 expect 0 "" "touch $t/rw/y: OK" -- "$sb" run --dir "$t/rw" "$wasm" touch "$t/rw/y"
 expect 0 "" "touch /z: OK" -- "$sb" run --dir "$t/rw::/" "$wasm" touch /z
 expect 1 "" "touch /elsewhere/z: ENOTCAPABLE" -- "$sb" run --dir "$t/rw::/data" "$wasm" touch /elsewhere/z
