@@ -174,6 +174,11 @@ static void on_init(rt *r, const sb_msg *m)
         rt_end(r, err.code == SB_POLICY_E_EXPIRED ? SB_ST_EXPIRED : SB_ST_BAD_REQUEST, err.msg);
         return;
     }
+    /* Fail early and clearly where the service and every client would refuse us anyway. */
+    if (!sb_policy_platform_acceptable(r->policy, r->platform, r->no_sandbox, &err)) {
+        rt_end(r, SB_ST_BAD_REQUEST, err.msg);
+        return;
+    }
     if (make_key_and_csr(r, &err) < 0 || rt_fs_init(r, &err) < 0 || rt_tls_init(r, &err) < 0) {
         rt_end(r, SB_ST_INTERNAL, err.msg);
         return;

@@ -26,6 +26,8 @@ typedef struct policy_opts {
     bool quorum;             /* shutdown quorum alice+bob (else: result readers rule) */
     uint64_t fs_bytes, fuel, output_bytes, memory_bytes;
     const uint8_t *prog_hash; /* sha256 of /programs/p.wasm (NULL: zeros) */
+    const char *platform;     /* the one accepted platform (NULL: process) */
+    bool no_debug;            /* runtimes.allow_debug false */
 } policy_opts;
 
 static char *policy_json(const policy_opts *o)
@@ -44,13 +46,16 @@ static char *policy_json(const policy_opts *o)
              "\"programs\":[{\"path\":\"/programs/p.wasm\",\"sha256\":\"%s\",\"rights\":"
              "{\"/inputs\":\"r\",\"/results\":\"rw\"}}],"
              "\"results\":[\"/results\"],"
-             "\"runtimes\":{\"platforms\":{\"process\":[\"%064d\"]},\"allow_debug\":true},"
+             "\"runtimes\":{\"platforms\":{\"%s\":[\"%0*d\"]},\"allow_debug\":%s},"
              "\"attestation\":{\"url\":\"http://127.0.0.1:1\",\"root_certificate\":%s},"
              "\"host\":\"127.0.0.1:1\","
              "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":10,"
              "\"fs_bytes\":%llu,\"output_bytes\":%llu},"
              "\"clock\":false,\"expires\":\"%s\",\"shutdown\":{%s}}",
-             a, b, hex, 0, ca, (unsigned long long)(o->fuel ? o->fuel : 100000000),
+             a, b, hex, o->platform ? o->platform : "process",
+             o->platform && strcmp(o->platform, "sev-snp") == 0 ? 96 : 64, 0,
+             o->no_debug ? "false" : "true", ca,
+             (unsigned long long)(o->fuel ? o->fuel : 100000000),
              (unsigned long long)(o->memory_bytes ? o->memory_bytes : 16u << 20),
              (unsigned long long)(o->fs_bytes ? o->fs_bytes : 4u << 20),
              (unsigned long long)(o->output_bytes ? o->output_bytes : 4096), expires,
@@ -130,6 +135,17 @@ static void test_startup_errors(void)
     CHECK(sb_msg_encode(&m, &f, &len, &err) == 0);
     expect_shutdown("host shutdown", good, "process", f, len, SB_ST_OK, "host asked to stop", 0);
     free(f);
+    /* A platform the policy does not accept, or an insecure one when debug is not allowed. */
+    policy_opts strict = {.expires_in = 3600, .no_debug = true};
+    char *no_debug = policy_json(&strict);
+    expect_shutdown("no debug", no_debug, "process", NULL, 0, SB_ST_BAD_REQUEST,
+                    "debug", 1);
+    free(no_debug);
+    strict = (policy_opts){.expires_in = 3600, .platform = "sev-snp"};
+    char *snp_only = policy_json(&strict);
+    expect_shutdown("platform not listed", snp_only, "process", NULL, 0, SB_ST_BAD_REQUEST,
+                    "platform process is not accepted by the policy", 1);
+    free(snp_only);
     /* An expired policy is refused. */
     policy_opts o = {.expires_in = -10};
     char *old = policy_json(&o);
@@ -754,10 +770,12 @@ static void test_channel_edges(void)
     CHECK(h_wait(h) == 2); /* options take a separate value */
     h_free(h);
     h = h_start(runtime_bin, "--platform", "sev-snp");
+    policy_opts snp = {.expires_in = 3600, .platform = "sev-snp", .no_debug = true};
+    char *snp_json = policy_json(&snp);
     sb_msg m, r;
     sb_msg_init(&m, SB_MSG_INIT);
     m.present = SB_F(SB_K_DATA) | SB_F(SB_K_PLATFORM);
-    m.data = (sb_bytes){(const uint8_t *)json, strlen(json)};
+    m.data = (sb_bytes){(const uint8_t *)snp_json, strlen(snp_json)};
     m.platform = "sev-snp";
     h_send(h, &m);
     static const uint8_t nonce[32] = {5};
@@ -770,6 +788,7 @@ static void test_channel_edges(void)
     sb_msg_free(&r);
     CHECK(h_wait(h) == 1);
     h_free(h);
+    free(snp_json);
 
     h = ready_host(json, "--no-sandbox");
     client *a = c_connect(h, alice), *b = c_connect(h, bob);
