@@ -406,6 +406,8 @@ static int rw(call *c, const wasm_val *a, int write, uint64_t at, uint32_t pdone
         rc = 0; /* a partial transfer succeeds, as in POSIX */
     if (rc)
         return sb_wasi_errno(rc);
+    if (write && e->stream == BACKEND && (e->flags & 0x12)) /* DSYNC or SYNC: durable now */
+        e->ops->sync(e->fs, e->node);
     if (append) {
         sb_fs_stat st;
         if (e->ops->stat(e->fs, e->node, &st) == 0)

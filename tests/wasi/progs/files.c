@@ -80,6 +80,9 @@ int main(int argc, char **argv)
     T(write(fd, "ONE\n", 4));
     T(read(fd, buf, 4));
     T(close(fd));
+    fd = TFD(open(P("synced"), O_CREAT | O_WRONLY | O_SYNC | O_DSYNC, 0644));
+    T(write(fd, "durable\n", 8));
+    T(close(fd));
     fd = TFD(open(P("log"), O_RDONLY));
     T(write(fd, "x", 1));
     T(read(fd, buf, sizeof buf));
