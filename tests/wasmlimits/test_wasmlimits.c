@@ -515,6 +515,8 @@ static void expect_rejected(const char *what, const buf *m, wasm_errkind want, c
                   err.kind == WASM_ERR_LIMIT || err.kind == WASM_ERR_UNSUPPORTED,
               "%s: kind %s (%s)", what, wasm_errkind_name(err.kind), err.msg);
     CHECK(err.msg[0] && (!msg || strstr(err.msg, msg)), "%s: message \"%s\"", what, err.msg);
+    if (!mod)
+        printf("rejected %s: %s: %s\n", what, wasm_errkind_name(err.kind), err.msg);
     wasm_module_free(mod);
 }
 
@@ -593,6 +595,8 @@ static void giant(const char *what, uint8_t section_id, const void *body, size_t
     put_header(&m);
     if (section_id == 11)
         put(&m, "\x05\x03\x01\x00\x01", 5); /* a memory, so data segments are otherwise valid */
+    if (section_id == 10) /* one function of type [] -> [], so only the code entry is wrong */
+        put(&m, "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00", 10);
     put_byte(&m, section_id);
     put_u32(&m, claimed_size ? claimed_size : (uint32_t)body_len);
     put(&m, body, body_len);
