@@ -548,8 +548,24 @@ static int count_audit(daemon_proc *d)
     return n;
 }
 
+/* A second daemon on the same state directory refuses to start (the store is held exclusively). */
+static void test_second_daemon(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(126);
+        execl(daemon_bin, daemon_bin, "--state", state_dir, "--port", "0", (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+}
+
 static void test_restart(daemon_proc *d, world *w)
 {
+    test_second_daemon();
     char *root_before = NULL, *root_after = NULL;
     CHECK_OK(sb_attestd_root(&d->client, &root_before, err));
     int audit_before = count_audit(d);
