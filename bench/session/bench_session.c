@@ -57,22 +57,32 @@ static strongbox *connect_as(const char *policy, const char *who)
     return s;
 }
 
-/* The host's own split of deploy: launch (clone .. exec) and launch + attestation. */
-static void host_split(const char *policy, const char *hash, double *launch, double *ready)
+/* The host's own timeline of a deploy (ms since clone): exec'd, nonce from the service, the
+ * runtime's attest-request, certificate from the service, ready. */
+struct timeline {
+    double launch, challenge, request, issued, ready;
+};
+
+static double field(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    return p ? atof(p + strlen(key)) : 0;
+}
+
+static void host_split(const char *policy, const char *hash, struct timeline *tl)
 {
     strongbox_options o;
     char key[512], crt[512], pol[512];
     opts_for(&o, policy, NULL, key, crt, pol);
     char *text;
     strongbox_error e;
-    *launch = *ready = 0;
     if (strongbox_host_status(&o, hash, &text, &e) != 0)
         die("host status", &e);
-    char *l = strstr(text, "\"launch_ms\":"), *r = strstr(text, "\"ready_ms\":");
-    if (l && r) {
-        *launch = atof(l + 12);
-        *ready = atof(r + 11);
-    }
+    tl->launch = field(text, "\"launch_ms\":");
+    tl->challenge = field(text, "\"challenge_ms\":");
+    tl->request = field(text, "\"request_ms\":");
+    tl->issued = field(text, "\"issued_ms\":");
+    tl->ready = field(text, "\"ready_ms\":");
     free(text);
 }
 
@@ -100,10 +110,11 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-enum { P_LAUNCH, P_ATTEST, P_HANDSHAKE, P_PROVISION, P_RUN, P_READ, P_TOTAL, P_COUNT };
-static const char *const phase_names[P_COUNT] = {"launch", "attest", "handshakes (3)",
-                                                 "provision (3 puts)", "run", "read (2 gets)",
-                                                 "total"};
+enum { P_LAUNCH, P_ATTEST, P_A_CHALLENGE, P_A_RUNTIME, P_A_SERVICE, P_A_INSTALL, P_HANDSHAKE,
+       P_PROVISION, P_RUN, P_READ, P_TOTAL, P_COUNT };
+static const char *const phase_names[P_COUNT] = {
+    "launch", "attest", "  nonce from service", "  runtime start+keygen", "  service issues cert",
+    "  cert installed", "handshakes (3)", "provision (3 puts)", "run", "read (2 gets)", "total"};
 
 static void one_session(int i, double *ph)
 {
@@ -116,11 +127,16 @@ static void one_session(int i, double *ph)
     double t0 = now_ms();
     if (strongbox_deploy(&o, hash, &e) != 0)
         die("deploy", &e);
-    double t1 = now_ms(), launch, ready;
-    host_split(policy, hash, &launch, &ready);
+    double t1 = now_ms();
+    struct timeline tl;
+    host_split(policy, hash, &tl);
     /* Deploy round trip minus the host's launch time is attestation plus the deploy exchange. */
-    ph[P_LAUNCH] = launch;
-    ph[P_ATTEST] = (t1 - t0) - launch;
+    ph[P_LAUNCH] = tl.launch;
+    ph[P_ATTEST] = (t1 - t0) - tl.launch;
+    ph[P_A_CHALLENGE] = tl.challenge - tl.launch;
+    ph[P_A_RUNTIME] = tl.request - tl.challenge; /* overlaps the nonce request (runtime starts first) */
+    ph[P_A_SERVICE] = tl.issued - tl.request;
+    ph[P_A_INSTALL] = tl.ready - tl.issued;
     double t2 = now_ms();
     strongbox *carol = connect_as(policy, "carol"), *alice = connect_as(policy, "alice"),
               *bob = connect_as(policy, "bob");

@@ -114,6 +114,14 @@ static void comp_end(struct host *h, struct comp *c, const char *fmt, ...)
     drop_conns(h, c);
 }
 
+static double since_launch(const struct comp *c)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - c->t_launch.tv_sec) * 1e3 +
+           (double)(t.tv_nsec - c->t_launch.tv_nsec) / 1e6;
+}
+
 static void start_job(struct host *h, struct comp *c, struct job *j)
 {
     sb_err err = {0};
@@ -192,15 +200,29 @@ static int launch(struct host *h, struct comp *c, char *why, size_t why_len)
         .open_files = 16,
     };
     clock_gettime(CLOCK_MONOTONIC, &c->t_launch);
-    if (sb_isolate_launch(h->platform, &lim, &c->iso, &err) != 0) {
-        snprintf(why, why_len, "%s", err.msg);
+    /* Ask the service for a nonce first: its round trip overlaps the launch. */
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(why, why_len, "out of memory");
         return -1;
     }
+    j->kind = JOB_CHALLENGE;
+    j->comp_serial = c->serial;
+    j->notify_fd = h->jobs_wr;
+    snprintf(j->url, sizeof j->url, "%s", c->attestd_url);
+    if (job_start(j, &err) != 0) {
+        job_free(j);
+        snprintf(why, why_len, "attestation: %s", err.msg);
+        return -1;
+    }
+    h->n_jobs++;
+    c->attest_pending = true;
+    if (sb_isolate_launch(h->platform, &lim, &c->iso, &err) != 0) {
+        snprintf(why, why_len, "%s", err.msg);
+        return -1; /* the caller marks it ended; the nonce, when it comes, is dropped */
+    }
     c->pid = sb_isolate_pid(c->iso);
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    c->launch_ms = (double)(t.tv_sec - c->t_launch.tv_sec) * 1e3 +
-                   (double)(t.tv_nsec - c->t_launch.tv_nsec) / 1e6;
+    c->launch_ms = since_launch(c);
     c->src = (struct src){SRC_CHAN, sb_isolate_channel(c->iso), 0, false};
     sb_frame_reader_init(&c->rd, 0);
     c->state = C_LAUNCHING;
@@ -217,13 +239,6 @@ static int launch(struct host *h, struct comp *c, char *why, size_t why_len)
     m.data = (sb_bytes){c->policy_json, c->policy_len};
     m.platform = sb_platform_name(h->platform);
     comp_send(h, c, &m);
-    struct job *j = calloc(1, sizeof *j);
-    if (!j) {
-        comp_end(h, c, "out of memory");
-        return 0;
-    }
-    j->kind = JOB_CHALLENGE;
-    start_job(h, c, j);
     return 0;
 }
 
@@ -328,6 +343,7 @@ static void on_attest_request(struct host *h, struct comp *c, const sb_msg *m)
         comp_end(h, c, "runtime asked attestation for another policy hash");
         return;
     }
+    c->request_ms = since_launch(c);
     struct job *j = calloc(1, sizeof *j);
     if (!j) {
         comp_end(h, c, "out of memory");
@@ -384,10 +400,7 @@ static void on_ready(struct host *h, struct comp *c, const sb_msg *m)
     }
     c->state = C_READY;
     c->ready_at = time(NULL);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    c->ready_ms = (double)(now.tv_sec - c->t_launch.tv_sec) * 1e3 +
-                  (double)(now.tv_nsec - c->t_launch.tv_nsec) / 1e6;
+    c->ready_ms = since_launch(c);
     host_log(h, "info", "computation %.16s ready (launch %.1f ms, + attestation %.1f ms)", c->hex,
              c->launch_ms, c->ready_ms - c->launch_ms);
     for (struct conn *k = c->conns, *next; k; k = next) {
@@ -513,6 +526,7 @@ void comp_on_job(struct host *h, struct job *j)
             comp_end(h, c, "attestation service (%s): %s", c->attestd_url, j->err.msg);
         } else {
             memcpy(c->nonce, j->nonce, 32);
+            c->challenge_ms = since_launch(c);
             c->state = C_ATTESTING;
             sb_msg_init(&m, SB_MSG_ATTEST_CHALLENGE);
             m.present = SB_F(SB_K_NONCE);
@@ -523,6 +537,7 @@ void comp_on_job(struct host *h, struct job *j)
         sb_msg_init(&m, SB_MSG_ATTEST_RESULT);
         m.present = SB_F(SB_K_STATUS);
         if (j->ok) {
+            c->issued_ms = since_launch(c);
             m.status = SB_ST_OK;
             m.present |= SB_F(SB_K_DATA);
             m.data = (sb_bytes){(const uint8_t *)j->chain_pem, strlen(j->chain_pem)};

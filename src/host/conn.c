@@ -249,10 +249,12 @@ static void status_reply(struct host *h, struct conn *k, const char *only_hex)
         conn_reply(h, k,
                    "{\"policy_hash\":\"%s\",\"state\":\"%s\",\"platform\":\"%s\","
                    "\"runtime_measurement\":\"%s\",\"pid\":%d,\"sessions\":%u,"
-                   "\"age_seconds\":%lld,\"launch_ms\":%.2f,\"ready_ms\":%.2f,\"reason\":\"%s\"}",
+                   "\"age_seconds\":%lld,\"launch_ms\":%.2f,\"challenge_ms\":%.2f,\"request_ms\":%.2f,"
+                   "\"issued_ms\":%.2f,\"ready_ms\":%.2f,\"reason\":\"%s\"}",
                    c->hex, comp_state_name(c->state), sb_platform_name(h->platform), mhex,
                    c->state == C_DEAD ? 0 : (int)c->pid, c->n_sessions,
-                   (long long)(now - c->launched), c->launch_ms, c->ready_ms, reason);
+                   (long long)(now - c->launched), c->launch_ms, c->challenge_ms, c->request_ms, c->issued_ms,
+                   c->ready_ms, reason);
     }
     if (only_hex && !shown) {
         conn_fail(h, k, "no computation %s on this host", only_hex);

@@ -62,7 +62,9 @@ struct comp {
     uint8_t nonce[32];
     time_t launched, ready_at, ended_at;
     struct timespec t_launch;
-    double launch_ms, ready_ms; /* clone..exec'd, clone..ready */
+    /* Milliseconds since clone: exec'd, nonce from the service, runtime's attest-request,
+     * certificate from the service, runtime ready. */
+    double launch_ms, challenge_ms, request_ms, issued_ms, ready_ms;
     bool chan_paused;
     bool chan_eof;          /* the runtime closed its end; waiting to reap */
     bool attest_pending;

@@ -163,9 +163,12 @@ static void child_main(struct child_args *a)
         report(rep, 1, STEP_FDS, errno);
     rep = a->report_fd;
     if (a->drop) {
+        /* Raw syscalls: glibc's wrappers broadcast credential changes to every thread of the
+         * parent it believes still exist (this child was cloned from a threaded host), and would
+         * wait for them forever. */
         gid_t g = (gid_t)a->uid;
-        if (setgroups(0, NULL) != 0 || setresgid(g, g, g) != 0 ||
-            setresuid(a->uid, a->uid, a->uid) != 0)
+        if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, g, g, g) != 0 ||
+            syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0)
             report(rep, 1, STEP_UID, errno);
     }
     if (apply_rlimits(&a->lim) != 0)

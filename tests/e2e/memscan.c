@@ -1,14 +1,18 @@
 /* memscan - counts occurrences of a string in a process's memory: every readable mapping of
  * /proc/PID/maps, read through /proc/PID/mem.
  *
- *   memscan PID STRING       prints the number of hits (0 = the process never holds it)
+ *   memscan PID STRING       prints "HITS SKIPPED": hits (0 = the process never holds it) and the
+ *                            number of mappings skipped for being over 64 GiB (reservations such
+ *                            as AddressSanitizer's shadow: terabytes that are never touched)
  *   memscan --self STRING    positive control: puts STRING on its own heap, then scans itself */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static long scan(int pid, const char *needle)
+#define MAX_MAPPING (64ul << 30)
+
+static long scan(int pid, const char *needle, long *skipped)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
@@ -29,6 +33,10 @@ static long scan(int pid, const char *needle)
         if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
             strstr(line, "[vvar]") || strstr(line, "[vsyscall]"))
             continue;
+        if (hi - lo > MAX_MAPPING) {
+            (*skipped)++;
+            continue;
+        }
         size_t carry = 0;
         for (unsigned long at = lo; at < hi; at += chunk) {
             size_t want = hi - at < chunk ? hi - at : chunk;
@@ -57,11 +65,12 @@ int main(int argc, char **argv)
         return 2;
     if (strcmp(argv[1], "--self") == 0) {
         char *copy = strdup(argv[2]);
-        long hits = scan(getpid(), argv[2]);
-        printf("%ld\n", hits);
+        long skipped = 0, hits = scan(getpid(), argv[2], &skipped);
+        printf("%ld %ld\n", hits, skipped);
         free(copy);
         return 0;
     }
-    printf("%ld\n", scan(atoi(argv[1]), argv[2]));
+    long skipped = 0, hits = scan(atoi(argv[1]), argv[2], &skipped);
+    printf("%ld %ld\n", hits, skipped);
     return 0;
 }
