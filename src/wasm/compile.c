@@ -67,6 +67,7 @@ typedef struct comp {
     uint64_t fuel_count;
     uint32_t fold_pos, fold_end, fold_h, fold_start; /* the last value-producing instruction */
     uint32_t last_mov, label_pos; /* where the last mov starts; the latest branch target */
+    uint32_t acc_src;        /* slot whose value an `_a` instruction took from the accumulator */
     int fold_op;
     uint32_t cur_off, cur_depth; /* the instruction being translated and the blocks open then */
     bool mapped, oom;
@@ -165,6 +166,14 @@ static void emit_dst(comp *c, uint32_t h)
 static bool folds_with_last(comp *c, uint32_t h)
 {
     return live(c) && c->fold_end == c->len && c->fold_h == h && c->len > 0;
+}
+
+/* Whether the interpreter's accumulator holds the value of `slot` when the next instruction
+ * runs: the last instruction emitted wrote it and is of the accumulator family. */
+static bool acc_holds(comp *c, uint32_t slot)
+{
+    return live(c) && c->fold_end == c->len && c->len > 0 && c->fold_op < OP_ACC_END &&
+           c->code[c->fold_pos].u == slot;
 }
 
 /* Patches a chain of forward-branch cells to jump to `target`. */
@@ -785,9 +794,16 @@ static void emit_unop(comp *c, int op, uint8_t in, uint8_t out)
 {
     ventry a = *pop(c, in);
     uint32_t h = c->sh;
-    uint32_t s = rd(c, &a, h);
-    emit_op(c, op);
-    emit_slot(c, s);
+    /* eqz stays in slot form: it usually fuses into the following branch */
+    if (op < OP_ACC_END && op != OP_i32_eqz && op != OP_i64_eqz && a.kind == K_TEMP &&
+        acc_holds(c, a.slot)) {
+        c->acc_src = a.slot;
+        emit_op(c, op + 1);
+    } else {
+        uint32_t s = rd(c, &a, h);
+        emit_op(c, op);
+        emit_slot(c, s);
+    }
     emit_dst(c, h);
     push_temp(c, out);
 }
@@ -809,9 +825,26 @@ static void emit_binop(comp *c, int op, int op_imm, uint8_t in, uint8_t out)
 {
     ventry b = *pop(c, in), a = *pop(c, in);
     uint32_t h = c->sh;
-    if (a.kind == K_CONST && b.kind != K_CONST && commutative(op)) {
-        ventry t = a; /* constant on the left: swap so the immediate form applies */
-        a = b, b = t;
+    bool acc_forms = op_imm >= 0 && op < OP_ACC_END;
+    if (commutative(op) && ((a.kind == K_CONST && b.kind != K_CONST) ||
+                            (acc_forms && a.kind != K_CONST && b.kind == K_TEMP &&
+                             acc_holds(c, b.slot)))) {
+        ventry t = a; /* constant on the left, or the previous result on the right: swap so */
+        a = b, b = t; /* the immediate or accumulator form applies */
+    }
+    if (acc_forms && a.kind == K_TEMP && acc_holds(c, a.slot)) {
+        c->acc_src = a.slot;
+        if (b.kind == K_CONST) {
+            emit_op(c, op + 3);
+            emit_u(c, b.k);
+        } else {
+            uint32_t sb = rd(c, &b, h + 1);
+            emit_op(c, op + 2);
+            emit_slot(c, sb);
+        }
+        emit_dst(c, h);
+        push_temp(c, out);
+        return;
     }
     if (op_imm >= 0 && b.kind == K_CONST) {
         uint32_t sa = rd(c, &a, h);
@@ -840,11 +873,14 @@ static int take_address_add(comp *c, const ventry *addr, uint32_t h, uint64_t op
 {
     if (addr->kind != K_TEMP || !folds_with_last(c, h))
         return 0;
-    int mode = c->fold_op == OP_i32_add_i ? 1 : c->fold_op == OP_i32_add && allow_aa ? 2 : 0;
+    int op = c->fold_op;
+    bool from_acc = op == OP_i32_add_ai || op == OP_i32_add_a; /* first operand: acc_src's slot */
+    int mode = op == OP_i32_add_i || op == OP_i32_add_ai ? 1
+               : (op == OP_i32_add || op == OP_i32_add_a) && allow_aa ? 2 : 0;
     if (!mode)
         return 0;
-    ops[0] = c->code[c->fold_start + 1].u;
-    ops[1] = c->code[c->fold_start + 2].u;
+    ops[0] = from_acc ? c->acc_src : c->code[c->fold_start + 1].u;
+    ops[1] = c->code[c->fold_start + (from_acc ? 1 : 2)].u;
     c->len = c->fold_start;
     c->fold_end = 0;
     while (c->nsfix > 0 && c->sfix[c->nsfix - 1] >= c->len)

@@ -123,17 +123,18 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
 /* The whole interpreter. Called with f == NULL it only hands out its handler table. */
 static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *const **table)
 {
-#define LBL_BIN(opc, name, expr) &&L_##name, &&L_##name##_i,
+#define LBL_BIN(opc, name, expr) &&L_##name, &&L_##name##_i, &&L_##name##_a, &&L_##name##_ai,
+#define LBL_UN(opc, name, ...) &&L_##name, &&L_##name##_a,
 #define LBL_CMP(opc, name, expr) &&L_##name, &&L_##name##_i, &&L_##name##_br, &&L_##name##_ibr,
 #define LBL_ONE(opc, name, ...) &&L_##name,
 #define LBL_TRUNC(opc, sat, name, ...) &&L_##name, &&L_##name##_sat,
 #define LBL_MEM(opc, name, ...) &&L_##name, &&L_##name##_ai, &&L_##name##_aa, &&L_##name##_k,
 #define LBL_MISC(name) &&L_##name,
     static const void *const labels[OP_COUNT] = {
-        I32_BINOPS(LBL_BIN) I64_BINOPS(LBL_BIN) I32_CMPS(LBL_CMP) I64_CMPS(LBL_CMP)
-        F32_BINOPS(LBL_BIN) F64_BINOPS(LBL_BIN) F32_CMPS(LBL_ONE) F64_CMPS(LBL_ONE)
-        DIVOPS(LBL_ONE) UNOPS(LBL_ONE) TRUNCOPS(LBL_TRUNC) LOADOPS(LBL_MEM) STOREOPS(LBL_MEM)
-        MISCOPS(LBL_MISC)};
+        I32_BINOPS(LBL_BIN) I64_BINOPS(LBL_BIN) F32_BINOPS(LBL_BIN) F64_BINOPS(LBL_BIN)
+        UNOPS(LBL_UN) DIVOPS(LBL_ONE) LOADOPS(LBL_MEM) NULL,
+        I32_CMPS(LBL_CMP) I64_CMPS(LBL_CMP) F32_CMPS(LBL_ONE) F64_CMPS(LBL_ONE)
+        TRUNCOPS(LBL_TRUNC) STOREOPS(LBL_MEM) MISCOPS(LBL_MISC)};
     if (!f) {
         *table = labels;
         return 0;
@@ -151,6 +152,7 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     bool unlimited = ri->fuel == WASM_FUEL_UNLIMITED;
     uint64_t fuel = ri->fuel;
     int trapk = 0;
+    slot_t acc = 0; /* the last result of an OP_ACC_END-family operation */
     bool host_trapped = false;
     const cell *ip = f->code->code, *ret_ip;
     slot_t *newfp;
@@ -165,10 +167,13 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     NEXT();
 
 #define H_BIN(name, T, G, P, expr)                                                               \
-    L_##name: { T a = G(R(1)), b = G(R(2)); R(3) = P(expr); ip += 4; NEXT(); }                  \
-    L_##name##_i: { T a = G(R(1)), b = G(ip[2].u); R(3) = P(expr); ip += 4; NEXT(); }
+    L_##name: { T a = G(R(1)), b = G(R(2)); R(3) = acc = P(expr); ip += 4; NEXT(); }            \
+    L_##name##_i: { T a = G(R(1)), b = G(ip[2].u); R(3) = acc = P(expr); ip += 4; NEXT(); }     \
+    L_##name##_a: { T a = G(acc), b = G(R(1)); R(2) = acc = P(expr); ip += 3; NEXT(); }         \
+    L_##name##_ai: { T a = G(acc), b = G(ip[1].u); R(2) = acc = P(expr); ip += 3; NEXT(); }
 #define H_CMP(name, T, G, expr)                                                                  \
-    H_BIN(name, T, G, PUT_i32, expr)                                                             \
+    L_##name: { T a = G(R(1)), b = G(R(2)); R(3) = PUT_i32(expr); ip += 4; NEXT(); }            \
+    L_##name##_i: { T a = G(R(1)), b = G(ip[2].u); R(3) = PUT_i32(expr); ip += 4; NEXT(); }     \
     L_##name##_br: { T a = G(R(1)), b = G(R(2)); if (expr) BR_TO(3); else ip += 4; NEXT(); }    \
     L_##name##_ibr: { T a = G(R(1)), b = G(ip[2].u); if (expr) BR_TO(3); else ip += 4; NEXT(); }
 #define H_I32BIN(opc, name, expr) H_BIN(name, uint32_t, GET_i32, PUT_i32, expr)
@@ -196,12 +201,13 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
         } else {                                                                                 \
             r = is_rem ? a % b : a / b;                                                          \
         }                                                                                        \
-        R(3) = r; ip += 4; NEXT();                                                               \
+        R(3) = acc = r; ip += 4; NEXT();                                                         \
     }
     DIVOPS(H_DIV)
 
 #define H_UN(opc, name, IN, OUT, expr)                                                           \
-    L_##name: { CT_##IN a = GET_##IN(R(1)); R(2) = PUT_##OUT(expr); ip += 3; NEXT(); }
+    L_##name: { CT_##IN a = GET_##IN(R(1)); R(2) = acc = PUT_##OUT(expr); ip += 3; NEXT(); }    \
+    L_##name##_a: { CT_##IN a = GET_##IN(acc); R(1) = acc = PUT_##OUT(expr); ip += 2; NEXT(); }
     UNOPS(H_UN)
 
 #define TRUNC_PUT(ctype, v) (sizeof(ctype) == 4 ? (slot_t)(uint32_t)(ctype)(v) : (slot_t)(uint64_t)(ctype)(v))
@@ -226,7 +232,7 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     label: {                                                                                     \
         uint64_t ea = EA;                                                                        \
         if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
-        MT v; memcpy(&v, mem + ea, n); R(k) = LOADCONV_##VT(v); ip += k + 1; NEXT();            \
+        MT v; memcpy(&v, mem + ea, n); R(k) = acc = LOADCONV_##VT(v); ip += k + 1; NEXT();      \
     }
 #define STORE_H(label, EA, k, n, MT)                                                             \
     label: {                                                                                     \

@@ -136,17 +136,22 @@
  * (slot + slot), absorbing the i32.add that compilers emit before most memory accesses, and `_k`
  * (constant address: C globals). Integer and float binary operations have `_i` forms taking the
  * second operand as an immediate. */
-#define OPS_ENUM_BIN(opc, name, expr) OP_##name, OP_##name##_i,
+#define OPS_ENUM_BIN(opc, name, expr) OP_##name, OP_##name##_i, OP_##name##_a, OP_##name##_ai,
+#define OPS_ENUM_UN(opc, name, ...) OP_##name, OP_##name##_a,
 #define OPS_ENUM_CMP(opc, name, expr) OP_##name, OP_##name##_i, OP_##name##_br, OP_##name##_ibr,
 #define OPS_ENUM_ONE(opc, name, ...) OP_##name,
 #define OPS_ENUM_TRUNC(opc, sat, name, ...) OP_##name, OP_##name##_sat,
 #define OPS_ENUM_MEM(opc, name, ...) OP_##name, OP_##name##_ai, OP_##name##_aa, OP_##name##_k,
 #define OPS_ENUM_MISC(name) OP_##name,
 enum op {
-    I32_BINOPS(OPS_ENUM_BIN) I64_BINOPS(OPS_ENUM_BIN) I32_CMPS(OPS_ENUM_CMP)
-    I64_CMPS(OPS_ENUM_CMP) F32_BINOPS(OPS_ENUM_BIN) F64_BINOPS(OPS_ENUM_BIN)
-    F32_CMPS(OPS_ENUM_ONE) F64_CMPS(OPS_ENUM_ONE) DIVOPS(OPS_ENUM_ONE) UNOPS(OPS_ENUM_ONE)
-    TRUNCOPS(OPS_ENUM_TRUNC) LOADOPS(OPS_ENUM_MEM) STOREOPS(OPS_ENUM_MEM) MISCOPS(OPS_ENUM_MISC)
+    /* Operations before OP_ACC_END also leave their result in the interpreter's accumulator
+     * register; their `_a` forms take the first operand from it instead of a slot, which
+     * spares a store-to-load round trip when an instruction consumes the previous result. */
+    I32_BINOPS(OPS_ENUM_BIN) I64_BINOPS(OPS_ENUM_BIN) F32_BINOPS(OPS_ENUM_BIN)
+    F64_BINOPS(OPS_ENUM_BIN) UNOPS(OPS_ENUM_UN) DIVOPS(OPS_ENUM_ONE) LOADOPS(OPS_ENUM_MEM)
+    OP_ACC_END,
+    I32_CMPS(OPS_ENUM_CMP) I64_CMPS(OPS_ENUM_CMP) F32_CMPS(OPS_ENUM_ONE) F64_CMPS(OPS_ENUM_ONE)
+    TRUNCOPS(OPS_ENUM_TRUNC) STOREOPS(OPS_ENUM_MEM) MISCOPS(OPS_ENUM_MISC)
     OP_COUNT
 };
 
