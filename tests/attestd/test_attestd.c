@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *daemon_bin, *cli_bin;
+static const char *daemon_bin, *cli_bin, *shared_dir;
 static char state_dir[256];
 
 typedef struct daemon_proc {
@@ -498,6 +498,69 @@ static void test_psa_platform(daemon_proc *d, world *w)
     EVP_PKEY_free(iak);
 }
 
+/* Sends `evidence` for `platform` with a fresh nonce; expects a refusal containing `want`. */
+static void expect_hw_refusal(daemon_proc *d, world *w, const char *platform, const uint8_t *ev,
+                              size_t len, const char *want)
+{
+    uint8_t nonce[32];
+    char *chain = NULL;
+    int status = 0;
+    CHECK_OK(sb_attestd_challenge(&d->client, nonce, NULL, err));
+    sb_err e = {0};
+    int rc = sb_attestd_attest(&d->client, platform, ev, len, w->csr, w->policy, nonce, &chain,
+                               &status, &e);
+    if (rc == 0 || status != 403 || !strstr(e.msg, want)) {
+        fprintf(stderr, "%s: want 403 '%s', got rc=%d status=%d '%s'\n", platform, want, rc,
+                status, e.msg);
+        failures++;
+    }
+    free(chain);
+}
+
+/* A hardware platform through the service: the SEV-SNP sample. Without a registered vendor root
+ * the device is unknown; with the AMD Milan roots and the VCEK registered the report verifies, and
+ * the service refuses it because its report data is not our binding. With the Genoa roots only it
+ * is bad evidence. */
+static void test_vendor_platform(daemon_proc *d, world *w)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/attestation-vectors", shared_dir);
+    size_t len, vl, al;
+    uint8_t *report = load_file(dir, "snp/gosevguest_milan_report_v2.bin", &len);
+    uint8_t *vcek_der = load_file(dir, "snp/gosevguest_milan_vcek.der", &vl);
+    uint8_t *ark = load_file(dir, "snp/amd_ask_ark_milan.pem", &al);
+    expect_hw_refusal(d, w, "sev-snp", report, len, "device unknown: no vendor root");
+    const uint8_t *p = vcek_der;
+    X509 *vcek = d2i_X509(NULL, &p, (long)vl);
+    BIO *b = BIO_new(BIO_s_mem());
+    BIO_write(b, ark, (int)al);
+    PEM_write_bio_X509(b, vcek);
+    char *pem;
+    long n = BIO_get_mem_data(b, &pem);
+    json_t *j = json_pack("{s:s, s:s, s:s#}", "id", "amd-milan", "platform", "sev-snp", "pem", pem,
+                          (size_t)n);
+    char *body = json_dumps(j, 0);
+    CHECK(admin(d, "POST", "/v1/admin/roots", body, NULL) == 200);
+    expect_hw_refusal(d, w, "sev-snp", report, len, "binding mismatch");
+    CHECK(admin(d, "DELETE", "/v1/admin/roots/amd-milan", NULL, NULL) == 200);
+    free(ark);
+    ark = load_file(dir, "snp/amd_ask_ark_genoa.pem", &al);
+    json_t *g = json_pack("{s:s, s:s, s:s#}", "id", "amd-genoa", "platform", "sev-snp", "pem",
+                          (char *)ark, al);
+    char *gbody = json_dumps(g, 0);
+    CHECK(admin(d, "POST", "/v1/admin/roots", gbody, NULL) == 200);
+    expect_hw_refusal(d, w, "sev-snp", report, len, "bad evidence: snp");
+    free(gbody);
+    json_decref(g);
+    free(body);
+    json_decref(j);
+    BIO_free(b);
+    X509_free(vcek);
+    free(report);
+    free(vcek_der);
+    free(ark);
+}
+
 typedef struct worker {
     daemon_proc *d;
     world *w;
@@ -598,6 +661,7 @@ int main(int argc, char **argv)
         return 2;
     daemon_bin = argv[1];
     cli_bin = argc > 2 ? argv[2] : NULL;
+    shared_dir = argc > 3 ? argv[3] : NULL;
     signal(SIGPIPE, SIG_IGN);
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(state_dir, sizeof state_dir, "%s/sb-attestd-XXXXXX", tmp);
@@ -616,6 +680,8 @@ int main(int argc, char **argv)
     test_malformed(&d);
     test_admin(&d, &w);
     test_psa_platform(&d, &w);
+    if (shared_dir)
+        test_vendor_platform(&d, &w);
     test_concurrent(&d, &w);
     test_restart(&d, &w);
     stop(&d);
