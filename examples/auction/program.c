@@ -12,18 +12,27 @@ int main(int argc, char **argv)
 {
     const char *in = argc > 1 ? argv[1] : "/inputs", *out = argc > 2 ? argv[2] : "/outputs";
     static char bidders[EX_MAX_PARTIES][EX_NAME_MAX];
-    int n = ex_list_parties(in, bidders), winner = -1;
+    int listed = ex_list_parties(in, bidders), n = 0, winner = -1;
     unsigned long long best = 0, second = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < listed; i++) {
+        if (!ex_has_input(in, bidders[i], "bid.txt"))
+            continue; /* a bidder who did not bid */
+        n++;
         FILE *f = ex_open_input(in, bidders[i], "bid.txt");
-        char line[EX_LINE_MAX], extra;
-        unsigned long long bid;
-        if (!ex_read_line(f, line, "bid.txt") || sscanf(line, "%llu%c", &bid, &extra) != 1)
-            ex_die("%s/bid.txt: expected one amount in cents", bidders[i]);
+        char line[EX_LINE_MAX];
+        size_t digits = 0;
+        if (ex_read_line(f, line, "bid.txt"))
+            digits = strspn(line, "0123456789");
+        if (digits == 0 || line[digits] != '\0' || digits > 15)
+            ex_die("%s/bid.txt: expected one amount in cents (1 to 15 digits, nothing else)",
+                   bidders[i]);
+        unsigned long long bid = strtoull(line, NULL, 10);
         fclose(f);
-        /* Names are visited in sorted order, so a strict > keeps the first name on a tie. */
+        /* Names are visited in sorted order, so a strict > keeps the first name on a tie (and the
+         * tied bid becomes the second price). */
         if (winner < 0 || bid > best) {
-            second = winner < 0 ? bid : best;
+            if (winner >= 0)
+                second = best;
             best = bid;
             winner = i;
         } else if (bid > second) {

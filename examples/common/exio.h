@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define EX_MAX_PARTIES 256
 #define EX_NAME_MAX 64
@@ -53,6 +54,18 @@ static inline int ex_list_parties(const char *dir, char names[][EX_NAME_MAX])
     closedir(d);
     qsort(names, (size_t)n, EX_NAME_MAX, ex_cmp_names);
     return n;
+}
+
+/* Whether a party supplied `file`. In the isolate every party's input folder exists from the
+ * start (the runtime creates the folders the policy grants), so a party that sent nothing has an
+ * empty folder: programs skip it rather than fail. */
+static inline int ex_has_input(const char *dir, const char *party, const char *file)
+{
+    char path[512];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/%s/%s", dir, party, file) >= (int)sizeof path)
+        ex_die("path too long: %s/%s/%s", dir, party, file);
+    return stat(path, &st) == 0;
 }
 
 static inline FILE *ex_open_input(const char *dir, const char *party, const char *file)

@@ -1,3 +1,4 @@
+# Sourced by examples/common/test-example.sh and tests/examples-e2e/run-example.sh.
 PARTIES="telco bank"
 RESULT=graph.json
 PROGRAM_ARGS=""
@@ -9,3 +10,9 @@ make_inputs() {
   "$GEN" queries 3 2000 20 > "$1/bank/queries.csv"
 }
 reference() { "$REF" "$1"; }
+# Roles in policy.template.json, for the end-to-end test (tests/examples-e2e):
+PROGRAM=/programs/graph.wasm     # uploaded and run by RUNNER
+PROVIDERS="telco bank"   # each uploads the files make_inputs wrote to its folder
+READERS="telco bank"     # result readers
+RUNNER=analyst
+NON_READER=analyst     # a party of the policy who must not be able to read the result

@@ -11,7 +11,6 @@
 #include "../common/exio.h"
 
 #include <stdint.h>
-#include <sys/stat.h>
 
 #define NAME_MAX_LEN 48
 #define MAX_NODES (1u << 22)
@@ -83,14 +82,6 @@ static int split_pair(char *line, char **a, char **b)
     *a = line;
     *b = comma + 1;
     return 0;
-}
-
-static int has_file(const char *dir, const char *party, const char *file)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s/%s", dir, party, file);
-    return stat(path, &st) == 0;
 }
 
 static void read_edges(const char *dir, const char *party)
@@ -196,7 +187,7 @@ int main(int argc, char **argv)
     static char parties[EX_MAX_PARTIES][EX_NAME_MAX];
     int n = ex_list_parties(in, parties);
     for (int i = 0; i < n; i++)
-        if (has_file(in, parties[i], "edges.csv"))
+        if (ex_has_input(in, parties[i], "edges.csv"))
             read_edges(in, parties[i]);
     parent = malloc(((size_t)nnodes + 1) * sizeof *parent);
     uint32_t *size = calloc((size_t)nnodes + 1, sizeof *size);
@@ -219,7 +210,7 @@ int main(int argc, char **argv)
                "  \"largest_component\": %u,\n  \"distances\": [\n", nnodes, nedges, components, largest);
     int first = 1;
     for (int i = 0; i < n; i++)
-        if (has_file(in, parties[i], "queries.csv"))
+        if (ex_has_input(in, parties[i], "queries.csv"))
             answer_queries(in, parties[i], f, &first);
     fprintf(f, "\n  ]\n}\n");
     if (fclose(f) != 0)

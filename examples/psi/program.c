@@ -9,7 +9,6 @@
 #include "../common/exio.h"
 
 #include <stdint.h>
-#include <sys/stat.h>
 
 #define ID_MAX 64
 #define MAX_VIEWERS (1u << 24)
@@ -53,14 +52,6 @@ static void check_id(const char *id, const char *what, int lineno)
     size_t n = strlen(id);
     if (n == 0 || n >= ID_MAX)
         ex_die("%s:%d: user ids are 1 to %d bytes", what, lineno, ID_MAX - 1);
-}
-
-static int has_file(const char *dir, const char *party, const char *file)
-{
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s/%s", dir, party, file);
-    return stat(path, &st) == 0;
 }
 
 static void read_viewers(const char *dir, const char *party)
@@ -115,13 +106,13 @@ int main(int argc, char **argv)
     static char parties[EX_MAX_PARTIES][EX_NAME_MAX];
     int n = ex_list_parties(in, parties), shops = 0, advertisers = 0;
     for (int i = 0; i < n; i++)
-        if (has_file(in, parties[i], "viewers.csv")) {
+        if (ex_has_input(in, parties[i], "viewers.csv")) {
             read_viewers(in, parties[i]);
             advertisers++;
         }
     uint64_t buyers = 0, spend = 0;
     for (int i = 0; i < n; i++)
-        if (has_file(in, parties[i], "purchases.csv")) {
+        if (ex_has_input(in, parties[i], "purchases.csv")) {
             match_purchases(in, parties[i], &buyers, &spend);
             shops++;
         }

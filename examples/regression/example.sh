@@ -9,3 +9,9 @@ make_inputs() {   # DIR
   "$GEN" 2 700 > "$1/bob/rows.csv"
 }
 reference() { "$REF" "$1"; }   # INPUT_DIR -> expected result on stdout
+# Roles in policy.template.json, for the end-to-end test (tests/examples-e2e):
+PROGRAM=/programs/regression.wasm     # uploaded and run by RUNNER
+PROVIDERS="alice bob"   # each uploads the files make_inputs wrote to its folder
+READERS="alice bob"     # result readers
+RUNNER=carol
+NON_READER=carol     # a party of the policy who must not be able to read the result

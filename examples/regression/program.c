@@ -149,9 +149,12 @@ int main(int argc, char **argv)
 {
     const char *in = argc > 1 ? argv[1] : "/inputs", *out = argc > 2 ? argv[2] : "/outputs";
     static char parties[EX_MAX_PARTIES][EX_NAME_MAX];
-    int n = ex_list_parties(in, parties);
-    for (int i = 0; i < n; i++)
-        read_party(in, parties[i]);
+    int listed = ex_list_parties(in, parties), n = 0;
+    for (int i = 0; i < listed; i++)
+        if (ex_has_input(in, parties[i], "rows.csv")) {
+            read_party(in, parties[i]);
+            n++;
+        }
     if (nrows < 2 * P)
         ex_die("need at least %d rows in all, got %zu", 2 * P, nrows);
     double lin[P], logit[P], r2, acc;

@@ -1,3 +1,4 @@
+# Sourced by examples/common/test-example.sh and tests/examples-e2e/run-example.sh.
 PARTIES="city port rail"
 RESULT=estimate.json
 PROGRAM_ARGS=""
@@ -9,3 +10,9 @@ make_inputs() {
   "$GEN" 3 5 > "$1/rail/readings.csv"
 }
 reference() { "$REF" "$1"; }
+# Roles in policy.template.json, for the end-to-end test (tests/examples-e2e):
+PROGRAM=/programs/sensors.wasm     # uploaded and run by RUNNER
+PROVIDERS="city port rail"   # each uploads the files make_inputs wrote to its folder
+READERS="coastguard"     # result readers
+RUNNER=coastguard
+NON_READER=city     # a party of the policy who must not be able to read the result

@@ -143,7 +143,8 @@ int main(int argc, char **argv)
     static char parties[EX_MAX_PARTIES][EX_NAME_MAX];
     int n = ex_list_parties(in, parties);
     for (int i = 0; i < n; i++)
-        read_party(in, parties[i]);
+        if (ex_has_input(in, parties[i], "answers.csv"))
+            read_party(in, parties[i]);
     if (nq < 0)
         ex_die("no answers");
     write_summary(out, min_group);

@@ -57,6 +57,9 @@ static void usage(FILE *out)
         "                                      (R: r, w, x, rw, rx, wx, rwx); repeatable\n"
         "  --program PATH=FILE[:R=PATH,...]    a program: where it is uploaded, the .wasm to hash\n"
         "                                      (or sha256:HEX), the rights it runs with (r, w, rw)\n"
+        "  --program-args PATH=ARGS            fix the arguments every run of PATH gets (split on\n"
+        "                                      spaces; PATH= for none); runs asking for others are\n"
+        "                                      refused\n"
         "  --results PATH                      a result area (repeatable; default /outputs)\n"
         "  --platform NAME:MEASUREMENT         accepted runtime (hex, or @FILE for the SHA-256 of\n"
         "                                      a file such as the runtime binary); repeatable\n"
@@ -317,6 +320,39 @@ static int add_program(json_t *doc, const char *spec)
                           json_pack("{s:s, s:s, s:o}", "path", copy, "sha256", hex, "rights", rights));
     rc = 0;
 out:
+    free(copy);
+    return rc;
+}
+
+/* --program-args PATH=ARGS: the policy fixes the program's arguments ("--min-group 5" becomes
+ * ["--min-group", "5"]; an empty ARGS fixes "no arguments"). Arguments with spaces need a
+ * template. Applied after every --program, so the program may come from a flag or a template. */
+static int set_program_args(json_t *doc, const char *spec)
+{
+    char *copy = strdup(spec), *eq = strchr(copy, '='), *save = NULL;
+    json_t *prog = NULL, *v, *args = json_array();
+    size_t i;
+    int rc = 1;
+    if (!eq || eq == copy) {
+        fail("--program-args %s: expected PATH=ARGS (e.g. /programs/x.wasm=\"--min-group 5\")", spec);
+        goto out;
+    }
+    *eq = '\0';
+    json_array_foreach(json_object_get(doc, "programs"), i, v) {
+        const char *path = json_string_value(json_object_get(v, "path"));
+        if (path && strcmp(path, copy) == 0)
+            prog = v;
+    }
+    if (!prog) {
+        fail("--program-args: %s is not a program of the policy (give --program first)", copy);
+        goto out;
+    }
+    for (char *a = strtok_r(eq + 1, " ", &save); a; a = strtok_r(NULL, " ", &save))
+        json_array_append_new(args, json_string(a));
+    json_object_set(prog, "args", args);
+    rc = 0;
+out:
+    json_decref(args);
     free(copy);
     return rc;
 }
@@ -583,12 +619,13 @@ static int write_policy(json_t *doc, const char *out, bool force, time_t now)
 enum {
     O_NAME = 256, O_IDENTITY, O_PROGRAM, O_RESULTS, O_PLATFORM, O_DEBUG, O_ATT_URL, O_ATT_ROOT,
     O_HOST, O_EXPIRES_IN, O_EXPIRES, O_FUEL, O_MEMORY, O_RUN_SECONDS, O_FS, O_OUTPUT, O_CLOCK,
-    O_QUORUM, O_FROM, O_FORCE,
+    O_QUORUM, O_FROM, O_FORCE, O_PROGRAM_ARGS,
 };
 
 static const struct option new_opts[] = {
     {"name", required_argument, 0, O_NAME}, {"identity", required_argument, 0, O_IDENTITY},
-    {"program", required_argument, 0, O_PROGRAM}, {"results", required_argument, 0, O_RESULTS},
+    {"program", required_argument, 0, O_PROGRAM},
+    {"program-args", required_argument, 0, O_PROGRAM_ARGS}, {"results", required_argument, 0, O_RESULTS},
     {"platform", required_argument, 0, O_PLATFORM}, {"allow-debug", no_argument, 0, O_DEBUG},
     {"attestation-url", required_argument, 0, O_ATT_URL},
     {"attestation-root", required_argument, 0, O_ATT_ROOT}, {"host", required_argument, 0, O_HOST},
@@ -647,6 +684,7 @@ static int apply_flag(json_t *doc, int opt, const char *arg, time_t now, bool *r
     case O_PROGRAM: return add_program(doc, arg);
     case O_PLATFORM: return add_platform(doc, arg);
     case O_QUORUM: return set_quorum(doc, arg);
+    case O_PROGRAM_ARGS: return set_program_args(doc, arg);
     case O_DEBUG:
         json_object_set_new(member(doc, "runtimes", json_object), "allow_debug", json_true());
         return 0;
@@ -696,13 +734,15 @@ static int cmd_new(int argc, char **argv)
     json_t *doc = from ? load_template(from, now) : json_object();
     if (!doc)
         return 1;
-    /* second pass: every flag in order, on top of the template; --quorum after identities */
-    int rc = 0, quorum_pass;
-    for (quorum_pass = 0; quorum_pass < 2 && rc == 0; quorum_pass++) {
+    /* second pass: every flag in order, on top of the template; then the flags that refer to
+     * identities or programs (--quorum, --program-args), whatever their position */
+    int rc = 0, late_pass;
+    for (late_pass = 0; late_pass < 2 && rc == 0; late_pass++) {
         optind = 0; /* 0: glibc re-initialises its scanner for another pass */
         opterr = 0;
         while (rc == 0 && (c = getopt_long(argc, argv, "o:h", new_opts, NULL)) != -1)
-            if (c >= O_NAME && c != O_FROM && c != O_FORCE && (c == O_QUORUM) == quorum_pass)
+            if (c >= O_NAME && c != O_FROM && c != O_FORCE &&
+                (c == O_QUORUM || c == O_PROGRAM_ARGS) == late_pass)
                 rc = apply_flag(doc, c, optarg, now, &results_seen);
     }
     if (rc == 0) {
@@ -892,6 +932,13 @@ static void show_programs(const sb_policy *p)
         const sb_policy_program *pr = sb_policy_program_at(p, i);
         sb_hex_encode(pr->sha256, 32, hex);
         printf("  %s\n    sha256 %s\n", pr->path, hex);
+        if (pr->has_args) {
+            printf("    runs only as: %s", pr->path);
+            for (size_t j = 0; j < pr->n_args; j++)
+                printf(strpbrk(pr->args[j], " \t\n'\"") || !pr->args[j][0] ? " '%s'" : " %s",
+                       pr->args[j]);
+            printf("%s\n", pr->n_args ? "" : " (no arguments)");
+        }
         for (size_t j = 0; j < pr->n_grants; j++) {
             rights_text(pr->grants[j].rights, r);
             printf("    %s %s\n", r, pr->grants[j].prefix);

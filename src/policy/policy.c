@@ -400,13 +400,40 @@ static int parse_identities(ctx *c, json_t *arr)
 /* ---- programs ---- */
 
 static const field program_fields[] = {
-    {"path", T_STR, true}, {"sha256", T_STR, true}, {"rights", T_OBJ, true}};
+    {"path", T_STR, true}, {"sha256", T_STR, true}, {"rights", T_OBJ, true}, {"args", T_ARR, false}};
+
+/* "args": the exact arguments every run gets. Strings point into the JSON tree. */
+static int parse_args(ctx *c, json_t *arr, const char *path, sb_policy_program *pr)
+{
+    char sub[JPATH];
+    size_t n = json_array_size(arr);
+    if (check_count(c, path, n, 0, SB_POLICY_ARGS_MAX, "arguments"))
+        return -1;
+    const char **args = calloc(n ? n : 1, sizeof *args);
+    if (!args)
+        return NOMEM(c, path);
+    pr->args = args;
+    pr->has_args = true;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(arr, i);
+        at_index(sub, path, i);
+        if (!json_is_string(v))
+            return fail(c, INVALID, sub, "expected a string");
+        if (json_string_length(v) > SB_POLICY_ARG_MAX)
+            return fail(c, INVALID, sub, "longer than %d bytes", SB_POLICY_ARG_MAX);
+        args[pr->n_args++] = json_string_value(v);
+    }
+    return 0;
+}
 
 static int parse_program(ctx *c, json_t *obj, size_t index, const char *path)
 {
     char sub[JPATH];
     sb_policy_program *pr = &c->p->progs[index];
-    if (check_object(c, obj, path, program_fields, 3))
+    if (check_object(c, obj, path, program_fields, 4))
+        return -1;
+    json_t *args = json_object_get(obj, "args");
+    if (args && parse_args(c, args, at_key(sub, path, "args"), pr))
         return -1;
     pr->path = json_string_value(json_object_get(obj, "path"));
     const char *why = path_problem(pr->path);
@@ -867,8 +894,10 @@ void sb_policy_free(sb_policy *p)
         free((void *)p->ids[i].cert_der);
         free((void *)p->ids[i].grants);
     }
-    for (size_t i = 0; i < p->n_progs; i++)
+    for (size_t i = 0; i < p->n_progs; i++) {
         free((void *)p->progs[i].grants);
+        free((void *)p->progs[i].args);
+    }
     for (size_t i = 0; i < p->n_rts; i++)
         free((void *)p->rts[i].measurements);
     free(p->ids);
@@ -959,6 +988,20 @@ bool sb_policy_may_run(const sb_policy *p, const sb_policy_identity *id, const c
         return sb_err_set(err, INVALID, "%s may not run %s", id ? id->name : "(nobody)", path),
                false;
     return true;
+}
+
+int sb_policy_run_args(const sb_policy_program *pr, const char *const *req, size_t n_req,
+                       const char *const **args, size_t *n_args, sb_err *err)
+{
+    bool same = pr->has_args && n_req == pr->n_args;
+    for (size_t i = 0; same && i < n_req; i++)
+        same = strcmp(req[i], pr->args[i]) == 0;
+    if (pr->has_args && n_req != 0 && !same)
+        return sb_err_set(err, INVALID, "the policy fixes the arguments of %s (%zu); a run "
+                          "request may repeat them exactly or give none", pr->path, pr->n_args);
+    *args = pr->has_args ? pr->args : req;
+    *n_args = pr->has_args ? pr->n_args : n_req;
+    return 0;
 }
 
 bool sb_policy_allow_debug(const sb_policy *p) { return p->allow_debug; }

@@ -28,6 +28,8 @@
 #define SB_POLICY_PATH_MAX 1024        /* longest path (bytes) in rights, programs, results */
 #define SB_POLICY_NAME_MAX 64          /* longest identity name */
 #define SB_POLICY_MEASUREMENT_MAX 64   /* longest runtime measurement (bytes) */
+#define SB_POLICY_ARGS_MAX 64          /* most arguments a program entry may fix (as the protocol) */
+#define SB_POLICY_ARG_MAX 4096         /* longest argument (bytes), as the protocol's run request */
 
 /* Error codes put in sb_err.code. */
 enum sb_policy_error {
@@ -72,12 +74,19 @@ typedef struct sb_policy_identity {
     bool result_reader;        /* may read something in a results area (see sb_policy_results) */
 } sb_policy_identity;
 
-/* A program that may run, its expected module hash and the rights it runs with (WASI preopens). */
+/* A program that may run, its expected module hash and the rights it runs with (WASI preopens).
+ * With has_args the policy fixes its arguments: every run gets exactly args[0..n_args) as
+ * argv[1..] (n_args may be 0: "no arguments, ever"), whatever a party asks for; see
+ * sb_policy_run_args. */
 typedef struct sb_policy_program {
     const char *path;          /* where the program provider uploads it, e.g. "/programs/t.wasm" */
     uint8_t sha256[32];        /* SHA-256 of the .wasm module bytes */
     const sb_policy_grant *grants; /* READ/WRITE only */
     size_t n_grants;
+    const char *const *args;   /* with has_args: at most SB_POLICY_ARGS_MAX strings, each at most
+                                  SB_POLICY_ARG_MAX bytes, no NUL */
+    size_t n_args;
+    bool has_args;             /* the entry has an "args" field */
 } sb_policy_program;
 
 typedef struct sb_policy_measurement {
@@ -166,6 +175,13 @@ const sb_policy_program *sb_policy_find_program(const sb_policy *policy, const c
  * When false and err is given, err says which check failed. */
 bool sb_policy_may_run(const sb_policy *policy, const sb_policy_identity *identity,
                        const char *path, const uint8_t module_sha256[32], sb_err *err);
+/* The arguments (argv[1..]) a run of `program` gets when a party's run request carries
+ * requested[0..n_requested). Without "args" in the policy entry: the request's own. With "args":
+ * the policy's, and the request must carry either no arguments or exactly the policy's (same count,
+ * same bytes); anything else returns -1 and err says so (the runtime answers "denied"). On success
+ * args and n_args then point at the policy's or the caller's array. */
+int sb_policy_run_args(const sb_policy_program *program, const char *const *requested,
+                       size_t n_requested, const char *const **args, size_t *n_args, sb_err *err);
 
 /* ---- runtimes and attestation ---- */
 

@@ -182,5 +182,28 @@ expect 1 "duplicate object key" "$SB" policy new --from tpl/dup.json
 printf '{"expires": "+forever"}' > tpl/bad-exp.json
 expect 1 "template expires +forever: expected +DURATION" "$SB" policy new --from tpl/bad-exp.json
 
+# ---- fixed program arguments (--program-args, "args") ----
+expect 0 "policy \"joint-regression\"" new_policy --program-args "/programs/train.wasm=--min-group 5" -o args.json
+tr -d ' \n' < args.json | grep -q '"args":\["--min-group","5"\]' && ok || bad "--program-args not in the policy: $(cat args.json)"
+expect 0 "runs only as: /programs/train.wasm --min-group 5" "$SB" policy show args.json
+[ "$("$SB" policy hash args.json)" != "$("$SB" policy hash policy.json)" ] && ok || bad "fixed arguments kept the hash"
+# given before --program: applied after every program anyway
+expect 0 "hash" "$SB" policy new --program-args "/programs/p.wasm=-x" --name n \
+    --identity alice=alice.crt:rw=/inputs,r=/outputs,wx=/programs \
+    --program /programs/p.wasm=train.wasm:r=/inputs --platform process:@runtime.bin --allow-debug \
+    --attestation-url http://a:1 --attestation-root root.crt --host h:1 -o args2.json
+expect 0 "runs only as: /programs/p.wasm -x" "$SB" policy show args2.json
+expect 0 "hash" new_policy --program-args "/programs/train.wasm=" -o noargs.json
+tr -d ' \n' < noargs.json | grep -q '"args":\[\]' && ok || bad "--program-args PATH= should fix no arguments"
+expect 0 "runs only as: /programs/train.wasm (no arguments)" "$SB" policy show noargs.json
+expect 1 "--program-args: /programs/other.wasm is not a program of the policy" \
+    new_policy --program-args "/programs/other.wasm=-v" -o x.json
+expect 1 "--program-args nothing: expected PATH=ARGS" new_policy --program-args nothing -o x.json
+sed 's|"path": "/programs/train.wasm",|"path": "/programs/train.wasm", "args": "-v",|' policy.json > badargs.json
+expect 1 "policy.programs[0].args: expected an array" "$SB" policy check badargs.json
+sed 's|"path": "/programs/train.wasm",|"path": "/programs/train.wasm", "args": ["-v", 1],|' policy.json > badargs.json
+expect 1 "policy.programs[0].args[1]: expected a string" "$SB" policy check badargs.json
+[ ! -e x.json ] && ok || bad "a refused policy was written"
+
 echo "policy cli: $n checks, $fails failures"
 [ "$fails" -eq 0 ]

@@ -935,6 +935,82 @@ static void test_count_caps(void)
            "policy.shutdown.quorum.members: more than 3 members (one per identity)");
 }
 
+/* "args": a program entry may fix its arguments; sb_policy_run_args enforces them. */
+static void test_program_args(void)
+{
+    json_t *d = base_policy();
+    sb_err err = {0};
+    sb_policy *p = parse_doc(d, NOW, 0, &err);
+    const sb_policy_program *pr = p ? sb_policy_program_at(p, 0) : NULL;
+    const char *const *use;
+    size_t n_use;
+    const char *const req[] = {"--min-group", "5"}, *const other[] = {"--min-group", "1"};
+    /* no "args": whatever the request says */
+    CHECK(pr && !pr->has_args && pr->n_args == 0);
+    CHECK(pr && sb_policy_run_args(pr, req, 2, &use, &n_use, &err) == 0 && use == req && n_use == 2);
+    CHECK(pr && sb_policy_run_args(pr, NULL, 0, &use, &n_use, &err) == 0 && n_use == 0);
+    const char *hash_without = p ? sb_policy_hash_hex(p) : "";
+    char without[65];
+    snprintf(without, sizeof without, "%s", hash_without);
+    sb_policy_free(p);
+    /* fixed arguments: none or exactly these */
+    set_at(d, "programs.0.args", "[\"--min-group\", \"5\"]");
+    p = parse_doc(d, NOW, 0, &err);
+    pr = p ? sb_policy_program_at(p, 0) : NULL;
+    CHECK(pr && pr->has_args && pr->n_args == 2 && strcmp(pr->args[1], "5") == 0);
+    CHECK(p && strcmp(sb_policy_hash_hex(p), without) != 0); /* the arguments are in the hash */
+    CHECK(pr && sb_policy_run_args(pr, NULL, 0, &use, &n_use, &err) == 0 && n_use == 2 &&
+          strcmp(use[0], "--min-group") == 0);
+    CHECK(pr && sb_policy_run_args(pr, req, 2, &use, &n_use, &err) == 0 && use == pr->args);
+    CHECK(pr && sb_policy_run_args(pr, other, 2, &use, &n_use, &err) == -1);
+    CHECK_STR(err.msg, "the policy fixes the arguments of /programs/train.wasm (2); a run request "
+              "may repeat them exactly or give none");
+    CHECK(pr && sb_policy_run_args(pr, req, 1, &use, &n_use, &err) == -1);
+    sb_policy_free(p);
+    /* fixed to no arguments at all */
+    set_at(d, "programs.0.args", "[]");
+    p = parse_doc(d, NOW, 0, &err);
+    pr = p ? sb_policy_program_at(p, 0) : NULL;
+    CHECK(pr && pr->has_args && pr->n_args == 0);
+    CHECK(pr && sb_policy_run_args(pr, NULL, 0, &use, &n_use, &err) == 0 && n_use == 0);
+    CHECK(pr && sb_policy_run_args(pr, req, 1, &use, &n_use, &err) == -1);
+    sb_policy_free(p);
+    json_decref(d);
+    /* validation */
+    MUTATE("programs.0.args", "\"--min-group 5\"", "policy.programs[0].args: expected an array");
+    MUTATE("programs.0.args", "[\"-v\", 5]", "policy.programs[0].args[1]: expected a string");
+    MUTATE("programs.0.args", "[[\"-v\"]]", "policy.programs[0].args[0]: expected a string");
+    char *many = repeated("\"x\"", SB_POLICY_ARGS_MAX + 1);
+    MUTATE("programs.0.args", many, "policy.programs[0].args: more than 64 arguments");
+    free(many);
+    many = repeated("\"x\"", SB_POLICY_ARGS_MAX);
+    d = base_policy();
+    set_at(d, "programs.0.args", many);
+    p = parse_doc(d, NOW, 0, &err);
+    CHECK(p && sb_policy_program_at(p, 0)->n_args == SB_POLICY_ARGS_MAX);
+    sb_policy_free(p);
+    json_decref(d);
+    free(many);
+    char *big = malloc(SB_POLICY_ARG_MAX + 4);
+    for (int len = SB_POLICY_ARG_MAX; len <= SB_POLICY_ARG_MAX + 1; len++) {
+        memset(big, 'a', (size_t)len);
+        big[len] = '\0';
+        d = base_policy();
+        json_object_set_new(json_array_get(json_object_get(d, "programs"), 0), "args",
+                            json_pack("[s]", big));
+        if (len == SB_POLICY_ARG_MAX) {
+            p = parse_doc(d, NOW, 0, &err);
+            CHECK(p != NULL);
+            sb_policy_free(p);
+            json_decref(d);
+        } else {
+            EXPECT_ERROR(d, SB_POLICY_E_INVALID, "policy.programs[0].args[0]: longer than 4096 bytes");
+        }
+    }
+    free(big);
+    /* a NUL inside an argument never gets this far: the JSON reader refuses \u0000 (below) */
+}
+
 static void test_syntax_errors(void)
 {
     EXPECT_TEXT_ERROR("{\"version\": 1, \"version\": 1}",
@@ -1052,6 +1128,7 @@ int main(int argc, char **argv)
     test_structure_errors();
     test_syntax_errors();
     test_count_caps();
+    test_program_args();
     test_single_party_and_ipv6();
 
     cert *all[] = {&alice, &bob, &carol, &root, &expired, &future};
