@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---------------------------------------------------------------- filesystem and principals */
 
@@ -40,6 +41,16 @@ static int make_skeleton(rt *r, sb_err *err)
     return 0;
 }
 
+/* Real time for file timestamps when the policy enables the clock, so files and the program's
+ * clock_time_get agree; otherwise the VFS keeps its fixed, deterministic time. */
+static uint64_t wall_clock_ns(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int rt_fs_init(rt *r, sb_err *err)
 {
     const sb_policy_limits *lim = sb_policy_limits_of(r->policy);
@@ -52,6 +63,8 @@ int rt_fs_init(rt *r, sb_err *err)
     r->read_all = calloc(n, sizeof *r->read_all);
     if (!r->vfs || !r->parties || !r->party_grants || !r->voted || !r->read_all)
         return sb_err_set(err, SB_ST_INTERNAL, "out of memory");
+    if (sb_policy_clock(r->policy))
+        sb_vfs_set_clock(r->vfs, wall_clock_ns, NULL);
     /* sb_policy_grant and sb_vfs_grant share the rights bits (policy.h says so). */
     for (size_t i = 0; i < n; i++) {
         const sb_policy_identity *id = sb_policy_identity_at(r->policy, i);

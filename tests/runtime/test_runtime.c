@@ -28,6 +28,7 @@ typedef struct policy_opts {
     const uint8_t *prog_hash; /* sha256 of /programs/p.wasm (NULL: zeros) */
     const char *platform;     /* the one accepted platform (NULL: process) */
     bool no_debug;            /* runtimes.allow_debug false */
+    bool clock;               /* "clock": true */
 } policy_opts;
 
 static char *policy_json(const policy_opts *o)
@@ -51,14 +52,15 @@ static char *policy_json(const policy_opts *o)
              "\"host\":\"127.0.0.1:1\","
              "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":10,"
              "\"fs_bytes\":%llu,\"output_bytes\":%llu},"
-             "\"clock\":false,\"expires\":\"%s\",\"shutdown\":{%s}}",
+             "\"clock\":%s,\"expires\":\"%s\",\"shutdown\":{%s}}",
              a, b, hex, o->platform ? o->platform : "process",
              o->platform && strcmp(o->platform, "sev-snp") == 0 ? 96 : 64, 0,
              o->no_debug ? "false" : "true", ca,
              (unsigned long long)(o->fuel ? o->fuel : 100000000),
              (unsigned long long)(o->memory_bytes ? o->memory_bytes : 16u << 20),
              (unsigned long long)(o->fs_bytes ? o->fs_bytes : 4u << 20),
-             (unsigned long long)(o->output_bytes ? o->output_bytes : 4096), expires,
+             (unsigned long long)(o->output_bytes ? o->output_bytes : 4096),
+             o->clock ? "true" : "false", expires,
              o->quorum ? "\"quorum\":{\"members\":[\"alice\",\"bob\"],\"count\":2}" : "");
     free(a);
     free(b);
@@ -910,6 +912,34 @@ static void test_run_limits(void)
     free(json);
 }
 
+/* The policy's clock: off, programs and file timestamps see the fixed time 2000-01-01 (so runs are
+ * reproducible); on, both see real time and agree with each other. */
+static void test_clock(void)
+{
+    char reason[SB_REASON_MAX + 1];
+    const time_t fixed = 946684800;
+    for (int on = 0; on <= 1; on++) {
+        policy_opts o = {.expires_in = 3600, .prog_hash = program_hash, .clock = on};
+        char *json = policy_json(&o);
+        host *h = ready_host(json, "--no-sandbox");
+        client *a = c_connect(h, alice);
+        sb_msg r;
+        long long mtime = 0, now = 0;
+        time_t before = time(NULL);
+        CHECK(c_put(a, "/programs/p.wasm", program, program_len, SB_PUT_WRITE, reason) == SB_ST_OK);
+        CHECK(run(a, "/programs/p.wasm", "clock", NULL, &r) == SB_ST_OK && r.exit_code == 0 &&
+              r.out.p && sscanf((const char *)r.out.p, "mtime=%lld now=%lld", &mtime, &now) == 2);
+        sb_msg_free(&r);
+        if (on)
+            CHECK(mtime >= before - 1 && mtime <= time(NULL) + 1 && now >= before - 1 &&
+                  now <= time(NULL) + 1);
+        else
+            CHECK(mtime == fixed && now == fixed);
+        h_free(h);
+        free(json);
+    }
+}
+
 /* A host that sends nonsense in valid frames (random sessions, random bytes, half handshakes)
  * cannot crash the runtime or disturb a well-behaved session. Fixed seed: reproducible. */
 static void test_hostile_host(const char *flag)
@@ -1024,6 +1054,7 @@ int main(int argc, char **argv)
     test_run("--no-sandbox");
     test_run(NULL);
     test_run_limits();
+    test_clock();
     test_garbage_requests();
     test_hostile_host(NULL);
     test_hostile_host("--no-sandbox"); /* leaks are checked here under ASan */

@@ -2,11 +2,14 @@
  *   (none)  sum the numbers in /inputs/alice/n.txt and /inputs/bob/n.txt into /results/sum.txt
  *   exit N  exit with code N          trap   hit `unreachable`      spin  loop forever
  *   grow    allocate until it fails   loud   print more than the policy allows
- *   escape  try to write where the program has no right */
+ *   escape  try to write where the program has no right
+ *   clock   write /results/t.txt and print its mtime and the program's time(NULL) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 static long read_number(const char *path)
 {
@@ -50,6 +53,14 @@ int main(int argc, char **argv)
         FILE *f = fopen("/inputs/alice/evil", "w");
         printf("%s\n", f ? "wrote" : strerror(errno));
         return f ? 1 : 5;
+    }
+    if (strcmp(mode, "clock") == 0) {
+        FILE *f = fopen("/results/t.txt", "w");
+        struct stat st;
+        if (!f || fputs("t\n", f) < 0 || fclose(f) != 0 || stat("/results/t.txt", &st) != 0)
+            return 6;
+        printf("mtime=%lld now=%lld\n", (long long)st.st_mtime, (long long)time(NULL));
+        return 0;
     }
     long sum = read_number("/inputs/alice/n.txt") + read_number("/inputs/bob/n.txt");
     FILE *out = fopen("/results/sum.txt", "w");
