@@ -183,11 +183,22 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
         job_free(&j);
         return;
     }
+    /* A program whose policy entry fixes its arguments runs with exactly those. */
+    const char *const *args;
+    size_t n_args;
+    sb_err aerr = {0};
+    if (sb_policy_run_args(pr, m->args, m->n_args, &args, &n_args, &aerr) < 0 ||
+        n_args > SB_ARGS_MAX) {
+        rt_respond(r, s, m->id, SB_ST_DENIED, "run %s: %s", m->path,
+                   aerr.msg[0] ? aerr.msg : "too many arguments");
+        job_free(&j);
+        return;
+    }
     const char *argv[SB_ARGS_MAX + 1] = {m->path};
-    for (size_t i = 0; i < m->n_args; i++)
-        argv[i + 1] = m->args[i];
+    for (size_t i = 0; i < n_args; i++)
+        argv[i + 1] = args[i];
     j.out.limit = lim->output_bytes;
-    sb_wasi_config cfg = {.argv = argv, .argc = m->n_args + 1, .preopens = j.pre,
+    sb_wasi_config cfg = {.argv = argv, .argc = n_args + 1, .preopens = j.pre,
                           .npreopens = j.n_pre, .clock = sb_policy_clock(r->policy),
                           .out = capture_out, .out_ctx = &j.out};
     wasm_config wc;

@@ -29,6 +29,7 @@ typedef struct policy_opts {
     const char *platform;     /* the one accepted platform (NULL: process) */
     bool no_debug;            /* runtimes.allow_debug false */
     bool clock;               /* "clock": true */
+    const char *args;         /* a JSON array fixing the program's arguments, or NULL */
 } policy_opts;
 
 static char *policy_json(const policy_opts *o)
@@ -44,7 +45,7 @@ static char *policy_json(const policy_opts *o)
              "\"/programs\":\"rwx\",\"/results\":\"r\"}},"
              "{\"name\":\"bob\",\"certificate\":%s,\"rights\":{\"/inputs/bob\":\"rw\","
              "\"/results\":\"r\",\"/programs/p.wasm\":\"r\"}}],"
-             "\"programs\":[{\"path\":\"/programs/p.wasm\",\"sha256\":\"%s\",\"rights\":"
+             "\"programs\":[{\"path\":\"/programs/p.wasm\",\"sha256\":\"%s\",%s%s%s\"rights\":"
              "{\"/inputs\":\"r\",\"/results\":\"rw\"}}],"
              "\"results\":[\"/results\"],"
              "\"runtimes\":{\"platforms\":{\"%s\":[\"%0*d\"]},\"allow_debug\":%s},"
@@ -53,7 +54,8 @@ static char *policy_json(const policy_opts *o)
              "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":10,"
              "\"fs_bytes\":%llu,\"output_bytes\":%llu},"
              "\"clock\":%s,\"expires\":\"%s\",\"shutdown\":{%s}}",
-             a, b, hex, o->platform ? o->platform : "process",
+             a, b, hex, o->args ? "\"args\":" : "", o->args ? o->args : "", o->args ? "," : "",
+             o->platform ? o->platform : "process",
              o->platform && strcmp(o->platform, "sev-snp") == 0 ? 96 : 64, 0,
              o->no_debug ? "false" : "true", ca,
              (unsigned long long)(o->fuel ? o->fuel : 100000000),
@@ -940,6 +942,29 @@ static void test_clock(void)
     }
 }
 
+/* A policy that fixes a program's arguments: runs get exactly those, whatever a party asks. */
+static void test_fixed_args(void)
+{
+    char reason[SB_REASON_MAX + 1];
+    policy_opts o = {.expires_in = 3600, .prog_hash = program_hash, .args = "[\"exit\",\"7\"]"};
+    char *json = policy_json(&o);
+    host *h = ready_host(json, "--no-sandbox");
+    client *a = c_connect(h, alice);
+    sb_msg r;
+    CHECK(c_put(a, "/programs/p.wasm", program, program_len, SB_PUT_WRITE, reason) == SB_ST_OK);
+    CHECK(run(a, "/programs/p.wasm", NULL, NULL, &r) == SB_ST_OK && r.exit_code == 7);
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "exit", "7", &r) == SB_ST_OK && r.exit_code == 7);
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "exit", "3", &r) == SB_ST_DENIED && r.reason &&
+          strstr(r.reason, "fixes the arguments"));
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "exit", NULL, &r) == SB_ST_DENIED);
+    sb_msg_free(&r);
+    h_free(h);
+    free(json);
+}
+
 /* A host that sends nonsense in valid frames (random sessions, random bytes, half handshakes)
  * cannot crash the runtime or disturb a well-behaved session. Fixed seed: reproducible. */
 static void test_hostile_host(const char *flag)
@@ -1055,6 +1080,7 @@ int main(int argc, char **argv)
     test_run(NULL);
     test_run_limits();
     test_clock();
+    test_fixed_args();
     test_garbage_requests();
     test_hostile_host(NULL);
     test_hostile_host("--no-sandbox"); /* leaks are checked here under ASan */
