@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -105,9 +106,22 @@ static int load_key(const char *path, EVP_PKEY **key, sb_err *err)
     return 0;
 }
 
+/* Each isolate holds one channel descriptor here, each party one socket: use the whole hard
+ * limit rather than the (often 1024) soft one. */
+static void raise_fd_limit(struct host *h)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+            host_log(h, "warn", "cannot raise the descriptor limit: %s", strerror(errno));
+    }
+}
+
 static int setup(struct host *h, sb_err *err)
 {
     const sb_host_config *cfg = h->cfg;
+    raise_fd_limit(h);
     EVP_PKEY *key = NULL;
     if (!cfg->runtime_path)
         return sb_err_set(err, EINVAL, "no runtime binary given (--runtime)");
