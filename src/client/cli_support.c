@@ -68,8 +68,29 @@ static int check_identity(sbcli_args *a)
     return rc;
 }
 
+/* --as NAME must be an identity of the policy: said before anything about its files. */
+static int check_name(const sbcli_args *a)
+{
+    sb_policy *p;
+    sb_err e = {0};
+    if (sb_policy_load(a->policy, 0, SB_POLICY_SKIP_TIME_CHECKS, &p, &e) != 0) {
+        fprintf(stderr, "strongbox %s: %s: %s\n", a->cmd, a->policy, e.msg);
+        return SBCLI_FAILED;
+    }
+    int known = sb_policy_find_identity(p, a->as) != NULL;
+    sb_policy_free(p);
+    if (!known) {
+        fprintf(stderr, "strongbox %s: '%s' is not an identity of the policy %s\n", a->cmd, a->as,
+                a->policy);
+        return SBCLI_FAILED;
+    }
+    return SBCLI_OK;
+}
+
 static int resolve_identity(sbcli_args *a, const char *usage, int need)
 {
+    if (a->as && check_name(a) != SBCLI_OK)
+        return SBCLI_FAILED;
     if (a->as) {
         if (!a->key) {
             beside_policy(a->policy, a->as, "key", a->key_buf, sizeof a->key_buf);

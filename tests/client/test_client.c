@@ -88,7 +88,7 @@ static void make_policy(int host_port, X509 *party, X509 *root)
     json_t *p = json_pack(
         "{s:i, s:s, s:[{s:s, s:s, s:{s:s}}], s:[{s:s, s:s, s:{s:s}}], s:[s],"
         " s:{s:b, s:{s:[s]}}, s:{s:s, s:s}, s:s, s:{s:i, s:I, s:i, s:I, s:i}, s:b, s:s,"
-        " s:{s:{s:[s], s:i}}}",
+        " s:{}}",
         "version", 1, "name", "client-test", "identities", "name", "alice", "certificate", pp,
         "rights", "/", "rwx", "programs", "path", "/programs/p.wasm", "sha256",
         "abababababababababababababababababababababababababababababababab", "rights", "/out",
@@ -97,7 +97,7 @@ static void make_policy(int host_port, X509 *party, X509 *root)
         "http://127.0.0.1:1", "root_certificate", rp, "host", host, "limits", "fuel", 1000000,
         "memory_bytes", (json_int_t)(64 << 20), "run_seconds", 60, "fs_bytes",
         (json_int_t)(64 << 20), "output_bytes", 65536, "clock", 0, "expires",
-        "2099-01-01T00:00:00Z", "shutdown", "quorum", "members", "alice", "count", 1);
+        "2099-01-01T00:00:00Z", "shutdown");
     json_dump_file(p, policy_path, JSON_COMPACT);
     json_decref(p);
     free(pp);

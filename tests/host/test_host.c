@@ -193,7 +193,7 @@ static char *make_policy(const char *name, int attestd_port, long long memory)
     json_t *p = json_pack(
         "{s:i, s:s, s:[{s:s, s:s, s:{s:s}}], s:[{s:s, s:s, s:{s:s}}], s:[s],"
         " s:{s:b, s:{s:[s]}}, s:{s:s, s:s}, s:s, s:{s:i, s:I, s:i, s:I, s:i}, s:b, s:s,"
-        " s:{s:{s:[s], s:i}}}",
+        " s:{}}",
         "version", 1, "name", name, "identities", "name", "alice", "certificate", party_pem,
         "rights", "/", "rwx", "programs", "path", "/programs/p.wasm", "sha256",
         "abababababababababababababababababababababababababababababababab", "rights", "/out",
@@ -201,7 +201,7 @@ static char *make_policy(const char *name, int attestd_port, long long memory)
         "attestation", "url", url, "root_certificate", root_pem, "host", "127.0.0.1:1",
         "limits", "fuel", 1000000, "memory_bytes", (json_int_t)memory, "run_seconds", 60,
         "fs_bytes", (json_int_t)(64 << 20), "output_bytes", 65536, "clock", 0, "expires",
-        "2099-01-01T00:00:00Z", "shutdown", "quorum", "members", "alice", "count", 1);
+        "2099-01-01T00:00:00Z", "shutdown");
     char *s = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     sb_policy *pol;
