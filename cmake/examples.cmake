@@ -6,6 +6,9 @@
 function(sb_add_example name)
   set(dir ${CMAKE_CURRENT_SOURCE_DIR})
   sb_add_wasm_program(program SOURCES ${dir}/program.c LDFLAGS -lm TARGET example-${name}-wasm)
+  # The module also depends on the header every program includes.
+  add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/program.wasm APPEND
+                     DEPENDS ${CMAKE_SOURCE_DIR}/examples/common/exio.h)
   add_executable(example-${name}-program program.c)
   set_target_properties(example-${name}-program PROPERTIES OUTPUT_NAME program-native)
   add_executable(example-${name}-gen gen.c)

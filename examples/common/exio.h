@@ -102,7 +102,21 @@ static inline int ex_read_line(FILE *f, char *buf, const char *what)
         ex_die("%s: line longer than %d bytes", what, EX_LINE_MAX - 1);
     if (n && buf[n - 1] == '\r')
         buf[--n] = '\0';
+    if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark (spreadsheets) */
+        memmove(buf, buf + 3, n - 2);
     return 1;
+}
+
+/* The next data row, skipping blank lines (a trailing empty line is common in hand-made files);
+ * *lineno counts physical lines, for messages. Returns 0 at end of file. */
+static inline int ex_next_row(FILE *f, char *buf, const char *what, int *lineno)
+{
+    while (ex_read_line(f, buf, what)) {
+        ++*lineno;
+        if (buf[strspn(buf, " \t")] != '\0')
+            return 1;
+    }
+    return 0;
 }
 
 #endif

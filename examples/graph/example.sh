@@ -16,3 +16,11 @@ PROVIDERS="telco bank"   # each uploads the files make_inputs wrote to its folde
 READERS="telco bank"     # result readers
 RUNNER=analyst
 NON_READER=analyst     # a party of the policy who must not be able to read the result
+# Bad inputs for the native/local tests: bad_input CASE DIR spoils DIR and prints the expected error.
+BAD_CASES="quote three-columns"
+bad_input() {
+  case $1 in
+    quote) echo 'n1,n"2' >> "$2/telco/edges.csv"; echo "node names are 1 to 47 bytes without quotes" ;;
+    three-columns) echo "n1,n2,n3" >> "$2/bank/queries.csv"; echo "bank/queries.csv:22: expected from,to" ;;
+  esac
+}

@@ -56,8 +56,12 @@ static void rehash(void)
 /* The node id for `name`; creates it when `create`, else returns UINT32_MAX for unknown names. */
 static uint32_t node(const char *name, int create)
 {
-    if (!*name || strlen(name) >= NAME_MAX_LEN)
-        ex_die("node names are 1 to %d bytes", NAME_MAX_LEN - 1);
+    /* Names are echoed into graph.json (queries): no quote, backslash or control character. */
+    if (!*name || strlen(name) >= NAME_MAX_LEN || strpbrk(name, "\"\\") ||
+        strcspn(name, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11\x12"
+                      "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") != strlen(name))
+        ex_die("node names are 1 to %d bytes without quotes, backslashes or control characters: "
+               "'%.60s'", NAME_MAX_LEN - 1, name);
     if (2 * ((size_t)nnodes + 1) > names_cap)
         rehash();
     entry *e = slot_for(names, names_cap, name);
@@ -90,7 +94,7 @@ static void read_edges(const char *dir, const char *party)
     char line[EX_LINE_MAX], *a, *b;
     if (!ex_read_line(f, line, "edges.csv") || strcmp(line, "a,b") != 0)
         ex_die("%s/edges.csv: first line must be the header a,b", party);
-    for (int lineno = 2; ex_read_line(f, line, "edges.csv"); lineno++) {
+    for (int lineno = 1; ex_next_row(f, line, "edges.csv", &lineno);) {
         if (split_pair(line, &a, &b) != 0)
             ex_die("%s/edges.csv:%d: expected a,b", party, lineno);
         if (nedges == edges_cap &&
@@ -154,6 +158,23 @@ static long bfs(uint32_t from, uint32_t to, uint32_t *dist, uint32_t *queue)
     return -1;
 }
 
+/* Reads every query once before graph.json is opened, so a bad query file fails the run without
+ * leaving a half-written result. */
+static void check_queries(const char *dir, const char *party)
+{
+    FILE *f = ex_open_input(dir, party, "queries.csv");
+    char line[EX_LINE_MAX], *a, *b;
+    if (!ex_read_line(f, line, "queries.csv") || strcmp(line, "from,to") != 0)
+        ex_die("%s/queries.csv: first line must be the header from,to", party);
+    for (int lineno = 1; ex_next_row(f, line, "queries.csv", &lineno);) {
+        if (split_pair(line, &a, &b) != 0)
+            ex_die("%s/queries.csv:%d: expected from,to", party, lineno);
+        node(a, 0);
+        node(b, 0);
+    }
+    fclose(f);
+}
+
 static void answer_queries(const char *dir, const char *party, FILE *out, int *first)
 {
     FILE *f = ex_open_input(dir, party, "queries.csv");
@@ -164,7 +185,7 @@ static void answer_queries(const char *dir, const char *party, FILE *out, int *f
         ex_die("out of memory");
     if (!ex_read_line(f, line, "queries.csv") || strcmp(line, "from,to") != 0)
         ex_die("%s/queries.csv: first line must be the header from,to", party);
-    for (int lineno = 2; ex_read_line(f, line, "queries.csv"); lineno++) {
+    for (int lineno = 1; ex_next_row(f, line, "queries.csv", &lineno);) {
         if (split_pair(line, &a, &b) != 0)
             ex_die("%s/queries.csv:%d: expected from,to", party, lineno);
         uint32_t x = node(a, 0), y = node(b, 0);
@@ -205,6 +226,9 @@ int main(int argc, char **argv)
             largest = size[r];
     }
     build_adjacency();
+    for (int i = 0; i < n; i++)
+        if (ex_has_input(in, parties[i], "queries.csv"))
+            check_queries(in, parties[i]);
     FILE *f = ex_open_output(out, "graph.json");
     fprintf(f, "{\n  \"nodes\": %u,\n  \"edges\": %zu,\n  \"components\": %u,\n"
                "  \"largest_component\": %u,\n  \"distances\": [\n", nnodes, nedges, components, largest);

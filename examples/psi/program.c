@@ -47,11 +47,11 @@ static void grow(void)
     free(old);
 }
 
-static void check_id(const char *id, const char *what, int lineno)
+static void check_id(const char *id, const char *party, const char *file, int lineno)
 {
     size_t n = strlen(id);
     if (n == 0 || n >= ID_MAX)
-        ex_die("%s:%d: user ids are 1 to %d bytes", what, lineno, ID_MAX - 1);
+        ex_die("%s/%s:%d: user ids are 1 to %d bytes", party, file, lineno, ID_MAX - 1);
 }
 
 static void read_viewers(const char *dir, const char *party)
@@ -60,8 +60,8 @@ static void read_viewers(const char *dir, const char *party)
     char line[EX_LINE_MAX];
     if (!ex_read_line(f, line, "viewers.csv") || strcmp(line, "user_id") != 0)
         ex_die("%s/viewers.csv: first line must be the header user_id", party);
-    for (int lineno = 2; ex_read_line(f, line, "viewers.csv"); lineno++) {
-        check_id(line, "viewers.csv", lineno);
+    for (int lineno = 1; ex_next_row(f, line, "viewers.csv", &lineno);) {
+        check_id(line, party, "viewers.csv", lineno);
         if (2 * (viewers + 1) > table_size)
             grow();
         slot *s = find(line);
@@ -81,19 +81,22 @@ static void match_purchases(const char *dir, const char *party, uint64_t *buyers
     char line[EX_LINE_MAX], id[EX_LINE_MAX];
     if (!ex_read_line(f, line, "purchases.csv") || strcmp(line, "user_id,spend_cents") != 0)
         ex_die("%s/purchases.csv: first line must be the header user_id,spend_cents", party);
-    for (int lineno = 2; ex_read_line(f, line, "purchases.csv"); lineno++) {
+    for (int lineno = 1; ex_next_row(f, line, "purchases.csv", &lineno);) {
         char *comma = strchr(line, ',');
-        unsigned long long cents;
-        char extra;
-        if (!comma || sscanf(comma + 1, "%llu%c", &cents, &extra) != 1)
-            ex_die("purchases.csv:%d: expected user_id,spend_cents", lineno);
+        size_t digits = comma ? strspn(comma + 1, "0123456789") : 0;
+        if (!comma || digits == 0 || digits > 12 || comma[1 + digits] != '\0')
+            ex_die("%s/purchases.csv:%d: expected user_id,spend_cents (1 to 12 digits)", party,
+                   lineno);
+        unsigned long long cents = strtoull(comma + 1, NULL, 10);
         memcpy(id, line, (size_t)(comma - line));
         id[comma - line] = '\0';
-        check_id(id, "purchases.csv", lineno);
+        check_id(id, party, "purchases.csv", lineno);
         slot *s = table_size ? find(id) : NULL;
         if (s && s->used) {
             *buyers += !s->bought;
             s->bought = 1;
+            if (*spend > UINT64_MAX - cents)
+                ex_die("the total spend does not fit in 64 bits");
             *spend += cents;
         }
     }

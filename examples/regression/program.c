@@ -41,12 +41,13 @@ static void read_party(const char *dir, const char *party)
     snprintf(what, sizeof what, "%s/rows.csv", party);
     if (!ex_read_line(f, line, what) || strcmp(line, "x1,x2,x3,y,label") != 0)
         ex_die("%s: first line must be the header x1,x2,x3,y,label", what);
-    for (int lineno = 2; ex_read_line(f, line, what); lineno++) {
+    for (int lineno = 1; ex_next_row(f, line, what, &lineno);) {
         row r = {.x = {1.0}};
         char extra;
         if (sscanf(line, "%lf,%lf,%lf,%lf,%d%c", &r.x[1], &r.x[2], &r.x[3], &r.y, &r.label,
-                   &extra) != 5 || (r.label != 0 && r.label != 1))
-            ex_die("%s:%d: expected four numbers and a 0/1 label", what, lineno);
+                   &extra) != 5 || (r.label != 0 && r.label != 1) || !isfinite(r.x[1]) ||
+            !isfinite(r.x[2]) || !isfinite(r.x[3]) || !isfinite(r.y))
+            ex_die("%s:%d: expected four finite numbers and a 0/1 label", what, lineno);
         add_row(&r);
     }
     fclose(f);

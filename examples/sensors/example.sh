@@ -16,3 +16,11 @@ PROVIDERS="city port rail"   # each uploads the files make_inputs wrote to its f
 READERS="coastguard"     # result readers
 RUNNER=coastguard
 NON_READER=city     # a party of the policy who must not be able to read the result
+# Bad inputs for the native/local tests: bad_input CASE DIR spoils DIR and prints the expected error.
+BAD_CASES="infinite too-few"
+bad_input() {
+  case $1 in
+    infinite) echo "10,20,inf" >> "$2/port/readings.csv"; echo "port/readings.csv:5: expected three finite numbers x,y,toa" ;;
+    too-few) rm "$2/rail/readings.csv" "$2/city/readings.csv"; echo "need at least 4 sensors to fix a position and a time, got 3" ;;
+  esac
+}

@@ -24,7 +24,7 @@ static void read_owner(const char *dir, const char *owner)
     char line[EX_LINE_MAX], extra;
     if (!ex_read_line(f, line, "readings.csv") || strcmp(line, "x,y,toa") != 0)
         ex_die("%s/readings.csv: first line must be the header x,y,toa", owner);
-    for (int lineno = 2; ex_read_line(f, line, "readings.csv"); lineno++) {
+    for (int lineno = 1; ex_next_row(f, line, "readings.csv", &lineno);) {
         if (n == MAX_SENSORS)
             ex_die("more than %d sensors", MAX_SENSORS);
         if (sscanf(line, "%lf,%lf,%lf%c", &sx[n], &sy[n], &toa[n], &extra) != 3 ||

@@ -47,20 +47,44 @@ static int count_questions(const char *line)
     return q;
 }
 
+/* The next comma-separated field, or NULL after the last one. Unlike strtok, an empty field
+ * ("north,,3") is a field, so a missing answer is an error rather than a shift of the others. */
+static char *next_field(char **cursor)
+{
+    char *field = *cursor;
+    if (!field)
+        return NULL;
+    char *comma = strchr(field, ',');
+    *cursor = comma ? comma + 1 : NULL;
+    if (comma)
+        *comma = '\0';
+    return field;
+}
+
+static int plain_label(const char *s)
+{
+    if (!*s || strlen(s) >= GROUP_MAX)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\' || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 static void read_row(char *line, const char *what, int lineno)
 {
-    char *save, *tok = strtok_r(line, ",", &save);
-    if (!tok || strlen(tok) >= GROUP_MAX || strchr(tok, '"') || strchr(tok, '\\'))
+    char *cursor = line, *tok = next_field(&cursor);
+    if (!plain_label(tok))
         ex_die("%s:%d: the group label must be 1 to %d plain characters", what, lineno, GROUP_MAX - 1);
     group *g = group_named(tok);
     int vals[MAX_Q];
     for (int q = 0; q < nq; q++) {
-        tok = strtok_r(NULL, ",", &save);
+        tok = next_field(&cursor);
         char extra;
         if (!tok || sscanf(tok, "%d%c", &vals[q], &extra) != 1 || vals[q] < 1 || vals[q] > 5)
             ex_die("%s:%d: answer %d must be a number from 1 to 5", what, lineno, q + 1);
     }
-    if (strtok_r(NULL, ",", &save))
+    if (cursor)
         ex_die("%s:%d: more answers than questions", what, lineno);
     for (int q = 0; q < nq; q++) {
         g->sum[q] += (unsigned long)vals[q];
@@ -85,7 +109,7 @@ static void read_party(const char *dir, const char *party)
     } else if (strcmp(header, line) != 0) {
         ex_die("%s: the questions differ from the other parties'", what);
     }
-    for (int lineno = 2; ex_read_line(f, line, what); lineno++)
+    for (int lineno = 1; ex_next_row(f, line, what, &lineno);)
         read_row(line, what, lineno);
     fclose(f);
 }
@@ -131,11 +155,11 @@ int main(int argc, char **argv)
 {
     unsigned long min_group = 5;
     int arg = 1;
-    if (argc > 2 && strcmp(argv[1], "--min-group") == 0) {
-        char *end;
-        min_group = strtoul(argv[2], &end, 10);
-        if (*end || min_group < 1)
-            ex_die("--min-group takes a whole number of at least 1");
+    if (argc > 1 && strcmp(argv[1], "--min-group") == 0) {
+        size_t digits = argc > 2 ? strspn(argv[2], "0123456789") : 0;
+        min_group = digits ? strtoul(argv[2], NULL, 10) : 0;
+        if (digits == 0 || argv[2][digits] != '\0' || digits > 7 || min_group < 1)
+            ex_die("--min-group takes a whole number from 1 to 9999999");
         arg = 3;
     }
     const char *in = argc > arg ? argv[arg] : "/inputs";
