@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# tcb-report.sh BUILD_DIR - what the trusted computing base of a computation is made of, checked
+# against its budgets (docs/tcb.md). Everything is derived from the build itself:
+#   * files: the objects the linker put into strongbox-runtime (its link map, written by
+#     cmake/tcb.cmake), mapped back to their sources, plus the project headers those include;
+#   * lines: project-written lines without blanks and comments (comments removed by the C
+#     preprocessor in -fpreprocessed mode, so strings and line continuations are handled right);
+#   * libraries: the static archives in the link map (static build) or DT_NEEDED (dynamic), with
+#     the Debian package versions the measurement depends on;
+#   * system calls: the seccomp filter the runtime's own sandbox.c builds, exported as pseudo
+#     filter code by tests/tcb/seccomp_dump.c (built from the same source, nothing copied).
+# Fails (exit 1) when a budget is exceeded or anything outside the trusted folders is linked in.
+# Budgets can be overridden for experiments: TCB_MAX_LINES, TCB_MAX_SYSCALLS.
+set -euo pipefail
+
+MAX_LINES=${TCB_MAX_LINES:-15000}
+MAX_SYSCALLS=${TCB_MAX_SYSCALLS:-15}
+TRUSTED="common wasm vfs wasi policy proto runtime tsm"
+# Libraries the runtime may contain besides the trusted folders (docs/tcb.md says why each).
+ALLOWED_LIBS="libssl libcrypto libjansson libseccomp libc libm libgcc libgcc_eh libpthread libdl"
+
+die() { echo "tcb-report: $*" >&2; exit 2; }
+[ $# -eq 1 ] || die "usage: tcb-report.sh BUILD_DIR"
+B=$(cd "$1" && pwd) || die "no build directory $1"
+SRC=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$B/CMakeCache.txt" 2>/dev/null || true)
+[ -n "$SRC" ] && [ -d "$SRC/src" ] || die "$B is not a configured strongbox build directory"
+RT="$B/src/runtime/strongbox-runtime"
+MAP=${TCB_MAP:-$RT.map}   # TCB_MAP: tests feed a doctored map
+DUMP="$B/tests/tcb/tcb-seccomp-dump"
+for f in "$RT" "$MAP" "$DUMP"; do
+  [ -f "$f" ] || die "missing $f (build the tree first: cmake --build $B)"
+done
+[ "$MAP" -nt "$RT" ] || [ ! "$RT" -nt "$MAP" ] || die "$MAP is older than the runtime"
+
+failures=()
+fail() { failures+=("$*"); }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcb-report.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# ---- 1. what the linker put in: "LOAD obj" lines and "archive(member)" lines of the map.
+# (A member line may carry the referencing file after it on the same line when the name is short.)
+awk '/^LOAD [^ ]+\.o$/ { print "obj " $2 }
+     /^[^ \t]+\.a\([^)]+\)([ \t]|$)/ { m = $1; sub(/\)$/, "", m); n = index(m, "(")
+                                   print "mem " substr(m, 1, n - 1) " " substr(m, n + 1) }' \
+    "$MAP" | sort -u > "$tmp/linked"
+
+: > "$tmp/sources"
+: > "$tmp/libmembers"
+while read -r kind a b; do
+  if [ "$kind" = obj ]; then
+    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/src/runtime/$a") ;; esac
+    case "$path" in
+      "$B"/*) rel=${path#"$B"/}                             # dir/CMakeFiles/T.dir/file.c.o
+              src="$SRC/${rel%%/CMakeFiles/*}/${rel#*/CMakeFiles/*.dir/}"; echo "${src%.o}" >> "$tmp/sources" ;;
+      *) echo "$(realpath -m "$path") startup" >> "$tmp/libmembers" ;;       # crt1.o, crti.o, crtbegin.o ...
+    esac
+  else
+    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/src/runtime/$a") ;; esac
+    case "$path" in
+      "$B"/*) rel=${path#"$B"/}; echo "$SRC/$(dirname "$rel")/${b%.o}" >> "$tmp/sources" ;;
+      *) echo "$(realpath -m "$path") $b" >> "$tmp/libmembers" ;;
+    esac
+  fi
+done < "$tmp/linked"
+sort -u -o "$tmp/sources" "$tmp/sources"
+
+# ---- 2. project headers those sources include (the preprocessor's own dependency list).
+: > "$tmp/files"
+while read -r s; do
+  [ -f "$s" ] || { fail "linked object without a source in the tree: $s"; continue; }
+  echo "$s" >> "$tmp/files"
+  gcc -MM -D_GNU_SOURCE -I"$SRC/src" -I"$SRC/include" "$s" 2>/dev/null |
+    tr ' \\' '\n\n' | sed -n "s|^$SRC/||p; /^[^/].*\.h$/p" |
+    while read -r h; do realpath -m "$SRC/$h"; done >> "$tmp/files"
+done < "$tmp/sources"
+sort -u -o "$tmp/files" "$tmp/files"
+
+# ---- 3. every file must come from a trusted folder; count lines per folder.
+count_code() { gcc -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null | grep -cv '^[[:space:]]*$' || true; }
+declare -A code raw nfiles
+total=0
+echo "== strongbox-runtime TCB report ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+echo "-- files compiled into the runtime (code lines = without blanks and comments / raw lines)"
+while read -r f; do
+  rel=${f#"$SRC"/}
+  comp=$(echo "$rel" | cut -d/ -f2)
+  case " $TRUSTED " in
+    *" $comp "*) [ "${rel%%/*}" = src ] || { fail "non-trusted file compiled in: $rel"; comp=UNTRUSTED; } ;;
+    *) fail "non-trusted file compiled in: $rel"; comp=UNTRUSTED ;;
+  esac
+  c=$(count_code "$f"); r=$(wc -l < "$f")
+  printf '   %6d %6d  %s\n' "$c" "$r" "$rel"
+  code[$comp]=$(( ${code[$comp]:-0} + c )); raw[$comp]=$(( ${raw[$comp]:-0} + r ))
+  nfiles[$comp]=$(( ${nfiles[$comp]:-0} + 1 )); total=$((total + c))
+done < "$tmp/files"
+echo "-- project-written trusted lines per folder (code / raw, files)"
+for comp in $TRUSTED UNTRUSTED; do
+  [ -n "${code[$comp]:-}" ] || continue
+  printf '   src/%-9s %6d / %6d  (%d files)\n' "$comp" "${code[$comp]}" "${raw[$comp]}" "${nfiles[$comp]}"
+done
+printf '   %-13s %6d lines (budget %d)\n' "total" "$total" "$MAX_LINES"
+[ "$total" -le "$MAX_LINES" ] || fail "project-written trusted lines $total exceed the budget $MAX_LINES"
+# Files in the trusted folders that are not compiled in (tooling, unused code) are listed, not counted.
+for comp in $TRUSTED; do
+  for f in "$SRC/src/$comp"/*.[ch]; do
+    [ -f "$f" ] && ! grep -qxF "$(realpath -m "$f")" "$tmp/files" && echo "   (not linked: ${f#"$SRC"/})"
+  done
+done
+
+# ---- 4. libraries: static archives from the map, or DT_NEEDED of a dynamic binary.
+echo "-- libraries linked"
+if readelf -d "$RT" | grep -q '(NEEDED)'; then
+  linkage=dynamic
+  readelf -d "$RT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' > "$tmp/libs"
+  while read -r so; do
+    p=$(ldconfig -p | awk -v n="$so" '$1 == n { print $NF; exit }')
+    printf '   %-22s %s\n' "$so" "${p:-?}"; echo "$so ${p:-}" >> "$tmp/libpaths"
+  done < "$tmp/libs"
+else
+  linkage=static
+  awk '{ print $1 }' "$tmp/libmembers" | sort | uniq -c | while read -r n a; do
+    printf '   %-48s %4d objects\n' "$a" "$n"
+  done
+  awk '{ print $1 }' "$tmp/libmembers" | sort -u > "$tmp/libs"
+  awk '{ print $1, $1 }' "$tmp/libmembers" | sort -u > "$tmp/libpaths"
+fi
+while read -r lib; do
+  base=$(basename "$lib"); base=${base%%.*}; base=${base%%-*}
+  case "$(basename "$lib")" in *crt*.o) continue ;; esac   # C start-up files (libc6-dev, libgcc)
+  case " $ALLOWED_LIBS " in *" $base "*) ;; *) fail "library not allowed in the runtime: $lib" ;; esac
+done < "$tmp/libs"
+echo "   linkage: $linkage"
+echo "-- Debian packages the measurement depends on (dpkg-query)"
+{
+  awk '{ print $2 }' "$tmp/libpaths" | while read -r p; do
+    [ -n "$p" ] && dpkg-query -S "$(realpath "$p")" 2>/dev/null | head -1 | cut -d: -f1,2 | sed 's/:$//' | cut -d: -f1
+  done
+  cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$B/CMakeCache.txt")
+  dpkg-query -S "$(realpath "$(command -v "${cc:-cc}")")" 2>/dev/null | cut -d: -f1
+  echo binutils-x86-64-linux-gnu; echo libc6-dev; echo linux-libc-dev
+} | sed 's/,.*//' | sort -u | while read -r pkg; do
+  [ -n "$pkg" ] && dpkg-query -W -f='   ${Package} ${Version}\n' "$pkg" 2>/dev/null
+done
+
+# ---- 5. the binary.
+echo "-- binary"
+bytes=$(stat -c %s "$RT")
+stripped=$(strip -o "$tmp/stripped" "$RT" && stat -c %s "$tmp/stripped")
+read -r text data bss _ < <(size "$RT" | tail -1)
+echo "   file size       $bytes bytes (debug info included; $stripped bytes stripped)"
+echo "   loaded          text $text, data $data, bss $bss bytes"
+btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$B/CMakeCache.txt")
+echo "   build type      ${btype:-RelWithDebInfo (default)}"
+echo "   measurement     $(sha256sum "$RT" | cut -d' ' -f1)  (process platform: SHA-256 of the binary)"
+
+# ---- 6. system calls the sandbox allows (from the runtime's own filter).
+echo "-- system calls allowed after the sandbox is installed (default: kill the process)"
+"$DUMP" > "$tmp/pfc" || fail "tcb-seccomp-dump failed"
+grep -o 'filter for syscall "[^"]*"' "$tmp/pfc" | cut -d'"' -f2 | sort -u > "$tmp/syscalls"
+nsys=$(wc -l < "$tmp/syscalls")
+while read -r s; do
+  cond=""
+  awk -v s="\"$s\"" '$0 ~ "filter for syscall " s { on = 1; next } /filter for syscall/ { on = 0 }
+                     on && /\$a[0-9]/ { found = 1 } END { exit !found }' "$tmp/pfc" && cond="  (argument-checked)"
+  echo "   $s$cond"
+done < "$tmp/syscalls"
+printf '   %d system calls (budget %d)\n' "$nsys" "$MAX_SYSCALLS"
+[ "$nsys" -gt 0 ] || fail "no system calls found in the filter dump"
+[ "$nsys" -le "$MAX_SYSCALLS" ] || fail "allowed system calls $nsys exceed the budget $MAX_SYSCALLS"
+
+if [ ${#failures[@]} -ne 0 ]; then
+  printf 'FAIL: %s\n' "${failures[@]}"
+  exit 1
+fi
+echo "OK: within budgets ($total/$MAX_LINES lines, $nsys/$MAX_SYSCALLS system calls), only trusted folders and allowed libraries linked"

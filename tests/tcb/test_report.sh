@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# test_report.sh SRC BUILD - runs scripts/tcb-report.sh on this build (its output is the TCB report
+# in the CI log) and checks that it fails when it must: a budget exceeded, an object from a
+# non-trusted folder in the link map, a missing build.
+set -uo pipefail
+SRC=$1 BUILD=$2
+report="$SRC/scripts/tcb-report.sh"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcb-test.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+status=0
+check() { # check NAME EXPECTED_RC PATTERN CMD...: the command exits EXPECTED_RC and prints PATTERN
+  local name=$1 want=$2 pattern=$3; shift 3
+  "$@" > "$tmp/out" 2>&1; local rc=$?
+  if [ $rc -ne "$want" ] || ! grep -q -e "$pattern" "$tmp/out"; then
+    echo "FAIL: $name: exit $rc (want $want), output:"; cat "$tmp/out"; status=1
+  else
+    echo "ok: $name"
+  fi
+}
+
+"$report" "$BUILD" || { echo "FAIL: the TCB report of this build fails"; status=1; }
+
+check "line budget" 1 "FAIL: project-written trusted lines .* exceed the budget 1000" \
+  env TCB_MAX_LINES=1000 "$report" "$BUILD"
+check "syscall budget" 1 "FAIL: allowed system calls .* exceed the budget 5" \
+  env TCB_MAX_SYSCALLS=5 "$report" "$BUILD"
+# A link map that pulls in an object from src/attest (outside the trusted folders).
+map="$BUILD/src/runtime/strongbox-runtime.map"
+awk '{ print } /^Archive member included/ && !done { print ""; print "../attest/libsb_attest.a(issue.c.o)"; done = 1 }' \
+  "$map" > "$tmp/untrusted.map"
+check "untrusted object" 1 "FAIL: non-trusted file compiled in: src/attest/issue.c" \
+  env TCB_MAP="$tmp/untrusted.map" "$report" "$BUILD"
+# A library outside the allowed set.
+awk '{ print } /^Archive member included/ && !done { print ""; print "/usr/lib/x86_64-linux-gnu/libsqlite3.a(sqlite3.o)"; done = 1 }' \
+  "$map" > "$tmp/lib.map"
+check "foreign library" 1 "FAIL: library not allowed in the runtime: /usr/lib/x86_64-linux-gnu/libsqlite3.a" \
+  env TCB_MAP="$tmp/lib.map" "$report" "$BUILD"
+check "no build dir" 2 "is not a configured strongbox build directory" "$report" "$tmp"
+check "usage" 2 "usage: tcb-report.sh BUILD_DIR" "$report"
+exit $status
