@@ -67,7 +67,8 @@ fi
 
 # The surrounding build: compared when it followed the same recipe.
 cache() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
-if [ "$(cache CMAKE_BUILD_TYPE)" = RelWithDebInfo ] && [ "$(cache SB_STATIC_RUNTIME)" = ON ] &&
+btype=$(cache CMAKE_BUILD_TYPE)   # empty: the top-level CMakeLists.txt defaults it to RelWithDebInfo
+if [ "${btype:-RelWithDebInfo}" = RelWithDebInfo ] && [ "$(cache SB_STATIC_RUNTIME)" = ON ] &&
    [ "$(realpath "$(cache CMAKE_C_COMPILER)")" = "$(realpath "$(command -v cc)")" ]; then
   sha_c=$(sha256sum "$BUILD/src/runtime/strongbox-runtime" | cut -d' ' -f1)
   echo "this build: $sha_c"
