@@ -302,7 +302,7 @@ int wasm_store_define(wasm_store *s, const char *module_name, const char *name, 
 {
     if (err)
         memset(err, 0, sizeof *err);
-    if (!s || !module_name || !name || !ext.of.func)
+    if (!s || !module_name || !name || !ext.of.func || (unsigned)ext.kind > WASM_EXTERN_GLOBAL)
         return wasm_error_set(err, WASM_ERR_MISUSE, 0, "bad definition");
     for (size_t i = 0; i < s->ndefs; i++)
         if (!strcmp(s->defs[i].mod, module_name) && !strcmp(s->defs[i].name, name)) {
@@ -682,8 +682,16 @@ void wasm_instance_set_fuel(wasm_instance *inst, uint64_t fuel) { if (inst) inst
 
 /* ------------------------------------------------------------------ globals, tables, memories */
 
-wasm_globaltype wasm_global_type(const wasm_global *g) { return g->type; }
-void wasm_global_get(const wasm_global *g, wasm_val *out) { slot_to_val(g->type.type, g->val, out); }
+wasm_globaltype wasm_global_type(const wasm_global *g)
+{
+    return g ? g->type : (wasm_globaltype){0};
+}
+
+void wasm_global_get(const wasm_global *g, wasm_val *out)
+{
+    if (g && out)
+        slot_to_val(g->type.type, g->val, out);
+}
 
 int wasm_global_set(wasm_global *g, const wasm_val *v, wasm_error *err)
 {
@@ -701,7 +709,7 @@ int wasm_global_set(wasm_global *g, const wasm_val *v, wasm_error *err)
 
 wasm_tabletype wasm_table_type(const wasm_table *t)
 {
-    return (wasm_tabletype){t->elem, {t->size, t->decl_max, t->has_max}};
+    return t ? (wasm_tabletype){t->elem, {t->size, t->decl_max, t->has_max}} : (wasm_tabletype){0};
 }
 
 uint32_t wasm_table_size(const wasm_table *t) { return t ? t->size : 0; }
@@ -729,7 +737,7 @@ uint64_t wasm_memory_size(const wasm_memory *mem) { return mem ? mem->size : 0; 
 
 wasm_limits wasm_memory_limits(const wasm_memory *mem)
 {
-    return (wasm_limits){mem->pages, mem->decl_max, mem->has_max};
+    return mem ? (wasm_limits){mem->pages, mem->decl_max, mem->has_max} : (wasm_limits){0};
 }
 
 void *wasm_memory_range(wasm_memory *mem, uint64_t offset, uint64_t len)

@@ -408,6 +408,11 @@ static void test_linking(void)
     wasm_extern good = {WASM_EXTERN_MEMORY, {.memory = m3}};
     CHECK(wasm_instantiate(s, bad, &good, 1, NULL, &pi, &err) == 0);
 
+    /* definitions of an unknown kind or without an object are refused */
+    wasm_extern junk = {(wasm_externkind)7, {.memory = m3}};
+    CHECK(wasm_store_define(s, "x", "y", junk, &err) == -1 && err.kind == WASM_ERR_MISUSE);
+    junk.kind = WASM_EXTERN_MEMORY, junk.of.memory = NULL;
+    CHECK(wasm_store_define(s, "x", "y", junk, &err) == -1 && err.kind == WASM_ERR_MISUSE);
     /* function type must match exactly; global mutability too */
     wasm_functype ft = {0, 1, NULL, (const wasm_valtype[]){WASM_I64}};
     wasm_func *wrongf = wasm_func_new_host(s, &ft, host_fail, NULL, &err);
