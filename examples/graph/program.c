@@ -239,5 +239,11 @@ int main(int argc, char **argv)
     fprintf(f, "\n  ]\n}\n");
     if (fclose(f) != 0)
         ex_die("cannot write graph.json");
+    free(size);
+    free(parent);
+    free(start);
+    free(adj);
+    free(edges);
+    free(names);
     return 0;
 }
