@@ -47,7 +47,8 @@ reference "$T/data" >"$T/expected" || { sbx_fail "the native reference ran"; exi
 FIRST_INPUT=""
 for p in $PROVIDERS; do
   for f in "$T/data/$p"/*; do
-    sbx_sb "$p uploads its $(basename "$f") ($(stat -c %s "$f") bytes)" 0 "stored" \
+    sbx_sb "$p verifies the isolate, then uploads its $(basename "$f") ($(stat -c %s "$f") bytes)" \
+      0 "verdict: ATTESTED" \
       put policy.json --as "$p" "data/$p/$(basename "$f")" "/inputs/$p/$(basename "$f")"
     [ -n "$FIRST_INPUT" ] || FIRST_INPUT="$p/$(basename "$f")"
   done
