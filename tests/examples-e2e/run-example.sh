@@ -56,12 +56,15 @@ done
 
 if [ -n "${FIXED_ARGS_DIFFERENT:-}" ]; then
   # The policy fixes the program's arguments. A runtime that enforces them refuses others; one that
-  # does not yet (before src/runtime uses sb_policy_run_args) is reported and not counted.
-  if grep -qs sb_policy_run_args "$ROOT"/src/runtime/*.c; then
+  # does not yet (before src/runtime uses sb_policy_run_args, or a binary built before that source)
+  # is reported and not counted.
+  WIRED=$(grep -ls sb_policy_run_args "$ROOT"/src/runtime/*.c)
+  for f in $WIRED; do [ "$RUNTIME" -nt "$f" ] || WIRED=""; done
+  if [ -n "$WIRED" ]; then
     sbx_sb "refused: running with arguments other than the policy's ($FIXED_ARGS_DIFFERENT)" 4 \
       "fixes the arguments" run policy.json --as "$RUNNER" -q "$PROGRAM" -- $FIXED_ARGS_DIFFERENT
   else
-    echo "note - the runtime does not enforce a policy's fixed arguments yet: check not run"
+    echo "note - this runtime build does not enforce a policy's fixed arguments yet: check not run"
   fi
 fi
 sbx_sb "$RUNNER runs the program" 0 "exited with code 0" run policy.json --as "$RUNNER" "$PROGRAM" \
