@@ -439,6 +439,11 @@ int main(int argc, char **argv)
      * the measurement does not cover (docs/tcb.md). */
     OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
                      OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+    sb_err err = {0};
+    if (rt_alarm_install(&err) < 0) {
+        fprintf(stderr, "strongbox-runtime: %s\n", err.msg);
+        return 1;
+    }
     sb_frame_reader_init(&r.chan, 0);
     r.state = RT_WAIT_INIT;
     run_loop(&r);

@@ -280,6 +280,26 @@ static void put_fail(rt *r, rt_session *s, sb_status st, const char *why)
     s->put.id = id;
 }
 
+/* Replaces the staging buffer by one of cap bytes holding what was staged so far. Not realloc:
+ * the old copy must be wiped. Returns 0, or -1 after failing the upload. */
+static int put_stage(rt *r, rt_session *s, size_t cap)
+{
+    rt_put *p = &s->put;
+    uint8_t *nb = malloc(cap);
+    if (!nb) {
+        put_fail(r, s, SB_ST_INTERNAL, "out of memory staging the upload");
+        return -1;
+    }
+    if (p->len)
+        memcpy(nb, p->buf, p->len);
+    if (p->buf)
+        OPENSSL_cleanse(p->buf, p->cap);
+    free(p->buf);
+    p->buf = nb;
+    p->cap = cap;
+    return 0;
+}
+
 static void put_begin(rt *r, rt_session *s, const sb_msg *m)
 {
     uint64_t limit = sb_policy_limits_of(r->policy)->fs_bytes;
@@ -304,6 +324,8 @@ static void put_begin(rt *r, rt_session *s, const sb_msg *m)
         put_fail(r, s, SB_ST_DENIED, "the policy gives you no write right here");
     else if (s->put.sized && m->size > limit)
         put_fail(r, s, SB_ST_TOO_LARGE, "larger than the policy's filesystem limit");
+    else if (s->put.sized && m->size > 0 && m->size <= limit - r->staged)
+        put_stage(r, s, (size_t)m->size); /* one buffer, never regrown, copied or wiped twice */
 }
 
 static void put_chunk(rt *r, rt_session *s, const sb_msg *m)
@@ -324,22 +346,13 @@ static void put_chunk(rt *r, rt_session *s, const sb_msg *m)
                                             : "larger than the policy's filesystem limit");
         return;
     }
+    /* Unsized uploads (and sized ones too big to reserve now) grow by doubling. */
     if (m->data.len > p->cap - p->len) {
         size_t cap = p->cap ? p->cap : SB_CHUNK_SIZE;
         while (cap - p->len < m->data.len)
             cap *= 2;
-        uint8_t *nb = malloc(cap); /* not realloc: the old copy must be wiped */
-        if (!nb) {
-            put_fail(r, s, SB_ST_INTERNAL, "out of memory staging the upload");
+        if (put_stage(r, s, cap) < 0)
             return;
-        }
-        if (p->len)
-            memcpy(nb, p->buf, p->len);
-        if (p->buf)
-            OPENSSL_cleanse(p->buf, p->cap);
-        free(p->buf);
-        p->buf = nb;
-        p->cap = cap;
     }
     memcpy(p->buf + p->len, m->data.p, m->data.len);
     p->len += m->data.len;

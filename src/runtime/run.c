@@ -8,9 +8,46 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+
+/* run_seconds: an ITIMER_REAL timer armed for the length of one run raises this flag from the
+ * SIGALRM handler, and the engine, which polls it where it charges fuel, stops the run with
+ * WASM_TRAP_INTERRUPTED. A signal handler can reach nothing but static storage: this is the one
+ * piece of global state in the runtime. */
+static volatile sig_atomic_t run_interrupted;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    run_interrupted = 1;
+}
+
+/* Installed at start-up, before seccomp (rt_sigaction is not on the allow-list; rt_sigreturn and
+ * setitimer are). No SA_RESTART: the timer is only armed during a run, and a poll restarted after
+ * a signal would need restart_syscall, which the allow-list leaves out. */
+int rt_alarm_install(sb_err *err)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) < 0)
+        return sb_err_set(err, SB_ST_INTERNAL, "SIGALRM handler: %s", strerror(errno));
+    return 0;
+}
+
+/* seconds 0 disarms. The policy caps run_seconds at 7 days, well within time_t. */
+static void alarm_set(uint64_t seconds)
+{
+    struct itimerval t;
+    memset(&t, 0, sizeof t);
+    t.it_value.tv_sec = (time_t)seconds;
+    setitimer(ITIMER_REAL, &t, NULL);
+}
 
 /* stdout + stderr of one run, capped together at the policy's output_bytes. */
 typedef struct capture {
@@ -145,6 +182,11 @@ static void respond_run(rt *r, rt_session *s, const sb_msg *m, const sb_wasi_res
     } else if (res->status == SB_WASI_LIMIT) {
         a.outcome = SB_OUT_MEMORY_LIMIT;
         snprintf(reason, sizeof reason, "%s", res->msg);
+#ifdef WASM_HAS_INTERRUPT
+    } else if (res->trap.kind == WASM_TRAP_INTERRUPTED) {
+        a.outcome = SB_OUT_TIME_LIMIT;
+        snprintf(reason, sizeof reason, "the policy's time limit (run_seconds) was reached");
+#endif
     } else if (res->trap.kind == WASM_TRAP_OUT_OF_FUEL) {
         a.outcome = SB_OUT_FUEL_LIMIT;
         snprintf(reason, sizeof reason, "the policy's fuel limit was used up");
@@ -205,9 +247,14 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
     wasm_config_default(&wc);
     wc.max_memory_pages = (uint32_t)(lim->memory_bytes / 65536);
     wc.fuel = lim->fuel;
+#ifdef WASM_HAS_INTERRUPT
+    wc.interrupt = &run_interrupted;
+#endif
     sb_err err = {0};
     sb_wasi_result res;
     memset(&res, 0, sizeof res);
+    run_interrupted = 0;
+    alarm_set(lim->run_seconds); /* the wall-clock limit covers instantiation too */
     sb_wasi *w = sb_wasi_new(&cfg, &err);
     if (!w) {
         rt_respond(r, s, m->id, SB_ST_INTERNAL, "run %s: %s", m->path, err.msg);
@@ -219,6 +266,7 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
         rt_marks_clear(r, NULL); /* the program may have changed any result */
         respond_run(r, s, m, &res, &j);
     }
+    alarm_set(0);
     sb_wasi_free(w);
     job_free(&j);
 }

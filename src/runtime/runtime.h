@@ -121,6 +121,7 @@ bool rt_path_ok(rt *r, rt_session *s, const sb_msg *m);   /* else responds bad-r
 
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
+int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */
 
 /* sandbox.c */
 int rt_sandbox_install(sb_err *err);

@@ -45,7 +45,14 @@ int rt_tls_init(rt *r, sb_err *err)
     /* No resumption: every connection presents (and proves) its certificate again. */
     SSL_CTX_set_session_cache_mode(r->ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(r->ctx, 0);
-    SSL_CTX_set_options(r->ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_options(r->ctx, SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* AES-128-GCM first: as strong as AES-256-GCM against our threat model (no quantum
+     * adversary on recorded traffic is in scope) and ~30% cheaper per byte on bulk uploads.
+     * X25519 key exchange first: cheaper than P-256 in the handshake (docs/protocol.md). */
+    if (!SSL_CTX_set_ciphersuites(r->ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                          "TLS_CHACHA20_POLY1305_SHA256") ||
+        !SSL_CTX_set1_groups_list(r->ctx, "X25519:P-256:P-384"))
+        return sb_err_set(err, SB_ST_INTERNAL, "TLS context setup failed (suites, groups)");
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * usage: test_runtime RUNTIME_BINARY TEST_PROGRAM_WASM */
 #include "harness.h"
 #include "policy/policy.h"
+#include "wasm/wasm.h" /* WASM_HAS_INTERRUPT: whether the engine polls an interrupt flag */
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -24,7 +25,7 @@ static party *alice, *bob, *eve;
 typedef struct policy_opts {
     int expires_in;          /* seconds from now */
     bool quorum;             /* shutdown quorum alice+bob (else: result readers rule) */
-    uint64_t fs_bytes, fuel, output_bytes, memory_bytes;
+    uint64_t fs_bytes, fuel, output_bytes, memory_bytes, run_seconds;
     const uint8_t *prog_hash; /* sha256 of /programs/p.wasm (NULL: zeros) */
     const char *platform;     /* the one accepted platform (NULL: process) */
     bool no_debug;            /* runtimes.allow_debug false */
@@ -51,7 +52,7 @@ static char *policy_json(const policy_opts *o)
              "\"runtimes\":{\"platforms\":{\"%s\":[\"%0*d\"]},\"allow_debug\":%s},"
              "\"attestation\":{\"url\":\"http://127.0.0.1:1\",\"root_certificate\":%s},"
              "\"host\":\"127.0.0.1:1\","
-             "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":10,"
+             "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":%llu,"
              "\"fs_bytes\":%llu,\"output_bytes\":%llu},"
              "\"clock\":%s,\"expires\":\"%s\",\"shutdown\":{%s}}",
              a, b, hex, o->args ? "\"args\":" : "", o->args ? o->args : "", o->args ? "," : "",
@@ -60,6 +61,7 @@ static char *policy_json(const policy_opts *o)
              o->no_debug ? "false" : "true", ca,
              (unsigned long long)(o->fuel ? o->fuel : 100000000),
              (unsigned long long)(o->memory_bytes ? o->memory_bytes : 16u << 20),
+             (unsigned long long)(o->run_seconds ? o->run_seconds : 10),
              (unsigned long long)(o->fs_bytes ? o->fs_bytes : 4u << 20),
              (unsigned long long)(o->output_bytes ? o->output_bytes : 4096),
              o->clock ? "true" : "false", expires,
@@ -894,6 +896,33 @@ static void test_run_limits(void)
     CHECK(c_put(a, "/programs/p.wasm", program, program_len, SB_PUT_WRITE, reason) == SB_ST_OK);
     CHECK(run(a, "/programs/p.wasm", "exit", "0", &r) == SB_ST_OK &&
           r.outcome == SB_OUT_MEMORY_LIMIT && r.reason && r.reason[0]);
+    sb_msg_free(&r);
+    h_free(h);
+    free(json);
+
+    /* run_seconds: a program spinning with fuel for far longer is stopped by the wall-clock
+     * limit. The SIGALRM that does it arrives under seccomp (sandboxed runtime): the allow-list
+     * must let the handler return. Until the engine polls the interrupt flag (docs/protocol.md),
+     * the run goes on to its fuel limit, and the runtime must survive the signal. */
+    o = (policy_opts){.expires_in = 3600, .prog_hash = program_hash, .run_seconds = 1,
+#ifdef WASM_HAS_INTERRUPT
+                      .fuel = 1ull << 60};
+#else
+                      .fuel = 6000000000};
+#endif
+    json = policy_json(&o);
+    h = ready_host(json, NULL);
+    a = c_connect(h, alice);
+    CHECK(c_put(a, "/programs/p.wasm", program, program_len, SB_PUT_WRITE, reason) == SB_ST_OK);
+#ifdef WASM_HAS_INTERRUPT
+    CHECK(run(a, "/programs/p.wasm", "spin", NULL, &r) == SB_ST_OK &&
+          r.outcome == SB_OUT_TIME_LIMIT && strstr(r.reason, "time limit"));
+#else
+    CHECK(run(a, "/programs/p.wasm", "spin", NULL, &r) == SB_ST_OK &&
+          r.outcome == SB_OUT_FUEL_LIMIT);
+#endif
+    sb_msg_free(&r);
+    CHECK(run(a, "/programs/p.wasm", "exit", "7", &r) == SB_ST_OK && r.exit_code == 7);
     sb_msg_free(&r);
     h_free(h);
     free(json);

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,22 @@ static void runtime_calls(void)
     quit(0);
 }
 
+/* run_seconds: a handler installed before the filter; under it the timer is armed, fires, the
+ * handler returns (rt_sigreturn) and the timer is disarmed. */
+static volatile sig_atomic_t alarmed;
+static void on_alarm(int sig) { (void)sig; alarmed = 1; }
+static void run_timer(void)
+{
+    struct itimerval t = {{0, 0}, {0, 1000}}, off = {{0, 0}, {0, 0}};
+    if (setitimer(ITIMER_REAL, &t, NULL) < 0)
+        quit(2);
+    for (long spin = 0; !alarmed && spin < 4000000000L; spin++)
+        __asm__ volatile("" ::: "memory");
+    if (!alarmed || setitimer(ITIMER_REAL, &off, NULL) < 0)
+        quit(3);
+    quit(0);
+}
+
 static void opens_file(void) { open("/etc/hostname", O_RDONLY); }
 static void makes_socket(void) { socket(AF_INET, SOCK_STREAM, 0); }
 static void forks(void) { fork(); }
@@ -90,6 +107,11 @@ static void sigaction_(void) { signal(SIGALRM, SIG_IGN); }
 int main(void)
 {
     CHECK(sandboxed(runtime_calls) == 0);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    CHECK(sigaction(SIGALRM, &sa, NULL) == 0 && sandboxed(run_timer) == 0);
+    signal(SIGALRM, SIG_DFL);
     void (*const forbidden[])(void) = {opens_file, makes_socket, forks, maps_exec, mprotects,
                                         execs, sigaction_};
     for (size_t i = 0; i < sizeof forbidden / sizeof forbidden[0]; i++) {
