@@ -9,6 +9,7 @@
 #include "common/common.h"
 
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +30,10 @@ static void usage(FILE *out)
             "                                 [--hmac-key FILE] [--at TIME] [--expect-report-data HEX] FILE\n"
             "Verifies FILE completely (format, signature, chain to a given anchor valid at TIME)\n"
             "and prints the claims as JSON; exits 1 with the reason when it does not verify.\n"
-            "  --format   psa | process | sev-snp | tdx | cca | nitro\n"
+            "  --format   psa | process | sev-snp (or snp) | tdx | cca | nitro\n"
             "  --key      a PEM public key to trust (PSA IAK, host attestation key, CCA platform key)\n"
-            "  --roots    PEM certificates to trust (AMD ARK/ASK, Intel SGX root, Nitro root)\n"
+            "  --roots    certificates and public keys to trust, PEM (any number, any order) or DER:\n"
+            "             vendor roots, intermediates, a VCEK/VLEK, a CCA platform key\n"
             "  --hmac-key raw key for COSE_Mac0 PSA tokens\n"
             "  --at       RFC 3339 time to verify as of (default now; for expired samples)\n"
             "  --expect-report-data  fail unless the evidence binds exactly these bytes\n");
@@ -57,25 +59,72 @@ static int load_keys(const char *path, anchors_buf *b, sb_err *err)
     return b->a.n_keys > before ? 0 : sb_err_set(err, 1, "%s: no PEM public key", path);
 }
 
-/* PEM certificates (any number), or one DER certificate (e.g. an AMD VCEK as served by AMD). */
+/* Trust anchors from one file, as the issue's --roots takes them: any number of PEM blocks, in any
+ * order, each a certificate or a public key (e.g. AMD's ASK + ARK bundle, a CCA platform key); or
+ * one DER certificate (an AMD VCEK as AMD serves it) or one DER public key. */
+static int add_pem_block(const char *name, const uint8_t *der, long n, anchors_buf *b)
+{
+    const uint8_t *p = der;
+    if (strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0) {
+        X509 *c = d2i_X509(NULL, &p, n);
+        if (!c || b->a.n_certs == MAX_ANCHORS)
+            return X509_free(c), -1;
+        b->certs[b->a.n_certs++] = c;
+        return 0;
+    }
+    if (strcmp(name, PEM_STRING_PUBLIC) == 0) {
+        EVP_PKEY *k = d2i_PUBKEY(NULL, &p, n);
+        if (!k || b->a.n_keys == MAX_ANCHORS)
+            return EVP_PKEY_free(k), -1;
+        b->keys[b->a.n_keys++] = k;
+        return 0;
+    }
+    return -1;
+}
+
 static int load_certs(const char *path, anchors_buf *b, sb_err *err)
 {
     uint8_t *data;
     size_t len;
     if (sb_read_file(path, 1 << 20, &data, &len, err) < 0)
         return -1;
+    size_t before = b->a.n_certs + b->a.n_keys;
     BIO *bio = BIO_new_mem_buf(data, (int)len);
-    X509 *c;
-    size_t before = b->a.n_certs;
-    while (bio && b->a.n_certs < MAX_ANCHORS && (c = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
-        b->certs[b->a.n_certs++] = c;
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long n = 0;
+    int bad = 0;
+    while (bio && !bad && PEM_read_bio(bio, &name, &header, &der, &n) == 1) {
+        if (add_pem_block(name, der, n, b) < 0)
+            bad = sb_err_set(err, 1, "%s: PEM block '%s' is not a certificate or public key "
+                                     "(or more than %d anchors)", path, name, MAX_ANCHORS);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+    }
+    ERR_clear_error(); /* the end of the PEM stream is reported as an error */
     BIO_free(bio);
     const uint8_t *p = data;
-    if (b->a.n_certs == before && b->a.n_certs < MAX_ANCHORS &&
-        (c = d2i_X509(NULL, &p, (long)len)) && p == data + len)
-        b->certs[b->a.n_certs++] = c;
+    if (!bad && b->a.n_certs + b->a.n_keys == before) {
+        X509 *c = d2i_X509(NULL, &p, (long)len);
+        if (c && p == data + len && b->a.n_certs < MAX_ANCHORS) {
+            b->certs[b->a.n_certs++] = c;
+        } else {
+            X509_free(c);
+            p = data;
+            EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)len);
+            if (k && p == data + len && b->a.n_keys < MAX_ANCHORS)
+                b->keys[b->a.n_keys++] = k;
+            else
+                EVP_PKEY_free(k);
+        }
+    }
     free(data);
-    return b->a.n_certs > before ? 0 : sb_err_set(err, 1, "%s: no PEM or DER certificate", path);
+    if (bad)
+        return -1;
+    return b->a.n_certs + b->a.n_keys > before
+               ? 0
+               : sb_err_set(err, 1, "%s: no certificate or public key (PEM or DER)", path);
 }
 
 static void free_anchors(anchors_buf *b)
@@ -183,6 +232,8 @@ static int verify(int argc, char **argv)
         }
     }
     time_t at = time(NULL);
+    if (format && strcmp(format, "snp") == 0)
+        format = "sev-snp"; /* the short name people type for AMD SEV-SNP */
     const sb_platform_info *plat = format ? sb_attest_platform(format) : NULL;
     if (!err.msg[0] && (!format || !file))
         sb_err_set(&err, USAGE_ERR, "--format and FILE are required");

@@ -53,6 +53,19 @@ expect 1 'cca: platform token: signature does not verify' --format cca --key "$V
 flip "$CCA" 100 "$T/cca.cbor"
 expect 1 'cca: platform token' --format cca --key "$V/cca/tfrmm_cpak.pub.pem" "$T/cca.cbor"
 
+# --roots takes what the issue says: certificates and public keys, PEM or DER, several per file,
+# in any order; `snp` is accepted for sev-snp.
+expect 0 '"name": "rim"' --format cca --roots "$V/cca/tfrmm_cpak.pub.pem" "$CCA"
+cat "$V/snp/amd_ask_ark_milan.pem" "$V/cca/tfrmm_cpak.pub.pem" >"$T/mixed.pem"
+expect 0 '"name": "rim"' --format cca --roots "$T/mixed.pem" "$CCA"
+expect 0 '"signer": "VCEK (Milan)"' --format snp --roots "$V/snp/gosevguest_milan_vcek.der" --roots "$T/mixed.pem" --at 2024-01-01T00:00:00Z "$SNP"
+openssl pkey -pubin -in "$V/cca/tfrmm_cpak.pub.pem" -outform DER -out "$T/cpak.der" 2>/dev/null
+expect 0 '"name": "rim"' --format cca --roots "$T/cpak.der" "$CCA"
+printf 'not a key\n' >"$T/junk.pem"
+expect 1 'no certificate or public key' --format cca --roots "$T/junk.pem" "$CCA"
+printf -- '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' >"$T/priv.pem"
+expect 1 'is not a certificate or public key' --format cca --roots "$T/priv.pem" "$CCA"
+
 NIT="$V/nitro/evervault_nitro_attestation_doc.cose"
 NITR="--roots $V/nitro/aws_nitro_enclaves_root_g1.pem"
 expect 0 '"issued_at": "2022-10-13T08:58:02Z"' --format nitro $NITR --at 2022-10-13T08:58:02Z "$NIT"
