@@ -55,7 +55,7 @@ if(SB_FRAMA_C)
   add_custom_target(frama
     COMMAND ${CMAKE_SOURCE_DIR}/tests/frama/run.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/frama
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
-    COMMENT "Frama-C EVA/WP on the VFS rights check and the wasm reader's bounds arithmetic"
+    COMMENT "Frama-C EVA on the VFS rights check and the wasm reader's bounds arithmetic"
     USES_TERMINAL)
 else()
   add_custom_target(frama COMMAND ${CMAKE_COMMAND} -E echo "frama: frama-c not installed (apt-get install frama-c-base)")
