@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 size_t buf_size(const struct buf *b)
@@ -36,6 +37,29 @@ int buf_append(struct buf *b, const void *data, size_t n)
     }
     memcpy(b->p + b->len, data, n);
     b->len += n;
+    return 0;
+}
+
+/* Writes head + data straight to fd when nothing is queued (no user-space copy of the data), and
+ * queues whatever the socket did not take. Returns 0, or -1 on a write error or out of memory. */
+int buf_send2(struct buf *b, int fd, const void *head, size_t hl, const void *data, size_t n)
+{
+    size_t done = 0;
+    if (buf_size(b) == 0) {
+        struct iovec iov[2] = {{(void *)head, hl}, {(void *)data, n}};
+        ssize_t w;
+        do
+            w = writev(fd, iov, 2);
+        while (w < 0 && errno == EINTR);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        done = w > 0 ? (size_t)w : 0;
+    }
+    if (done < hl && buf_append(b, (const uint8_t *)head + done, hl - done) != 0)
+        return -1;
+    size_t data_done = done > hl ? done - hl : 0;
+    if (data_done < n && buf_append(b, (const uint8_t *)data + data_done, n - data_done) != 0)
+        return -1;
     return 0;
 }
 

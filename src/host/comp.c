@@ -42,6 +42,15 @@ void comp_update_events(struct host *h, struct comp *c)
         host_watch(h, &c->src, ev);
 }
 
+/* Backpressure: parties stop being read while the runtime is behind. */
+static void after_send(struct host *h, struct comp *c)
+{
+    if (buf_size(&c->out) > HOST_BUF_HIGH)
+        for (struct conn *k = c->conns; k; k = k->cnext)
+            conn_update_events(h, k);
+    comp_update_events(h, c);
+}
+
 /* Queues a frame to the runtime and writes what the channel takes now. */
 void comp_send(struct host *h, struct comp *c, const sb_msg *m)
 {
@@ -59,11 +68,29 @@ void comp_send(struct host *h, struct comp *c, const sb_msg *m)
     free(frame);
     if (rc != 0 || buf_flush(&c->out, c->src.fd) != 0)
         host_log(h, "error", "computation %.16s: channel write failed", c->hex);
-    /* Backpressure: parties stop being read while the runtime is behind. */
-    if (buf_size(&c->out) > HOST_BUF_HIGH)
-        for (struct conn *k = c->conns; k; k = k->cnext)
-            conn_update_events(h, k);
-    comp_update_events(h, c);
+    after_send(h, c);
+}
+
+void comp_send_data(struct host *h, struct comp *c, uint64_t sid, const uint8_t *data, size_t n)
+{
+    if (c->state == C_DEAD || c->src.fd < 0)
+        return;
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_DATA);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = sid;
+    m.data = (sb_bytes){data, n};
+    uint8_t head[SB_HEAD_MAX];
+    size_t hl;
+    sb_err err = {0};
+    if (sb_msg_encode_head(&m, head, sizeof head, &hl, &err) != 0) {
+        host_log(h, "error", "computation %.16s: cannot encode session-data: %s", c->hex,
+                 err.msg);
+        return;
+    }
+    if (buf_send2(&c->out, c->src.fd, head, hl, data, n) != 0)
+        host_log(h, "error", "computation %.16s: channel write failed", c->hex);
+    after_send(h, c);
 }
 
 /* Closes every connection of c; waiting ones get the reason as a plaintext error line. */

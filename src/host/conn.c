@@ -416,13 +416,8 @@ static void relay_up(struct host *h, struct conn *k)
             conn_close(h, k);
             return;
         }
-        sb_msg m;
-        sb_msg_init(&m, SB_MSG_SESSION_DATA);
-        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
-        m.id = k->sid;
-        m.data = (sb_bytes){chunk, (size_t)n};
         k->bytes_up += (uint64_t)n;
-        comp_send(h, c, &m);
+        comp_send_data(h, c, k->sid, chunk, (size_t)n);
     }
     conn_update_events(h, k);
 }

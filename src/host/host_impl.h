@@ -25,6 +25,7 @@ struct buf {
     size_t off, len, cap; /* valid bytes are p[off .. len) */
 };
 int buf_append(struct buf *b, const void *data, size_t n);
+int buf_send2(struct buf *b, int fd, const void *head, size_t hl, const void *data, size_t n);
 size_t buf_size(const struct buf *b);
 void buf_consume(struct buf *b, size_t n);
 void buf_free(struct buf *b);
@@ -151,6 +152,8 @@ void comp_on_job(struct host *h, struct job *j);
 void comp_check_exits(struct host *h);
 void comp_tick(struct host *h, time_t now);
 void comp_send(struct host *h, struct comp *c, const sb_msg *m);
+/* Relays party bytes as one session-data frame without copying them when the channel is idle. */
+void comp_send_data(struct host *h, struct comp *c, uint64_t sid, const uint8_t *data, size_t n);
 void comp_stop_all(struct host *h);
 void comp_free_all(struct host *h);
 void comp_prune(struct host *h);

@@ -334,6 +334,39 @@ int sb_msg_encode(const sb_msg *m, uint8_t **frame, size_t *frame_len, sb_err *e
     return 0;
 }
 
+int sb_msg_encode_head(const sb_msg *m, uint8_t *head, size_t cap, size_t *head_len, sb_err *err)
+{
+    uint32_t present = m->present | BASE;
+    if (!(present & F(SB_K_DATA)) || (present >> (SB_K_DATA + 1)) != 0)
+        return sb_err_set(err, SB_PE_FIELD, "encode head: DATA must be the last field present");
+    if (check_len(SB_K_DATA, m->data.p, m->data.len, err) < 0)
+        return -1;
+    /* Encode with at most one byte of the data (its CBOR head is then one byte), drop that
+     * tail and put the real length's head in its place. */
+    size_t k = m->data.len ? 1 : 0;
+    sb_msg h = *m;
+    h.data.len = k;
+    uint8_t *frame;
+    size_t len;
+    if (sb_msg_encode(&h, &frame, &len, err) < 0)
+        return -1;
+    enc e = {head, len - 1 - k, cap};
+    int rc = e.len <= cap ? 0 : -1;
+    if (rc == 0) {
+        memcpy(head, frame, e.len);
+        rc = enc_head(&e, MT_BYTES, m->data.len);
+    }
+    free(frame);
+    uint64_t payload = (uint64_t)e.len - 4 + m->data.len;
+    if (rc < 0 || payload > SB_FRAME_MAX)
+        return sb_err_set(err, SB_PE_OVERSIZE, "encode head: frame over %u bytes or head over %zu",
+                          SB_FRAME_MAX, cap);
+    for (int i = 0; i < 4; i++)
+        head[i] = (uint8_t)(payload >> (24 - 8 * i));
+    *head_len = e.len;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- decoder */
 
 typedef struct dec {

@@ -177,6 +177,11 @@ void sb_msg_free(sb_msg *m);
  * the same schema the decoder enforces (required/allowed fields, caps), so a peer never receives a
  * frame it must refuse. Returns 0, or -1 with err filled. */
 int sb_msg_encode(const sb_msg *m, uint8_t **frame, size_t *frame_len, sb_err *err);
+/* For relaying without copying the data: encodes m's frame except the bytes of its DATA field,
+ * which must be the last field present; head (cap bytes, SB_HEAD_MAX is always enough) followed
+ * by m->data is the frame sb_msg_encode would give. Returns 0, or -1 with err filled. */
+#define SB_HEAD_MAX 64u
+int sb_msg_encode_head(const sb_msg *m, uint8_t *head, size_t cap, size_t *head_len, sb_err *err);
 /* Decodes one payload (without the 4-byte length) strictly, as described above. Returns 0 with m
  * filled (free with sb_msg_free), or -1 with err filled (m left empty). */
 int sb_msg_decode(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err);

@@ -387,8 +387,49 @@ static void test_seeds(const char *dir)
     free(data);
 }
 
+/* encode_head + data is byte for byte the whole frame, for every size of the data's CBOR head;
+ * a message whose DATA is not last, or data over the cap, is refused with the reason. */
+static void test_encode_head(void)
+{
+    static uint8_t data[SB_DATA_MAX + 1];
+    const size_t sizes[] = {0, 1, 23, 24, 255, 256, 65535, 65536, SB_DATA_MAX};
+    sb_err err;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        sb_msg m;
+        sb_msg_init(&m, SB_MSG_SESSION_DATA);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        m.id = 1000 + i;
+        m.data = (sb_bytes){data, sizes[i]};
+        for (size_t j = 0; j < sizes[i]; j++)
+            data[j] = (uint8_t)(j * 7 + i);
+        uint8_t head[SB_HEAD_MAX], *f = NULL;
+        size_t hl = 0, len = 0;
+        CHECK(sb_msg_encode_head(&m, head, sizeof head, &hl, &err) == 0);
+        CHECK(sb_msg_encode(&m, &f, &len, &err) == 0 && len == hl + sizes[i] &&
+              memcmp(f, head, hl) == 0 && memcmp(f + hl, data, sizes[i]) == 0);
+        free(f);
+    }
+    sb_msg m;
+    uint8_t head[SB_HEAD_MAX];
+    size_t hl;
+    sb_msg_init(&m, SB_MSG_SESSION_DATA);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.data = (sb_bytes){data, SB_DATA_MAX + 1};
+    CHECK(sb_msg_encode_head(&m, head, sizeof head, &hl, &err) < 0 && err.code == SB_PE_OVERSIZE);
+    m.data.len = 10;
+    CHECK(sb_msg_encode_head(&m, head, 3, &hl, &err) < 0 && err.code == SB_PE_OVERSIZE &&
+          strstr(err.msg, "head over 3"));
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_DATA) | SB_F(SB_K_SIZE);
+    m.path = "/x";
+    m.data = (sb_bytes){data, 4};
+    CHECK(sb_msg_encode_head(&m, head, sizeof head, &hl, &err) < 0 && err.code == SB_PE_FIELD &&
+          strstr(err.msg, "DATA must be the last field"));
+}
+
 int main(int argc, char **argv)
 {
+    test_encode_head();
     test_round_trips();
     test_malformed();
     test_encode_errors();

@@ -906,7 +906,7 @@ static void test_run_limits(void)
      * the run goes on to its fuel limit, and the runtime must survive the signal. */
     o = (policy_opts){.expires_in = 3600, .prog_hash = program_hash, .run_seconds = 1,
 #ifdef WASM_HAS_INTERRUPT
-                      .fuel = 1ull << 60};
+                      .fuel = 1ull << 53}; /* the policy maximum: days of spinning */
 #else
                       .fuel = 6000000000};
 #endif
