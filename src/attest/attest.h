@@ -223,6 +223,10 @@ typedef struct sb_attestd_client {
     char port[8];
     int timeout_ms;           /* connect/read/write timeout; default 10 s */
     char admin_token[80];     /* for admin calls; "" = none */
+    /* NULL (default): one connection per request. Otherwise the caller's connection slot, -1
+     * at first: requests then reuse one HTTP/1.1 keep-alive connection (not shared between
+     * threads); the caller closes *keepalive when >= 0. */
+    int *keepalive;
 } sb_attestd_client;
 
 /* url: "http://HOST:PORT" (no path). */

@@ -1,13 +1,17 @@
 /* client.c - a small bounded HTTP/1.1 client for the strongbox-attestd API.
  *
- * One request per connection ("Connection: close"), poll()-based timeouts on connect, send and
- * receive, responses capped at 1 MiB, only the status line and Content-Length are interpreted. */
+ * One request per connection ("Connection: close") unless the caller lends a connection slot
+ * (c->keepalive): then HTTP/1.1 keep-alive, the response delimited by its Content-Length.
+ * poll()-based timeouts on connect, send and receive, responses capped at 1 MiB, only the status
+ * line, Content-Length and "Connection: close" are interpreted. */
 #include "attest/attest.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +70,9 @@ static int connect_to(const sb_attestd_client *c, sb_err *err)
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
         if (fd < 0)
             continue;
+        /* No Nagle delay: a kept-alive connection's next request must not wait for an ACK. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         int r = connect(fd, a->ai_addr, a->ai_addrlen);
         int soerr = 0;
         socklen_t sl = sizeof soerr;
@@ -83,12 +90,12 @@ static int connect_to(const sb_attestd_client *c, sb_err *err)
     return fd;
 }
 
-static int send_all(int fd, const char *p, size_t n, int timeout_ms)
+static int send_all(int fd, const char *p, size_t n, int more, int timeout_ms)
 {
     while (n > 0) {
         if (wait_fd(fd, POLLOUT, timeout_ms) < 0)
             return -1;
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
         if (w < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (w <= 0)
@@ -99,8 +106,24 @@ static int send_all(int fd, const char *p, size_t n, int timeout_ms)
     return 0;
 }
 
-/* Reads until EOF (the server closes: Connection: close), bounded. */
-static int recv_all(int fd, char **out, size_t *out_len, int timeout_ms, sb_err *err)
+/* Keep-alive: the total response length once the headers are in (headers + Content-Length),
+ * 0 while unknown. A response without Content-Length ends at EOF. */
+static size_t response_total(const char *buf, size_t len)
+{
+    const char *end = memmem(buf, len, "\r\n\r\n", 4);
+    if (!end)
+        return 0;
+    for (const char *l = strstr(buf, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n"))
+        if (strncasecmp(l + 2, "Content-Length:", 15) == 0) {
+            unsigned long cl = strtoul(l + 17, NULL, 10);
+            return cl < MAX_RESPONSE ? (size_t)(end + 4 - buf) + cl : MAX_RESPONSE;
+        }
+    return 0;
+}
+
+/* Reads until EOF (Connection: close) or, with keep != 0, until the Content-Length is in;
+ * bounded. */
+static int recv_all(int fd, int keep, char **out, size_t *out_len, int timeout_ms, sb_err *err)
 {
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
@@ -134,6 +157,10 @@ static int recv_all(int fd, char **out, size_t *out_len, int timeout_ms, sb_err 
         if (r == 0)
             break;
         len += (size_t)r;
+        buf[len] = 0;
+        size_t total = keep ? response_total(buf, len) : 0;
+        if (total && len >= total)
+            break;
     }
     buf[len] = 0;
     *out = buf;
@@ -172,6 +199,14 @@ static int parse_response(char *raw, size_t len, int *status, char **body, size_
     return 0;
 }
 
+/* Whether the response headers (up to the blank line) contain `h`, case-insensitive. */
+static int strcasestr_header(const char *raw, const char *h)
+{
+    const char *end = strstr(raw, "\r\n\r\n");
+    const char *p = strcasestr(raw, h);
+    return p && end && p < end;
+}
+
 int sb_attestd_request(const sb_attestd_client *c, const char *method, const char *path,
                        const char *json_body, int *status, char **resp, size_t *resp_len,
                        sb_err *err)
@@ -185,24 +220,37 @@ int sb_attestd_request(const sb_attestd_client *c, const char *method, const cha
         snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", c->admin_token);
     char head[1024];
     int hn = snprintf(head, sizeof head,
-                      "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s"
+                      "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: %s\r\n%s"
                       "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                      method, path, c->host, c->port, auth, blen);
+                      method, path, c->host, c->port, c->keepalive ? "keep-alive" : "close",
+                      auth, blen);
     if (hn < 0 || (size_t)hn >= sizeof head)
         return sb_err_set(err, 1, "attestd: request line too long");
-    int fd = connect_to(c, err);
+    int reused = c->keepalive && *c->keepalive >= 0;
+    int fd = reused ? *c->keepalive : connect_to(c, err);
     if (fd < 0)
         return -1;
     char *raw = NULL;
     size_t raw_len = 0;
-    int rc = -1;
-    if (send_all(fd, head, (size_t)hn, c->timeout_ms) < 0 ||
-        (blen && send_all(fd, json_body, blen, c->timeout_ms) < 0))
+    int rc = -1, sent = send_all(fd, head, (size_t)hn, blen > 0, c->timeout_ms) == 0 &&
+                        (!blen || send_all(fd, json_body, blen, 0, c->timeout_ms) == 0);
+    if (!sent)
         sb_err_set(err, 1, "attestd: sending the request failed");
-    else if (recv_all(fd, &raw, &raw_len, c->timeout_ms, err) == 0)
-        rc = parse_response(raw, raw_len, status, resp, resp_len, err);
+    else if (recv_all(fd, c->keepalive != NULL, &raw, &raw_len, c->timeout_ms, err) == 0)
+        rc = raw_len == 0 && reused ? sb_err_set(err, 1, "attestd: connection closed")
+                                    : parse_response(raw, raw_len, status, resp, resp_len, err);
+    int keep = rc == 0 && c->keepalive && !strcasestr_header(raw, "Connection: close");
     free(raw);
-    close(fd);
+    if (!keep) {
+        close(fd);
+        fd = -1;
+    }
+    if (c->keepalive)
+        *c->keepalive = fd;
+    /* A kept connection the service closed while idle: once more on a fresh one. Only when
+     * nothing came back, so the service never answered this request. */
+    if (rc < 0 && reused && raw_len == 0)
+        return sb_attestd_request(c, method, path, json_body, status, resp, resp_len, err);
     return rc;
 }
 

@@ -35,11 +35,14 @@ struct sb_service {
     EVP_PKEY *ca_key;
     X509 *ca_cert;
     char *root_pem;
+    char *ca_pem; /* ca_cert re-encoded once: the tail of every issued chain */
     char admin_token[80];
     char url[256];
     long cert_validity, nonce_ttl;
     atomic_int serve_insecure;
 };
+
+static char *pem_of(X509 *c1, X509 *c2);
 
 static int refuse(sb_refusal *r, int status, const char *reason, const char *detail)
 {
@@ -70,7 +73,9 @@ sb_service *sb_service_open(const sb_attestd_config *cfg, sb_err *err)
     if (sb_ca_load_or_create(cfg->state_dir, &s->ca_key, &s->ca_cert, &s->root_pem, err) < 0 ||
         sb_admin_token_load_or_create(cfg->state_dir, s->admin_token, sizeof s->admin_token,
                                       err) < 0 ||
-        store_open(db, &s->store, err) < 0) {
+        store_open(db, &s->store, err) < 0 || !(s->ca_pem = pem_of(s->ca_cert, NULL))) {
+        if (!s->ca_pem && s->store)
+            sb_err_set(err, 1, "attestd: cannot encode the CA certificate");
         sb_service_close(s);
         return NULL;
     }
@@ -93,6 +98,7 @@ void sb_service_close(sb_service *s)
     EVP_PKEY_free(s->ca_key);
     X509_free(s->ca_cert);
     free(s->root_pem);
+    free(s->ca_pem);
     OPENSSL_cleanse(s->admin_token, sizeof s->admin_token);
     free(s);
 }
@@ -374,8 +380,13 @@ static int issue(attempt *a, const char *peer, char **chain_pem, sb_refusal *r)
     if (sb_attest_issue_cert(&p, &leaf, &e) < 0)
         return refuse(r, 500, "internal error", e.msg);
     char serial[33], *leaf_pem = pem_of(leaf, NULL);
-    *chain_pem = pem_of(leaf, a->s->ca_cert);
     X509_free(leaf);
+    size_t ll = leaf_pem ? strlen(leaf_pem) : 0, cl = strlen(a->s->ca_pem);
+    *chain_pem = leaf_pem ? malloc(ll + cl + 1) : NULL;
+    if (*chain_pem) { /* leaf then the issuing CA */
+        memcpy(*chain_pem, leaf_pem, ll);
+        memcpy(*chain_pem + ll, a->s->ca_pem, cl + 1);
+    }
     sb_hex_encode(p.serial, sizeof p.serial, serial);
     audit_rec rec = {"issued", NULL, a->plat->name, a->measurement_hex, a->policy_hex, serial,
                      peer, a->device_id[0] ? a->device_id : a->claims.signer};

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,6 +270,35 @@ static void test_happy_path(daemon_proc *d, world *w)
     if (cli_bin && chain)
         test_cli_verify_cert(w, chain);
     free(chain);
+}
+
+/* A client lending a keep-alive slot: challenge, attest and refusals share one connection; a
+ * connection that broke while idle is replaced once, transparently. */
+static void test_keepalive(const daemon_proc *d, world *w)
+{
+    int conn = -1;
+    daemon_proc k = *d;
+    k.client.keepalive = &conn;
+    char *chain = NULL;
+    int status = 0;
+    uint8_t nonce[32];
+    CHECK_OK(attest(&k, w, &(attempt_opts){0}, &chain, nonce, &status, err));
+    CHECK(chain && status == 200 && conn >= 0);
+    free(chain);
+    chain = NULL;
+    int first = conn;
+    EXPECT_REFUSAL(&k, w, (&(attempt_opts){.nonce = nonce}), 403, "reused nonce");
+    CHECK(conn == first); /* a refusal keeps the connection */
+    CHECK_OK(attest(&k, w, &(attempt_opts){0}, &chain, NULL, &status, err));
+    CHECK(chain && status == 200 && conn == first);
+    free(chain);
+    chain = NULL;
+    shutdown(conn, SHUT_RDWR); /* broken while idle: the next request reconnects */
+    CHECK_OK(attest(&k, w, &(attempt_opts){0}, &chain, NULL, &status, err));
+    CHECK(chain && status == 200 && conn >= 0);
+    free(chain);
+    if (conn >= 0)
+        close(conn);
 }
 
 static void test_refusals(daemon_proc *d, world *w)
@@ -678,6 +708,7 @@ int main(int argc, char **argv)
     load_root(&d, &w);
     CHECK(register_device(&d, "host-1", "process", w.host) == 200);
     test_happy_path(&d, &w);
+    test_keepalive(&d, &w);
     test_refusals(&d, &w);
     test_malformed(&d);
     test_admin(&d, &w);
