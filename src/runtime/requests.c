@@ -266,7 +266,7 @@ void rt_put_reset(rt *r, rt_put *p)
 {
     r->staged -= p->len;
     if (p->buf)
-        OPENSSL_cleanse(p->buf, p->cap);
+        OPENSSL_cleanse(p->buf, p->len); /* only [0, len) was ever written */
     free(p->buf);
     memset(p, 0, sizeof *p);
 }
@@ -293,7 +293,7 @@ static int put_stage(rt *r, rt_session *s, size_t cap)
     if (p->len)
         memcpy(nb, p->buf, p->len);
     if (p->buf)
-        OPENSSL_cleanse(p->buf, p->cap);
+        OPENSSL_cleanse(p->buf, p->len); /* only [0, len) was ever written */
     free(p->buf);
     p->buf = nb;
     p->cap = cap;
