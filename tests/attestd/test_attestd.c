@@ -8,12 +8,15 @@
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static const char *daemon_bin, *cli_bin, *shared_dir;
 static char state_dir[256];
+static rlim_t file_limit; /* > 0: the next daemon may not write files larger than this */
 
 typedef struct daemon_proc {
     pid_t pid;
@@ -47,6 +50,12 @@ static void start(daemon_proc *d, const char *extra1, const char *extra2)
                                 port_file, extra1, extra2, NULL};
         if (!freopen("/dev/null", "w", stderr))
             _exit(126);
+        if (file_limit) { /* a full disk, as the daemon sees it: writes past it fail (EFBIG) */
+            signal(SIGXFSZ, SIG_IGN);
+            struct rlimit rl = {file_limit, file_limit};
+            if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+                _exit(125);
+        }
         execv(daemon_bin, (char **)argv);
         _exit(127);
     }
@@ -256,6 +265,72 @@ static void test_cli_verify_cert(const world *w, const char *chain)
     CHECK(run_cli(args) == 2 && cli_output_has("--policy-hash are required"));
 }
 
+/* Runs a shell command in the state directory; its output goes to cli.out. */
+static int run_sh(const char *cmd)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "cd %s && (%s) >cli.out 2>&1", state_dir, cmd);
+    int st = system(full);
+    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (rc != 0)
+        cli_output_has("(command failed)"); /* shows its output */
+    return rc;
+}
+
+/* `strongbox attest verify-cert --policy`: root, accepted runtime, debug rule and hash all come
+ * from a policy written by `strongbox policy new`. */
+static void test_cli_verify_policy(const daemon_proc *d, const world *w)
+{
+    char cmd[2048];
+    CHECK(run_sh("for p in alice bob; do openssl req -x509 -newkey ec -pkeyopt "
+                 "ec_paramgen_curve:P-256 -nodes -keyout $p.key -out $p.crt -subj /CN=$p "
+                 "-days 2; done && printf '\\0asm\\1\\0\\0\\0' >p.wasm && "
+                 "echo runtime >rt.bin && echo other >rt2.bin") == 0);
+#define POLICY_NEW "%s policy new --name t --identity alice=alice.crt:rw=/inputs/alice,r=/outputs" \
+                      " --identity bob=bob.crt:wx=/programs --program " \
+                      "/programs/p.wasm=p.wasm:r=/inputs,rw=/outputs --platform process:@%s " \
+                      "--allow-debug --attestation-url http://127.0.0.1:1 --attestation-root ca.pem --host " \
+                      "127.0.0.1:7000 --expires-in 24h -o %s && %s policy hash %s"
+    snprintf(cmd, sizeof cmd, POLICY_NEW, cli_bin, "rt2.bin", "other.json", cli_bin, "other.json");
+    CHECK(run_sh(cmd) == 0);
+    snprintf(cmd, sizeof cmd, POLICY_NEW, cli_bin, "rt.bin", "policy.json", cli_bin, "policy.json");
+#undef POLICY_NEW
+    CHECK(run_sh(cmd) == 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/cli.out", state_dir);
+    uint8_t *out = NULL;
+    size_t len;
+    world pw = *w; /* the same keys, this policy's hash and runtime */
+    const char *hash = sb_read_file(path, 4096, &out, &len, NULL) == 0
+                           ? strstr((char *)out, "hash ") : NULL; /* "FILE: policy "t", hash HEX" */
+    char hex[65] = "";
+    if (hash && strlen(hash) >= 69)
+        memcpy(hex, hash + 5, 64);
+    CHECK(sb_hex_decode(hex, pw.policy, 32) == 0);
+    free(out);
+    CHECK(EVP_Digest("runtime\n", 8, pw.runtime, NULL, EVP_sha256(), NULL) == 1);
+    char *chain = NULL;
+    int status = 0;
+    CHECK_OK(attest(d, &pw, &(attempt_opts){0}, &chain, NULL, &status, err));
+    CHECK(chain && status == 200);
+    snprintf(path, sizeof path, "%s/policy-chain.pem", state_dir);
+    CHECK(chain && sb_write_file(path, chain, strlen(chain), 0644, NULL) == 0);
+    free(chain);
+    snprintf(cmd, sizeof cmd, "%s --policy %s/policy.json", path, state_dir);
+    CHECK(run_cli(cmd) == 0 && cli_output_has("verdict: ATTESTED"));
+    /* a policy that accepts another runtime (its hash differs too) */
+    snprintf(cmd, sizeof cmd, "%s --policy %s/other.json", path, state_dir);
+    CHECK(run_cli(cmd) == 1 && cli_output_has("[FAIL]"));
+    /* a certificate bound to another policy */
+    snprintf(cmd, sizeof cmd, "%s/chain.pem --policy %s/policy.json", state_dir, state_dir);
+    CHECK(run_cli(cmd) == 1 && cli_output_has("[FAIL]"));
+    snprintf(cmd, sizeof cmd, "%s --policy %s/p.wasm", path, state_dir);
+    int rc = run_cli(cmd);
+    CHECK(cli_output_has("policy: invalid JSON") && rc == 1); /* not a usage error */
+    snprintf(cmd, sizeof cmd, "%s --policy %s/policy.json --policy-hash %064d", path, state_dir, 0);
+    CHECK(run_cli(cmd) == 2 && cli_output_has("--policy excludes"));
+}
+
 static void test_happy_path(daemon_proc *d, world *w)
 {
     char *chain = NULL;
@@ -270,6 +345,8 @@ static void test_happy_path(daemon_proc *d, world *w)
     if (cli_bin && chain)
         test_cli_verify_cert(w, chain);
     free(chain);
+    if (cli_bin)
+        test_cli_verify_policy(d, w);
 }
 
 /* A client lending a keep-alive slot: challenge, attest and refusals share one connection; a
@@ -299,6 +376,46 @@ static void test_keepalive(const daemon_proc *d, world *w)
     free(chain);
     if (conn >= 0)
         close(conn);
+}
+
+/* A store that cannot write (here: the daemon's files may not grow) gives 503 "store unavailable"
+ * for challenges and attestations, and nothing already stored is lost. */
+static void test_store_full(world *w)
+{
+    char db[400];
+    snprintf(db, sizeof db, "%s/attestd.db", state_dir);
+    struct stat st;
+    CHECK(stat(db, &st) == 0);
+    file_limit = (rlim_t)st.st_size; /* the WAL may grow to the database's size, no further */
+    daemon_proc d;
+    start(&d, NULL, NULL);
+    file_limit = 0;
+    int status = 0, refused = 0;
+    char *resp = NULL;
+    size_t rl;
+    for (int i = 0; i < 5000 && !refused; i++) {
+        free(resp);
+        resp = NULL;
+        CHECK_OK(sb_attestd_request(&d.client, "POST", "/v1/challenge", NULL, &status, &resp, &rl,
+                                    err));
+        refused = status != 200;
+    }
+    CHECK(status == 503 && resp && strstr(resp, "store unavailable"));
+    free(resp);
+    char *chain = NULL;
+    sb_err e = {0};
+    status = 0;
+    CHECK(attest(&d, w, &(attempt_opts){0}, &chain, NULL, &status, &e) < 0 &&
+          strstr(e.msg, "store unavailable") && !chain);
+    free(chain);
+    kill(d.pid, SIGTERM);
+    waitpid(d.pid, NULL, 0);
+    /* with room again, the same state works: the device registered before is still there */
+    start(&d, NULL, NULL);
+    CHECK_OK(attest(&d, w, &(attempt_opts){0}, &chain, NULL, &status, err));
+    CHECK(chain && status == 200);
+    free(chain);
+    stop(&d);
 }
 
 static void test_refusals(daemon_proc *d, world *w)
@@ -718,6 +835,7 @@ int main(int argc, char **argv)
     test_concurrent(&d, &w);
     test_restart(&d, &w);
     stop(&d);
+    test_store_full(&w);
     /* the CA key is private to the service */
     char key_path[400];
     snprintf(key_path, sizeof key_path, "%s/ca.key", state_dir);
