@@ -1,6 +1,7 @@
 /* service.c - the attestation service core: challenges, attestation, admin operations. */
 #include "attestd/attestd.h"
 #include "attestd/ca.h"
+#include "attestd/csr.h"
 #include "attestd/service_internal.h"
 #include "attestd/store.h"
 
@@ -141,8 +142,10 @@ typedef struct attempt {
     sb_service *s;
     const sb_attest_req *req;
     const sb_platform_info *plat;
-    X509_REQ *csr;
-    EVP_PKEY *csr_key;          /* owned by csr */
+    X509_REQ *csr;              /* general path only */
+    EVP_PKEY *csr_key;          /* owned by csr, or by this attempt (fast path) */
+    X509_PUBKEY *csr_spki;      /* the request's SubjectPublicKeyInfo (owned by csr, or here) */
+    int csr_fast;               /* csr_key and csr_spki owned here */
     sb_trust_anchors anchors;
     EVP_PKEY *device_key;
     X509 *root_certs[16];
@@ -155,6 +158,11 @@ typedef struct attempt {
 
 static int parse_csr(attempt *a, sb_refusal *r)
 {
+    switch (sb_csr_read_fast(a->req->csr_pem, &a->csr_key, &a->csr_spki)) {
+    case CSR_OK: a->csr_fast = 1; return 0;
+    case CSR_BAD_SIGNATURE: return refuse(r, 400, "bad csr", "self-signature does not verify");
+    default: break; /* the general path below */
+    }
     BIO *b = BIO_new_mem_buf(a->req->csr_pem, -1);
     a->csr = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
     BIO_free(b);
@@ -169,6 +177,7 @@ static int parse_csr(attempt *a, sb_refusal *r)
         return refuse(r, 400, "bad csr", "key must be EC, Ed25519 or RSA >= 2048 bits");
     if (X509_REQ_verify(a->csr, a->csr_key) != 1)
         return refuse(r, 400, "bad csr", "self-signature does not verify");
+    a->csr_spki = X509_REQ_get_X509_PUBKEY(a->csr);
     return 0;
 }
 
@@ -369,7 +378,7 @@ static int issue(attempt *a, const char *peer, char **chain_pem, sb_refusal *r)
                          .subject_key = a->csr_key, .claims = &a->claims,
                          .hardware = a->plat->hardware, .service_url = a->s->url,
                          .not_before = time(NULL), .validity_seconds = a->s->cert_validity,
-                         .subject_spki = X509_REQ_get_X509_PUBKEY(a->csr)};
+                         .subject_spki = a->csr_spki};
     memcpy(p.binding, a->claims.report_data, SB_BINDING_LEN);
     memcpy(p.policy_hash, a->req->policy_hash, SB_POLICY_HASH_LEN);
     if (RAND_bytes(p.serial, sizeof p.serial) != 1)
@@ -406,6 +415,10 @@ static int issue(attempt *a, const char *peer, char **chain_pem, sb_refusal *r)
 static void attempt_free(attempt *a)
 {
     X509_REQ_free(a->csr);
+    if (a->csr_fast) {
+        EVP_PKEY_free(a->csr_key);
+        X509_PUBKEY_free(a->csr_spki);
+    }
     EVP_PKEY_free(a->device_key);
     for (size_t i = 0; a->anchors.certs == a->root_certs && i < a->anchors.n_certs; i++)
         X509_free(a->root_certs[i]);

@@ -127,6 +127,44 @@ static int attest(const daemon_proc *d, const world *w, const attempt_opts *o, c
     return rc;
 }
 
+/* The CSR `pem` with the DER byte at `at` (negative: from the end) flipped, PEM again. */
+static char *csr_flipped(const char *pem, long at)
+{
+    BIO *in = BIO_new_mem_buf(pem, -1), *out = BIO_new(BIO_s_mem());
+    char *name = NULL, *hdr = NULL, *res = NULL, *data;
+    unsigned char *der = NULL;
+    long len = 0;
+    if (in && out && PEM_read_bio(in, &name, &hdr, &der, &len) == 1 && len > 0) {
+        der[at < 0 ? len + at : at] ^= 0x01;
+        long n = PEM_write_bio(out, name, hdr, der, len) > 0 ? BIO_get_mem_data(out, &data) : 0;
+        res = n > 0 ? strndup(data, (size_t)n) : NULL;
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(hdr);
+    OPENSSL_free(der);
+    BIO_free(in);
+    BIO_free(out);
+    return res;
+}
+
+/* Where the P-256 point's last byte sits in the CSR's DER. */
+static long csr_point_end(const char *pem)
+{
+    BIO *in = BIO_new_mem_buf(pem, -1);
+    char *name = NULL, *hdr = NULL;
+    unsigned char *der = NULL;
+    long len = 0, at = -1;
+    if (in && PEM_read_bio(in, &name, &hdr, &der, &len) == 1) {
+        unsigned char *p = memmem(der, (size_t)len, "\x03\x42\x00\x04", 4);
+        at = p ? (long)(p - der) + 4 + 63 : -1;
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(hdr);
+    OPENSSL_free(der);
+    BIO_free(in);
+    return at;
+}
+
 /* Expects a refusal with HTTP `want_status` and err containing `want`. */
 static void expect_refusal(const daemon_proc *d, const world *w, const attempt_opts *o,
                            int want_status, const char *want, int line)
@@ -444,6 +482,30 @@ static void test_refusals(daemon_proc *d, world *w)
     o.bind_policy = other_policy;
     EXPECT_REFUSAL(d, w, &o, 403, "binding mismatch");
     o.bind_policy = NULL;
+    /* the common CSR (P-256, ecdsa-with-SHA256: read directly) with a broken self-signature */
+    char *bad = csr_flipped(w->csr, -1);
+    o.csr = bad;
+    EXPECT_REFUSAL(d, w, &o, 400, "bad csr: self-signature does not verify");
+    free(bad);
+    /* its point moved off the curve: the direct reader passes it on, OpenSSL refuses it */
+    long at = csr_point_end(w->csr);
+    CHECK(at > 0);
+    bad = at > 0 ? csr_flipped(w->csr, at) : NULL;
+    o.csr = bad;
+    EXPECT_REFUSAL(d, w, &o, 400, "bad csr");
+    free(bad);
+    o.csr = NULL;
+    /* other CSR shapes take the general path: P-384 is issued */
+    world w384 = *w;
+    w384.iso = EVP_EC_gen("P-384");
+    w384.csr = sb_attest_make_csr(w384.iso, "p384", NULL);
+    char *chain384 = NULL;
+    int st384 = 0;
+    CHECK_OK(attest(d, &w384, &o, &chain384, NULL, &st384, err));
+    CHECK(chain384 && st384 == 200);
+    free(chain384);
+    free(w384.csr);
+    EVP_PKEY_free(w384.iso);
     /* evidence bound to a different isolate key than the CSR's */
     EVP_PKEY *other_iso = EVP_EC_gen("P-256");
     char *other_csr = sb_attest_make_csr(other_iso, "other", NULL);
