@@ -108,6 +108,10 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
 #define RELOAD_MEM() do { if (inst->mem0) { mem = inst->mem0->data; msize = inst->mem0->size; } } while (0)
 #define RELOAD_INST() do { funcs = inst->funcs; globals = inst->globals; tables = inst->tables; \
                            RELOAD_MEM(); } while (0)
+/* The host's interrupt flag is polled wherever fuel is charged (loop entry and back-edge,
+ * function entry): every non-terminating guest passes one of them, so an interrupt stops it
+ * within a bounded number of instructions, with or without a fuel limit. */
+#define POLL_INTERRUPT() do { if (__builtin_expect(intr && *intr, 0)) TRAP(WASM_TRAP_INTERRUPTED); } while (0)
 /* Jumps to the offset in cell k. A backward jump is a loop back-edge: it lands just after the
  * loop's fuel instruction and charges that instruction's count (the cell before the target). */
 #define BR_TO(k)                                                                                 \
@@ -117,6 +121,7 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
         if (off_ < 0) {                                                                          \
             if (__builtin_expect(fuel < ip[-1].u, 0)) TRAP(WASM_TRAP_OUT_OF_FUEL);               \
             fuel -= ip[-1].u;                                                                    \
+            POLL_INTERRUPT();                                                                    \
         }                                                                                        \
     } while (0)
 
@@ -151,6 +156,7 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     slot_t *fp = ri->stack, *stack_end = ri->stack + ri->stack_slots;
     bool unlimited = ri->fuel == WASM_FUEL_UNLIMITED;
     uint64_t fuel = ri->fuel;
+    volatile sig_atomic_t *const intr = ri->cfg.interrupt;
     int trapk = 0;
     slot_t acc = 0; /* the last result of an OP_ACC_END-family operation */
     bool host_trapped = false;
@@ -267,6 +273,7 @@ L_br_table: {
         NEXT();
     }
 L_fuel:
+    POLL_INTERRUPT();
     if (__builtin_expect(fuel < ip[1].u, 0)) TRAP(WASM_TRAP_OUT_OF_FUEL);
     fuel -= ip[1].u; ip += 2; NEXT();
 L_global_get: R(2) = globals[ip[1].u]->val; ip += 3; NEXT();
@@ -310,6 +317,7 @@ do_call:
     if (__builtin_expect(depth + 1 >= max_depth || newfp + code->frame_slots > stack_end, 0))
         TRAP(WASM_TRAP_STACK_EXHAUSTED);
     /* the callee's entry fuel instruction is charged here and skipped */
+    POLL_INTERRUPT();
     if (__builtin_expect(fuel < code->code[1].u, 0))
         TRAP(WASM_TRAP_OUT_OF_FUEL);
     fuel -= code->code[1].u;

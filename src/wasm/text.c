@@ -19,6 +19,7 @@ const char *wasm_trap_text(wasm_trapkind kind)
         [WASM_TRAP_OUT_OF_FUEL] = "out of fuel",
         [WASM_TRAP_HOST] = "host trap",
         [WASM_TRAP_EXIT] = "exit",
+        [WASM_TRAP_INTERRUPTED] = "interrupted",
     };
     if ((unsigned)kind >= sizeof texts / sizeof texts[0])
         return "unknown trap";
@@ -50,4 +51,5 @@ void wasm_config_default(wasm_config *cfg)
     cfg->max_call_depth = 10000;
     cfg->max_stack_bytes = 8u << 20;
     cfg->fuel = WASM_FUEL_UNLIMITED;
+    cfg->interrupt = NULL;
 }

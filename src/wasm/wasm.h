@@ -17,6 +17,7 @@
 #ifndef SB_WASM_H
 #define SB_WASM_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -139,6 +140,7 @@ typedef enum wasm_trapkind {
     WASM_TRAP_OUT_OF_FUEL,        /* "out of fuel" */
     WASM_TRAP_HOST,               /* a host function trapped; message set by the host */
     WASM_TRAP_EXIT,               /* a host function requested a normal exit (WASI proc_exit) */
+    WASM_TRAP_INTERRUPTED,        /* "interrupted": *wasm_config.interrupt became non-zero */
 } wasm_trapkind;
 
 #define WASM_MSG_MAX 192
@@ -231,6 +233,9 @@ int wasm_store_register(wasm_store *s, const char *module_name, wasm_instance *i
 
 #define WASM_FUEL_UNLIMITED UINT64_MAX
 
+/* wasm_config has the `interrupt` field (a host-owned flag, e.g. set by a signal handler). */
+#define WASM_HAS_INTERRUPT 1
+
 /* Per-instance limits, set by the host. */
 typedef struct wasm_config {
     uint32_t max_memory_pages; /* defined memories: a larger declared minimum fails instantiation
@@ -239,10 +244,15 @@ typedef struct wasm_config {
     uint32_t max_call_depth;   /* nested wasm calls; deeper -> WASM_TRAP_STACK_EXHAUSTED */
     uint32_t max_stack_bytes;  /* value-stack bytes (locals + operands of all active frames) */
     uint64_t fuel;             /* instruction budget, WASM_FUEL_UNLIMITED for none */
+    volatile sig_atomic_t *interrupt; /* NULL = none; when *interrupt becomes non-zero, the
+                                         running invocation traps with WASM_TRAP_INTERRUPTED at
+                                         its next loop back-edge, loop entry or function entry
+                                         (fuel limited or not). The engine only reads it: the
+                                         host resets it. */
 } wasm_config;
 
 /* Defaults: 65536 pages, 10,000,000 table elements, depth 10,000, 8 MiB of value stack, unlimited
- * fuel. */
+ * fuel, no interrupt flag. */
 void wasm_config_default(wasm_config *cfg);
 
 /* Instantiates `m` in store `s`. Imports: when `imports` is non-NULL it holds exactly

@@ -5,9 +5,11 @@
 #include "wasm/wasm.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 static int failures, checks;
 static const char *wasm_dir;
@@ -283,6 +285,79 @@ static void test_fuel(void)
     wasm_instance_set_fuel(env.inst, WASM_FUEL_UNLIMITED);
     CHECK(call_i32(env.inst, "count", &n, 1, &r, &trap) == 0 && r == 150);
     CHECK(wasm_instance_fuel(env.inst) == WASM_FUEL_UNLIMITED);
+    host_teardown(&env);
+}
+
+/* The interrupt flag as a host sets it: from a host function or from a signal handler. */
+static volatile sig_atomic_t interrupt_flag;
+
+static int host_add_interrupt(wasm_instance *caller, void *user, const wasm_val *args,
+                              wasm_val *results)
+{
+    interrupt_flag = 1;
+    return host_add(caller, user, args, results);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    interrupt_flag = 1;
+}
+
+/* A flag raised by SIGALRM while the guest spins stops it (fuel 2^36 is only a backstop so a
+ * broken poll fails the test instead of hanging it). */
+static void check_interrupt_by_signal(host_env *env)
+{
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGALRM, &sa, &old) == 0);
+    interrupt_flag = 0;
+    wasm_instance_set_fuel(env->inst, (uint64_t)1 << 36);
+    struct itimerval t = {.it_value = {.tv_usec = 50000}}, off = {0};
+    CHECK(setitimer(ITIMER_REAL, &t, NULL) == 0);
+    wasm_trap trap;
+    int rc = wasm_invoke(env->inst, wasm_instance_export_func(env->inst, "spin"), NULL, 0, NULL, 0,
+                         &trap);
+    setitimer(ITIMER_REAL, &off, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    CHECK(rc == WASM_TRAP_INTERRUPTED && interrupt_flag == 1);
+}
+
+static void test_interrupt(void)
+{
+    wasm_config cfg;
+    wasm_config_default(&cfg);
+    CHECK(cfg.interrupt == NULL);
+    cfg.interrupt = &interrupt_flag;
+    host_env env;
+    env.store = wasm_store_new();
+    env.mod = load_named("host");
+    env.add_calls = 0;
+    wasm_error err;
+    wasm_extern imports[4];
+    make_imports(env.store, host_add_interrupt, &env.add_calls, imports);
+    CHECK(wasm_instantiate(env.store, env.mod, imports, 4, &cfg, &env.inst, &err) == 0);
+    wasm_func *spin = wasm_instance_export_func(env.inst, "spin");
+    wasm_trap trap;
+    /* a flag already set stops (loop br 0) with unlimited fuel; the engine leaves it set */
+    interrupt_flag = 1;
+    CHECK(wasm_invoke(env.inst, spin, NULL, 0, NULL, 0, &trap) == WASM_TRAP_INTERRUPTED);
+    CHECK(trap.kind == WASM_TRAP_INTERRUPTED && strcmp(trap.msg, "interrupted") == 0);
+    CHECK(strcmp(wasm_trap_text(WASM_TRAP_INTERRUPTED), "interrupted") == 0);
+    CHECK(interrupt_flag == 1 && wasm_instance_fuel(env.inst) == WASM_FUEL_UNLIMITED);
+    /* cleared by the host, the instance runs normally again */
+    interrupt_flag = 0;
+    uint32_t r = 0;
+    wasm_val n = i32v(50);
+    CHECK(call_i32(env.inst, "count", &n, 1, &r, &trap) == 0 && r == 150);
+    /* set during the run (by a host call): the next function entry traps, before the unbounded
+     * recursion would exhaust the stack */
+    wasm_val ab[2] = {i32v(1), i32v(2)};
+    CHECK(call_i32(env.inst, "add_then_recurse", ab, 2, &r, &trap) == WASM_TRAP_INTERRUPTED);
+    CHECK(env.add_calls == 1);
+    check_interrupt_by_signal(&env);
+    interrupt_flag = 0;
     host_teardown(&env);
 }
 
@@ -663,6 +738,7 @@ int main(int argc, char **argv)
     test_traps();
     test_limits();
     test_fuel();
+    test_interrupt();
     test_values_and_misuse();
     test_linking();
     test_translator();

@@ -19,6 +19,8 @@
   (func $recurse (export "recurse") (param i32) (result i32)
     (call $recurse (i32.add (local.get 0) (i32.const 1))))
   (func (export "spin") (loop $l (br $l)))
+  (func (export "add_then_recurse") (param i32 i32) (result i32)
+    (call $recurse (call $add (local.get 0) (local.get 1))))
   (func (export "count") (param i32) (result i32) (local i32)
     (block $done
       (loop $l
