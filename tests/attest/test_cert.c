@@ -1,6 +1,6 @@
 /* test_cert - binding, process evidence, isolate certificates and the client verifier. */
 #include "attest/attest.h"
-#include "test_util.h"
+#include "../common/test_util.h"
 
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>

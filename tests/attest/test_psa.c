@@ -1,7 +1,7 @@
 /* test_psa - PSA tokens: the shared samples, corruptions, round trips, claim validation. */
 #include "attest/attest.h"
 #include "cose/cose.h"
-#include "test_util.h"
+#include "../common/test_util.h"
 
 static char vec[1024];
 

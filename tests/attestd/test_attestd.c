@@ -1,7 +1,7 @@
 /* test_attestd - strongbox-attestd through its real HTTP API on loopback: every refusal reason,
  * nonce reuse and expiry, persistence across restarts, concurrent attestations. */
 #include "attest/attest.h"
-#include "../attest/test_util.h"
+#include "../common/test_util.h"
 
 #include <ftw.h>
 #include <jansson.h>

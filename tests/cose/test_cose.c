@@ -1,5 +1,6 @@
 /* test_cose - COSE_Sign1/Mac0 against the RFC 9783 samples, round trips, strictness. */
 #include "cose/cose.h"
+#include "../common/test_util.h"
 
 #include <openssl/ec.h>
 #include <openssl/pem.h>
@@ -7,55 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-#define CHECK_ERR(call, substr)                                                                    \
-    do {                                                                                           \
-        sb_err e_ = {0};                                                                           \
-        sb_err *err = &e_;                                                                         \
-        int rc_ = (call);                                                                          \
-        if (rc_ == 0 || !strstr(e_.msg, substr)) {                                                 \
-            fprintf(stderr, "%s:%d: want error containing '%s', got rc=%d '%s'\n", __FILE__,       \
-                    __LINE__, substr, rc_, e_.msg);                                                \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-static const char *shared;
-
-static uint8_t *load(const char *rel, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/attestation-vectors/%s", shared, rel);
-    uint8_t *d = NULL;
-    sb_err e = {0};
-    if (sb_read_file(path, 1 << 20, &d, len, &e) < 0) {
-        fprintf(stderr, "cannot read %s: %s\n", path, e.msg);
-        exit(1);
-    }
-    return d;
-}
-
-static EVP_PKEY *load_pub(const char *rel)
-{
-    size_t len;
-    uint8_t *d = load(rel, &len);
-    BIO *b = BIO_new_mem_buf(d, (int)len);
-    EVP_PKEY *k = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
-    BIO_free(b);
-    free(d);
-    if (!k) {
-        fprintf(stderr, "bad key %s\n", rel);
-        exit(1);
-    }
-    return k;
-}
+/* Where the attestation vectors are: SHARED_DIR/attestation-vectors. */
+static char vectors[1024];
 
 static int verify_sign1(const uint8_t *d, size_t len, EVP_PKEY *k, sb_err *err)
 {
@@ -93,9 +47,9 @@ static void test_corruptions_sign1(const uint8_t *d, size_t len, EVP_PKEY *k)
 static void test_rfc9783_sign1(void)
 {
     size_t len;
-    uint8_t *d = load("psa/rfc9783_psa-sign1.cbor", &len);
-    EVP_PKEY *k = load_pub("psa/rfc9783_tfm-es-iak.pub.pem");
-    EVP_PKEY *other = load_pub("psa/veraison_tfm_iak.pub.pem");
+    uint8_t *d = load_file(vectors, "psa/rfc9783_psa-sign1.cbor", &len);
+    EVP_PKEY *k = load_pub(vectors, "psa/rfc9783_tfm-es-iak.pub.pem");
+    EVP_PKEY *other = load_pub(vectors, "psa/veraison_tfm_iak.pub.pem");
     sb_err e = {0};
     CHECK(verify_sign1(d, len, k, &e) == 0);
     if (e.msg[0])
@@ -123,8 +77,8 @@ static void test_rfc9783_sign1(void)
 static void test_rfc9783_mac0(void)
 {
     size_t len, kl;
-    uint8_t *d = load("psa/rfc9783_psa-mac0.cbor", &len);
-    uint8_t *key = load("psa/rfc9783_tfm-hs-iak.hmac-key.bin", &kl);
+    uint8_t *d = load_file(vectors, "psa/rfc9783_psa-mac0.cbor", &len);
+    uint8_t *key = load_file(vectors, "psa/rfc9783_tfm-hs-iak.hmac-key.bin", &kl);
     sb_err e = {0};
     CHECK(verify_mac0(d, len, key, kl, &e) == 0);
     if (e.msg[0])
@@ -294,11 +248,12 @@ static void test_cose_key(void)
 
 int main(int argc, char **argv)
 {
-    shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
+    const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
     if (!shared) {
         fprintf(stderr, "usage: test_cose SHARED_DIR\n");
         return 2;
     }
+    snprintf(vectors, sizeof vectors, "%s/attestation-vectors", shared);
     test_rfc9783_sign1();
     test_rfc9783_mac0();
     test_round_trip("P-256", SB_COSE_ALG_ES256);
@@ -308,10 +263,5 @@ int main(int argc, char **argv)
     test_mac0_round_trip();
     test_strict_cbor();
     test_cose_key();
-    if (failures) {
-        fprintf(stderr, "%d failures\n", failures);
-        return 1;
-    }
-    printf("cose: all tests passed\n");
-    return 0;
+    return test_exit("cose");
 }

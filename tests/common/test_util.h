@@ -1,4 +1,5 @@
-/* test_util.h - tiny assertion helpers shared by the attest tests. */
+/* test_util.h - tiny assertion helpers (CHECK, CHECK_ERR, CHECK_OK), file and key loading, and the
+ * exit summary, shared by the cose, attest and attestd tests. */
 #ifndef SB_TEST_ATTEST_UTIL_H
 #define SB_TEST_ATTEST_UTIL_H
 
