@@ -9,21 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char vec[1024];
-
-static const char *path(const char *rel)
-{
-    static char buf[1200];
-    snprintf(buf, sizeof buf, "%s/%s", vec, rel);
-    return buf;
-}
-
 static void test_sample(void)
 {
     size_t len;
-    uint8_t *tok = tg_read(path("cca/veraison_tfrmm_cca_token_tag399.cbor"), &len);
+    uint8_t *tok = tg_read(tg_vec("cca/veraison_tfrmm_cca_token_tag399.cbor"), &len);
     sb_trust_anchors a = {0};
-    tg_anchors_add_file(&a, path("cca/tfrmm_cpak.pub.pem"));
+    tg_anchors_add_file(&a, tg_vec("cca/tfrmm_cpak.pub.pem"));
     sb_claims c;
     sb_err err = {0};
     CHECK(sb_verify_cca(tok, len, &a, 0, &c, &err) == 0);
@@ -261,12 +252,7 @@ static void test_synthetic(void)
 
 int main(int argc, char **argv)
 {
-    const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
-    if (!shared) {
-        fprintf(stderr, "usage: test_cca SHARED_DIR\n");
-        return 2;
-    }
-    snprintf(vec, sizeof vec, "%s/attestation-vectors", shared);
+    tg_vectors_init(argc, argv, "test_cca");
     test_sample();
     test_synthetic();
     if (tg_failures)

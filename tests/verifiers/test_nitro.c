@@ -9,21 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char vec[1024];
-
-static const char *path(const char *rel)
-{
-    static char buf[1200];
-    snprintf(buf, sizeof buf, "%s/%s", vec, rel);
-    return buf;
-}
-
 static void test_sample(void)
 {
     size_t len;
-    uint8_t *doc = tg_read(path("nitro/evervault_nitro_attestation_doc.cose"), &len);
+    uint8_t *doc = tg_read(tg_vec("nitro/evervault_nitro_attestation_doc.cose"), &len);
     sb_trust_anchors a = {0};
-    tg_anchors_add_file(&a, path("nitro/aws_nitro_enclaves_root_g1.pem"));
+    tg_anchors_add_file(&a, tg_vec("nitro/aws_nitro_enclaves_root_g1.pem"));
     time_t at = tg_time("2022-10-13T08:58:02Z"), later = tg_time("2026-01-01T00:00:00Z");
     sb_claims c;
     sb_err err = {0};
@@ -46,7 +37,7 @@ static void test_sample(void)
     CHECK_ERR(sb_verify_nitro(doc, len, &a, tg_time("2022-10-13T08:00:00Z"), &c, &err), err,
               "is after the verification time");
     sb_trust_anchors wrong = {0};
-    tg_anchors_add_file(&wrong, path("snp/amd_ask_ark_milan.pem"));
+    tg_anchors_add_file(&wrong, tg_vec("snp/amd_ask_ark_milan.pem"));
     CHECK_ERR(sb_verify_nitro(doc, len, &wrong, at, &c, &err), err, "certificate chain");
     CHECK_ERR(sb_verify_nitro(doc, len, NULL, at, &c, &err), err, "certificate chain");
     tg_anchors_free(&wrong);
@@ -216,12 +207,7 @@ static void test_synthetic(void)
 
 int main(int argc, char **argv)
 {
-    const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
-    if (!shared) {
-        fprintf(stderr, "usage: test_nitro SHARED_DIR\n");
-        return 2;
-    }
-    snprintf(vec, sizeof vec, "%s/attestation-vectors", shared);
+    tg_vectors_init(argc, argv, "test_nitro");
     test_sample();
     test_synthetic();
     if (tg_failures)

@@ -10,17 +10,6 @@
 #include <string.h>
 
 #define REPORT_LEN 1184
-static char vec[1024];
-
-static const char *path(const char *rel)
-{
-    static char buf[4][1200];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", vec, rel);
-    return buf[i];
-}
-
 static void put_le32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static void put_le64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 
@@ -29,10 +18,10 @@ static void put_le64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] 
 static void test_milan_sample(void)
 {
     size_t len;
-    uint8_t *report = tg_read(path("snp/gosevguest_milan_report_v2.bin"), &len);
+    uint8_t *report = tg_read(tg_vec("snp/gosevguest_milan_report_v2.bin"), &len);
     sb_trust_anchors a = {0};
-    tg_anchors_add_file(&a, path("snp/gosevguest_milan_vcek.der"));
-    tg_anchors_add_file(&a, path("snp/amd_ask_ark_milan.pem"));
+    tg_anchors_add_file(&a, tg_vec("snp/gosevguest_milan_vcek.der"));
+    tg_anchors_add_file(&a, tg_vec("snp/amd_ask_ark_milan.pem"));
     time_t at = tg_time("2024-01-01T00:00:00Z");
     sb_claims c;
     sb_err err = {0};
@@ -58,16 +47,16 @@ static void test_milan_sample(void)
 
     /* Registering several products' roots at once still works; the Genoa chain alone does not. */
     sb_trust_anchors both = {0}, genoa = {0}, none = {0}, tdxroot = {0};
-    tg_anchors_add_file(&both, path("snp/amd_ask_ark_genoa.pem"));
-    tg_anchors_add_file(&both, path("snp/gosevguest_milan_vcek.der"));
-    tg_anchors_add_file(&both, path("snp/amd_ask_ark_milan.pem"));
+    tg_anchors_add_file(&both, tg_vec("snp/amd_ask_ark_genoa.pem"));
+    tg_anchors_add_file(&both, tg_vec("snp/gosevguest_milan_vcek.der"));
+    tg_anchors_add_file(&both, tg_vec("snp/amd_ask_ark_milan.pem"));
     CHECK(sb_verify_snp(report, len, &both, at, &c, &err) == 0);
-    tg_anchors_add_file(&genoa, path("snp/gosevguest_milan_vcek.der"));
-    tg_anchors_add_file(&genoa, path("snp/amd_ask_ark_genoa.pem"));
+    tg_anchors_add_file(&genoa, tg_vec("snp/gosevguest_milan_vcek.der"));
+    tg_anchors_add_file(&genoa, tg_vec("snp/amd_ask_ark_genoa.pem"));
     CHECK_ERR(sb_verify_snp(report, len, &genoa, at, &c, &err), err, "certificate chain");
     CHECK(c.n_measurements == 0 && c.report_data_len == 0); /* nothing left from a refusal */
-    tg_anchors_add_file(&tdxroot, path("snp/gosevguest_milan_vcek.der"));
-    tg_anchors_add_file(&tdxroot, path("tdx/intel_sgx_root_ca.pem"));
+    tg_anchors_add_file(&tdxroot, tg_vec("snp/gosevguest_milan_vcek.der"));
+    tg_anchors_add_file(&tdxroot, tg_vec("tdx/intel_sgx_root_ca.pem"));
     CHECK_ERR(sb_verify_snp(report, len, &tdxroot, at, &c, &err), err, "unable to get local issuer");
     CHECK_ERR(sb_verify_snp(report, len, &none, at, &c, &err), err, "no SEV-VCEK certificate");
     CHECK_ERR(sb_verify_snp(report, len, NULL, at, &c, &err), err, "no SEV-VCEK certificate");
@@ -189,10 +178,10 @@ static const uint8_t G_ARK[16] = {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52
 static void test_milan_ext_report(void)
 {
     size_t len;
-    uint8_t *report = tg_read(path("snp/gosevguest_milan_report_v2.bin"), &len);
+    uint8_t *report = tg_read(tg_vec("snp/gosevguest_milan_report_v2.bin"), &len);
     sb_trust_anchors chain = {0}, ark_only = {0};
-    tg_anchors_add_file(&chain, path("snp/gosevguest_milan_vcek.der"));
-    tg_anchors_add_file(&chain, path("snp/amd_ask_ark_milan.pem"));
+    tg_anchors_add_file(&chain, tg_vec("snp/gosevguest_milan_vcek.der"));
+    tg_anchors_add_file(&chain, tg_vec("snp/amd_ask_ark_milan.pem"));
     X509 *certs[3] = {chain.certs[0], chain.certs[1], chain.certs[2]}; /* VCEK, ASK, ARK */
     tg_anchors_add_cert(&ark_only, certs[2]);
     uint8_t guids[3][16];
@@ -501,12 +490,7 @@ static void test_synthetic_product_mismatch(void)
 
 int main(int argc, char **argv)
 {
-    const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
-    if (!shared) {
-        fprintf(stderr, "usage: test_snp SHARED_DIR\n");
-        return 2;
-    }
-    snprintf(vec, sizeof vec, "%s/attestation-vectors", shared);
+    tg_vectors_init(argc, argv, "test_snp");
     test_milan_sample();
     test_milan_ext_report();
     test_synthetic_vcek_genoa();

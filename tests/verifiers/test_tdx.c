@@ -8,15 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char vec[1024];
-
-static const char *path(const char *rel)
-{
-    static char buf[1200];
-    snprintf(buf, sizeof buf, "%s/%s", vec, rel);
-    return buf;
-}
-
 static void put_le16(uint8_t *p, unsigned v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
 static void put_le32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static uint32_t get_le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -27,9 +18,9 @@ static uint32_t get_le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 1
 static void test_sample(void)
 {
     size_t len;
-    uint8_t *q = tg_read(path("tdx/gotdxguest_quote_v4_spr_e4.dat"), &len);
+    uint8_t *q = tg_read(tg_vec("tdx/gotdxguest_quote_v4_spr_e4.dat"), &len);
     sb_trust_anchors a = {0};
-    tg_anchors_add_file(&a, path("tdx/intel_sgx_root_ca.pem"));
+    tg_anchors_add_file(&a, tg_vec("tdx/intel_sgx_root_ca.pem"));
     time_t at = tg_time("2023-07-01T00:00:00Z");
     sb_claims c;
     sb_err err = {0};
@@ -110,7 +101,7 @@ static void test_sample(void)
     CHECK_ERR(sb_verify_tdx(q, 700, &a, at, &c, &err), err, "runs past the end");
     /* Wrong roots and times. */
     sb_trust_anchors amd = {0}, none = {0};
-    tg_anchors_add_file(&amd, path("snp/amd_ask_ark_milan.pem"));
+    tg_anchors_add_file(&amd, tg_vec("snp/amd_ask_ark_milan.pem"));
     CHECK_ERR(sb_verify_tdx(q, len, &amd, at, &c, &err), err, "PCK: certificate chain");
     CHECK_ERR(sb_verify_tdx(q, len, &none, at, &c, &err), err, "certificate chain");
     CHECK_ERR(sb_verify_tdx(q, len, &a, tg_time("2017-01-01T00:00:00Z"), &c, &err), err,
@@ -291,12 +282,7 @@ static void test_synthetic(void)
 
 int main(int argc, char **argv)
 {
-    const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
-    if (!shared) {
-        fprintf(stderr, "usage: test_tdx SHARED_DIR\n");
-        return 2;
-    }
-    snprintf(vec, sizeof vec, "%s/attestation-vectors", shared);
+    tg_vectors_init(argc, argv, "test_tdx");
     test_sample();
     test_synthetic();
     if (tg_failures)

@@ -130,6 +130,27 @@ void tg_pem_append(X509 *cert, uint8_t *buf, size_t *len, size_t cap)
     BIO_free(b);
 }
 
+static char vectors_dir[1024];
+
+void tg_vectors_init(int argc, char **argv, const char *test)
+{
+    const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
+    if (!shared) {
+        fprintf(stderr, "usage: %s SHARED_DIR\n", test);
+        exit(2);
+    }
+    snprintf(vectors_dir, sizeof vectors_dir, "%s/attestation-vectors", shared);
+}
+
+const char *tg_vec(const char *rel)
+{
+    static char buf[4][1200];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", vectors_dir, rel);
+    return buf[i];
+}
+
 uint8_t *tg_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

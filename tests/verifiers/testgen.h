@@ -49,6 +49,11 @@ uint8_t *tg_der(X509 *cert, size_t *len);
 void tg_pem_append(X509 *cert, uint8_t *buf, size_t *len, size_t cap);
 
 uint8_t *tg_read(const char *path, size_t *len); /* aborts the test on failure */
+/* The shared attestation vectors: tg_vectors_init takes SHARED_DIR from argv[1] or $SB_SHARED_DIR
+ * (exits 2 with a usage line naming `test` when neither is set); tg_vec("snp/x.bin") is then the
+ * sample's path (the last 4 results stay valid at once). */
+void tg_vectors_init(int argc, char **argv, const char *test);
+const char *tg_vec(const char *rel);
 /* Loads certificates (PEM, several per file, or DER) and PEM public keys into anchors. */
 int tg_anchors_add_file(sb_trust_anchors *a, const char *path);
 void tg_anchors_add_cert(sb_trust_anchors *a, X509 *cert); /* takes a reference */
