@@ -124,6 +124,13 @@ SV_ROUNDERS(double, , 4503599627370496.0)
 #define SV_FMIN(x, y) (x != x || y != y ? x + y : x == y ? (signbit(x) ? x : y) : x < y ? x : y)
 #define SV_FMAX(x, y) (x != x || y != y ? x + y : x == y ? (signbit(x) ? y : x) : x > y ? x : y)
 
+/* Bit counts of the 8 bytes of x, each in its byte (the same steps as sv_popcnt8). */
+static inline uint64_t sv_popcnt_bytes(uint64_t x) {
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    return (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+}
+
 /* Saturating float-to-int conversions; the range checks come first (out of range casts are UB). */
 #define SV_SAT_S32(x) (x != x ? 0 : x >= 2147483648.0 ? INT32_MAX : x < -2147483648.0 ? INT32_MIN : (int32_t)x)
 #define SV_SAT_U32(x) (x != x || x <= -1.0 ? 0 : x >= 4294967296.0 ? UINT32_MAX : (uint32_t)x)
@@ -381,7 +388,7 @@ SV_UN(i8x16_abs, i, SV_41(_mm_abs_epi8(x), _mm_min_epu8(x, _mm_sub_epi8(_mm_setz
 SV_UN(i16x8_abs, i, SV_41(_mm_abs_epi16(x), _mm_max_epi16(x, _mm_sub_epi16(_mm_setzero_si128(), x))), i16, u16, x < 0 ? -x : x)
 SV_UN(i32x4_abs, i, SV_41(_mm_abs_epi32(x), _mm_sub_epi32(_mm_xor_si128(x, _mm_srai_epi32(x, 31)), _mm_srai_epi32(x, 31))), i32, u32, x < 0 ? 0u - (uint32_t)x : (uint32_t)x)
 SV_UN(i64x2_abs, i, _mm_sub_epi64(_mm_xor_si128(x, _mm_shuffle_epi32(_mm_srai_epi32(x, 31), _MM_SHUFFLE(3, 3, 1, 1))), _mm_shuffle_epi32(_mm_srai_epi32(x, 31), _MM_SHUFFLE(3, 3, 1, 1))), i64, u64, x < 0 ? 0u - (uint64_t)x : (uint64_t)x)
-SV_UN(i8x16_popcnt, i, sv_popcnt8(x), u8, u8, __builtin_popcount(x))
+SV_UN(i8x16_popcnt, i, sv_popcnt8(x), u64, u64, sv_popcnt_bytes(x))
 
 SV_BIN(i16x8_mul, i, _mm_mullo_epi16(x, y), u16, u16, (uint32_t)x * y)
 SV_BIN(i32x4_mul, i, sv_mul32(x, y), u32, u32, x * y)
