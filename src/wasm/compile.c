@@ -4,9 +4,11 @@
  * (type 0) after unreachable code, and a stack of control frames. Each operand-stack entry also
  * says where its value lives at run time (a virtual stack): in its home slot (TEMP), still in a
  * local (LOCAL, so local.get costs nothing), or as a constant (CONST, so constants become
- * immediates). Frame layout: [params+locals][operand stack homes][scratch]. See docs/engine.md. */
+ * immediates). Frame layout: [params+locals][operand stack homes][scratch], where a v128 takes
+ * two consecutive slots wherever it lives. See docs/engine.md. */
 #include "wasm/decode.h"
 #include "wasm/ops.h"
+#include "wasm/simdops.h"
 
 #include <stdlib.h>
 
@@ -46,10 +48,12 @@ typedef struct comp {
     const void *const *H;
     const ftype *ft;
     wasm_valtype *ltypes;
-    uint32_t nlocals;
-    uint32_t *lref;          /* number of LOCAL entries naming each local */
+    uint32_t nlocals, nlslots; /* locals, and the slots they take */
+    uint32_t *loff;          /* slot of each local */
+    uint32_t *lref;          /* number of LOCAL entries naming each local (by slot) */
     ventry *st;
-    uint32_t sh, scap, max_h, clean; /* entries below `clean` are TEMP in their home slot */
+    uint32_t *hoff;          /* home of each operand-stack height, from the first operand slot */
+    uint32_t sh, scap, hcap, max_h, clean; /* entries below `clean` are TEMP in their home slot */
     ctl *cs;
     uint32_t ch, ccap;
     ventry *saved;
@@ -58,7 +62,7 @@ typedef struct comp {
     uint32_t len, cap, base; /* base: where the current function starts */
     srcmap *map;
     uint32_t nmap, mapcap, map_base;
-    uint32_t ltcap, lrcap;
+    uint32_t ltcap, lrcap, locap;
     uint32_t code_budget;    /* cells this module may translate to (guards against blow-up) */
     uint64_t gen;
     uint32_t *sfix;
@@ -76,7 +80,7 @@ typedef struct comp {
     ventry tmp[WASM_MAX_PARAMS];
 } comp;
 
-static const wasm_valtype single_types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64,
+static const wasm_valtype single_types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64, WASM_V128,
                                             WASM_FUNCREF, WASM_EXTERNREF};
 
 /* Malformed input is reported where decoding stopped; validation errors at the start of the
@@ -120,7 +124,9 @@ static inline bool grow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_
 
 static ctl *cur(comp *c) { return &c->cs[c->ch - 1]; }
 static bool live(comp *c) { return !c->r.failed && !cur(c)->dead; }
-static uint32_t home(comp *c, uint32_t h) { return c->nlocals + h; }
+/* The home slot of operand-stack height h: valid for every height up to the current one, and
+ * for the heights of operands the current instruction has just popped. max_h is in slots. */
+static uint32_t home(comp *c, uint32_t h) { return c->nlslots + c->hoff[h]; }
 
 /* ------------------------------------------------------------------ emission */
 
@@ -232,11 +238,13 @@ HOT_INLINE void push(comp *c, uint8_t t, uint8_t kind, uint32_t slot, uint64_t k
         fail(c, WASM_ERR_LIMIT, "operand stack too deep");
         return;
     }
-    if (!grow(c, (void **)&c->st, &c->scap, c->sh + 1, sizeof(ventry)))
+    if (!grow(c, (void **)&c->st, &c->scap, c->sh + 1, sizeof(ventry)) ||
+        !grow(c, (void **)&c->hoff, &c->hcap, c->sh + 2, sizeof(uint32_t)))
         return;
     c->st[c->sh++] = (ventry){t, kind, slot, k};
-    if (c->sh > c->max_h)
-        c->max_h = c->sh;
+    c->hoff[c->sh] = c->hoff[c->sh - 1] + valtype_slots(t);
+    if (c->hoff[c->sh] > c->max_h)
+        c->max_h = c->hoff[c->sh];
     if (kind == K_LOCAL)
         c->lref[slot]++;
     else if (kind == K_TEMP && slot >= SCRATCH_BASE)
@@ -274,7 +282,14 @@ static void pop_n(comp *c, uint32_t n, const wasm_valtype *types)
 /* Moves the value of a popped entry into slot dst (no code if it is already there). */
 static void move_to(comp *c, const ventry *e, uint32_t dst)
 {
-    if (e->kind == K_CONST) {
+    if (e->t == WASM_V128) { /* never a constant: v128.const writes its home */
+        if (e->slot != dst) {
+            emit_op(c, OP_v128_mov);
+            emit_slot(c, e->slot);
+            emit_slot(c, dst);
+        }
+        c->last_mov = UINT32_MAX;
+    } else if (e->kind == K_CONST) {
         emit_op(c, OP_const);
         emit_u(c, e->k);
         emit_slot(c, dst);
@@ -344,22 +359,22 @@ static void settle_scratch(comp *c)
  * homes so that writing result slot i cannot clobber a later source. */
 static void move_vals(comp *c, const ventry *vals, uint32_t n, uint32_t dst, uint32_t h0)
 {
-    bool two_phase = dst < c->nlocals && n > 1;
+    bool two_phase = dst < c->nlslots && n > 1;
     for (uint32_t i = 0; i < n && two_phase; i++)
         if (vals[i].kind == K_LOCAL || (vals[i].kind == K_TEMP && vals[i].slot >= SCRATCH_BASE))
             move_to(c, &vals[i], home(c, h0 + i));
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n; dst += valtype_slots(vals[i++].t)) {
         ventry v = vals[i];
         if (two_phase && (v.kind == K_LOCAL || (v.kind == K_TEMP && v.slot >= SCRATCH_BASE)))
             v.kind = K_TEMP, v.slot = home(c, h0 + i);
-        move_to(c, &v, dst + i);
+        move_to(c, &v, dst);
     }
 }
 
 static bool needs_moves(const ventry *vals, uint32_t n, uint32_t dst)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (vals[i].kind != K_TEMP || vals[i].slot != dst + i)
+    for (uint32_t i = 0; i < n; dst += valtype_slots(vals[i++].t))
+        if (vals[i].kind != K_TEMP || vals[i].slot != dst)
             return true;
     return false;
 }
@@ -372,7 +387,7 @@ static uint32_t label_dst(comp *c, const ctl *t) { return t->op == 0 ? 0 : home(
 
 static void emit_return(comp *c, const ventry *vals, uint32_t n, uint32_t h0)
 {
-    if (n == 1) {
+    if (n == 1 && vals[0].t != WASM_V128) {
         uint32_t s = rd(c, &vals[0], h0);
         emit_op(c, OP_ret1);
         emit_slot(c, s);
@@ -475,8 +490,6 @@ static int read_blocktype(comp *c, uint32_t *np, const wasm_valtype **pt, uint32
             *rt = &single_types[i];
             return 0;
         }
-    if (b == WASM_V128)
-        return fail(c, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
     int64_t idx = rd_s33(r);
     if (r->failed)
         return -1;
@@ -534,7 +547,7 @@ static int op_block(comp *c, uint8_t op)
     if (!f)
         return -1;
     f->np = np, f->pt = pt, f->nr = nr, f->rt = rt;
-    if (op == 0x04 && (uint64_t)c->nsaved + c->nscratch + 2 * np > WASM_MAX_FRAME_SLOTS)
+    if (op == 0x04 && (uint64_t)c->nsaved + c->nscratch + 3 * np > WASM_MAX_FRAME_SLOTS)
         return fail(c, WASM_ERR_LIMIT, "block parameters nested too deeply");
     for (uint32_t i = 0; i < np; i++) {
         ventry e = c->tmp[i];
@@ -543,7 +556,9 @@ static int op_block(comp *c, uint8_t op)
             /* loop params live in their homes (back-edges write them); if params that are
              * temporaries move to scratch slots so the then-arm cannot clobber what the
              * else-arm reads */
-            uint32_t dst = op == 0x03 ? home(c, h) : SCRATCH_BASE + c->nscratch++;
+            uint32_t dst = op == 0x03 ? home(c, h) : SCRATCH_BASE + c->nscratch;
+            if (op == 0x04)
+                c->nscratch += valtype_slots(pt[i]);
             if (!dead)
                 move_to(c, &e, dst);
             e.kind = K_TEMP, e.slot = dst;
@@ -788,8 +803,6 @@ static int emit_call(comp *c, const ftype *t, int op, uint32_t type_index, uint3
     }
     for (uint32_t i = 0; i < t->nr; i++)
         push_temp(c, (uint8_t)t->t[t->np + i]);
-    if (h0 + t->nr > c->max_h)
-        c->max_h = h0 + t->nr;
     c->fold_end = 0;
     return 0;
 }
@@ -984,18 +997,18 @@ static int op_local_set(comp *c, bool tee)
     if (local_index(c, &x) < 0)
         return -1;
     ventry v = *pop(c, (uint8_t)c->ltypes[x]);
-    uint32_t h = c->sh;
+    uint32_t h = c->sh, slot = c->loff[x];
     if (live(c)) {
-        if (c->lref[x] > 0)
-            settle_local_refs(c, x);
+        if (c->lref[slot] > 0)
+            settle_local_refs(c, slot);
         if (v.kind == K_TEMP && v.slot == home(c, h) && folds_with_last(c, h))
-            c->code[c->fold_pos].u = x;
-        else if (!(v.kind == K_LOCAL && v.slot == x))
-            move_to(c, &v, x);
+            c->code[c->fold_pos].u = slot;
+        else if (!(v.kind == K_LOCAL && v.slot == slot))
+            move_to(c, &v, slot);
     }
     c->fold_end = 0;
     if (tee)
-        push(c, (uint8_t)c->ltypes[x], K_LOCAL, x, 0);
+        push(c, (uint8_t)c->ltypes[x], K_LOCAL, slot, 0);
     return 0;
 }
 
@@ -1112,6 +1125,95 @@ static int op_prefixed(comp *c)
     }
 }
 
+/* ------------------------------------------------------------------ SIMD */
+
+/* A lane immediate: one byte, below the shape's lane count. */
+static int lane_index(comp *c, uint32_t lanes, uint64_t *lane)
+{
+    uint8_t b = rd_u8(&c->r);
+    if (c->r.failed)
+        return -1;
+    *lane = b;
+    return b < lanes ? 0 : invalid(c, "invalid lane index");
+}
+
+/* Lane loads and stores: memarg then lane; the operands are the address and the vector. */
+static int simd_lane_mem(comp *c, int op, uint32_t bytes, uint32_t lanes, bool store)
+{
+    uint32_t align = rd_u32(&c->r), offset = rd_u32(&c->r);
+    uint64_t imm[2] = {offset, 0};
+    if (c->r.failed || lane_index(c, lanes, &imm[1]) < 0 || check_memory(c) < 0)
+        return -1;
+    if (align > (uint32_t)__builtin_ctz(bytes))
+        return invalid(c, "alignment must not be larger than natural");
+    emit_generic(c, op, imm, 2, (uint8_t[]){WASM_I32, WASM_V128}, 2, store ? 0 : WASM_V128);
+    return 0;
+}
+
+static int simd_shuffle(comp *c)
+{
+    uint8_t lanes[16];
+    uint64_t imm[2];
+    for (int i = 0; i < 16; i++)
+        lanes[i] = rd_u8(&c->r);
+    if (c->r.failed)
+        return -1;
+    for (int i = 0; i < 16; i++)
+        if (lanes[i] >= 32)
+            return invalid(c, "invalid lane index");
+    memcpy(imm, lanes, 16);
+    emit_generic(c, OP_i8x16_shuffle, imm, 2, (uint8_t[]){WASM_V128, WASM_V128}, 2, WASM_V128);
+    return 0;
+}
+
+static int op_simd(comp *c)
+{
+    uint32_t sub = rd_u32(&c->r);
+    if (c->r.failed)
+        return -1;
+    const uint8_t V = WASM_V128, I = WASM_I32;
+    uint64_t imm[2];
+    switch (sub) {
+#define S_SHAPE(name, result, ...)                                                               \
+    emit_generic(c, OP_##name, NULL, 0, (uint8_t[]){__VA_ARGS__},                                \
+                 sizeof((uint8_t[]){__VA_ARGS__}), result);                                      \
+    return 0;
+#define S_UN(n, name) case n: S_SHAPE(name, V, V)
+#define S_BIN(n, name) case n: S_SHAPE(name, V, V, V)
+#define S_TERN(n, name) case n: S_SHAPE(name, V, V, V, V)
+#define S_TEST(n, name) case n: S_SHAPE(name, I, V)
+#define S_SHIFT(n, name) case n: S_SHAPE(name, V, V, I)
+#define S_SPLAT(n, name, T) case n: S_SHAPE(name, V, WASM_##T)
+#define S_LANE(n, name, result, lanes, ...)                                                      \
+    case n:                                                                                      \
+        if (lane_index(c, lanes, imm) < 0)                                                       \
+            return -1;                                                                           \
+        emit_generic(c, OP_##name, imm, 1, (uint8_t[]){__VA_ARGS__},                             \
+                     sizeof((uint8_t[]){__VA_ARGS__}), result);                                  \
+        return 0;
+#define S_EXTRACT(n, name, T, lanes) S_LANE(n, name, WASM_##T, lanes, V)
+#define S_REPLACE(n, name, T, lanes) S_LANE(n, name, V, lanes, V, WASM_##T)
+#define S_LOAD(n, name, bytes, align) case n: return emit_memop(c, OP_##name, V, align, false);
+#define S_LANE_LOAD(n, name, bytes, lanes) case n: return simd_lane_mem(c, OP_##name, bytes, lanes, false);
+#define S_LANE_STORE(n, name, bytes, lanes) case n: return simd_lane_mem(c, OP_##name, bytes, lanes, true);
+        SIMD_UNOPS(S_UN) SIMD_BINOPS(S_BIN) SIMD_TERNOPS(S_TERN) SIMD_TESTS(S_TEST)
+        SIMD_SHIFTS(S_SHIFT) SIMD_SPLATS(S_SPLAT) SIMD_EXTRACTS(S_EXTRACT)
+        SIMD_REPLACES(S_REPLACE) SIMD_LOADS(S_LOAD) SIMD_LANE_LOADS(S_LANE_LOAD)
+        SIMD_LANE_STORES(S_LANE_STORE)
+    case SIMD_OP_STORE: return emit_memop(c, OP_v128_store, V, 4, true);
+    case SIMD_OP_SHUFFLE: return simd_shuffle(c);
+    case SIMD_OP_CONST:
+        imm[0] = rd_fixed64(&c->r);
+        imm[1] = rd_fixed64(&c->r);
+        if (c->r.failed)
+            return -1;
+        emit_generic(c, OP_v128_const, imm, 2, NULL, 0, V);
+        return 0;
+    default:
+        return fail(c, WASM_ERR_MALFORMED, "illegal opcode");
+    }
+}
+
 static int op_select(comp *c, bool typed)
 {
     uint8_t want = 0;
@@ -1134,7 +1236,7 @@ static int op_select(comp *c, bool typed)
         return invalid(c, "type mismatch");
     uint32_t h = c->sh;
     uint32_t sa = rd(c, &a, h), sb = rd(c, &b, h + 1), sc = rd(c, &cond, h + 2);
-    emit_op(c, OP_select);
+    emit_op(c, t == WASM_V128 ? OP_v128_select : OP_select);
     emit_slot(c, sa);
     emit_slot(c, sb);
     emit_slot(c, sc);
@@ -1151,8 +1253,9 @@ static int op_global(comp *c, bool set)
     if (g >= c->m->nglobals)
         return invalid(c, "unknown global");
     wasm_globaltype gt = c->m->globals[g].type;
+    bool wide = gt.type == WASM_V128;
     if (!set) {
-        emit_op(c, OP_global_get);
+        emit_op(c, wide ? OP_v128_global_get : OP_global_get);
         emit_u(c, g);
         emit_dst(c, c->sh);
         push_temp(c, (uint8_t)gt.type);
@@ -1160,7 +1263,8 @@ static int op_global(comp *c, bool set)
     }
     if (!gt.mutable_)
         return invalid(c, "global is immutable");
-    emit_generic(c, OP_global_set, (uint64_t[]){g}, 1, (uint8_t[]){(uint8_t)gt.type}, 1, 0);
+    emit_generic(c, wide ? OP_v128_global_set : OP_global_set, (uint64_t[]){g}, 1,
+                 (uint8_t[]){(uint8_t)gt.type}, 1, 0);
     return 0;
 }
 
@@ -1324,7 +1428,7 @@ static int instruction(comp *c)
     case 0x20:
         if (local_index(c, &x) < 0)
             return -1;
-        push(c, (uint8_t)c->ltypes[x], K_LOCAL, x, 0);
+        push(c, (uint8_t)c->ltypes[x], K_LOCAL, c->loff[x], 0);
         return 0;
     case 0x21: case 0x22: return op_local_set(c, op == 0x22);
     case 0x23: case 0x24: return op_global(c, op == 0x24);
@@ -1333,7 +1437,7 @@ static int instruction(comp *c)
     case 0x41: case 0x42: case 0x43: case 0x44: return op_const(c, op);
     case 0xD0: case 0xD1: case 0xD2: return op_ref(c, op);
     case 0xFC: return op_prefixed(c);
-    case 0xFD: return fail(c, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
+    case 0xFD: return op_simd(c);
     default:
         if (op >= 0x28 && op <= 0xC4)
             return op_numeric(c, op);
@@ -1361,9 +1465,10 @@ static int read_locals(comp *c, const ftype *t)
     }
     c->nlocals = (uint32_t)total;
     if (!grow(c, (void **)&c->ltypes, &c->ltcap, c->nlocals + 1, sizeof(wasm_valtype)) ||
-        !grow(c, (void **)&c->lref, &c->lrcap, c->nlocals + 1, sizeof(uint32_t)))
+        !grow(c, (void **)&c->loff, &c->locap, c->nlocals + 1, sizeof(uint32_t)) ||
+        !grow(c, (void **)&c->lref, &c->lrcap, 2 * c->nlocals + 1, sizeof(uint32_t)))
         return -1;
-    memset(c->lref, 0, (c->nlocals + 1) * sizeof(uint32_t));
+    memset(c->lref, 0, (2 * c->nlocals + 1) * sizeof(uint32_t));
     memcpy(c->ltypes, t->t, t->np * sizeof(wasm_valtype));
     r->p = groups;
     uint32_t at = t->np;
@@ -1374,6 +1479,11 @@ static int read_locals(comp *c, const ftype *t)
         for (uint32_t k = 0; k < n; k++)
             c->ltypes[at++] = vt;
     }
+    c->nlslots = 0;
+    for (uint32_t i = 0; i < c->nlocals; i++) {
+        c->loff[i] = c->nlslots;
+        c->nlslots += valtype_slots(c->ltypes[i]);
+    }
     return 0;
 }
 
@@ -1381,6 +1491,35 @@ static int read_locals(comp *c, const ftype *t)
  * The spec decodes a whole module before validating it, so a body that is invalid early but
  * malformed later must be reported as malformed. After a validation error, the rest of the
  * module's code is skimmed for decoding errors only. */
+
+static bool simd_op_exists(uint32_t sub)
+{
+#define S_CASE(n, ...) case n:
+    switch (sub) {
+    SIMD_UNOPS(S_CASE) SIMD_BINOPS(S_CASE) SIMD_TERNOPS(S_CASE) SIMD_TESTS(S_CASE)
+    SIMD_SHIFTS(S_CASE) SIMD_SPLATS(S_CASE) SIMD_EXTRACTS(S_CASE) SIMD_REPLACES(S_CASE)
+    SIMD_LOADS(S_CASE) SIMD_LANE_LOADS(S_CASE) SIMD_LANE_STORES(S_CASE)
+    case SIMD_OP_STORE: case SIMD_OP_CONST: case SIMD_OP_SHUFFLE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void skim_simd(reader *r)
+{
+    uint32_t sub = rd_u32(r);
+    if (r->failed)
+        return;
+    if (sub <= SIMD_OP_STORE || sub == 92 || sub == 93 || (sub >= 84 && sub <= 91))
+        rd_u32(r), rd_u32(r); /* memarg */
+    if ((sub >= 84 && sub <= 91) || (sub >= 21 && sub <= 34))
+        rd_u8(r); /* lane */
+    for (int i = 0; i < 16 && (sub == SIMD_OP_CONST || sub == SIMD_OP_SHUFFLE); i++)
+        rd_u8(r);
+    if (!simd_op_exists(sub) && !r->failed)
+        rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
+}
 
 static void skim_immediates(reader *r, uint8_t op)
 {
@@ -1412,10 +1551,11 @@ static void skim_immediates(reader *r, uint8_t op)
         if (sub > 17 && !r->failed) rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
         break;
     }
+    case 0xFD: skim_simd(r); break;
     default:
         if (op == 0x06 || op == 0x07 || op == 0x08 || op == 0x09 || op == 0x0A ||
             (op >= 0x12 && op <= 0x19) || op == 0x1D || op == 0x1E || op == 0x1F || op == 0x27 ||
-            (op >= 0xC5 && op <= 0xCF) || (op >= 0xD3 && op != 0xFC))
+            (op >= 0xC5 && op <= 0xCF) || (op >= 0xD3 && op != 0xFC && op != 0xFD))
             rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
     }
 }
@@ -1472,7 +1612,7 @@ static void prefer_malformed(wasm_module *m, uint32_t index, uint32_t at, uint32
 static void relocate_scratch(comp *c)
 {
     for (uint32_t i = 0; i < c->nsfix; i++)
-        c->code[c->sfix[i]].u = c->nlocals + c->max_h + (c->code[c->sfix[i]].u - SCRATCH_BASE);
+        c->code[c->sfix[i]].u = c->nlslots + c->max_h + (c->code[c->sfix[i]].u - SCRATCH_BASE);
 }
 
 static int compile_body(comp *c, fcode *fc)
@@ -1496,12 +1636,12 @@ static int compile_body(comp *c, fcode *fc)
         return fail(c, WASM_ERR_MALFORMED, "section size mismatch");
     if (c->fuel_pos)
         c->code[c->fuel_pos].u = c->fuel_count ? c->fuel_count : 1;
-    uint64_t nslots = (uint64_t)c->nlocals + c->max_h + c->nscratch;
+    uint64_t nslots = (uint64_t)c->nlslots + c->max_h + c->nscratch;
     if (nslots > WASM_MAX_FRAME_SLOTS)
         return fail(c, WASM_ERR_LIMIT, "function frame too large");
     relocate_scratch(c);
-    fc->nparam_slots = c->ft->np;
-    fc->nlocal_slots = c->nlocals;
+    fc->nparam_slots = c->ft->ps;
+    fc->nlocal_slots = c->nlslots;
     fc->frame_slots = (uint32_t)nslots;
     fc->code_start = c->base, fc->code_len = c->len - c->base;
     fc->map_start = c->map_base, fc->nmap = c->nmap - c->map_base;
@@ -1537,9 +1677,12 @@ int wasm_compile_module(wasm_module *m, wasm_error *err)
     /* real code needs about 0.7 cells per byte; 32 leaves room for anything legitimate while a
      * crafted module (e.g. br_table stubs moving many values) cannot make us allocate gigabytes */
     c->code_budget = (uint32_t)(body_bytes * 32 + 4096 < MAX_ARRAY ? body_bytes * 32 + 4096 : MAX_ARRAY);
-    if (!grow(c, (void **)&c->code, &c->cap, (uint32_t)(body_bytes + 64), sizeof(cell)) ||
+    if (!grow(c, (void **)&c->hoff, &c->hcap, 16, sizeof(uint32_t)) ||
+        !grow(c, (void **)&c->code, &c->cap, (uint32_t)(body_bytes + 64), sizeof(cell)) ||
         !grow(c, (void **)&c->map, &c->mapcap, (uint32_t)(body_bytes / 4 + 16), sizeof(srcmap)))
-        return free(c->code), free(c), wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
+        return free(c->code), free(c->hoff), free(c),
+               wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
+    c->hoff[0] = 0;
     int rc = 0;
     for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs && rc == 0; i++) {
         fcode *fc = &m->codes[i];
@@ -1560,7 +1703,8 @@ int wasm_compile_module(wasm_module *m, wasm_error *err)
     } else {
         free(c->code), free(c->map);
     }
-    free(c->st), free(c->cs), free(c->saved), free(c->sfix), free(c->ltypes), free(c->lref);
+    free(c->st), free(c->hoff), free(c->cs), free(c->saved), free(c->sfix), free(c->ltypes);
+    free(c->loff), free(c->lref);
     free(c);
     return rc;
 }

@@ -175,13 +175,10 @@ int rd_valtype(reader *r, wasm_valtype *out)
     if (r->failed)
         return -1;
     switch (b) {
-    case WASM_I32: case WASM_I64: case WASM_F32: case WASM_F64:
+    case WASM_I32: case WASM_I64: case WASM_F32: case WASM_F64: case WASM_V128:
     case WASM_FUNCREF: case WASM_EXTERNREF:
         *out = (wasm_valtype)b;
         return 0;
-    case WASM_V128:
-        r->p--;
-        return rd_fail(r, WASM_ERR_UNSUPPORTED, "SIMD (v128) is not supported");
     default:
         r->p--;
         return rd_fail(r, WASM_ERR_MALFORMED, "malformed value type");
@@ -278,6 +275,13 @@ static int rd_cexpr(reader *r, wasm_module *m, wasm_valtype want, cexpr *e)
     case 0x43: e->v = rd_fixed32(r); got = WASM_F32; break;
     case 0x44: e->v = rd_fixed64(r); got = WASM_F64; break;
     case 0xD0: if (rd_reftype(r, &got) < 0) return -1; e->v = 0; break;
+    case 0xFD:
+        if (rd_u32(r) != 12 && !r->failed)
+            return rd_fail(r, WASM_ERR_INVALID, "constant expression required");
+        e->v = rd_fixed64(r);
+        e->hi = rd_fixed64(r);
+        got = WASM_V128;
+        break;
     case 0xD2:
         e->v = rd_u32(r);
         if (!r->failed && e->v >= m->nfuncs)
@@ -311,7 +315,7 @@ static int rd_cexpr(reader *r, wasm_module *m, wasm_valtype want, cexpr *e)
         return -1;
     if (end != 0x0B) {
         bool is_const = end == 0x41 || end == 0x42 || end == 0x43 || end == 0x44 || end == 0xD0 ||
-                        end == 0xD2 || end == 0x23;
+                        end == 0xD2 || end == 0x23 || end == 0xFD;
         return rd_fail(r, WASM_ERR_INVALID,
                        is_const ? "type mismatch" : "constant expression required");
     }
@@ -357,7 +361,7 @@ static int sec_type(reader *r, wasm_module *m)
         if (r->failed)
             return -1;
         const uint8_t *results_at = r->p;
-        t->t = malloc(sizeof(wasm_valtype) * ((size_t)np + nr + 1));
+        t->t = calloc((size_t)np + nr + 1, sizeof(wasm_valtype));
         if (!t->t)
             return rd_fail(r, WASM_ERR_NOMEM, "out of memory");
         t->np = np;
@@ -371,6 +375,8 @@ static int sec_type(reader *r, wasm_module *m)
             rd_valtype(r, &t->t[np + k]);
         if (r->failed)
             return -1;
+        t->ps = types_slots(t->t, np);
+        t->rs = types_slots(t->t + np, nr);
         r->p = resume;
     }
     return 0;

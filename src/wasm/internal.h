@@ -15,7 +15,7 @@
 #define WASM_MAX_FRAME_SLOTS 200000 /* locals + operand-stack slots per function */
 #define WASM_PAGE 65536u
 
-typedef uint64_t slot_t; /* one value-stack slot; a v128 will take two */
+typedef uint64_t slot_t; /* one value-stack slot; a v128 takes two consecutive slots */
 
 /* One word of translated code: a handler address or an immediate. */
 typedef union cell {
@@ -27,6 +27,7 @@ typedef union cell {
 typedef struct ftype {
     uint32_t np, nr;
     wasm_valtype *t; /* np params then nr results */
+    uint32_t ps, rs; /* slots the params and the results take (a v128 takes two) */
 } ftype;
 
 /* A constant expression (WebAssembly 2.0: exactly one instruction before `end`). */
@@ -34,6 +35,7 @@ typedef struct cexpr {
     uint8_t op;  /* 0x41 i32.const, 0x42 i64, 0x43 f32, 0x44 f64, 0xD0 ref.null, 0xD2 ref.func,
                     0x23 global.get */
     uint64_t v;  /* the constant's bits, or the function / global index */
+    uint64_t hi; /* 0xFD v128.const: the high 8 bytes (v holds the low 8) */
 } cexpr;
 
 typedef struct import {
@@ -150,7 +152,7 @@ struct wasm_memory {
 
 struct wasm_global {
     wasm_globaltype type;
-    slot_t val;
+    slot_t val[2]; /* val[1] only for v128 */
 };
 
 /* One activation record on the engine-owned call stack. */
@@ -229,5 +231,19 @@ static inline bool valtype_is_ref(wasm_valtype t)
 {
     return t == WASM_FUNCREF || t == WASM_EXTERNREF;
 }
+
+/* Values of a list of types are laid out one after another in slots: a v128 takes two. */
+static inline uint32_t valtype_slots(wasm_valtype t) { return t == WASM_V128 ? 2u : 1u; }
+static inline uint32_t types_slots(const wasm_valtype *t, uint32_t n)
+{
+    uint32_t s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += valtype_slots(t[i]);
+    return s;
+}
+
+/* runtime.c: a value to and from its slots (one, or two for a v128). */
+void wasm_val_to_slots(const wasm_val *v, slot_t *s);
+void wasm_slots_to_val(wasm_valtype t, const slot_t *s, wasm_val *v);
 
 #endif

@@ -5,6 +5,7 @@
  * Wasm calls push records on an engine-owned frame array: no C recursion per wasm call. */
 #include "wasm/internal.h"
 #include "wasm/ops.h"
+#include "wasm/simd.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,10 +67,8 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
 {
     const ftype *t = f->type;
     wasm_val args[t->np ? t->np : 1], res[t->nr ? t->nr : 1];
-    for (uint32_t i = 0; i < t->np; i++) {
-        args[i].type = t->t[i];
-        args[i].of.i64 = slots[i];
-    }
+    for (uint32_t i = 0, at = 0; i < t->np; at += valtype_slots(t->t[i++]))
+        wasm_slots_to_val(t->t[i], slots + at, &args[i]);
     memset(res, 0, sizeof res);
     wasm_trap *saved = caller ? caller->host_trap : NULL;
     if (caller)
@@ -79,16 +78,13 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
     int k = f->host(caller, f->user, args, res);
     if (caller)
         caller->host_trap = saved;
-    if (k == 0) {
-        for (uint32_t i = 0; i < t->nr; i++) {
-            if (res[i].type != t->t[t->np + i]) {
-                k = WASM_TRAP_HOST;
-                snprintf(trap->msg, sizeof trap->msg, "host function result %u has the wrong type", i);
-                break;
-            }
-            slots[i] = t->t[t->np + i] == WASM_I32 || t->t[t->np + i] == WASM_F32 ? res[i].of.i32
-                                                                                : res[i].of.i64;
+    for (uint32_t i = 0, at = 0; k == 0 && i < t->nr; at += valtype_slots(res[i++].type)) {
+        if (res[i].type != t->t[t->np + i]) {
+            k = WASM_TRAP_HOST;
+            snprintf(trap->msg, sizeof trap->msg, "host function result %u has the wrong type", i);
+            break;
         }
+        wasm_val_to_slots(&res[i], slots + at);
     }
     if (k != 0) {
         if (k < 0 || k > WASM_TRAP_EXIT)
@@ -139,7 +135,11 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
         I32_BINOPS(LBL_BIN) I64_BINOPS(LBL_BIN) F32_BINOPS(LBL_BIN) F64_BINOPS(LBL_BIN)
         UNOPS(LBL_UN) DIVOPS(LBL_ONE) LOADOPS(LBL_MEM) NULL,
         I32_CMPS(LBL_CMP) I64_CMPS(LBL_CMP) F32_CMPS(LBL_ONE) F64_CMPS(LBL_ONE)
-        TRUNCOPS(LBL_TRUNC) STOREOPS(LBL_MEM) MISCOPS(LBL_MISC)};
+        TRUNCOPS(LBL_TRUNC) STOREOPS(LBL_MEM) MISCOPS(LBL_MISC)
+        SIMD_UNOPS(LBL_ONE) SIMD_BINOPS(LBL_ONE) SIMD_TERNOPS(LBL_ONE) SIMD_TESTS(LBL_ONE)
+        SIMD_SHIFTS(LBL_ONE) SIMD_SPLATS(LBL_ONE) SIMD_EXTRACTS(LBL_ONE) SIMD_REPLACES(LBL_ONE)
+        SIMD_LOADS(LBL_MEM) SIMD_STORE(LBL_MEM) SIMD_LANE_LOADS(LBL_ONE) SIMD_LANE_STORES(LBL_ONE)
+        SIMD_MISCOPS(LBL_MISC)};
     if (!f) {
         *table = labels;
         return 0;
@@ -254,6 +254,86 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     STORE_H(L_##name##_aa, EA_AA, 4, n, MT) STORE_H(L_##name##_k, ip[1].u, 2, n, MT)
     LOADOPS(H_LOAD) STOREOPS(H_STORE)
 
+    /* SIMD: a v128 operand or result is two consecutive slots from R(k). Every handler reads
+     * its operands before it writes its result, which may be an operand's slots. */
+#define V(k) v128_get(&R(k))
+#define VPUT(k, v) v128_put(&R(k), v)
+#define H_SUN(n, name) L_##name: VPUT(2, simd_##name(V(1))); ip += 3; NEXT();
+#define H_SBIN(n, name) L_##name: VPUT(3, simd_##name(V(1), V(2))); ip += 4; NEXT();
+#define H_STERN(n, name) L_##name: VPUT(4, simd_##name(V(1), V(2), V(3))); ip += 5; NEXT();
+#define H_STEST(n, name) L_##name: R(2) = simd_##name(V(1)); ip += 3; NEXT();
+#define H_SSHIFT(n, name) L_##name: VPUT(3, simd_##name(V(1), (uint32_t)R(2))); ip += 4; NEXT();
+#define H_SSPLAT(n, name, T) L_##name: VPUT(2, simd_##name(R(1))); ip += 3; NEXT();
+    SIMD_UNOPS(H_SUN) SIMD_BINOPS(H_SBIN) SIMD_TERNOPS(H_STERN) SIMD_TESTS(H_STEST)
+    SIMD_SHIFTS(H_SSHIFT) SIMD_SPLATS(H_SSPLAT)
+    /* lane access: bytes of the vector's slots, lane i at byte i * size (little-endian host) */
+#define LANE(k, size) ((uint8_t *)&R(k) + ip[1].u * (size))
+#define H_EXTRACT(name, MT, conv)                                                                \
+    L_##name: { MT x; memcpy(&x, LANE(2, sizeof x), sizeof x); R(3) = conv; ip += 4; NEXT(); }
+    H_EXTRACT(i8x16_extract_lane_s, int8_t, (uint32_t)(int32_t)x)
+    H_EXTRACT(i8x16_extract_lane_u, uint8_t, x)
+    H_EXTRACT(i16x8_extract_lane_s, int16_t, (uint32_t)(int32_t)x)
+    H_EXTRACT(i16x8_extract_lane_u, uint16_t, x)
+    H_EXTRACT(i32x4_extract_lane, uint32_t, x) H_EXTRACT(f32x4_extract_lane, uint32_t, x)
+    H_EXTRACT(i64x2_extract_lane, uint64_t, x) H_EXTRACT(f64x2_extract_lane, uint64_t, x)
+#define H_REPLACE(n, name, T, lanes)                                                             \
+    L_##name: {                                                                                  \
+        slot_t v[2] = {R(2), (&R(2))[1]}, x = R(3);                                              \
+        memcpy((uint8_t *)v + ip[1].u * (16 / lanes), &x, 16 / lanes);                          \
+        R(4) = v[0], (&R(4))[1] = v[1]; ip += 5; NEXT();                                         \
+    }
+    SIMD_REPLACES(H_REPLACE)
+#define H_VLOAD(n, name, bytes, align)                                                           \
+    VLOAD_H(L_##name, EA_PLAIN, 3, bytes, name) VLOAD_H(L_##name##_ai, EA_AI, 4, bytes, name)    \
+    VLOAD_H(L_##name##_aa, EA_AA, 4, bytes, name) VLOAD_H(L_##name##_k, ip[1].u, 2, bytes, name)
+#define VLOAD_H(label, EA, k, n, name)                                                           \
+    label: {                                                                                     \
+        uint64_t ea = EA;                                                                        \
+        if (__builtin_expect(ea + n > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                     \
+        VPUT(k, simd_##name(mem + ea)); ip += k + 1; NEXT();                                     \
+    }
+#define VSTORE_H(label, EA, k)                                                                   \
+    label: {                                                                                     \
+        uint64_t ea = EA;                                                                        \
+        if (__builtin_expect(ea + 16 > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                    \
+        memcpy(mem + ea, &R(k), 16); ip += k + 1; NEXT();                                        \
+    }
+    SIMD_LOADS(H_VLOAD)
+    VSTORE_H(L_v128_store, EA_PLAIN, 3) VSTORE_H(L_v128_store_ai, EA_AI, 4)
+    VSTORE_H(L_v128_store_aa, EA_AA, 4) VSTORE_H(L_v128_store_k, ip[1].u, 2)
+    /* lane loads and stores: offset, lane, address, vector [, result] */
+#define H_LANE_LOAD(n, name, bytes, lanes)                                                       \
+    L_##name: {                                                                                  \
+        uint64_t ea = (uint64_t)(uint32_t)R(3) + ip[1].u;                                        \
+        if (__builtin_expect(ea + bytes > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                 \
+        slot_t v[2] = {R(4), (&R(4))[1]};                                                        \
+        memcpy((uint8_t *)v + ip[2].u * bytes, mem + ea, bytes);                                 \
+        R(5) = v[0], (&R(5))[1] = v[1]; ip += 6; NEXT();                                         \
+    }
+#define H_LANE_STORE(n, name, bytes, lanes)                                                      \
+    L_##name: {                                                                                  \
+        uint64_t ea = (uint64_t)(uint32_t)R(3) + ip[1].u;                                        \
+        if (__builtin_expect(ea + bytes > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                 \
+        memcpy(mem + ea, (uint8_t *)&R(4) + ip[2].u * bytes, bytes); ip += 5; NEXT();            \
+    }
+    SIMD_LANE_LOADS(H_LANE_LOAD) SIMD_LANE_STORES(H_LANE_STORE)
+L_v128_mov: { slot_t lo = R(1), hi = (&R(1))[1]; R(2) = lo, (&R(2))[1] = hi; ip += 3; NEXT(); }
+L_v128_select: {
+        const slot_t *src = (uint32_t)R(3) ? &R(1) : &R(2);
+        slot_t lo = src[0], hi = src[1];
+        R(4) = lo, (&R(4))[1] = hi; ip += 5; NEXT();
+    }
+L_v128_global_get: {
+        const slot_t *g = globals[ip[1].u]->val;
+        R(2) = g[0], (&R(2))[1] = g[1]; ip += 3; NEXT();
+    }
+L_v128_global_set: {
+        slot_t *g = globals[ip[1].u]->val;
+        g[0] = R(2), g[1] = (&R(2))[1]; ip += 3; NEXT();
+    }
+L_v128_const: R(3) = ip[1].u, (&R(3))[1] = ip[2].u; ip += 4; NEXT();
+L_i8x16_shuffle: VPUT(5, simd_i8x16_shuffle(V(3), V(4), (const uint8_t *)&ip[1])); ip += 6; NEXT();
+
 L_f32_copysign: R(3) = (R(1) & 0x7FFFFFFFu) | (R(2) & 0x80000000u); ip += 4; NEXT();
 L_f64_copysign: R(3) = (R(1) & ~(1ull << 63)) | (R(2) & (1ull << 63)); ip += 4; NEXT();
 L_unreachable: TRAP(WASM_TRAP_UNREACHABLE);
@@ -276,8 +356,8 @@ L_fuel:
     POLL_INTERRUPT();
     if (__builtin_expect(fuel < ip[1].u, 0)) TRAP(WASM_TRAP_OUT_OF_FUEL);
     fuel -= ip[1].u; ip += 2; NEXT();
-L_global_get: R(2) = globals[ip[1].u]->val; ip += 3; NEXT();
-L_global_set: globals[ip[1].u]->val = R(2); ip += 3; NEXT();
+L_global_get: R(2) = globals[ip[1].u]->val[0]; ip += 3; NEXT();
+L_global_set: globals[ip[1].u]->val[0] = R(2); ip += 3; NEXT();
 L_ref_is_null: R(2) = R(1) == 0; ip += 3; NEXT();
 L_ref_func: R(2) = (slot_t)(uintptr_t)funcs[ip[1].u]; ip += 3; NEXT();
 

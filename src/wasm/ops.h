@@ -5,6 +5,8 @@
 #ifndef SB_WASM_OPS_H
 #define SB_WASM_OPS_H
 
+#include "wasm/simdops.h"
+
 /* Integer binary operations that also get an immediate-operand variant (`name_i`). */
 #define I32_BINOPS(X)                                                                          \
     X(0x6A, i32_add, a + b) X(0x6B, i32_sub, a - b) X(0x6C, i32_mul, a * b)                    \
@@ -130,6 +132,13 @@
     X(table_init) X(elem_drop) X(ref_is_null) X(ref_func) X(f32_copysign) X(f64_copysign)      \
     X(br_if64) X(br_unless64) X(mov2)
 
+/* SIMD operations the translator emits besides simdops.h's families (v128 moves, select and
+ * globals take two slots), and v128.store, which gets the same address forms as other stores. */
+#define SIMD_MISCOPS(X)                                                                        \
+    X(v128_mov) X(v128_select) X(v128_global_get) X(v128_global_set) X(v128_const)             \
+    X(i8x16_shuffle)
+#define SIMD_STORE(X) X(11, v128_store, 16, 4)
+
 /* The enumeration of every handler. Compare ops get a fused compare-and-branch form (`_br`,
  * branch when true) with register and immediate second operands. Loads and stores get forms
  * that compute the address themselves: `_ai` (slot + immediate, wrapped to 32 bits) and `_aa`
@@ -152,6 +161,11 @@ enum op {
     OP_ACC_END,
     I32_CMPS(OPS_ENUM_CMP) I64_CMPS(OPS_ENUM_CMP) F32_CMPS(OPS_ENUM_ONE) F64_CMPS(OPS_ENUM_ONE)
     TRUNCOPS(OPS_ENUM_TRUNC) STOREOPS(OPS_ENUM_MEM) MISCOPS(OPS_ENUM_MISC)
+    SIMD_UNOPS(OPS_ENUM_ONE) SIMD_BINOPS(OPS_ENUM_ONE) SIMD_TERNOPS(OPS_ENUM_ONE)
+    SIMD_TESTS(OPS_ENUM_ONE) SIMD_SHIFTS(OPS_ENUM_ONE) SIMD_SPLATS(OPS_ENUM_ONE)
+    SIMD_EXTRACTS(OPS_ENUM_ONE) SIMD_REPLACES(OPS_ENUM_ONE) SIMD_LOADS(OPS_ENUM_MEM)
+    SIMD_STORE(OPS_ENUM_MEM) SIMD_LANE_LOADS(OPS_ENUM_ONE) SIMD_LANE_STORES(OPS_ENUM_ONE)
+    SIMD_MISCOPS(OPS_ENUM_MISC)
     OP_COUNT
 };
 

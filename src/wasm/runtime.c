@@ -67,7 +67,7 @@ static void release_instance(void *p)
 
 static bool type_ok(wasm_valtype t)
 {
-    return t == WASM_I32 || t == WASM_I64 || t == WASM_F32 || t == WASM_F64 ||
+    return t == WASM_I32 || t == WASM_I64 || t == WASM_F32 || t == WASM_F64 || t == WASM_V128 ||
            t == WASM_FUNCREF || t == WASM_EXTERNREF;
 }
 
@@ -99,7 +99,8 @@ wasm_func *wasm_func_new_host(wasm_store *s, const wasm_functype *type, wasm_hos
         memcpy(vt, type->params, type->nparams * sizeof *vt);
     if (type->nresults)
         memcpy(vt + type->nparams, type->results, type->nresults * sizeof *vt);
-    *t = (ftype){type->nparams, type->nresults, vt};
+    *t = (ftype){type->nparams, type->nresults, vt, types_slots(vt, type->nparams),
+                 types_slots(vt + type->nparams, type->nresults)};
     *f = (wasm_func){.type = t, .host = fn, .user = user};
     set_pub(f);
     if (!own(s, f, release_func))
@@ -107,16 +108,22 @@ wasm_func *wasm_func_new_host(wasm_store *s, const wasm_functype *type, wasm_hos
     return f;
 }
 
-static slot_t val_to_slot(const wasm_val *v)
+void wasm_val_to_slots(const wasm_val *v, slot_t *s)
 {
-    return v->type == WASM_I32 || v->type == WASM_F32 ? v->of.i32 : v->of.i64;
+    if (v->type == WASM_V128)
+        memcpy(s, v->of.v128, 16);
+    else
+        s[0] = v->type == WASM_I32 || v->type == WASM_F32 ? v->of.i32 : v->of.i64;
 }
 
-static void slot_to_val(wasm_valtype t, slot_t s, wasm_val *v)
+void wasm_slots_to_val(wasm_valtype t, const slot_t *s, wasm_val *v)
 {
     memset(v, 0, sizeof *v);
     v->type = t;
-    v->of.i64 = s;
+    if (t == WASM_V128)
+        memcpy(v->of.v128, s, 16);
+    else
+        v->of.i64 = s[0];
 }
 
 wasm_global *wasm_global_new(wasm_store *s, wasm_globaltype type, wasm_val init, wasm_error *err)
@@ -129,7 +136,7 @@ wasm_global *wasm_global_new(wasm_store *s, wasm_globaltype type, wasm_val init,
     if (!g)
         return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory"), NULL;
     g->type = type;
-    g->val = val_to_slot(&init);
+    wasm_val_to_slots(&init, g->val);
     return g;
 }
 
@@ -426,12 +433,14 @@ static int link_imports(wasm_instance *inst, const wasm_extern *imports, wasm_er
     return 0;
 }
 
-static slot_t eval_cexpr(const wasm_instance *inst, const cexpr *e)
+/* The value of a constant expression: out[1] is set for a v128 only. */
+static slot_t eval_cexpr(const wasm_instance *inst, const cexpr *e, slot_t out[2])
 {
+    out[1] = e->hi;
     switch (e->op) {
-    case 0x23: return inst->globals[e->v]->val;
-    case 0xD2: return (slot_t)(uintptr_t)inst->funcs[e->v];
-    default: return e->v;
+    case 0x23: out[1] = inst->globals[e->v]->val[1]; return out[0] = inst->globals[e->v]->val[0];
+    case 0xD2: return out[0] = (slot_t)(uintptr_t)inst->funcs[e->v];
+    default: return out[0] = e->v;
     }
 }
 
@@ -466,7 +475,7 @@ static int create_defined(wasm_instance *inst, wasm_error *err)
         if (!g)
             return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
         g->type = m->globals[i].type;
-        g->val = eval_cexpr(inst, &m->globals[i].init);
+        eval_cexpr(inst, &m->globals[i].init, g->val);
         inst->globals[i] = g;
     }
     return 0;
@@ -475,13 +484,14 @@ static int create_defined(wasm_instance *inst, wasm_error *err)
 static int init_segments(wasm_instance *inst, wasm_error *err)
 {
     const wasm_module *m = inst->mod;
+    slot_t tmp[2];
     for (uint32_t i = 0; i < m->nelems; i++) {
         const elem_seg *s = &m->elems[i];
         inst->elem_refs[i] = malloc(((size_t)s->count + 1) * sizeof(void *));
         if (!inst->elem_refs[i])
             return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
         for (uint32_t k = 0; k < s->count; k++)
-            inst->elem_refs[i][k] = (void *)(uintptr_t)eval_cexpr(inst, &s->items[k]);
+            inst->elem_refs[i][k] = (void *)(uintptr_t)eval_cexpr(inst, &s->items[k], tmp);
         inst->elem_len[i] = s->mode == SEG_PASSIVE ? s->count : 0;
     }
     for (uint32_t i = 0; i < m->ndatas; i++)
@@ -491,7 +501,7 @@ static int init_segments(wasm_instance *inst, wasm_error *err)
         if (s->mode != SEG_ACTIVE)
             continue;
         wasm_table *t = inst->tables[s->table];
-        uint32_t off = (uint32_t)eval_cexpr(inst, &s->offset);
+        uint32_t off = (uint32_t)eval_cexpr(inst, &s->offset, tmp);
         if ((uint64_t)off + s->count > t->size) {
             wasm_trap_set(&err->trap, WASM_TRAP_TABLE_OOB, NULL, 0);
             return wasm_error_set(err, WASM_ERR_TRAP, 0, "out of bounds table access");
@@ -503,7 +513,7 @@ static int init_segments(wasm_instance *inst, wasm_error *err)
         if (d->mode != SEG_ACTIVE)
             continue;
         wasm_memory *mem = inst->mems[d->mem];
-        uint32_t off = (uint32_t)eval_cexpr(inst, &d->offset);
+        uint32_t off = (uint32_t)eval_cexpr(inst, &d->offset, tmp);
         if ((uint64_t)off + d->len > mem->size) {
             wasm_trap_set(&err->trap, WASM_TRAP_MEMORY_OOB, NULL, 0);
             return wasm_error_set(err, WASM_ERR_TRAP, 0, "out of bounds memory access");
@@ -636,6 +646,19 @@ static int check_args(const ftype *t, const wasm_val *args, size_t nargs, size_t
     return 0;
 }
 
+/* Lays the arguments out in slots, runs f and reads the results back from the same slots. */
+static int call_with_vals(wasm_instance *ctx, wasm_func *f, slot_t *slots, const wasm_val *args,
+                          wasm_val *results, wasm_trap *trap)
+{
+    const ftype *t = f->type;
+    for (uint32_t i = 0, at = 0; i < t->np; at += valtype_slots(t->t[i++]))
+        wasm_val_to_slots(&args[i], slots + at);
+    int k = f->host ? wasm_call_host(ctx, f, slots, trap) : wasm_interp_run(ctx, f, trap);
+    for (uint32_t i = 0, at = 0; k == 0 && i < t->nr; at += valtype_slots(t->t[t->np + i++]))
+        wasm_slots_to_val(t->t[t->np + i], slots + at, &results[i]);
+    return k;
+}
+
 int wasm_invoke(wasm_instance *ctx, wasm_func *f, const wasm_val *args, size_t nargs,
                 wasm_val *results, size_t nresults, wasm_trap *trap)
 {
@@ -649,13 +672,8 @@ int wasm_invoke(wasm_instance *ctx, wasm_func *f, const wasm_val *args, size_t n
         return -1;
     const ftype *t = f->type;
     if (f->host && !ctx) {
-        slot_t slots[WASM_MAX_PARAMS];
-        for (uint32_t i = 0; i < t->np; i++)
-            slots[i] = val_to_slot(&args[i]);
-        int k = wasm_call_host(NULL, f, slots, trap);
-        for (uint32_t i = 0; k == 0 && i < t->nr; i++)
-            slot_to_val(t->t[t->np + i], slots[i], &results[i]);
-        return k;
+        slot_t slots[2 * WASM_MAX_PARAMS];
+        return call_with_vals(NULL, f, slots, args, results, trap);
     }
     if (!ctx)
         ctx = f->inst;
@@ -663,17 +681,13 @@ int wasm_invoke(wasm_instance *ctx, wasm_func *f, const wasm_val *args, size_t n
         return misuse(trap, "instance is already running (reentrant call)");
     if (ensure_stack(ctx) < 0)
         return misuse(trap, "out of memory for the value stack");
-    if (ctx->stack_slots < (t->np > t->nr ? t->np : t->nr)) {
+    if (ctx->stack_slots < (t->ps > t->rs ? t->ps : t->rs)) {
         wasm_trap_set(trap, WASM_TRAP_STACK_EXHAUSTED, f, 0);
         return WASM_TRAP_STACK_EXHAUSTED;
     }
-    for (uint32_t i = 0; i < t->np; i++)
-        ctx->stack[i] = val_to_slot(&args[i]);
     ctx->running = true;
-    int k = f->host ? wasm_call_host(ctx, f, ctx->stack, trap) : wasm_interp_run(ctx, f, trap);
+    int k = call_with_vals(ctx, f, ctx->stack, args, results, trap);
     ctx->running = false;
-    for (uint32_t i = 0; k == 0 && i < t->nr; i++)
-        slot_to_val(t->t[t->np + i], ctx->stack[i], &results[i]);
     return k;
 }
 
@@ -690,7 +704,7 @@ wasm_globaltype wasm_global_type(const wasm_global *g)
 void wasm_global_get(const wasm_global *g, wasm_val *out)
 {
     if (g && out)
-        slot_to_val(g->type.type, g->val, out);
+        wasm_slots_to_val(g->type.type, g->val, out);
 }
 
 int wasm_global_set(wasm_global *g, const wasm_val *v, wasm_error *err)
@@ -703,7 +717,7 @@ int wasm_global_set(wasm_global *g, const wasm_val *v, wasm_error *err)
         return wasm_error_set(err, WASM_ERR_MISUSE, 0, "global is immutable");
     if (v->type != g->type.type)
         return wasm_error_set(err, WASM_ERR_MISUSE, 0, "value type does not match the global");
-    g->val = val_to_slot(v);
+    wasm_val_to_slots(v, g->val);
     return 0;
 }
 

@@ -623,11 +623,21 @@ static void test_load_errors(void)
     static const uint8_t mismatch[] = {HDR, 1, 5, 1, 0x60, 0, 1, 0x7F, 3, 2, 1, 0, 10, 4, 1, 2, 0, 0x0B};
     CHECK(load_error(mismatch, sizeof mismatch, &err) == WASM_ERR_INVALID);
     CHECK(!strcmp(err.msg, "type mismatch") && err.offset == sizeof mismatch - 1);
-    /* SIMD is rejected cleanly */
+    /* SIMD: v128 types load; bad SIMD code is reported with the spec's kind and message */
     static const uint8_t simd[] = {HDR, 1, 5, 1, 0x60, 0, 1, 0x7B};
-    CHECK(load_error(simd, sizeof simd, &err) == WASM_ERR_UNSUPPORTED);
-    static const uint8_t simd_op[] = {HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0xFD, 0x0C, 0x0B};
-    CHECK(load_error(simd_op, sizeof simd_op, &err) == WASM_ERR_UNSUPPORTED);
+    CHECK(load_error(simd, sizeof simd, &err) == WASM_OK);
+    static const uint8_t simd_cut[] = {HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0xFD, 0x0C, 0x0B};
+    CHECK(load_error(simd_cut, sizeof simd_cut, &err) == WASM_ERR_MALFORMED);
+    static const uint8_t simd_hole[] = {HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 7, 1, 5, 0, 0xFD, 0x9A, 0x01, 0x0B};
+    CHECK(load_error(simd_hole, sizeof simd_hole, &err) == WASM_ERR_MALFORMED && !strcmp(err.msg, "illegal opcode"));
+    /* () -> i32: i32.const 0, i8x16.splat, i8x16.extract_lane_u 16 */
+    static const uint8_t simd_lane[] = {HDR, 1, 5, 1, 0x60, 0, 1, 0x7F, 3, 2, 1, 0,
+                                        10, 11, 1, 9, 0, 0x41, 0, 0xFD, 15, 0xFD, 22, 16, 0x0B};
+    CHECK(load_error(simd_lane, sizeof simd_lane, &err) == WASM_ERR_INVALID && !strcmp(err.msg, "invalid lane index"));
+    CHECK(err.offset == sizeof simd_lane - 4); /* at the extract_lane instruction */
+    static const uint8_t simd_type[] = {HDR, 1, 5, 1, 0x60, 0, 1, 0x7F, 3, 2, 1, 0,
+                                        10, 10, 1, 8, 0, 0x41, 0, 0xFD, 15, 0xFD, 15, 0x0B};
+    CHECK(load_error(simd_type, sizeof simd_type, &err) == WASM_ERR_INVALID && !strcmp(err.msg, "type mismatch"));
     /* too many locals (2^32-1 declared) */
     static const uint8_t locals[] = {HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
                                      10, 10, 1, 8, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0x0B};
@@ -644,6 +654,108 @@ static void test_load_errors(void)
 }
 
 /* Nesting far beyond the cap: refused with a limit error instead of recursing or exhausting. */
+static wasm_val v128v(uint64_t lo, uint64_t hi)
+{
+    wasm_val x = {.type = WASM_V128};
+    memcpy(x.of.v128, &lo, 8);
+    memcpy(x.of.v128 + 8, &hi, 8);
+    return x;
+}
+
+static bool is_v128(const wasm_val *v, uint64_t lo, uint64_t hi)
+{
+    wasm_val want = v128v(lo, hi);
+    return v->type == WASM_V128 && memcmp(v->of.v128, want.of.v128, 16) == 0;
+}
+
+/* (i32 x, v128 v, i64 y) -> (v128 with its halves swapped, i32 x + y) */
+static int host_vswap(wasm_instance *caller, void *user, const wasm_val *args, wasm_val *results)
+{
+    (void)caller, (void)user;
+    results[0].type = WASM_V128;
+    memcpy(results[0].of.v128, args[1].of.v128 + 8, 8);
+    memcpy(results[0].of.v128 + 8, args[1].of.v128, 8);
+    results[1] = i32v(args[0].of.i32 + (uint32_t)args[2].of.i64);
+    return 0;
+}
+
+static int invoke(wasm_instance *inst, const char *name, const wasm_val *args, size_t n,
+                  wasm_val *res, size_t nres)
+{
+    wasm_trap trap;
+    return wasm_invoke(inst, wasm_instance_export_func(inst, name), args, n, res, nres, &trap);
+}
+
+static void test_simd_values(void)
+{
+    wasm_store *s = wasm_store_new();
+    wasm_module *m = load_named("simd");
+    wasm_error err;
+    static const wasm_valtype vp[] = {WASM_I32, WASM_V128, WASM_I64}, vr[] = {WASM_V128, WASM_I32};
+    wasm_functype vt = {3, 2, vp, vr};
+    wasm_extern imp = {WASM_EXTERN_FUNC, {.func = wasm_func_new_host(s, &vt, host_vswap, NULL, &err)}};
+    wasm_instance *inst = NULL;
+    CHECK(m && wasm_instantiate(s, m, &imp, 1, NULL, &inst, &err) == 0);
+    if (!inst) {
+        wasm_store_free(s), wasm_module_free(m);
+        return;
+    }
+    wasm_val res[2];
+    wasm_val f64v = {.type = WASM_F64};
+    double d = 40.0;
+    memcpy(&f64v.of.f64, &d, 8);
+    wasm_val mix[4] = {i32v(2), v128v(0x0000000200000005ull, 0x0000000400000003ull), f64v,
+                       v128v(0x0000000000000010ull, 0xFFFFFFFFFFFFFFFFull)};
+    CHECK(invoke(inst, "mix", mix, 4, res, 2) == 0 && is_v128(&res[0], 0x0000000200000015ull, 0x0000000400000003ull));
+    CHECK(res[1].type == WASM_I32 && res[1].of.i32 == 42);
+    CHECK(invoke(inst, "mix_indirect", mix, 4, res, 2) == 0 && is_v128(&res[0], 0x0000000200000015ull, 0x0000000400000003ull));
+    CHECK(res[1].of.i32 == 42);
+    wasm_val hv[3] = {i32v(5), v128v(1, 2), {.type = WASM_I64, .of.i64 = 37}};
+    CHECK(invoke(inst, "host", hv, 3, res, 2) == 0 && is_v128(&res[0], 2, 1) && res[1].of.i32 == 42);
+    /* the same host function called directly, without an instance */
+    CHECK(wasm_invoke(NULL, imp.of.func, hv, 3, res, 2, NULL) == 0 && is_v128(&res[0], 2, 1));
+    wasm_val n[1] = {i32v(1000)};
+    CHECK(invoke(inst, "count", n, 1, res, 1) == 0 && is_v128(&res[0], 1000ull << 32, 0));
+    wasm_val pk[3] = {i32v(1), v128v(1, 2), v128v(3, 4)};
+    CHECK(invoke(inst, "pick", pk, 3, res, 1) == 0 && is_v128(&res[0], 1, 2));
+    pk[0] = i32v(0);
+    CHECK(invoke(inst, "pick", pk, 3, res, 1) == 0 && is_v128(&res[0], 3, 4));
+    CHECK(invoke(inst, "pick_typed", pk, 3, res, 1) == 0 && is_v128(&res[0], 3, 4));
+    wasm_val br[2] = {i32v(1), v128v(8, 9)};
+    CHECK(invoke(inst, "branch", br, 2, res, 2) == 0 && is_v128(&res[0], 8, 9) && res[1].of.i32 == 1);
+    br[0] = i32v(0);
+    CHECK(invoke(inst, "branch", br, 2, res, 2) == 0 && is_v128(&res[0], 5, 6) && res[1].of.i32 == 2);
+    for (uint32_t i = 0; i < 4; i++) {
+        wasm_val ti[1] = {i32v(i)};
+        uint64_t lane0 = 100 + (i < 2 ? i : 2);
+        CHECK(invoke(inst, "table", ti, 1, res, 1) == 0 && is_v128(&res[0], 11ull << 32 | lane0, 13ull << 32 | 12));
+    }
+    CHECK(invoke(inst, "globals", NULL, 0, res, 1) == 0 && is_v128(&res[0], 2ull << 32 | 1, 7));
+    wasm_extern g;
+    CHECK(wasm_instance_export(inst, "g", &g) == 0 && g.kind == WASM_EXTERN_GLOBAL);
+    wasm_val gv;
+    wasm_global_get(g.of.global, &gv);
+    CHECK(is_v128(&gv, 2ull << 32 | 1, 7));
+    wasm_val set = v128v(0x1122334455667788ull, 0x99AABBCCDDEEFF00ull), wrong = i32v(1);
+    CHECK(wasm_global_set(g.of.global, &set, &err) == 0);
+    CHECK(wasm_global_set(g.of.global, &wrong, &err) < 0 && err.kind == WASM_ERR_MISUSE);
+    wasm_global_get(g.of.global, &gv);
+    CHECK(is_v128(&gv, 0x1122334455667788ull, 0x99AABBCCDDEEFF00ull));
+    wasm_val rt[2] = {i32v(65536 - 19), set};
+    CHECK(invoke(inst, "roundtrip", rt, 2, res, 1) == 0 && is_v128(&res[0], 0x1122334455667788ull, 0x99AABBCCDDEEFF00ull));
+    rt[0] = i32v(65536 - 18); /* one byte past the end */
+    CHECK(invoke(inst, "roundtrip", rt, 2, res, 1) == WASM_TRAP_MEMORY_OOB);
+    wasm_val sh[2] = {v128v(0x0706050403020100ull, 0x0F0E0D0C0B0A0908ull), v128v(0x1716151413121110ull, 0x1F1E1D1C1B1A1918ull)};
+    CHECK(invoke(inst, "shuffle", sh, 2, res, 1) == 0 && is_v128(&res[0], 0x031C021D011E001Full, 0x07180619051A041Bull));
+    wasm_val lv[1] = {v128v(77, 88)};
+    CHECK(invoke(inst, "live_across_call", lv, 1, res, 1) == 0 && is_v128(&res[0], 77, 88));
+    /* a v128 argument of the wrong type is misuse, not a crash */
+    wasm_val bad[2] = {i32v(1), i32v(2)};
+    CHECK(invoke(inst, "shuffle", bad, 2, res, 1) < 0);
+    wasm_store_free(s);
+    wasm_module_free(m);
+}
+
 static void test_hostile_nesting(void)
 {
     size_t depth = 20000, n = 0;
@@ -744,6 +856,7 @@ int main(int argc, char **argv)
     test_translator();
     test_introspection();
     test_load_errors();
+    test_simd_values();
     test_hostile_nesting();
     test_hostile_br_table();
     printf("%d checks, %d failed\n", checks, failures);
