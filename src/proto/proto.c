@@ -6,6 +6,7 @@
 #include "proto/proto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -372,8 +373,9 @@ int sb_msg_encode_head(const sb_msg *m, uint8_t *head, size_t cap, size_t *head_
 typedef struct dec {
     const uint8_t *p;
     size_t len, pos;
-    uint8_t *mem; /* bump allocator for copies of strings and bytes */
+    uint8_t *mem; /* bump allocator for copies of strings (and bytes unless borrowed) */
     size_t mem_used, mem_cap;
+    bool borrow;  /* byte strings point into the payload */
 } dec;
 
 /* Reads one item head: its major type and argument, refusing non-shortest and indefinite forms. */
@@ -407,7 +409,8 @@ static int dec_head(dec *d, int *major, uint64_t *arg, sb_err *err)
     return 0;
 }
 
-/* Reads a byte/text string of the expected major type and copies it (NUL-terminated) to d->mem. */
+/* Reads a byte/text string of the expected major type and copies it (NUL-terminated) to d->mem,
+ * or for borrowed byte strings just points at it. */
 static int dec_string(dec *d, int want, int key, const uint8_t **out, size_t *out_len, sb_err *err)
 {
     int major;
@@ -421,6 +424,14 @@ static int dec_string(dec *d, int want, int key, const uint8_t **out, size_t *ou
                           fields[key].name, (unsigned long long)len, d->len - d->pos);
     if (check_len(key, d->p + d->pos, (size_t)len, err) < 0)
         return -1;
+    if (want == MT_BYTES && d->borrow) {
+        *out = d->p + d->pos;
+        *out_len = (size_t)len;
+        d->pos += (size_t)len;
+        return 0;
+    }
+    if (!d->mem && !(d->mem = malloc(d->mem_cap))) /* the arena is made on first use */
+        return sb_err_set(err, SB_PE_NOMEM, "decode: out of memory");
     if (d->mem_cap - d->mem_used < len + 1) /* cannot happen: the arena is sized for it */
         return sb_err_set(err, SB_PE_NOMEM, "%s: decoder arena exhausted", fields[key].name);
     uint8_t *copy = d->mem + d->mem_used;
@@ -555,17 +566,14 @@ static int dec_map(dec *d, sb_msg *m, sb_err *err)
     return check_fields(schema_of(m->type), m->present, err);
 }
 
-int sb_msg_decode(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err)
+static int decode(const uint8_t *payload, size_t len, bool borrow, sb_msg *m, sb_err *err)
 {
     memset(m, 0, sizeof *m);
     if (len == 0 || len > SB_FRAME_MAX)
         return sb_err_set(err, SB_PE_OVERSIZE, "frame of %zu bytes (must be 1..%u)", len,
                           SB_FRAME_MAX);
     /* Copies never exceed the payload plus one NUL per string (at most SB_ARGS_MAX + 8). */
-    dec d = {payload, len, 0, NULL, 0, len + SB_ARGS_MAX + 8};
-    d.mem = malloc(d.mem_cap);
-    if (!d.mem)
-        return sb_err_set(err, SB_PE_NOMEM, "decode: out of memory");
+    dec d = {payload, len, 0, NULL, 0, len + SB_ARGS_MAX + 8, borrow};
     if (dec_map(&d, m, err) < 0) {
         free(d.mem);
         memset(m, 0, sizeof *m);
@@ -574,6 +582,16 @@ int sb_msg_decode(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err)
     m->present &= ~BASE;
     m->mem_ = d.mem;
     return 0;
+}
+
+int sb_msg_decode(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err)
+{
+    return decode(payload, len, false, m, err);
+}
+
+int sb_msg_decode_borrow(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err)
+{
+    return decode(payload, len, true, m, err);
 }
 
 /* ---------------------------------------------------------------- frame reader */
@@ -607,32 +625,57 @@ static int check_prefix(const sb_frame_reader *r, sb_err *err)
     return 0;
 }
 
-int sb_frame_reader_feed(sb_frame_reader *r, const void *data, size_t len, sb_err *err)
+uint8_t *sb_frame_reader_space(sb_frame_reader *r, size_t want, size_t *room, sb_err *err)
 {
+    size_t bound = 2 * (r->max_frame + 4);
     if (check_prefix(r, err) < 0)
-        return -1;
-    if (r->off) { /* drop consumed frames first so the buffer never holds stale bytes */
+        return NULL;
+    if (r->off && (want > r->cap - r->len || want > bound - r->len)) { /* compact when short */
         memmove(r->buf, r->buf + r->off, r->len - r->off);
         r->len -= r->off;
         r->off = 0;
     }
-    if (len > 2 * (r->max_frame + 4) - r->len)
-        return sb_err_set(err, SB_PE_OVERSIZE, "frame reader: over %zu unconsumed bytes",
-                          2 * (r->max_frame + 4));
-    if (len > r->cap - r->len) {
-        size_t want = r->len + len, cap = r->cap ? r->cap : 4096;
-        while (cap < want)
-            cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+    if (want > bound - r->len)
+        want = bound - r->len;
+    if (want == 0) {
+        sb_err_set(err, SB_PE_OVERSIZE, "frame reader: over %zu unconsumed bytes", bound);
+        return NULL;
+    }
+    if (want > r->cap - r->len) {
+        size_t need = r->len + want, cap = r->cap ? r->cap : 4096;
+        while (cap < need)
+            cap *= 2; /* need <= bound, far from overflow */
         uint8_t *nb = realloc(r->buf, cap);
-        if (!nb)
-            return sb_err_set(err, SB_PE_NOMEM, "frame reader: out of memory");
+        if (!nb) {
+            sb_err_set(err, SB_PE_NOMEM, "frame reader: out of memory");
+            return NULL;
+        }
         r->buf = nb;
         r->cap = cap;
     }
-    if (len)
-        memcpy(r->buf + r->len, data, len);
-    r->len += len;
+    size_t n = r->cap - r->len;
+    *room = n < bound - r->len ? n : bound - r->len;
+    return r->buf + r->len;
+}
+
+int sb_frame_reader_commit(sb_frame_reader *r, size_t n, sb_err *err)
+{
+    r->len += n;
     return check_prefix(r, err);
+}
+
+int sb_frame_reader_feed(sb_frame_reader *r, const void *data, size_t len, sb_err *err)
+{
+    size_t room = 0;
+    uint8_t *p = len ? sb_frame_reader_space(r, len, &room, err) : r->buf;
+    if (len && !p)
+        return -1;
+    if (room < len)
+        return sb_err_set(err, SB_PE_OVERSIZE, "frame reader: over %zu unconsumed bytes",
+                          2 * (r->max_frame + 4));
+    if (len)
+        memcpy(p, data, len);
+    return sb_frame_reader_commit(r, len, err);
 }
 
 int sb_frame_reader_next(sb_frame_reader *r, const uint8_t **payload, size_t *len, sb_err *err)
@@ -654,15 +697,18 @@ int sb_frame_reader_next(sb_frame_reader *r, const uint8_t **payload, size_t *le
 
 long sb_frame_reader_read_fd(sb_frame_reader *r, int fd, sb_err *err)
 {
-    uint8_t tmp[16384];
-    ssize_t n = read(fd, tmp, sizeof tmp);
+    size_t room;
+    uint8_t *p = sb_frame_reader_space(r, SB_READ_WINDOW, &room, err);
+    if (!p)
+        return -2;
+    ssize_t n = read(fd, p, room); /* straight into the buffer: no copy */
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return -1;
         sb_err_set(err, 0, "read: %s", strerror(errno));
         return -2;
     }
-    if (n > 0 && sb_frame_reader_feed(r, tmp, (size_t)n, err) < 0)
+    if (n > 0 && sb_frame_reader_commit(r, (size_t)n, err) < 0)
         return -2;
     return (long)n;
 }

@@ -33,6 +33,7 @@
 #define SB_FRAME_MAX (1024u * 1024u)  /* payload bytes; larger frames are refused unread */
 #define SB_DATA_MAX (SB_FRAME_MAX - 1024u) /* bytes in SB_K_DATA / OUT / ERR (room for the rest) */
 #define SB_CHUNK_SIZE (64u * 1024u)    /* what senders should put in one chunk / session-data frame */
+#define SB_READ_WINDOW (256u * 1024u)  /* bytes sb_frame_reader_read_fd asks read() for at most */
 #define SB_PATH_MAX 1024               /* bytes of a path, without NUL */
 #define SB_REASON_MAX 1024             /* bytes of a reason / log text */
 #define SB_PLATFORM_MAX 31             /* bytes of a platform name */
@@ -185,6 +186,9 @@ int sb_msg_encode_head(const sb_msg *m, uint8_t *head, size_t cap, size_t *head_
 /* Decodes one payload (without the 4-byte length) strictly, as described above. Returns 0 with m
  * filled (free with sb_msg_free), or -1 with err filled (m left empty). */
 int sb_msg_decode(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err);
+/* The same, but byte-string fields (data, nonce, hash, ...) point into payload instead of being
+ * copied: m is valid only as long as payload is. Texts are still copied (NUL-terminated). */
+int sb_msg_decode_borrow(const uint8_t *payload, size_t len, sb_msg *m, sb_err *err);
 
 /* Names for logs and errors; never NULL ("unknown" for out-of-range values). */
 const char *sb_msg_type_name(int type);
@@ -210,9 +214,14 @@ int sb_frame_reader_feed(sb_frame_reader *r, const void *data, size_t len, sb_er
 /* Takes the next whole frame: returns 1 with *payload and *len pointing at it (valid until the next
  * feed/next/free call), 0 when more bytes are needed, -1 on an oversize or zero length prefix. */
 int sb_frame_reader_next(sb_frame_reader *r, const uint8_t **payload, size_t *len, sb_err *err);
-/* Reads once from fd (which may be non-blocking) and feeds the bytes. Returns the number read
- * (> 0), 0 at end of stream, -1 when nothing is available now (EAGAIN/EINTR), or -2 on failure
- * with err filled (an I/O error, or a feed error as above). */
+/* For reading straight into the reader: room for up to `want` more bytes (less when the bound
+ * above leaves less; never 0): returns where to write them, with *room the bytes available there,
+ * or NULL with err filled (as feed). Then commit the n <= *room bytes written. */
+uint8_t *sb_frame_reader_space(sb_frame_reader *r, size_t want, size_t *room, sb_err *err);
+int sb_frame_reader_commit(sb_frame_reader *r, size_t n, sb_err *err);
+/* Reads once from fd (which may be non-blocking), up to SB_READ_WINDOW bytes straight into the
+ * buffer. Returns the number read (> 0), 0 at end of stream, -1 when nothing is available now
+ * (EAGAIN/EINTR), or -2 on failure with err filled (an I/O error, or a feed error as above). */
 long sb_frame_reader_read_fd(sb_frame_reader *r, int fd, sb_err *err);
 
 /* Convenience for blocking writers (tests, tools): encodes m and writes the whole frame to fd,

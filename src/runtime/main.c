@@ -352,8 +352,8 @@ static void read_channel(rt *r)
     size_t len;
     int got;
     while (r->state != RT_ENDING && (got = sb_frame_reader_next(&r->chan, &p, &len, &err)) == 1) {
-        sb_msg m;
-        if (sb_msg_decode(p, len, &m, &err) < 0) {
+        sb_msg m; /* session data stays in r->chan, used before the next frame is taken */
+        if (sb_msg_decode_borrow(p, len, &m, &err) < 0) {
             char why[SB_ERR_MSG_MAX + 32];
             snprintf(why, sizeof why, "bad frame from the host: %s", err.msg);
             rt_end(r, SB_ST_BAD_REQUEST, why);

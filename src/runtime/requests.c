@@ -387,9 +387,19 @@ static void put_end(rt *r, rt_session *s, const sb_msg *m)
         rt_put_reset(r, p);
         return;
     }
-    uint32_t flags = SB_VFS_PUT_CREATE | (p->mode == SB_PUT_WRITE ? SB_VFS_PUT_TRUNC : 0);
-    int rc = sb_vfs_put(&v, p->path, p->mode == SB_PUT_APPEND ? SB_FS_APPEND : 0, p->buf, p->len,
-                        flags, &err);
+    int rc;
+    if (p->mode == SB_PUT_WRITE && p->buf) { /* the VFS takes the staged buffer: no copy */
+        /* glibc shrinks in place (or moves pages with mremap): no copy of the bytes is left. */
+        uint8_t *fit = p->cap - p->len > SB_CHUNK_SIZE && p->len ? realloc(p->buf, p->len) : NULL;
+        if (fit)
+            p->buf = fit, p->cap = p->len;
+        rc = sb_vfs_put_adopt(&v, p->path, p->buf, p->len, p->cap, &err);
+        if (rc == 0)
+            p->buf = NULL;
+    } else {
+        rc = sb_vfs_put(&v, p->path, p->mode == SB_PUT_APPEND ? SB_FS_APPEND : 0, p->buf, p->len,
+                        SB_VFS_PUT_CREATE | (p->mode == SB_PUT_WRITE ? SB_VFS_PUT_TRUNC : 0), &err);
+    }
     if (rc < 0) {
         rt_respond(r, s, m->id, status_of(rc), "put: %s", err.msg);
     } else {

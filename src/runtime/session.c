@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,15 +307,14 @@ void rt_respond(rt *r, rt_session *s, uint64_t id, sb_status st, const char *fmt
  * (no input, or an answer is being streamed). */
 static void serve(rt *r, rt_session *s)
 {
-    uint8_t buf[16384];
     sb_err err = {0};
     while (!s->closed && !s->streaming && r->state == RT_READY) {
         const uint8_t *p;
-        size_t len;
+        size_t len, room = 0;
         int got = sb_frame_reader_next(&s->req, &p, &len, &err);
         if (got == 1) {
-            sb_msg m;
-            if (sb_msg_decode(p, len, &m, &err) < 0) {
+            sb_msg m; /* put-chunk data stays in s->req, read before the next frame is taken */
+            if (sb_msg_decode_borrow(p, len, &m, &err) < 0) {
                 rt_respond(r, s, 0, SB_ST_BAD_REQUEST, "bad request frame: %s", err.msg);
                 continue;
             }
@@ -322,10 +322,12 @@ static void serve(rt *r, rt_session *s)
             sb_msg_free(&m);
             continue;
         }
-        int n = got < 0 ? -1 : SSL_read(s->ssl, buf, sizeof buf);
-        if (n > 0 && sb_frame_reader_feed(&s->req, buf, (size_t)n, &err) == 0)
+        /* Decrypt straight into the request reader (a record is at most 16 KiB). */
+        uint8_t *into = got < 0 ? NULL : sb_frame_reader_space(&s->req, 16384, &room, &err);
+        int n = into ? SSL_read(s->ssl, into, room > INT_MAX ? INT_MAX : (int)room) : -1;
+        if (n > 0 && sb_frame_reader_commit(&s->req, (size_t)n, &err) == 0)
             continue;
-        if (got < 0 || n > 0) { /* the request stream cannot be resynchronised */
+        if (!into || n > 0) { /* the request stream cannot be resynchronised */
             rt_respond(r, s, 0, SB_ST_BAD_REQUEST, "bad request stream: %s", err.msg);
             close_with(r, s, SB_ST_BAD_REQUEST, err.msg);
         } else if (SSL_get_error(s->ssl, n) == SSL_ERROR_ZERO_RETURN) {
@@ -335,7 +337,6 @@ static void serve(rt *r, rt_session *s)
         }
         break;
     }
-    OPENSSL_cleanse(buf, sizeof buf);
     ERR_clear_error();
 }
 

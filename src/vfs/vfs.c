@@ -2,6 +2,7 @@
 #include "vfs/vfs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,8 +253,9 @@ static int path_of(const sb_vfs *v, const node *n, char *buf, size_t cap, size_t
     return 0;
 }
 
-/* Sets a file's size, checking the byte limit before allocating; new bytes read as zeros. */
-static int set_size(sb_vfs *v, node *n, uint64_t size)
+/* Sets a file's size, checking the byte limit before allocating; new bytes read as zeros unless
+ * the caller overwrites them at once (zero false: a write, which zeroes only the gap it leaves). */
+static int set_size(sb_vfs *v, node *n, uint64_t size, bool zero)
 {
     if (size == n->size)
         return 0;
@@ -277,7 +279,8 @@ static int set_size(sb_vfs *v, node *n, uint64_t size)
         n->data = d;
         n->cap = cap;
     }
-    memset(n->data + n->size, 0, grow);
+    if (zero)
+        memset(n->data + n->size, 0, grow);
     v->bytes += grow;
     n->size = size;
     return 0;
@@ -443,7 +446,7 @@ static int open_node(sb_vfs_view *w, walk *k, uint32_t flags, uint32_t r, node *
     if ((flags & (SB_FS_WRITE | SB_FS_TRUNC)) && !(r & SB_VFS_WRITE))
         return -EACCES;
     if ((flags & SB_FS_TRUNC) && n->size) {
-        set_size(w->vfs, n, 0);
+        set_size(w->vfs, n, 0, true);
         n->mtim = n->ctim = now(w->vfs);
     }
     return 0;
@@ -502,9 +505,12 @@ static int vfs_write(void *fs, void *np, const void *buf, size_t len, uint64_t o
     if (off > UINT64_MAX / 2 || len > UINT64_MAX / 2 - off)
         return -EFBIG;
     if (off + len > n->size) {
-        int rc = set_size(v, n, off + len);
+        uint64_t old = n->size;
+        int rc = set_size(v, n, off + len, false);
         if (rc)
             return rc;
+        if (off > old)
+            memset(n->data + old, 0, off - old);
     }
     if (len)
         memcpy(n->data + off, buf, len);
@@ -526,7 +532,7 @@ static int vfs_truncate(void *fs, void *np, uint64_t size)
     node *n = np;
     if (n->type == SB_FS_DIR)
         return -EISDIR;
-    int rc = set_size(v, n, size);
+    int rc = set_size(v, n, size, true);
     if (rc == 0)
         n->mtim = n->ctim = now(v);
     return rc;
@@ -897,30 +903,67 @@ static int open_abs(sb_vfs_view *w, const char *path, uint32_t flags, node **n, 
     return rc ? fail(w, path, rc, err) : 0;
 }
 
-int sb_vfs_put(sb_vfs_view *w, const char *path, uint64_t offset, const void *data, size_t len,
-               uint32_t flags, sb_err *err)
+/* Creates the parents of an absolute path: mkdirs on a copy without the last component. */
+static int make_parents(sb_vfs_view *w, const char *path, sb_err *err)
 {
     const char *r = rel(path);
     const char *slash = r ? strrchr(r, '/') : NULL;
-    if (slash) { /* create the parents: mkdirs on a copy without the last component */
-        char *dir = strndup(path, (size_t)(slash - path));
-        int rc = dir ? sb_vfs_mkdirs(w, dir, err) : fail(w, path, -ENOMEM, err);
-        free(dir);
-        if (rc)
-            return rc;
-    }
+    if (!slash)
+        return 0;
+    char *dir = strndup(path, (size_t)(slash - path));
+    int rc = dir ? sb_vfs_mkdirs(w, dir, err) : fail(w, path, -ENOMEM, err);
+    free(dir);
+    return rc;
+}
+
+int sb_vfs_put(sb_vfs_view *w, const char *path, uint64_t offset, const void *data, size_t len,
+               uint32_t flags, sb_err *err)
+{
+    int rc = make_parents(w, path, err);
+    if (rc)
+        return rc;
     uint32_t of = SB_FS_WRITE | (flags & SB_VFS_PUT_CREATE ? SB_FS_CREAT : 0) |
                   (flags & SB_VFS_PUT_TRUNC ? SB_FS_TRUNC : 0) |
                   (flags & SB_VFS_PUT_EXCL ? SB_FS_EXCL : 0);
     node *n;
     sb_fs_stat st;
     size_t put;
-    int rc = open_abs(w, path, of, &n, &st, err);
+    rc = open_abs(w, path, of, &n, &st, err);
     if (rc)
         return rc;
     rc = vfs_write(w, n, data, len, offset, &put);
     vfs_close(w, n);
     return rc ? fail(w, path, rc, err) : 0;
+}
+
+int sb_vfs_put_adopt(sb_vfs_view *w, const char *path, uint8_t *data, size_t len, size_t cap,
+                     sb_err *err)
+{
+    if (!data || cap < len)
+        return fail(w, path, -EINVAL, err);
+    int rc = make_parents(w, path, err);
+    if (rc)
+        return rc;
+    const char *r = rel(path);
+    node *n;
+    sb_fs_stat st; /* open_abs's body, so the analysis sees n set on every 0 return */
+    rc = r ? vfs_open(w, NULL, r, strlen(r), SB_FS_WRITE | SB_FS_CREAT, (void **)&n, &st)
+           : -SB_FS_ENOTCAPABLE;
+    if (rc)
+        return fail(w, path, rc, err);
+    /* The limit is checked with the old contents gone, before they are touched. */
+    if (len > w->vfs->lim.max_bytes - (w->vfs->bytes - n->size)) {
+        vfs_close(w, n);
+        return fail(w, path, -ENOSPC, err);
+    }
+    free(n->data);
+    w->vfs->bytes = w->vfs->bytes - n->size + len;
+    n->data = data;
+    n->size = len;
+    n->cap = cap;
+    n->mtim = n->ctim = now(w->vfs);
+    vfs_close(w, n);
+    return 0;
 }
 
 int sb_vfs_get(sb_vfs_view *w, const char *path, uint64_t offset, void *buf, size_t len,

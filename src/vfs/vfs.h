@@ -88,6 +88,12 @@ enum { SB_VFS_PUT_CREATE = 1, SB_VFS_PUT_TRUNC = 2, SB_VFS_PUT_EXCL = 4 };
 /* Writes len bytes at offset (SB_FS_APPEND = append a chunk). */
 int sb_vfs_put(sb_vfs_view *w, const char *path, uint64_t offset, const void *data, size_t len,
                uint32_t flags, sb_err *err);
+/* Replaces (or creates) the file at path with data[0, len) without copying it: on success the VFS
+ * owns data, a malloc'd block of cap >= len bytes, and frees it with the file; on failure the
+ * caller keeps it (-EINVAL for no data or cap < len, and put's errors: -ENOSPC is checked with the
+ * old contents counted as gone, and leaves them intact). Parents are created as by put. */
+int sb_vfs_put_adopt(sb_vfs_view *w, const char *path, uint8_t *data, size_t len, size_t cap,
+                     sb_err *err);
 /* Reads up to len bytes at offset; *got = bytes read (0 at the end). */
 int sb_vfs_get(sb_vfs_view *w, const char *path, uint64_t offset, void *buf, size_t len,
                size_t *got, sb_err *err);

@@ -135,6 +135,10 @@ static void expect_bad(const char *what, const uint8_t *bytes, size_t len, int c
     if (rc == 0)
         sb_msg_free(&m);
     CHECK(m.mem_ == NULL && m.present == 0);
+    /* The borrowing decoder refuses exactly the same way. */
+    sb_err err2 = {0};
+    CHECK(sb_msg_decode_borrow(bytes, len, &m, &err2) < 0 && err2.code == err.code &&
+          strcmp(err2.msg, err.msg) == 0 && m.mem_ == NULL && m.present == 0);
 }
 
 #define BAD(what, code, text, ...)                                       \
@@ -343,6 +347,82 @@ static void test_reader(void)
     free(f2);
 }
 
+/* Borrowed byte strings point into the payload; texts are still copied; nothing is allocated
+ * for a message without texts. */
+static void test_borrow(void)
+{
+    static const uint8_t data[] = "ciphertext", hash[32] = {5};
+    sb_msg m, d;
+    uint8_t *f;
+    size_t len;
+    sb_err err;
+    sb_msg_init(&m, SB_MSG_RESPONSE);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_STATUS) | SB_F(SB_K_REASON) | SB_F(SB_K_DATA) |
+                SB_F(SB_K_HASH);
+    m.id = 9;
+    m.reason = "why";
+    m.data = (sb_bytes){data, sizeof data};
+    m.hash = (sb_bytes){hash, 32};
+    CHECK(sb_msg_encode(&m, &f, &len, &err) == 0);
+    CHECK(sb_msg_decode_borrow(f + 4, len - 4, &d, &err) == 0 && d.id == 9 &&
+          d.data.len == sizeof data && memcmp(d.data.p, data, sizeof data) == 0 &&
+          d.data.p > f && d.data.p < f + len && d.hash.p > f && d.hash.p < f + len &&
+          strcmp(d.reason, "why") == 0 && (d.reason < (char *)f || d.reason >= (char *)f + len));
+    sb_msg_free(&d);
+    free(f);
+    sb_msg_init(&m, SB_MSG_SESSION_DATA);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.data = (sb_bytes){data, sizeof data};
+    CHECK(sb_msg_encode(&m, &f, &len, &err) == 0);
+    CHECK(sb_msg_decode_borrow(f + 4, len - 4, &d, &err) == 0 && d.mem_ == NULL &&
+          d.data.p == f + len - sizeof data);
+    sb_msg_free(&d);
+    free(f);
+}
+
+/* Reading straight into the reader: space, commit, the bound, compaction. */
+static void test_space(void)
+{
+    sb_frame_reader r;
+    sb_err err;
+    const uint8_t *p;
+    size_t len, room = 0, l1;
+    uint8_t *f1, *at;
+    frame_of(SB_MSG_STATUS, 1, &f1, &l1);
+    sb_frame_reader_init(&r, 0);
+    CHECK((at = sb_frame_reader_space(&r, 100, &room, &err)) != NULL && room >= 100);
+    memcpy(at, f1, l1);
+    memcpy(at + l1, f1, 2); /* a frame and the start of the next */
+    CHECK(sb_frame_reader_commit(&r, l1 + 2, &err) == 0);
+    CHECK(sb_frame_reader_next(&r, &p, &len, &err) == 1 && len == l1 - 4);
+    CHECK(sb_frame_reader_next(&r, &p, &len, &err) == 0);
+    /* a request bigger than the free tail moves the partial frame to the front */
+    CHECK((at = sb_frame_reader_space(&r, r.cap, &room, &err)) == r.buf + 2 && room >= r.cap - 2);
+    memcpy(at, f1 + 2, l1 - 2);
+    CHECK(sb_frame_reader_commit(&r, l1 - 2, &err) == 0);
+    CHECK(sb_frame_reader_next(&r, &p, &len, &err) == 1 && p == r.buf + 4 && len == l1 - 4);
+    /* a bad length prefix is refused at commit, and by every later call */
+    static const uint8_t zero[4] = {0};
+    CHECK((at = sb_frame_reader_space(&r, 4, &room, &err)) != NULL);
+    memcpy(at, zero, 4);
+    CHECK(sb_frame_reader_commit(&r, 4, &err) < 0 && strstr(err.msg, "frame length 0"));
+    CHECK(sb_frame_reader_space(&r, 4, &room, &err) == NULL && err.code == SB_PE_OVERSIZE);
+    sb_frame_reader_free(&r);
+    /* the room never exceeds the bound on unconsumed bytes (2 * (16 + 4)), then none is left */
+    sb_frame_reader_init(&r, 16);
+    CHECK((at = sb_frame_reader_space(&r, 1000, &room, &err)) != NULL && room == 40);
+    size_t held = 0;
+    while (held + l1 <= 40) { /* whole frames, left unconsumed */
+        memcpy(at + held, f1, l1);
+        held += l1;
+    }
+    memcpy(at + held, f1, 40 - held); /* and the start of one more */
+    CHECK(sb_frame_reader_commit(&r, 40, &err) == 0);
+    CHECK(sb_frame_reader_space(&r, 1, &room, &err) == NULL && strstr(err.msg, "unconsumed"));
+    sb_frame_reader_free(&r);
+    free(f1);
+}
+
 /* The fuzz seeds are hand-encoded (tests/proto/seeds): they must stay valid messages. */
 static void test_seeds(const char *dir)
 {
@@ -434,6 +514,8 @@ int main(int argc, char **argv)
     test_malformed();
     test_encode_errors();
     test_reader();
+    test_borrow();
+    test_space();
     if (argc > 1)
         test_seeds(argv[1]);
     else

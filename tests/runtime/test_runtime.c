@@ -491,6 +491,34 @@ static void test_files(void)
     m.id = 63;
     CHECK(c_call(a, &m, &r) == 0 && r.id == 63 && r.status == SB_ST_OK && r.size == 9);
     sb_msg_free(&r);
+    /* An unsized upload whose staging grew well past its size (shrunk, then adopted by the
+     * file system): exact bytes back, and the file still grows by append. */
+    uint8_t *part = malloc(30000);
+    for (size_t i = 0; i < 30000; i++)
+        part[i] = (uint8_t)(i * 13 + 1);
+    sb_msg_init(&m, SB_MSG_PUT_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_MODE);
+    m.id = 64;
+    m.path = "/inputs/alice/grown";
+    c_send(a, &m);
+    for (int i = 0; i < 5; i++) {
+        sb_msg_init(&m, SB_MSG_PUT_CHUNK);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        m.id = 64;
+        m.data = (sb_bytes){part, 30000};
+        c_send(a, &m);
+    }
+    sb_msg_init(&m, SB_MSG_PUT_END);
+    m.present = SB_F(SB_K_ID);
+    m.id = 64;
+    CHECK(c_call(a, &m, &r) == 0 && r.status == SB_ST_OK && r.size == 150000);
+    sb_msg_free(&r);
+    CHECK(c_put(a, "/inputs/alice/grown", "z", 1, SB_PUT_APPEND, reason) == SB_ST_OK);
+    CHECK(c_get(a, "/inputs/alice/grown", &back, &back_len, reason) == SB_ST_OK &&
+          back_len == 150001 && memcmp(back, part, 30000) == 0 &&
+          memcmp(back + 120000, part, 30000) == 0 && back[150000] == 'z');
+    free(back);
+    free(part);
 
     /* Not requests / broken frames inside TLS. */
     sb_msg_init(&m, SB_MSG_CHUNK);
@@ -515,7 +543,7 @@ static void test_files(void)
           strcmp(r.path, "/inputs/bob/b.txt") == 0 && r.size == 3);
     sb_msg_free(&r);
     m.path = "/";
-    CHECK(c_call(a, &m, &r) == 0 && r.status == SB_ST_OK && r.size == 4);
+    CHECK(c_call(a, &m, &r) == 0 && r.status == SB_ST_OK && r.size == 5);
     size_t n = r.size, total = 0;
     sb_msg_free(&r);
     for (size_t i = 0; i < n; i++) {
@@ -523,7 +551,7 @@ static void test_files(void)
         total += r.size;
         sb_msg_free(&r);
     }
-    CHECK(total == big + 3 + 2 + 0 + 9);
+    CHECK(total == big + 3 + 2 + 0 + 9 + 150001);
     m.path = "/nothing";
     CHECK(raw_request(a, &m, reason) == SB_ST_DENIED);
 

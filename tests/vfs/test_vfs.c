@@ -2,6 +2,7 @@
 #include "vfs/vfs.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,6 +386,68 @@ static void test_rights(void)
     sb_vfs_free(v);
 }
 
+/* A malloc'd copy of s (cap bytes, cap >= strlen(s)) for sb_vfs_put_adopt. */
+static uint8_t *owned(const char *s, size_t cap)
+{
+    uint8_t *p = malloc(cap);
+    if (p)
+        memcpy(p, s, strlen(s));
+    return p;
+}
+
+static int contents_are(sb_vfs_view *w, const char *path, const char *want)
+{
+    char buf[128];
+    size_t got = 0;
+    return sb_vfs_get(w, path, 0, buf, sizeof buf, &got, NULL) == 0 && got == strlen(want) &&
+           memcmp(buf, want, got) == 0;
+}
+
+/* sb_vfs_put_adopt: takes the buffer on success only; limits and rights as put, old contents
+ * intact after every refusal. */
+static void test_adopt(void)
+{
+    static const sb_vfs_grant ro_g[] = {{"/", SB_VFS_READ}};
+    static const sb_vfs_principal ro = {"reader", ro_g, 1};
+    sb_vfs_limits lim = {.max_bytes = 100};
+    sb_vfs *v = sb_vfs_new(&lim);
+    sb_vfs_view w = {v, &root_p}, r = {v, &ro};
+    sb_err err;
+    uint8_t *b = owned("adopted", 64);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/d/e/f", b, 7, 64, &err), 0); /* parents created */
+    CHECK(contents_are(&w, "/d/e/f", "adopted") && sb_vfs_bytes_used(v) == 7);
+    /* replacing: the old bytes are released and the count follows; writes then grow in place */
+    CHECK_RC(put_str(&w, "/g", "0123456789"), 0);
+    b = owned("new", 3);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/g", b, 3, 3, &err), 0);
+    CHECK(contents_are(&w, "/g", "new") && sb_vfs_bytes_used(v) == 10);
+    CHECK_RC(sb_vfs_put(&w, "/g", SB_FS_APPEND, "!", 1, 0, &err), 0);
+    CHECK(contents_are(&w, "/g", "new!") && sb_vfs_bytes_used(v) == 11);
+    /* quota: counted with the old contents gone (7 of /d/e/f + 93 = the limit exactly) */
+    uint8_t *big = calloc(1, 101);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/g", big, 94, 101, &err), -ENOSPC);
+    CHECK(contents_are(&w, "/g", "new!") && sb_vfs_bytes_used(v) == 11);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/g", big, 93, 101, &err), 0);
+    CHECK(sb_vfs_bytes_used(v) == 100);
+    big = calloc(1, 101);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/d/e/f", big, 8, 101, &err), -ENOSPC);
+    CHECK(err.code == ENOSPC && strstr(err.msg, "/d/e/f: filesystem byte limit (100)"));
+    CHECK(contents_are(&w, "/d/e/f", "adopted") && sb_vfs_bytes_used(v) == 100);
+    /* no write right: refused, nothing created or changed */
+    CHECK_RC(sb_vfs_put_adopt(&r, "/d/e/f", big, 1, 101, &err), -EACCES);
+    CHECK(strstr(err.msg, "/d/e/f: permission denied for reader") != NULL);
+    CHECK_RC(sb_vfs_put_adopt(&r, "/d/new", big, 1, 101, &err), -EACCES);
+    CHECK(sb_vfs_files_used(v) == 4 && contents_are(&w, "/d/e/f", "adopted"));
+    /* a directory, a bad path, no buffer, cap below len */
+    CHECK_RC(sb_vfs_put_adopt(&w, "/d/e", big, 1, 101, &err), -EISDIR);
+    CHECK_RC(sb_vfs_put_adopt(&w, "d/x", big, 1, 101, &err), -SB_FS_ENOTCAPABLE);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/d/x", NULL, 0, 0, &err), -EINVAL);
+    CHECK_RC(sb_vfs_put_adopt(&w, "/d/x", big, 102, 101, &err), -EINVAL);
+    CHECK(sb_vfs_files_used(v) == 4 && sb_vfs_bytes_used(v) == 100);
+    free(big); /* still the caller's after every refusal */
+    sb_vfs_free(v);
+}
+
 int main(void)
 {
     test_files();
@@ -395,6 +458,7 @@ int main(void)
     test_determinism_and_clock();
     test_limits();
     test_rights();
+    test_adopt();
     printf("vfs: %d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }
