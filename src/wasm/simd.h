@@ -142,6 +142,7 @@ static inline uint64_t sv_popcnt_bytes(uint64_t x) {
 #define SV_SEL(m, t, f) SV_41(_mm_blendv_epi8(f, t, m), _mm_or_si128(_mm_and_si128(m, t), _mm_andnot_si128(m, f)))
 /* Unsigned compare: flip the sign bits (K: the sign bits of each lane as an int) then signed. */
 #define SV_GTU(W, K, x, y) _mm_cmpgt_epi##W(_mm_xor_si128(x, _mm_set1_epi32(K)), _mm_xor_si128(y, _mm_set1_epi32(K)))
+/* A signed min/max from the unsigned one or back: op on sign-flipped operands, flipped back. */
 #define SV_FLIPPED(op, W, K, x, y) _mm_xor_si128(op(_mm_xor_si128(x, _mm_set1_epi32(K)), _mm_xor_si128(y, _mm_set1_epi32(K))), _mm_set1_epi32(K))
 #define SV_EXT_S(H, W, x) _mm_unpack##H##_epi##W(x, _mm_cmpgt_epi##W(_mm_setzero_si128(), x))
 #define SV_EXT_U(H, W, x) _mm_unpack##H##_epi##W(x, _mm_setzero_si128())
