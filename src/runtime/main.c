@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,6 +269,31 @@ static void on_challenge(rt *r, const sb_msg *m)
     r->state = RT_WAIT_RESULT;
 }
 
+/* Idle isolates should cost little memory. Once attested, the start-up work (policy parsing, key
+ * generation, CSR, certificate checks, the static-pie's own relocation) is done: its pages of the
+ * read-only segments are dropped (they were never written, so nothing is lost: what runs next
+ * faults its pages back in from the sealed image; RELRO is written at start-up and is kept), and
+ * the heap's free pages go back to the kernel. */
+static int drop_readonly_pages(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size, (void)ctx;
+    uintptr_t page = (uintptr_t)getpagesize(), relro_lo = 0, relro_hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+            relro_lo = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+            relro_hi = relro_lo + info->dlpi_phdr[i].p_memsz;
+        }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr + page - 1) & ~(page - 1),
+                  hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(page - 1);
+        if (ph->p_type == PT_LOAD && !(ph->p_flags & PF_W) && lo < hi &&
+            (hi <= relro_lo || lo >= relro_hi)) /* whole pages of this segment only */
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    return 1; /* the executable (listed first) only */
+}
+
 static void on_result(rt *r, const sb_msg *m)
 {
     sb_err err = {0};
@@ -288,6 +316,8 @@ static void on_result(rt *r, const sb_msg *m)
     sb_time_format(sb_policy_expires(r->policy), until, sizeof until);
     rt_event(r, SB_LVL_INFO, "attested; serving sessions until %s or the shutdown rule", until);
     r->state = RT_READY;
+    dl_iterate_phdr(drop_readonly_pages, NULL);
+    malloc_trim(0);
 }
 
 /* ---------------------------------------------------------------- channel input */
