@@ -59,6 +59,17 @@ static int ssl_write_nosigpipe(SSL *ssl, const void *p, int len)
     return n;
 }
 
+static int send_bytes(strongbox *s, const uint8_t *p, size_t len, strongbox_error *err)
+{
+    for (size_t done = 0; done < len;) {
+        int n = ssl_write_nosigpipe(s->ssl, p + done, (int)(len - done));
+        if (n <= 0)
+            return tls_error(s, n, "sending", err);
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 int cl_send(strongbox *s, const sb_msg *m, strongbox_error *err)
 {
     uint8_t *frame;
@@ -66,16 +77,7 @@ int cl_send(strongbox *s, const sb_msg *m, strongbox_error *err)
     sb_err e = {0};
     if (sb_msg_encode(m, &frame, &len, &e) != 0)
         return cl_fail(err, STRONGBOX_E_USAGE, "%s", e.msg);
-    size_t done = 0;
-    int rc = 0;
-    while (done < len) {
-        int n = ssl_write_nosigpipe(s->ssl, frame + done, (int)(len - done));
-        if (n <= 0) {
-            rc = tls_error(s, n, "sending", err);
-            break;
-        }
-        done += (size_t)n;
-    }
+    int rc = send_bytes(s, frame, len, err);
     free(frame);
     return rc;
 }
@@ -170,8 +172,10 @@ static int put_stream(strongbox *s, source_fn src, void *ctx, uint64_t total, co
     m.size = total;
     if (cl_send(s, &m, err) != 0)
         return -1;
-    uint8_t *chunk = malloc(SB_CHUNK_SIZE);
-    if (!chunk)
+    /* Each chunk is read right behind room for its frame head and written as one frame: no
+     * copy into an encoder, one TLS write per chunk. */
+    uint8_t *frame = malloc(SB_HEAD_MAX + SB_CHUNK_SIZE), *chunk = frame + SB_HEAD_MAX;
+    if (!frame)
         return cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
     int rc = 0;
     for (unsigned n = 0;; n++) {
@@ -186,7 +190,15 @@ static int put_stream(strongbox *s, source_fn src, void *ctx, uint64_t total, co
         m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
         m.id = id;
         m.data = (sb_bytes){chunk, (size_t)got};
-        if ((rc = cl_send(s, &m, err)) != 0)
+        uint8_t head[SB_HEAD_MAX];
+        size_t hl;
+        sb_err e = {0};
+        if (sb_msg_encode_head(&m, head, sizeof head, &hl, &e) != 0) {
+            rc = cl_fail(err, STRONGBOX_E_USAGE, "%s", e.msg);
+            break;
+        }
+        memcpy(chunk - hl, head, hl);
+        if ((rc = send_bytes(s, chunk - hl, hl + (size_t)got, err)) != 0)
             break;
         done += (uint64_t)got;
         if (s->progress)
@@ -194,7 +206,7 @@ static int put_stream(strongbox *s, source_fn src, void *ctx, uint64_t total, co
         if (n % 16 == 15 && (rc = early_refusal(s, id, what, err)) != 0)
             break;
     }
-    free(chunk);
+    free(frame);
     if (rc != 0)
         return -1; /* the runtime discards an upload that never reached put-end */
     if (done != total)

@@ -3,12 +3,14 @@
 #include "host/host_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 const char *comp_state_name(enum comp_state s)
@@ -45,7 +47,7 @@ void comp_update_events(struct host *h, struct comp *c)
 /* Backpressure: parties stop being read while the runtime is behind. */
 static void after_send(struct host *h, struct comp *c)
 {
-    if (buf_size(&c->out) > HOST_BUF_HIGH)
+    if (buf_size(&c->out) > relay_high(h))
         for (struct conn *k = c->conns; k; k = k->cnext)
             conn_update_events(h, k);
     comp_update_events(h, c);
@@ -91,6 +93,59 @@ void comp_send_data(struct host *h, struct comp *c, uint64_t sid, const uint8_t 
     if (buf_send2(&c->out, c->src.fd, head, hl, data, n) != 0)
         host_log(h, "error", "computation %.16s: channel write failed", c->hex);
     after_send(h, c);
+}
+
+/* Moves n bytes out of h->pipe into q, or drops them (q NULL). Returns -1 when out of memory. */
+static int pipe_to_queue(struct host *h, struct buf *q, size_t n)
+{
+    int rc = 0;
+    while (n > 0) {
+        ssize_t r = read(h->pipe[0], h->chunk, n < HOST_READ_CHUNK ? n : HOST_READ_CHUNK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1; /* cannot happen: the bytes are in the pipe */
+        if (q && rc == 0 && buf_append(q, h->chunk, (size_t)r) != 0)
+            rc = -1;
+        n -= (size_t)r;
+    }
+    return rc;
+}
+
+void comp_send_pipe(struct host *h, struct comp *c, uint64_t sid, size_t n)
+{
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_DATA);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+    m.id = sid;
+    m.data = (sb_bytes){h->chunk, n}; /* the encoder reads one byte of it, which it drops */
+    uint8_t head[SB_HEAD_MAX];
+    size_t hl = 0, sent = 0, left = n;
+    sb_err err = {0};
+    bool live = c->state != C_DEAD && c->src.fd >= 0;
+    int rc = live ? sb_msg_encode_head(&m, head, sizeof head, &hl, &err) : -1;
+    if (rc == 0 && buf_size(&c->out) == 0) {
+        ssize_t w;
+        do
+            w = write(c->src.fd, head, hl);
+        while (w < 0 && errno == EINTR);
+        sent = w > 0 ? (size_t)w : 0;
+    }
+    if (rc == 0 && sent < hl)
+        rc = buf_append(&c->out, head + sent, hl - sent);
+    while (rc == 0 && sent == hl && left > 0) {
+        ssize_t w = splice(h->pipe[0], NULL, c->src.fd, NULL, left,
+                           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        if (w > 0)
+            left -= (size_t)w;
+        else if (!(w < 0 && errno == EINTR))
+            break; /* the channel is full (or gone): queue the rest */
+    }
+    if ((pipe_to_queue(h, rc == 0 ? &c->out : NULL, left) != 0 || rc != 0) && live)
+        host_log(h, "error", "computation %.16s: relaying %zu bytes to the channel failed", c->hex,
+                 n);
+    if (live)
+        after_send(h, c);
 }
 
 /* Closes every connection of c; waiting ones get the reason as a plaintext error line. */
@@ -251,6 +306,10 @@ static int launch(struct host *h, struct comp *c, char *why, size_t why_len)
     c->pid = sb_isolate_pid(c->iso);
     c->launch_ms = since_launch(c);
     c->src = (struct src){SRC_CHAN, sb_isolate_channel(c->iso), 0, false};
+    /* Room for a few big session-data frames in flight while the runtime decrypts (a hint: the
+     * kernel caps it at net.core.wmem_max; memory is used only while bytes are in flight). */
+    int sndbuf = HOST_CHAN_SNDBUF;
+    setsockopt(c->src.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     sb_frame_reader_init(&c->rd, 0);
     c->state = C_LAUNCHING;
     c->launched = time(NULL);
@@ -516,7 +575,7 @@ void comp_on_channel(struct host *h, struct comp *c, uint32_t events)
             comp_check_exits(h);
             return;
         }
-        if (buf_size(&c->out) < HOST_BUF_LOW)
+        if (buf_size(&c->out) <= relay_low(h))
             for (struct conn *k = c->conns; k; k = k->cnext)
                 conn_update_events(h, k);
     }

@@ -74,8 +74,8 @@ void conn_bury(struct host *h)
 void conn_update_events(struct host *h, struct conn *k)
 {
     bool want_read = k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY ||
-                     (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) <= HOST_BUF_HIGH);
-    if (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) > HOST_BUF_LOW && k->rd_paused)
+                     (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) <= relay_high(h));
+    if (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) > relay_low(h) && k->rd_paused)
         want_read = false; /* hysteresis: resume only once the runtime caught up */
     k->rd_paused = k->state == K_RELAY && !want_read;
     if (k->state == K_CLOSING && !k->deadline)
@@ -407,9 +407,18 @@ static void relay_up(struct host *h, struct conn *k)
     uint8_t *chunk = h->chunk;
     for (int i = 0; i < rounds; i++) {
         struct comp *c = k->comp;
-        if (!c || buf_size(&c->out) > HOST_BUF_HIGH)
+        if (!c || buf_size(&c->out) > relay_high(h))
             break;
-        ssize_t n = read(k->src.fd, chunk, HOST_READ_CHUNK);
+        /* splice(2) moves the bytes socket -> pipe -> channel by page reference, no copies */
+        bool spliced = !h->no_splice && buf_size(&c->out) == 0;
+        ssize_t n = spliced ? splice(k->src.fd, NULL, h->pipe[1], NULL, HOST_READ_CHUNK,
+                                     SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
+                            : read(k->src.fd, chunk, HOST_READ_CHUNK);
+        if (n < 0 && spliced && errno == EINVAL) { /* no splice for these descriptors */
+            h->no_splice = true;
+            host_log(h, "info", "splice(2) unavailable: relaying with read/write");
+            continue;
+        }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             break;
         if (n <= 0) {
@@ -417,7 +426,10 @@ static void relay_up(struct host *h, struct conn *k)
             return;
         }
         k->bytes_up += (uint64_t)n;
-        comp_send_data(h, c, k->sid, chunk, (size_t)n);
+        if (spliced)
+            comp_send_pipe(h, c, k->sid, (size_t)n);
+        else
+            comp_send_data(h, c, k->sid, chunk, (size_t)n);
     }
     conn_update_events(h, k);
 }

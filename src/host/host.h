@@ -27,6 +27,7 @@ typedef struct sb_host_config {
     int sanitizer_compat;        /* tests of sanitizer builds only: no RLIMIT_AS, isolates get
                                     their own /proc and ASAN_OPTIONS=detect_leaks=0 */
     unsigned ready_timeout_s;    /* launch to attested; default 30 */
+    int no_splice;               /* relay party bytes with read/write, not splice(2) (tests) */
     unsigned stop_timeout_s;     /* graceful stop: wait this long for isolates; default 10 */
     FILE *log;                   /* log lines (metadata only, never data); NULL = stderr */
 } sb_host_config;

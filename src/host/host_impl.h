@@ -14,7 +14,8 @@
 
 #define HOST_BUF_HIGH (1u << 20)       /* stop reading the other side above this many bytes */
 #define HOST_BUF_LOW (256u << 10)      /* resume below this */
-#define HOST_READ_CHUNK SB_CHUNK_SIZE  /* bytes of TLS per session-data frame */
+#define HOST_READ_CHUNK (256u << 10)  /* at most this many bytes of TLS per session-data frame */
+#define HOST_CHAN_SNDBUF (2 << 20)     /* send buffer of the host's end of each channel */
 #define HOST_MAX_CONNS 4096
 #define HOST_MAX_DEAD 256              /* ended computations remembered for status/errors */
 #define HOST_PREAMBLE_TIMEOUT_S 10
@@ -134,8 +135,22 @@ struct host {
     bool stopping;
     unsigned n_jobs;        /* attestation calls in flight */
     uint8_t *chunk;         /* HOST_READ_CHUNK bytes for relaying */
+    int pipe[2];            /* party -> runtime bytes spliced through it; empty between events */
+    bool no_splice;         /* splice(2) refused here: relay with read/write */
     time_t stop_deadline;
 };
+
+/* Parties are not read while their computation's channel queue holds more than relay_high bytes,
+ * and are read again once it is down to relay_low. With splice any queued byte pauses them: the
+ * bytes then wait in the party's socket rather than being copied into the queue. */
+static inline size_t relay_high(const struct host *h)
+{
+    return h->no_splice ? HOST_BUF_HIGH : 0;
+}
+static inline size_t relay_low(const struct host *h)
+{
+    return h->no_splice ? HOST_BUF_LOW : 0;
+}
 
 void host_log(struct host *h, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -154,6 +169,9 @@ void comp_tick(struct host *h, time_t now);
 void comp_send(struct host *h, struct comp *c, const sb_msg *m);
 /* Relays party bytes as one session-data frame without copying them when the channel is idle. */
 void comp_send_data(struct host *h, struct comp *c, uint64_t sid, const uint8_t *data, size_t n);
+/* The same for n bytes waiting in h->pipe: spliced to the channel when it is idle (no copy through
+ * user space), else queued; the pipe is always left empty. */
+void comp_send_pipe(struct host *h, struct comp *c, uint64_t sid, size_t n);
 void comp_stop_all(struct host *h);
 void comp_free_all(struct host *h);
 void comp_prune(struct host *h);

@@ -24,6 +24,7 @@ static void usage(FILE *out)
             "  --max-memory MIB        sum of isolate memory budgets (default 8192)\n"
             "  --isolate-overhead MIB  added to a policy's memory limit per isolate (default 256)\n"
             "  --sanitizer-compat      tests of ASan builds only: no RLIMIT_AS, own /proc\n"
+            "  --no-splice             relay with read/write instead of splice(2) (tests)\n"
             "  --ready-timeout S       launch-to-attested limit (default 30)\n"
             "  --log FILE              append log lines there (default stderr)\n"
             "  --init-key FILE         create a P-256 attestation key, print its public key\n");
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
         {"listen", 1, 0, 'l'},       {"port-file", 1, 0, 'p'},   {"runtime", 1, 0, 'r'},
         {"platform", 1, 0, 'P'},     {"attest-key", 1, 0, 'k'},  {"attestd", 1, 0, 'a'},
         {"max-isolates", 1, 0, 'i'}, {"max-memory", 1, 0, 'm'},  {"isolate-overhead", 1, 0, 'o'},
-        {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'},
+        {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'}, {"no-splice", 0, 0, 'S'},
         {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
         case 'k': cfg.attest_key_path = optarg; break;
         case 'a': cfg.attestd_url = optarg; break;
         case 'N': cfg.sanitizer_compat = 1; break;
+        case 'S': cfg.no_splice = 1; break;
         case 'L': log_path = optarg; break;
         case 'K': return init_key(optarg);
         case 'h': usage(stdout); return 0;

@@ -32,7 +32,8 @@
 #define SB_PROTO_VERSION 1
 #define SB_FRAME_MAX (1024u * 1024u)  /* payload bytes; larger frames are refused unread */
 #define SB_DATA_MAX (SB_FRAME_MAX - 1024u) /* bytes in SB_K_DATA / OUT / ERR (room for the rest) */
-#define SB_CHUNK_SIZE (64u * 1024u)    /* what senders should put in one chunk / session-data frame */
+/* What senders put in one chunk frame; the host relays up to 256 KiB of TLS per session-data. */
+#define SB_CHUNK_SIZE (64u * 1024u)
 #define SB_READ_WINDOW (256u * 1024u)  /* bytes sb_frame_reader_read_fd asks read() for at most */
 #define SB_PATH_MAX 1024               /* bytes of a path, without NUL */
 #define SB_REASON_MAX 1024             /* bytes of a reason / log text */

@@ -2,7 +2,7 @@
  * runtime speaking the real channel protocol, and a fake attestation service (libmicrohttpd) that
  * checks the host's process evidence (signature by the host key, runtime measurement, binding).
  *
- * usage: test_host STRONGBOX_HOST FAKE_RUNTIME [--sanitizer-compat] */
+ * usage: test_host STRONGBOX_HOST FAKE_RUNTIME [--sanitizer-compat] [--no-splice] */
 #include "attest/attest.h"
 #include "policy/policy.h"
 
@@ -404,7 +404,8 @@ static void host_status(const char *hash, char *buf, size_t cap)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: test_host STRONGBOX_HOST FAKE_RUNTIME [--sanitizer-compat]\n");
+        fprintf(stderr, "usage: test_host STRONGBOX_HOST FAKE_RUNTIME [--sanitizer-compat] "
+                        "[--no-splice]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -447,7 +448,7 @@ int main(int argc, char **argv)
         char *args[] = {argv[1], "--listen", listen, "--runtime", argv[2], "--attest-key",
                         keypath, "--port-file", portfile, "--log", logpath, "--max-isolates",
                         "3", "--max-memory", "2048", "--isolate-overhead", "64",
-                        argc > 3 ? argv[3] : NULL, NULL};
+                        argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL, NULL};
         execv(argv[1], args);
         _exit(127);
     }
