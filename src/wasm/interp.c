@@ -347,7 +347,8 @@ L_br_unless: if (!(uint32_t)R(1)) BR_TO(2); else ip += 3; NEXT();
 L_br_if64: if (R(1)) BR_TO(2); else ip += 3; NEXT();
 L_br_unless64: if (!R(1)) BR_TO(2); else ip += 3; NEXT();
 L_br_table: {
-        uint32_t i = (uint32_t)R(1), n = (uint32_t)ip[2].u;
+        /* 64-bit on purpose: a 32-bit min becomes SSE4.1 pminud through vector registers */
+        uint64_t i = (uint32_t)R(1), n = ip[2].u;
         if (i > n) i = n;
         BR_TO(3 + i);
         NEXT();
