@@ -3,6 +3,7 @@
 #include "host/host_impl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,11 +36,65 @@ struct comp *comp_by_serial(struct host *h, uint64_t serial)
     return NULL;
 }
 
+size_t comp_queued(const struct comp *c)
+{
+    return buf_size(&c->out) + c->piped;
+}
+
+int comp_pipe(struct comp *c)
+{
+    if (c->pipe[0] >= 0)
+        return 0;
+    if (pipe2(c->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        c->pipe[0] = c->pipe[1] = -1;
+        return -1;
+    }
+    fcntl(c->pipe[1], F_SETPIPE_SZ, (int)HOST_READ_CHUNK); /* else 64 KiB per splice */
+    return 0;
+}
+
+/* Bytes queued to the runtime go out in order: c->out first, then what waits in c->pipe. Before
+ * another frame is queued, the pipe's bytes move to c->out (a copy, but rare: a party is not read
+ * while its channel is busy, so during an upload nothing else queues up). Returns -1 when out of
+ * memory (the bytes are lost and the runtime sees a broken TLS stream in that session). */
+static int unpipe(struct host *h, struct comp *c, bool keep)
+{
+    int rc = keep ? 0 : -1;
+    while (c->piped > 0) {
+        ssize_t r = read(c->pipe[0], h->chunk, c->piped < HOST_READ_CHUNK ? c->piped
+                                                                        : HOST_READ_CHUNK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1; /* cannot happen: the bytes are in the pipe */
+        if (rc == 0 && buf_append(&c->out, h->chunk, (size_t)r) != 0)
+            rc = -1;
+        c->piped -= (size_t)r;
+    }
+    return rc;
+}
+
+/* Splices what waits in the pipe to the channel while it takes it. Returns -1 on a hard error. */
+static int flush_pipe(struct comp *c)
+{
+    while (c->piped > 0 && buf_size(&c->out) == 0) {
+        ssize_t w = splice(c->pipe[0], NULL, c->src.fd, NULL, c->piped,
+                           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        if (w > 0)
+            c->piped -= (size_t)w;
+        else if (w < 0 && errno == EINTR)
+            continue;
+        else
+            return w < 0 && errno == EAGAIN ? 0 : -1;
+    }
+    return 0;
+}
+
 void comp_update_events(struct host *h, struct comp *c)
 {
     if (c->src.fd < 0 || c->chan_eof)
         return;
-    uint32_t ev = (c->chan_paused ? 0 : EPOLLIN) | (buf_size(&c->out) ? EPOLLOUT : 0);
+    uint32_t ev = (c->chan_paused ? 0 : EPOLLIN) | (comp_queued(c) ? EPOLLOUT : 0);
     if (ev != c->src.events)
         host_watch(h, &c->src, ev);
 }
@@ -47,7 +102,7 @@ void comp_update_events(struct host *h, struct comp *c)
 /* Backpressure: parties stop being read while the runtime is behind. */
 static void after_send(struct host *h, struct comp *c)
 {
-    if (buf_size(&c->out) > relay_high(h))
+    if (comp_queued(c) > relay_high(h))
         for (struct conn *k = c->conns; k; k = k->cnext)
             conn_update_events(h, k);
     comp_update_events(h, c);
@@ -66,7 +121,7 @@ void comp_send(struct host *h, struct comp *c, const sb_msg *m)
                  sb_msg_type_name(m->type), err.msg);
         return;
     }
-    int rc = buf_append(&c->out, frame, len);
+    int rc = unpipe(h, c, true) == 0 ? buf_append(&c->out, frame, len) : -1;
     free(frame);
     if (rc != 0 || buf_flush(&c->out, c->src.fd) != 0)
         host_log(h, "error", "computation %.16s: channel write failed", c->hex);
@@ -90,26 +145,9 @@ void comp_send_data(struct host *h, struct comp *c, uint64_t sid, const uint8_t 
                  err.msg);
         return;
     }
-    if (buf_send2(&c->out, c->src.fd, head, hl, data, n) != 0)
+    if (unpipe(h, c, true) != 0 || buf_send2(&c->out, c->src.fd, head, hl, data, n) != 0)
         host_log(h, "error", "computation %.16s: channel write failed", c->hex);
     after_send(h, c);
-}
-
-/* Moves n bytes out of h->pipe into q, or drops them (q NULL). Returns -1 when out of memory. */
-static int pipe_to_queue(struct host *h, struct buf *q, size_t n)
-{
-    int rc = 0;
-    while (n > 0) {
-        ssize_t r = read(h->pipe[0], h->chunk, n < HOST_READ_CHUNK ? n : HOST_READ_CHUNK);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1; /* cannot happen: the bytes are in the pipe */
-        if (q && rc == 0 && buf_append(q, h->chunk, (size_t)r) != 0)
-            rc = -1;
-        n -= (size_t)r;
-    }
-    return rc;
 }
 
 void comp_send_pipe(struct host *h, struct comp *c, uint64_t sid, size_t n)
@@ -120,32 +158,29 @@ void comp_send_pipe(struct host *h, struct comp *c, uint64_t sid, size_t n)
     m.id = sid;
     m.data = (sb_bytes){h->chunk, n}; /* the encoder reads one byte of it, which it drops */
     uint8_t head[SB_HEAD_MAX];
-    size_t hl = 0, sent = 0, left = n;
+    size_t hl = 0, sent = 0;
     sb_err err = {0};
-    bool live = c->state != C_DEAD && c->src.fd >= 0;
-    int rc = live ? sb_msg_encode_head(&m, head, sizeof head, &hl, &err) : -1;
-    if (rc == 0 && buf_size(&c->out) == 0) {
+    /* The caller spliced them in while nothing was queued: the head goes first, written or
+     * alone in c->out, then the pipe follows it. */
+    c->piped += n;
+    int rc = sb_msg_encode_head(&m, head, sizeof head, &hl, &err);
+    if (rc == 0) {
         ssize_t w;
         do
             w = write(c->src.fd, head, hl);
         while (w < 0 && errno == EINTR);
         sent = w > 0 ? (size_t)w : 0;
+        if (sent < hl)
+            rc = buf_append(&c->out, head + sent, hl - sent);
     }
-    if (rc == 0 && sent < hl)
-        rc = buf_append(&c->out, head + sent, hl - sent);
-    while (rc == 0 && sent == hl && left > 0) {
-        ssize_t w = splice(h->pipe[0], NULL, c->src.fd, NULL, left,
-                           SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-        if (w > 0)
-            left -= (size_t)w;
-        else if (!(w < 0 && errno == EINTR))
-            break; /* the channel is full (or gone): queue the rest */
-    }
-    if ((pipe_to_queue(h, rc == 0 ? &c->out : NULL, left) != 0 || rc != 0) && live)
+    if (rc == 0)
+        rc = flush_pipe(c);
+    else
+        unpipe(h, c, false); /* no head: drop the bytes rather than corrupt the stream */
+    if (rc != 0)
         host_log(h, "error", "computation %.16s: relaying %zu bytes to the channel failed", c->hex,
                  n);
-    if (live)
-        after_send(h, c);
+    after_send(h, c);
 }
 
 /* Closes every connection of c; waiting ones get the reason as a plaintext error line. */
@@ -190,6 +225,11 @@ static void comp_end(struct host *h, struct comp *c, const char *fmt, ...)
     c->src.fd = -1;
     sb_frame_reader_free(&c->rd);
     buf_free(&c->out);
+    for (int i = 0; i < 2; i++)
+        if (c->pipe[i] >= 0)
+            close(c->pipe[i]);
+    c->pipe[0] = c->pipe[1] = -1;
+    c->piped = 0;
     h->n_live--;
     h->mem_used -= c->mem_budget;
     host_log(h, "info", "computation %.16s ended: %s", c->hex, c->reason);
@@ -368,6 +408,7 @@ int comp_deploy(struct host *h, const uint8_t *json, size_t len, struct comp **o
     c->serial = ++h->next_serial;
     c->policy = p;
     c->src.fd = -1;
+    c->pipe[0] = c->pipe[1] = -1;
     c->mem_budget = budget;
     memcpy(c->hash, sb_policy_hash(p), 32);
     memcpy(c->hex, sb_policy_hash_hex(p), 65);
@@ -569,13 +610,13 @@ static void read_channel(struct host *h, struct comp *c)
 void comp_on_channel(struct host *h, struct comp *c, uint32_t events)
 {
     if (events & EPOLLOUT) {
-        if (buf_flush(&c->out, c->src.fd) != 0) {
+        if (buf_flush(&c->out, c->src.fd) != 0 || flush_pipe(c) != 0) {
             host_unwatch(h, &c->src);
             c->chan_eof = true;
             comp_check_exits(h);
             return;
         }
-        if (buf_size(&c->out) <= relay_low(h))
+        if (comp_queued(c) <= relay_low(h))
             for (struct conn *k = c->conns; k; k = k->cnext)
                 conn_update_events(h, k);
     }

@@ -74,8 +74,8 @@ void conn_bury(struct host *h)
 void conn_update_events(struct host *h, struct conn *k)
 {
     bool want_read = k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY ||
-                     (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) <= relay_high(h));
-    if (k->state == K_RELAY && k->comp && buf_size(&k->comp->out) > relay_low(h) && k->rd_paused)
+                     (k->state == K_RELAY && k->comp && comp_queued(k->comp) <= relay_high(h));
+    if (k->state == K_RELAY && k->comp && comp_queued(k->comp) > relay_low(h) && k->rd_paused)
         want_read = false; /* hysteresis: resume only once the runtime caught up */
     k->rd_paused = k->state == K_RELAY && !want_read;
     if (k->state == K_CLOSING && !k->deadline)
@@ -407,11 +407,11 @@ static void relay_up(struct host *h, struct conn *k)
     uint8_t *chunk = h->chunk;
     for (int i = 0; i < rounds; i++) {
         struct comp *c = k->comp;
-        if (!c || buf_size(&c->out) > relay_high(h))
+        if (!c || comp_queued(c) > relay_high(h))
             break;
         /* splice(2) moves the bytes socket -> pipe -> channel by page reference, no copies */
-        bool spliced = !h->no_splice && buf_size(&c->out) == 0;
-        ssize_t n = spliced ? splice(k->src.fd, NULL, h->pipe[1], NULL, HOST_READ_CHUNK,
+        bool spliced = !h->no_splice && comp_queued(c) == 0 && comp_pipe(c) == 0;
+        ssize_t n = spliced ? splice(k->src.fd, NULL, c->pipe[1], NULL, HOST_READ_CHUNK,
                                      SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
                             : read(k->src.fd, chunk, HOST_READ_CHUNK);
         if (n < 0 && spliced && errno == EINVAL) { /* no splice for these descriptors */

@@ -142,9 +142,6 @@ static int setup(struct host *h, sb_err *err)
     if (!(h->chunk = malloc(HOST_READ_CHUNK)))
         return sb_err_set(err, ENOMEM, "out of memory");
     h->no_splice = cfg->no_splice;
-    if (pipe2(h->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-        return sb_err_set(err, errno, "pipe: %s", strerror(errno));
-    fcntl(h->pipe[1], F_SETPIPE_SZ, (int)HOST_READ_CHUNK); /* else 64 KiB per splice */
     h->ep = epoll_create1(EPOLL_CLOEXEC);
     if (h->ep < 0)
         return sb_err_set(err, errno, "epoll_create1: %s", strerror(errno));
@@ -281,8 +278,7 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
         cfg.ready_timeout_s = 30;
     if (!cfg.stop_timeout_s)
         cfg.stop_timeout_s = 10;
-    struct host h = {.cfg = &cfg, .log = cfg.log ? cfg.log : stderr, .ep = -1, .jobs_wr = -1,
-                     .pipe = {-1, -1}};
+    struct host h = {.cfg = &cfg, .log = cfg.log ? cfg.log : stderr, .ep = -1, .jobs_wr = -1};
     h.listen.fd = h.sig.fd = h.jobs.fd = -1;
     int rc = setup(&h, err);
     if (rc == 0) {
@@ -303,7 +299,7 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
             usleep(10000);
         }
     }
-    int fds[] = {h.listen.fd, h.sig.fd, h.jobs.fd, h.jobs_wr, h.ep, h.pipe[0], h.pipe[1]};
+    int fds[] = {h.listen.fd, h.sig.fd, h.jobs.fd, h.jobs_wr, h.ep};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);

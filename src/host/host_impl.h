@@ -58,6 +58,8 @@ struct comp {
     pid_t pid;
     sb_frame_reader rd;
     struct buf out;         /* frames to the runtime */
+    int pipe[2];            /* party bytes spliced in, on their way to the channel (-1: none) */
+    size_t piped;           /* bytes waiting in the pipe: they go out after everything in out */
     enum comp_state state;
     char reason[300];       /* why it ended / failed (shown to parties) */
     uint64_t mem_budget;
@@ -135,8 +137,7 @@ struct host {
     bool stopping;
     unsigned n_jobs;        /* attestation calls in flight */
     uint8_t *chunk;         /* HOST_READ_CHUNK bytes for relaying */
-    int pipe[2];            /* party -> runtime bytes spliced through it; empty between events */
-    bool no_splice;         /* splice(2) refused here: relay with read/write */
+    bool no_splice;         /* splice(2) refused here (or --no-splice): relay with read/write */
     time_t stop_deadline;
 };
 
@@ -169,9 +170,14 @@ void comp_tick(struct host *h, time_t now);
 void comp_send(struct host *h, struct comp *c, const sb_msg *m);
 /* Relays party bytes as one session-data frame without copying them when the channel is idle. */
 void comp_send_data(struct host *h, struct comp *c, uint64_t sid, const uint8_t *data, size_t n);
-/* The same for n bytes waiting in h->pipe: spliced to the channel when it is idle (no copy through
- * user space), else queued; the pipe is always left empty. */
+/* The same for n bytes the caller just spliced into c->pipe while nothing was queued (comp_queued
+ * 0): the frame head is written, then the bytes are spliced on to the channel as far as it takes
+ * them; the rest waits in the pipe (no copy through user space). */
 void comp_send_pipe(struct host *h, struct comp *c, uint64_t sid, size_t n);
+/* Bytes queued to the runtime (c->out and the pipe). */
+size_t comp_queued(const struct comp *c);
+/* Creates c's pipe if it has none: 0, or -1 (then relay by copying). */
+int comp_pipe(struct comp *c);
 void comp_stop_all(struct host *h);
 void comp_free_all(struct host *h);
 void comp_prune(struct host *h);
