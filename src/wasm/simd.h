@@ -126,9 +126,9 @@ SV_ROUNDERS(double, , 4503599627370496.0)
 
 /* Bit counts of the 8 bytes of x, each in its byte (the same steps as sv_popcnt8). */
 static inline uint64_t sv_popcnt_bytes(uint64_t x) {
-    x -= (x >> 1) & 0x5555555555555555ull;
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    return (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    return (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
 }
 
 /* Saturating float-to-int conversions; the range checks come first (out of range casts are UB). */
@@ -457,8 +457,8 @@ SV_UN(i32x4_extadd_pairwise_i16x8_u, i, _mm_add_epi32(_mm_and_si128(x, _mm_set1_
     SV_UN(P##_floor, T, SV_RFLOOR(s, x), F, F, sv_floor##f(x))                                 \
     SV_UN(P##_trunc, T, SV_RTRUNC(s, x), F, F, sv_trunc##f(x))                                 \
     SV_UN(P##_nearest, T, SV_RNEAREST(s, x), F, F, sv_nearest##f(x))
-SV_FLOAT(f32x4, , ps, f32, u32, f, 0x7FFFFFFF7FFFFFFFll)
-SV_FLOAT(f64x2, d, pd, f64, u64, , 0x7FFFFFFFFFFFFFFFll)
+SV_FLOAT(f32x4, , ps, f32, u32, f, 0x7FFFFFFF7FFFFFFFLL)
+SV_FLOAT(f64x2, d, pd, f64, u64, , 0x7FFFFFFFFFFFFFFFLL)
 
 /* ---- conversions ---- */
 SV_UN(f32x4_demote_f64x2_zero, d, _mm_cvtpd_ps(x), f32, f32, i < 2 ? (float)a.f64[i] : 0.0f)
@@ -501,7 +501,7 @@ SV_SHIFT(i32x4_shr_u, 32, u32, _mm_srl_epi32(x, c), a.u32[i] >> n)
 SV_SHIFT(i32x4_shr_s, 32, i32, _mm_sra_epi32(x, c), a.i32[i] >> n)
 SV_SHIFT(i64x2_shl, 64, u64, _mm_sll_epi64(x, c), a.u64[i] << n)
 SV_SHIFT(i64x2_shr_u, 64, u64, _mm_srl_epi64(x, c), a.u64[i] >> n)
-SV_SHIFT(i64x2_shr_s, 64, i64, SV_SRA(64, _mm_srl_epi64(x, c), _mm_set1_epi64x((long long)(0x8000000000000000ull >> n))), a.i64[i] >> n)
+SV_SHIFT(i64x2_shr_s, 64, i64, SV_SRA(64, _mm_srl_epi64(x, c), _mm_set1_epi64x((long long)(0x8000000000000000ULL >> n))), a.i64[i] >> n)
 
 /* ---- tests: v128 -> i32 ---- */
 static inline uint32_t simd_v128_any_true(v128 a) { return (a.u64[0] | a.u64[1]) != 0; }
