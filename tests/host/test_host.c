@@ -340,6 +340,36 @@ static int echo_bulk(int fd, size_t len)
     return ok ? 0 : -1;
 }
 
+/* A party that sends without reading stalls its computation: its echo fills the host's queue
+ * towards it, the channel is no longer read, the runtime stops reading, and relayed bytes wait in
+ * the host (in the computation's pipe with splice). A session opened meanwhile is queued behind
+ * them, in order; once the first party reads, both get their bytes back intact. */
+static int stalled_channel(const char *hash)
+{
+    int a = session(hash);
+    size_t cap = 64u << 20, sent = 0; /* it stalls after ~22 MiB (socket buffers, queues) */
+    uint8_t *out = malloc(cap), *in = malloc(cap);
+    for (size_t i = 0; i < cap; i++)
+        out[i] = (uint8_t)(i * 2654435761u >> 11);
+    for (int idle = 0; idle < 6 && sent < cap;) { /* until 300 ms without progress */
+        ssize_t w = send(a, out + sent, cap - sent < 65536 ? cap - sent : 65536, MSG_DONTWAIT);
+        if (w > 0)
+            sent += (size_t)w, idle = 0;
+        else
+            usleep(50000), idle++;
+    }
+    int b = session(hash), ok = sent < cap; /* stalled before the cap */
+    send_all(b, "second-session", 14);
+    char echo[16] = {0};
+    ok = ok && read_exact(a, in, sent) == 0 && memcmp(in, out, sent) == 0 &&
+         read_exact(b, echo, 14) == 0 && memcmp(echo, "second-session", 14) == 0;
+    close(a);
+    close(b);
+    free(out);
+    free(in);
+    return ok ? 0 : -1;
+}
+
 static int log_contains(const char *needle)
 {
     char path[128];
@@ -482,6 +512,7 @@ int main(int argc, char **argv)
     char buf[64] = {0};
     CHECK(read_exact(s1, buf, strlen(secret)) == 0 && memcmp(buf, secret, strlen(secret)) == 0);
     CHECK(echo_bulk(s2, 8u << 20) == 0);
+    CHECK(stalled_channel(h1) == 0);
     send_all(s2, "BYE", 3); /* runtime-side close: the host closes the connection */
     CHECK(read(s2, buf, 1) == 0);
     close(s2);
