@@ -268,19 +268,7 @@ static void first_touch(double *wall, double *cpu)
 /* utime + stime of a process, in seconds (0 if it is gone). */
 static double cpu_seconds(int pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* the command name may contain spaces */
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return 0;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return (double)(stat_field(pid, 12) + stat_field(pid, 13)) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int runtime_pid(const char *policy, const char *hash)
