@@ -276,12 +276,10 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     H_EXTRACT(i16x8_extract_lane_u, uint16_t, x)
     H_EXTRACT(i32x4_extract_lane, uint32_t, x) H_EXTRACT(f32x4_extract_lane, uint32_t, x)
     H_EXTRACT(i64x2_extract_lane, uint64_t, x) H_EXTRACT(f64x2_extract_lane, uint64_t, x)
+    /* v128 results are written with one 16-byte store (never two 8-byte ones): the next handler
+     * reads them with one 16-byte load, which cannot be forwarded from two smaller stores. */
 #define H_REPLACE(n, name, T, lanes)                                                             \
-    L_##name: {                                                                                  \
-        slot_t v[2] = {R(2), (&R(2))[1]}, x = R(3);                                              \
-        memcpy((uint8_t *)v + ip[1].u * (16 / lanes), &x, 16 / lanes);                          \
-        R(4) = v[0], (&R(4))[1] = v[1]; ip += 5; NEXT();                                         \
-    }
+    L_##name: VPUT(4, v128_insert_lane(V(2), (unsigned)ip[1].u, 16 / lanes, R(3))); ip += 5; NEXT();
     SIMD_REPLACES(H_REPLACE)
 #define H_VLOAD(n, name, bytes, align)                                                           \
     VLOAD_H(L_##name, EA_PLAIN, 3, bytes, name) VLOAD_H(L_##name##_ai, EA_AI, 4, bytes, name)    \
@@ -306,9 +304,9 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     L_##name: {                                                                                  \
         uint64_t ea = (uint64_t)(uint32_t)R(3) + ip[1].u;                                        \
         if (__builtin_expect(ea + bytes > msize, 0)) TRAP(WASM_TRAP_MEMORY_OOB);                 \
-        slot_t v[2] = {R(4), (&R(4))[1]};                                                        \
-        memcpy((uint8_t *)v + ip[2].u * bytes, mem + ea, bytes);                                 \
-        R(5) = v[0], (&R(5))[1] = v[1]; ip += 6; NEXT();                                         \
+        uint64_t x = 0;                                                                          \
+        memcpy(&x, mem + ea, bytes);                                                             \
+        VPUT(5, v128_insert_lane(V(4), (unsigned)ip[2].u, bytes, x)); ip += 6; NEXT();           \
     }
 #define H_LANE_STORE(n, name, bytes, lanes)                                                      \
     L_##name: {                                                                                  \
@@ -317,21 +315,11 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
         memcpy(mem + ea, (uint8_t *)&R(4) + ip[2].u * bytes, bytes); ip += 5; NEXT();            \
     }
     SIMD_LANE_LOADS(H_LANE_LOAD) SIMD_LANE_STORES(H_LANE_STORE)
-L_v128_mov: { slot_t lo = R(1), hi = (&R(1))[1]; R(2) = lo, (&R(2))[1] = hi; ip += 3; NEXT(); }
-L_v128_select: {
-        const slot_t *src = (uint32_t)R(3) ? &R(1) : &R(2);
-        slot_t lo = src[0], hi = src[1];
-        R(4) = lo, (&R(4))[1] = hi; ip += 5; NEXT();
-    }
-L_v128_global_get: {
-        const slot_t *g = globals[ip[1].u]->val;
-        R(2) = g[0], (&R(2))[1] = g[1]; ip += 3; NEXT();
-    }
-L_v128_global_set: {
-        slot_t *g = globals[ip[1].u]->val;
-        g[0] = R(2), g[1] = (&R(2))[1]; ip += 3; NEXT();
-    }
-L_v128_const: R(3) = ip[1].u, (&R(3))[1] = ip[2].u; ip += 4; NEXT();
+L_v128_mov: VPUT(2, V(1)); ip += 3; NEXT(); /* one load first: the slots may overlap */
+L_v128_select: VPUT(4, v128_get((uint32_t)R(3) ? &R(1) : &R(2))); ip += 5; NEXT();
+L_v128_global_get: VPUT(2, v128_get(globals[ip[1].u]->val)); ip += 3; NEXT();
+L_v128_global_set: v128_put(globals[ip[1].u]->val, V(2)); ip += 3; NEXT();
+L_v128_const: VPUT(3, v128_get(&ip[1])); ip += 4; NEXT();
 L_i8x16_shuffle: VPUT(5, simd_i8x16_shuffle(V(3), V(4), (const uint8_t *)&ip[1])); ip += 6; NEXT();
 
 L_f32_copysign: R(3) = (R(1) & 0x7FFFFFFFu) | (R(2) & 0x80000000u); ip += 4; NEXT();

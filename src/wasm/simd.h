@@ -54,6 +54,24 @@ static inline v128 v128_get(const void *p) { v128 r; memcpy(&r, p, 16); return r
 static inline void v128_put(void *p, v128 v) { memcpy(p, &v, 16); }
 static inline v128 sv_v(sv_vec v) { v128 r; r.v = v; return r; }
 
+/* v with lane `lane` (of `size` bytes) replaced by the low bytes of x, computed in registers by a
+ * compare-and-blend: writing the lane into a copy in memory and reloading the vector would stall
+ * on store forwarding. Used by replace_lane and the lane loads. */
+#define SV_INSERT(W, T, ...)                                                                   \
+    case W: {                                                                                  \
+        typedef T vt __attribute__((vector_size(16)));                                         \
+        vt iota = {__VA_ARGS__}, m = (vt)(iota == (T)lane), xs = (vt){0} + (T)x;               \
+        return sv_v((sv_vec)(((vt)v.v & ~m) | (xs & m)));                                      \
+    }
+static inline v128 v128_insert_lane(v128 v, unsigned lane, unsigned size, uint64_t x) {
+    switch (size) {
+    SV_INSERT(1, uint8_t, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    SV_INSERT(2, uint16_t, 0, 1, 2, 3, 4, 5, 6, 7)
+    SV_INSERT(4, uint32_t, 0, 1, 2, 3)
+    default: SV_INSERT(8, uint64_t, 0, 1)
+    }
+}
+
 #define SV_N(R) (16 / sizeof(((v128 *)0)->R[0]))
 #define SV_MASK(c) (0 - (uint64_t)(c))
 #define SV_CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
@@ -572,10 +590,15 @@ static inline v128 simd_i8x16_shuffle(v128 a, v128 b, const uint8_t lanes[16]) {
 }
 
 /* ---- loads: the vector from `bytes` bytes at p ---- */
+/* The low `bytes` (<= 8, or 16) are built in a register: filling a zeroed vector in memory with
+ * a short memcpy and reloading it would stall on store forwarding (8-byte stores, 16-byte load),
+ * which made the widening loads slower than scalar code. */
 static inline v128 sv_load_low(const uint8_t *p, size_t bytes) {
-    v128 r = {0};
-    memcpy(&r, p, bytes);
-    return r;
+    if (bytes == 16)
+        return v128_get(p);
+    uint64_t lo = 0;
+    memcpy(&lo, p, bytes);
+    return sv_v((sv_vec){(long long)lo, 0});
 }
 #define SV_LOAD(name, bytes, expr)                                                             \
     static inline v128 simd_##name(const uint8_t *p) { v128 v = sv_load_low(p, bytes); return expr; }
