@@ -30,7 +30,7 @@ typedef enum wasm_valtype {
     WASM_I64 = 0x7E,
     WASM_F32 = 0x7D,
     WASM_F64 = 0x7C,
-    WASM_V128 = 0x7B, /* fixed-width SIMD: not supported yet (modules using it are rejected) */
+    WASM_V128 = 0x7B, /* fixed-width SIMD: 16 bytes, lane 0 first, lanes little-endian */
     WASM_FUNCREF = 0x70,
     WASM_EXTERNREF = 0x6F,
 } wasm_valtype;
@@ -57,7 +57,7 @@ typedef struct wasm_val {
         uint64_t i64;
         uint32_t f32;     /* IEEE-754 bit pattern */
         uint64_t f64;     /* IEEE-754 bit pattern */
-        uint8_t v128[16]; /* reserved for SIMD */
+        uint8_t v128[16]; /* lane 0 first, each lane little-endian */
         wasm_func *funcref;
         void *externref;
     } of;
@@ -121,7 +121,8 @@ typedef enum wasm_errkind {
     WASM_ERR_TRAP,         /* instantiation trapped (segment out of bounds, start function trap) */
     WASM_ERR_NOMEM,        /* allocation failed */
     WASM_ERR_MISUSE,       /* API called with bad arguments (wrong store, NULL, wrong arity...) */
-    WASM_ERR_UNSUPPORTED,  /* a feature this engine does not implement (SIMD) */
+    WASM_ERR_UNSUPPORTED,  /* a feature this engine does not implement (none of WebAssembly 2.0;
+                            * kept for proposals beyond it) */
 } wasm_errkind;
 
 typedef enum wasm_trapkind {
@@ -174,7 +175,7 @@ const char *wasm_errkind_name(wasm_errkind kind);
 
 /* Decodes and validates `len` bytes (not retained: the engine copies what it needs). Returns a
  * module, or NULL with err filled: WASM_ERR_MALFORMED or WASM_ERR_INVALID (with offset and the
- * spec's message), WASM_ERR_UNSUPPORTED (SIMD), WASM_ERR_NOMEM. err may be NULL. */
+ * spec's message), WASM_ERR_LIMIT (an implementation limit), WASM_ERR_NOMEM. err may be NULL. */
 wasm_module *wasm_module_load(const uint8_t *bytes, size_t len, wasm_error *err);
 void wasm_module_free(wasm_module *m);
 
