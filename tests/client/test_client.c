@@ -19,15 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int failures, checks;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../common/check.h"
 #define CHECK_ERR(e, want_code, want_text)                                                         \
     do {                                                                                           \
         CHECK((e).code == (want_code));                                                            \

@@ -7,15 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int failures, checks;
-#define CHECK(c)                                                                  \
-    do {                                                                          \
-        checks++;                                                                 \
-        if (!(c)) {                                                               \
-            failures++;                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-        }                                                                         \
-    } while (0)
+#include "../common/check.h"
 
 /* Encodes m, decodes the payload back into out (caller frees). */
 static int round_trip(const sb_msg *m, sb_msg *out)

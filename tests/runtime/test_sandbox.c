@@ -17,15 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures, checks;
-#define CHECK(c)                                                                  \
-    do {                                                                          \
-        checks++;                                                                 \
-        if (!(c)) {                                                               \
-            failures++;                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-        }                                                                         \
-    } while (0)
+#include "../common/check.h"
 
 /* exit_group directly: sanitizer runtimes wrap _exit with calls of their own. */
 static void quit(int code)

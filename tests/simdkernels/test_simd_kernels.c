@@ -16,14 +16,7 @@
 #include "common/common.h"
 #include "wasm/wasm.h"
 
-static int failures;
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c)) {                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                  \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "../common/check.h"
 
 /* ---- a minimal instruction decoder for WebAssembly 2.0 code sections ---- */
 
