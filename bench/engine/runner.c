@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/v8_run.h"
 #include "common/common.h"
 #include "wasm/wasm.h"
 
@@ -133,6 +134,20 @@ static void time_native_and_engine(kernel *k, const options *o)
     wasm_module_free(m);
 }
 
+static void on_v8_kernel(void *ctx, const char *name, unsigned long long sum, double ms)
+{
+    kernel *k = ctx;
+    if (strcmp(name, k->name) == 0)
+        k->v8_ms = ms, k->v8_sum = sum;
+}
+
+static void on_v8_load(void *ctx, const char *name, unsigned long long sum, double ms)
+{
+    (void)sum;
+    if (strcmp(name, "load") == 0)
+        *(double *)ctx = ms;
+}
+
 /* Times one kernel under node (a process per kernel, right after the native and engine runs, so
  * all three columns see the same machine load); fills v8_ms / v8_sum from its output line. */
 static void time_v8(kernel *k, const options *o)
@@ -146,21 +161,7 @@ static void time_v8(kernel *k, const options *o)
         fprintf(stderr, "bench-engine: node command line too long; skipping V8\n");
         return;
     }
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        fprintf(stderr, "bench-engine: cannot run node: %s\n", strerror(errno));
-        return;
-    }
-    char line[512], name[64];
-    unsigned long long sum;
-    double ms;
-    while (fgets(line, sizeof line, p))
-        if (sscanf(line, "%63s %llu %lf", name, &sum, &ms) == 3 && strcmp(name, k->name) == 0) {
-            k->v8_ms = ms;
-            k->v8_sum = sum;
-        }
-    if (pclose(p) != 0)
-        fprintf(stderr, "bench-engine: node failed on %s (no V8 number)\n", k->name);
+    v8_run("bench-engine", k->name, cmd, on_v8_kernel, k);
 }
 
 static int print_table(void)
@@ -259,15 +260,10 @@ static int time_big_module(const options *o)
         char cmd[8192];
         snprintf(cmd, sizeof cmd, "'%s' %s'%s' %d 'load=%s:0'", o->node, modes[i][0], o->js, REPS,
                  o->big);
-        FILE *p = popen(cmd, "r");
-        char line[256], name[64];
-        unsigned long long sum;
-        double ms;
-        if (p && fgets(line, sizeof line, p) && sscanf(line, "%63s %llu %lf", name, &sum, &ms) == 3)
+        double ms = 0;
+        if (v8_run("bench-engine", "the big module", cmd, on_v8_load, &ms) == 0 && ms > 0)
             printf("V8 compile+instantiate of the same module (%s): best %.2f ms (engine/V8 %.2fx)\n",
                    modes[i][1], ms, times[0] / ms);
-        if (p)
-            pclose(p);
     }
     return 0;
 }

@@ -6,7 +6,7 @@
  * All checksums must agree: any mismatch, load failure or trap prints FAIL, no ratio is reported
  * for that kernel and the exit status is 1.
  *
- * Usage: bench-simd-kernels-runner --wasm-dir DIR [--node NODE --js v8_kernels.js] [--runs N]
+ * Usage: bench-simd-kernels-runner --wasm-dir DIR [--node NODE --js v8_bench.js] [--runs N]
  *                                  [--scale PERCENT] [--kernel NAME] [--engine-only BUILD]
  * --engine-only scalar|simd runs just that engine build (no native, no V8): for profiling. */
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/v8_run.h"
 #include "common/common.h"
 #include "wasm/wasm.h"
 
@@ -165,6 +166,14 @@ static void time_native_and_engine(kernel *k, const options *o)
         engine_free(&e[b]);
 }
 
+static void on_v8_line(void *ctx, const char *name, unsigned long long sum, double ms)
+{
+    kernel *k = ctx;
+    for (int b = 0; b < NBUILDS; b++)
+        if (strcmp(name, build_names[b]) == 0)
+            k->b[b].v8_ms = ms, k->b[b].v8_sum = sum;
+}
+
 /* Both builds of one kernel in one node process, right after the engine runs. */
 static void time_v8(kernel *k, const options *o)
 {
@@ -179,23 +188,7 @@ static void time_v8(kernel *k, const options *o)
         fprintf(stderr, "bench-simd-kernels: node command line too long; skipping V8\n");
         return;
     }
-    FILE *p = popen(cmd, "r");
-    if (!p) {
-        fprintf(stderr, "bench-simd-kernels: cannot run node: %s\n", strerror(errno));
-        return;
-    }
-    char line[512], label[64];
-    unsigned long long sum;
-    double ms;
-    while (fgets(line, sizeof line, p))
-        for (int b = 0; b < NBUILDS; b++)
-            if (sscanf(line, "%63s %llu %lf", label, &sum, &ms) == 3 &&
-                strcmp(label, build_names[b]) == 0) {
-                k->b[b].v8_ms = ms;
-                k->b[b].v8_sum = sum;
-            }
-    if (pclose(p) != 0)
-        fprintf(stderr, "bench-simd-kernels: node failed on %s (no V8 number)\n", k->name);
+    v8_run("bench-simd-kernels", k->name, cmd, on_v8_line, k);
 }
 
 /* Every measured checksum equals the native one; otherwise says which differs. */
@@ -325,7 +318,7 @@ int main(int argc, char **argv)
 {
     options o;
     if (parse_args(argc, argv, &o) != 0) {
-        fprintf(stderr, "usage: %s --wasm-dir DIR [--node NODE --js v8_kernels.js] [--runs N (1-100)]"
+        fprintf(stderr, "usage: %s --wasm-dir DIR [--node NODE --js v8_bench.js] [--runs N (1-100)]"
                         " [--scale PERCENT (work factor, default 100)] [--kernel NAME]"
                         " [--engine-only scalar|simd]\nkernels:", argv[0]);
         for (size_t i = 0; i < NKERNELS; i++)

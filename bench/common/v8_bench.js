@@ -1,10 +1,16 @@
-// v8_bench.js - times the benchmark kernels under node's V8, as the reference JIT.
+// v8_bench.js - times benchmark kernels under node's V8, the reference JIT of bench-engine and
+// bench-simd-kernels (bench/common/v8_run.h runs it and reads its lines).
 // Usage: node v8_bench.js RUNS NAME=PATH.wasm:N ...   (NAME "load": time compile+instantiate only)
-// Prints one line per kernel: "NAME CHECKSUM BEST_MS" (checksum as unsigned decimal).
+// Each module exports bench_run(n) -> checksum. Prints one line per argument:
+// "NAME CHECKSUM BEST_MS" (checksum as unsigned decimal).
 'use strict';
 const fs = require('fs');
 
 const runs = parseInt(process.argv[2], 10);
+if (!(runs >= 1)) {
+  console.error('usage: node v8_bench.js RUNS NAME=PATH.wasm:N ...');
+  process.exit(2);
+}
 for (const spec of process.argv.slice(3)) {
   const m = /^([^=]+)=(.+):(\d+)$/.exec(spec);
   if (!m) {
