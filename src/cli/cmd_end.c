@@ -14,12 +14,10 @@ int sb_cmd_end(int argc, char **argv)
     static const char usage[] =
         "strongbox end POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet]";
     sbcli_args a;
-    int rc = sbcli_parse(argc, argv, usage, 1, 0, &a);
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
     strongbox *s;
-    if ((rc = sbcli_connect(&a, &s)) != 0)
-        return rc;
+    int rc = sbcli_open(argc, argv, usage, 1, 0, &a, &s);
+    if (rc != SBCLI_OK)
+        return rc < 0 ? 0 : rc;
     strongbox_error e;
     char *tally;
     rc = strongbox_end_vote(s, &tally, &e);

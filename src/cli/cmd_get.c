@@ -32,12 +32,10 @@ int sb_cmd_get(int argc, char **argv)
     static const char usage[] =
         "strongbox get POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] REMOTE LOCAL|-";
     sbcli_args a;
-    int rc = sbcli_parse(argc, argv, usage, 1, 2, &a);
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
     strongbox *s;
-    if ((rc = sbcli_connect(&a, &s)) != 0)
-        return rc;
+    int rc = sbcli_open(argc, argv, usage, 1, 2, &a, &s);
+    if (rc != SBCLI_OK)
+        return rc < 0 ? 0 : rc;
     strongbox_error e;
     int to_stdout = strcmp(a.pos[1], "-") == 0;
     sbcli_progress_begin(&a, "get");

@@ -13,12 +13,10 @@ int sb_cmd_put(int argc, char **argv)
         "strongbox put POLICY --as NAME [--key F --cert F] [--host H:P] [--append] [--quiet] "
         "LOCAL REMOTE";
     sbcli_args a;
-    int rc = sbcli_parse(argc, argv, usage, 1, 2, &a);
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
     strongbox *s;
-    if ((rc = sbcli_connect(&a, &s)) != 0)
-        return rc;
+    int rc = sbcli_open(argc, argv, usage, 1, 2, &a, &s);
+    if (rc != SBCLI_OK)
+        return rc < 0 ? 0 : rc;
     strongbox_error e;
     sbcli_progress_begin(&a, "put");
     rc = strongbox_put_file(s, a.pos[0], a.pos[1], a.append, &e);

@@ -26,12 +26,10 @@ int sb_cmd_session_run(int argc, char **argv)
     static const char usage[] = "strongbox run POLICY --as NAME [--key F --cert F] [--host H:P] "
                                 "[--quiet] PROGRAM_PATH [-- ARGS...]";
     sbcli_args a;
-    int rc = sbcli_parse(argc, argv, usage, 1, 1, &a);
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
     strongbox *s;
-    if ((rc = sbcli_connect(&a, &s)) != 0)
-        return rc;
+    int rc = sbcli_open(argc, argv, usage, 1, 1, &a, &s);
+    if (rc != SBCLI_OK)
+        return rc < 0 ? 0 : rc;
     strongbox_error e;
     strongbox_run_result r;
     rc = strongbox_run(s, a.pos[0], (const char *const *)a.rest, (size_t)a.nrest, &r, &e);

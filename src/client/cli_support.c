@@ -267,6 +267,13 @@ int sbcli_fail(const sbcli_args *a, const strongbox_error *e)
     }
 }
 
+int sbcli_open(int argc, char **argv, const char *usage, int need_identity, int npos,
+               sbcli_args *a, strongbox **s)
+{
+    int rc = sbcli_parse(argc, argv, usage, need_identity, npos, a);
+    return rc != SBCLI_OK ? rc : sbcli_connect(a, s);
+}
+
 int sbcli_connect(sbcli_args *a, strongbox **s)
 {
     strongbox_options o;

@@ -46,6 +46,11 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
 void sbcli_options(sbcli_args *a, strongbox_options *o);
 /* Connects, prints the verification transcript (unless --quiet), or prints why not. */
 int sbcli_connect(sbcli_args *a, strongbox **s);
+/* sbcli_parse then sbcli_connect, the start of every command that talks to an isolate. Returns
+ * SBCLI_OK with *s connected; otherwise the command returns `rc < 0 ? 0 : rc` (negative: --help
+ * was printed). */
+int sbcli_open(int argc, char **argv, const char *usage, int need_identity, int npos,
+               sbcli_args *a, strongbox **s);
 /* Prints "strongbox CMD: message" and returns the exit code for the error. */
 int sbcli_fail(const sbcli_args *a, const strongbox_error *e);
 void sbcli_progress_begin(sbcli_args *a, const char *label);
