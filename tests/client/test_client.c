@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../common/check.h"
+#include "../common/x509_util.h"
 #define CHECK_ERR(e, want_code, want_text)                                                         \
     do {                                                                                           \
         CHECK((e).code == (want_code));                                                            \
@@ -32,32 +33,6 @@ static char dir[64], policy_path[128], key_path[128], cert_path[128], other_key[
 static char hash_hex[65];
 
 /* ---------------- material ---------------- */
-
-static X509 *self_signed(const char *cn, EVP_PKEY *key)
-{
-    X509 *x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 11);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                               (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, X509_get_subject_name(x));
-    X509_set_pubkey(x, key);
-    X509_sign(x, key, EVP_sha256());
-    return x;
-}
-
-static char *pem_of(X509 *x)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(b, x);
-    char *data;
-    long n = BIO_get_mem_data(b, &data);
-    char *s = strndup(data, (size_t)n);
-    BIO_free(b);
-    return s;
-}
 
 static void write_key(const char *path, EVP_PKEY *k)
 {
@@ -75,7 +50,7 @@ static void write_cert(const char *path, X509 *x)
 
 static void make_policy(int host_port, X509 *party, X509 *root)
 {
-    char *pp = pem_of(party), *rp = pem_of(root), host[32];
+    char *pp = test_pem_of_cert(party), *rp = test_pem_of_cert(root), host[32];
     snprintf(host, sizeof host, "127.0.0.1:%d", host_port);
     json_t *p = json_pack(
         "{s:i, s:s, s:[{s:s, s:s, s:{s:s}}], s:[{s:s, s:s, s:{s:s}}], s:[s],"
@@ -332,8 +307,8 @@ int main(void)
     snprintf(other_key, sizeof other_key, "%s/other.key", dir);
     EVP_PKEY *alice = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256"),
              *rootk = EVP_EC_gen("P-256"), *isok = EVP_EC_gen("P-256");
-    X509 *ac = self_signed("alice", alice), *rc = self_signed("root", rootk),
-         *ic = self_signed("not-attested", isok);
+    X509 *ac = test_self_signed("alice", alice, 11), *rc = test_self_signed("root", rootk, 11),
+         *ic = test_self_signed("not-attested", isok, 11);
     write_key(key_path, alice);
     write_key(other_key, other);
     write_cert(cert_path, ac);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../common/check.h"
+#include "../common/x509_util.h"
 
 static char dir[64];
 static EVP_PKEY *host_key;
@@ -148,32 +149,6 @@ static void done_cb(void *cls, struct MHD_Connection *c, void **state,
 }
 
 /* ---------------- policies ---------------- */
-
-static char *pem_of_cert(X509 *x)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(b, x);
-    char *data;
-    long n = BIO_get_mem_data(b, &data);
-    char *s = strndup(data, (size_t)n);
-    BIO_free(b);
-    return s;
-}
-
-static X509 *self_signed(const char *cn, EVP_PKEY *key)
-{
-    X509 *x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                               (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, X509_get_subject_name(x));
-    X509_set_pubkey(x, key);
-    X509_sign(x, key, EVP_sha256());
-    return x;
-}
 
 static char *party_pem, *root_pem;
 
@@ -446,9 +421,9 @@ int main(int argc, char **argv)
     free(rt);
     host_key = EVP_EC_gen("P-256");
     EVP_PKEY *party = EVP_EC_gen("P-256"), *rootk = EVP_EC_gen("P-256");
-    X509 *pc = self_signed("alice", party), *rc = self_signed("root", rootk);
-    party_pem = pem_of_cert(pc);
-    root_pem = pem_of_cert(rc);
+    X509 *pc = test_self_signed("alice", party, 7), *rc = test_self_signed("root", rootk, 7);
+    party_pem = test_pem_of_cert(pc);
+    root_pem = test_pem_of_cert(rc);
     char keypath[128];
     snprintf(keypath, sizeof keypath, "%s/host.key", dir);
     FILE *kf = fopen(keypath, "w");
