@@ -1,5 +1,6 @@
 /* harness.c - fake host + TLS clients for the runtime tests (see harness.h). */
 #include "harness.h"
+#include "../common/x509_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,17 +27,6 @@ static void die(const char *what)
     fprintf(stderr, "harness: %s\n", what);
     ERR_print_errors_fp(stderr);
     exit(99);
-}
-
-static char *pem_of(X509 *x)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *p;
-    PEM_write_bio_X509(b, x);
-    long n = BIO_get_mem_data(b, &p);
-    char *s = strndup(p, (size_t)n);
-    BIO_free(b);
-    return s;
 }
 
 static X509 *make_cert_for(const char *cn, EVP_PKEY *subject, X509 *issuer, EVP_PKEY *issuer_key,
@@ -77,7 +67,7 @@ void pki_init(void)
 {
     ca_key = EVP_EC_gen("P-256");
     ca_cert = make_cert("Strongbox test attestation root", ca_key, NULL, ca_key, true);
-    ca_pem = pem_of(ca_cert);
+    ca_pem = test_pem_of_cert(ca_cert);
 }
 
 party *party_new(const char *name)
@@ -91,7 +81,7 @@ party *party_new_valid(const char *name, long seconds)
     p->name = name;
     p->key = EVP_EC_gen("P-256");
     p->cert = make_cert_for(name, p->key, NULL, p->key, false, seconds);
-    p->pem = pem_of(p->cert);
+    p->pem = test_pem_of_cert(p->cert);
     return p;
 }
 
@@ -290,7 +280,7 @@ static char *issue(const sb_msg *req)
     if (!csr)
         return NULL;
     X509 *leaf = make_cert("strongbox isolate", X509_REQ_get0_pubkey(csr), ca_cert, ca_key, false);
-    char *pem = pem_of(leaf);
+    char *pem = test_pem_of_cert(leaf);
     X509_free(leaf);
     X509_REQ_free(csr);
     return pem;

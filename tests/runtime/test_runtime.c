@@ -1,6 +1,7 @@
 /* test_runtime.c - strongbox-runtime driven over its channel by a fake host and TLS clients.
  * usage: test_runtime RUNTIME_BINARY TEST_PROGRAM_WASM */
 #include "harness.h"
+#include "../common/x509_util.h"
 #include "policy/policy.h"
 #include "wasm/wasm.h" /* WASM_HAS_INTERRUPT: whether the engine polls an interrupt flag */
 
@@ -313,12 +314,7 @@ static char *cert_pem_for(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
                                (const unsigned char *)"isolate", -1, -1, 0);
     X509_set_issuer_name(x, X509_get_subject_name(issuer));
     X509_sign(x, issuer_key, EVP_sha256());
-    BIO *b = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(b, x);
-    char *d;
-    long n = BIO_get_mem_data(b, &d);
-    char *s = strndup(d, (size_t)n);
-    BIO_free(b);
+    char *s = test_pem_of_cert(x);
     X509_free(x);
     return s;
 }
