@@ -1,25 +1,8 @@
 #!/bin/sh
 # `strongbox evidence verify` on the shared samples: exit codes and messages.
 # usage: cli_evidence.sh STRONGBOX SHARED_DIR
-SB=$1
-V=$2/attestation-vectors
-T=$(mktemp -d "${TMPDIR:-/tmp}/sb-cli-evidence-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-# expect RC PATTERN ARGS... : runs `strongbox evidence verify ARGS`, checks the exit code and that
-# stdout+stderr contains PATTERN.
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$SB" evidence verify "$@" >"$T/out" 2>&1
-    rc=$?
-    if [ "$rc" != "$want" ] || ! grep -qF -- "$pattern" "$T/out"; then
-        echo "FAIL: evidence verify $* -> rc $rc (want $want), output:" >&2
-        cat "$T/out" >&2
-        fails=$((fails + 1))
-    fi
-}
+NAME=cli_evidence SB=$1 SHARED=$2
+. "$(dirname "$0")/../common/evidence_cli.sh"
 
 expect 0 '"profile": "tag:psacertified.org,2023:psa#tfm"' --format psa --key "$V/psa/rfc9783_tfm-es-iak.pub.pem" "$V/psa/rfc9783_psa-sign1.cbor"
 expect 0 '"valid": true' --format psa --hmac-key "$V/psa/rfc9783_tfm-hs-iak.hmac-key.bin" "$V/psa/rfc9783_psa-mac0.cbor"
@@ -46,8 +29,4 @@ expect 0 '"platform": "nitro"' --format nitro --roots "$V/nitro/aws_nitro_enclav
 expect 0 '"platform": "sev-snp"' --format sev-snp --roots "$V/snp/amd_ask_ark_milan.pem" --roots "$V/snp/gosevguest_milan_vcek.der" --at 2024-01-01T00:00:00Z --expect-report-data 0102030405 "$V/snp/gosevguest_milan_report_v2.bin"
 expect 1 'unable to get local issuer' --format sev-snp --roots "$V/snp/amd_ask_ark_genoa.pem" --roots "$V/snp/gosevguest_milan_vcek.der" --at 2024-01-01T00:00:00Z "$V/snp/gosevguest_milan_report_v2.bin"
 
-if [ "$fails" -ne 0 ]; then
-    echo "cli_evidence: $fails failures" >&2
-    exit 1
-fi
-echo "cli_evidence: all tests passed"
+finish

@@ -2,23 +2,8 @@
 # `strongbox evidence verify` end to end on every hardware sample: valid at the README's time, and
 # refused (exit 1, reason printed) for a flipped byte, a wrong root, a time outside validity, a
 # wrong expected report data.  usage: cli_hw_evidence.sh STRONGBOX SHARED_DIR
-SB=$1
-V=$2/attestation-vectors
-T=$(mktemp -d "${TMPDIR:-/tmp}/sb-hw-evidence-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$SB" evidence verify "$@" >"$T/out" 2>&1
-    rc=$?
-    if [ "$rc" != "$want" ] || ! grep -qF -- "$pattern" "$T/out"; then
-        echo "FAIL: evidence verify $* -> rc $rc (want $want, pattern '$pattern'), output:" >&2
-        cat "$T/out" >&2
-        fails=$((fails + 1))
-    fi
-}
+NAME=cli_hw_evidence SB=$1 SHARED=$2
+. "$(dirname "$0")/../common/evidence_cli.sh"
 
 # flip FILE OFFSET OUT: copy with the byte at OFFSET xor 0x01
 flip() {
@@ -74,8 +59,4 @@ expect 1 'certificate chain' --format nitro --roots "$V/tdx/intel_sgx_root_ca.pe
 flip "$NIT" 4600 "$T/nitro.cose" # signature
 expect 1 'signature by the enclave certificate' --format nitro $NITR --at 2022-10-13T08:58:02Z "$T/nitro.cose"
 
-if [ "$fails" -ne 0 ]; then
-    echo "cli_hw_evidence: $fails failures" >&2
-    exit 1
-fi
-echo "cli_hw_evidence: all tests passed"
+finish
