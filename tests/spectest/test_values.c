@@ -7,17 +7,8 @@
 
 #include "spectest/spectest.h"
 
-static int failures;
+#include "../common/check.h"
 
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);         \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
 
 static json_t *js(const char *text)
 {
@@ -53,22 +44,22 @@ static void test_scalars(void)
     extern_refs refs = {0};
     wasm_val v;
     char why[256];
-    CHECK(parse("{\"type\":\"i32\",\"value\":\"4294967295\"}", &refs, &v, why, sizeof why) == 0 &&
+    CHECKF(parse("{\"type\":\"i32\",\"value\":\"4294967295\"}", &refs, &v, why, sizeof why) == 0 &&
               v.type == WASM_I32 && v.of.i32 == UINT32_MAX, "%s", why);
-    CHECK(parse("{\"type\":\"i64\",\"value\":\"18446744073709551615\"}", &refs, &v, why, sizeof why) == 0 &&
+    CHECKF(parse("{\"type\":\"i64\",\"value\":\"18446744073709551615\"}", &refs, &v, why, sizeof why) == 0 &&
               v.of.i64 == UINT64_MAX, "%s", why);
-    CHECK(parse("{\"type\":\"f32\",\"value\":\"2143289344\"}", &refs, &v, why, sizeof why) == 0 &&
+    CHECKF(parse("{\"type\":\"f32\",\"value\":\"2143289344\"}", &refs, &v, why, sizeof why) == 0 &&
               v.type == WASM_F32 && v.of.f32 == 0x7FC00000u, "%s", why);
-    CHECK(parse("{\"type\":\"i32\",\"value\":\"4294967296\"}", &refs, &v, why, sizeof why) == -1 &&
+    CHECKF(parse("{\"type\":\"i32\",\"value\":\"4294967296\"}", &refs, &v, why, sizeof why) == -1 &&
               strcmp(why, "i32 argument \"4294967296\" is not an unsigned 32-bit number") == 0, "%s", why);
-    CHECK(parse("{\"type\":\"i64\",\"value\":\"18446744073709551616\"}", &refs, &v, why, sizeof why) == -1 &&
+    CHECKF(parse("{\"type\":\"i64\",\"value\":\"18446744073709551616\"}", &refs, &v, why, sizeof why) == -1 &&
               strstr(why, "not an unsigned 64-bit number"), "%s", why);
-    CHECK(parse("{\"type\":\"i32\",\"value\":\"-1\"}", &refs, &v, why, sizeof why) == -1, "negative accepted");
-    CHECK(parse("{\"type\":\"i32\",\"value\":\"12x\"}", &refs, &v, why, sizeof why) == -1, "trailing junk accepted");
-    CHECK(parse("{\"type\":\"i32\"}", &refs, &v, why, sizeof why) == -1, "missing value accepted");
-    CHECK(parse("{\"type\":\"i128\",\"value\":\"1\"}", &refs, &v, why, sizeof why) == -1 &&
+    CHECKF(parse("{\"type\":\"i32\",\"value\":\"-1\"}", &refs, &v, why, sizeof why) == -1, "negative accepted");
+    CHECKF(parse("{\"type\":\"i32\",\"value\":\"12x\"}", &refs, &v, why, sizeof why) == -1, "trailing junk accepted");
+    CHECKF(parse("{\"type\":\"i32\"}", &refs, &v, why, sizeof why) == -1, "missing value accepted");
+    CHECKF(parse("{\"type\":\"i128\",\"value\":\"1\"}", &refs, &v, why, sizeof why) == -1 &&
               strcmp(why, "unknown value type \"i128\"") == 0, "%s", why);
-    CHECK(parse("{\"type\":\"funcref\",\"value\":\"3\"}", &refs, &v, why, sizeof why) == -1 &&
+    CHECKF(parse("{\"type\":\"funcref\",\"value\":\"3\"}", &refs, &v, why, sizeof why) == -1 &&
               strstr(why, "unsupported funcref argument"), "%s", why);
     extern_refs_free(&refs);
 }
@@ -77,25 +68,25 @@ static void test_float_patterns(void)
 {
     extern_refs refs = {0};
     wasm_val v = {.type = WASM_F32, .of.f32 = 0x7FC00000u};
-    CHECK(matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "canonical");
-    CHECK(matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "canonical is arithmetic");
+    CHECKF(matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "canonical");
+    CHECKF(matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "canonical is arithmetic");
     v.of.f32 = 0xFFC00000u; /* sign is free */
-    CHECK(matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "-canonical");
+    CHECKF(matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "-canonical");
     v.of.f32 = 0x7FC00001u;
-    CHECK(!matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "payload bits");
-    CHECK(matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "arithmetic");
+    CHECKF(!matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "payload bits");
+    CHECKF(matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "arithmetic");
     v.of.f32 = 0x7F800001u; /* signalling */
-    CHECK(!matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "signalling NaN");
+    CHECKF(!matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "signalling NaN");
     v.of.f32 = 0x7F800000u; /* infinity */
-    CHECK(!matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "infinity");
+    CHECKF(!matches("{\"type\":\"f32\",\"value\":\"nan:arithmetic\"}", &v, &refs), "infinity");
     v = (wasm_val){.type = WASM_F64, .of.f64 = 0xFFF8000000000000ull};
-    CHECK(matches("{\"type\":\"f64\",\"value\":\"nan:canonical\"}", &v, &refs), "f64 canonical");
+    CHECKF(matches("{\"type\":\"f64\",\"value\":\"nan:canonical\"}", &v, &refs), "f64 canonical");
     v.of.f64 = 0x7FF4000000000000ull;
-    CHECK(!matches("{\"type\":\"f64\",\"value\":\"nan:arithmetic\"}", &v, &refs), "f64 signalling");
-    CHECK(!matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "type differs");
+    CHECKF(!matches("{\"type\":\"f64\",\"value\":\"nan:arithmetic\"}", &v, &refs), "f64 signalling");
+    CHECKF(!matches("{\"type\":\"f32\",\"value\":\"nan:canonical\"}", &v, &refs), "type differs");
     v = (wasm_val){.type = WASM_F64, .of.f64 = 0x8000000000000000ull};
-    CHECK(matches("{\"type\":\"f64\",\"value\":\"9223372036854775808\"}", &v, &refs), "-0 bits");
-    CHECK(!matches("{\"type\":\"f64\",\"value\":\"0\"}", &v, &refs), "-0 is not +0");
+    CHECKF(matches("{\"type\":\"f64\",\"value\":\"9223372036854775808\"}", &v, &refs), "-0 bits");
+    CHECKF(!matches("{\"type\":\"f64\",\"value\":\"0\"}", &v, &refs), "-0 is not +0");
     extern_refs_free(&refs);
 }
 
@@ -104,22 +95,22 @@ static void test_v128(void)
     extern_refs refs = {0};
     wasm_val v;
     char why[256];
-    CHECK(parse("{\"type\":\"v128\",\"lane_type\":\"i8\",\"value\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\","
+    CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i8\",\"value\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\","
                 "\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"255\"]}",
                 &refs, &v, why, sizeof why) == 0 && v.type == WASM_V128 && v.of.v128[1] == 1 &&
               v.of.v128[15] == 255, "%s", why);
-    CHECK(parse("{\"type\":\"v128\",\"lane_type\":\"i16\",\"value\":[\"65535\",\"1\",\"2\",\"3\",\"4\","
+    CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i16\",\"value\":[\"65535\",\"1\",\"2\",\"3\",\"4\","
                 "\"5\",\"6\",\"258\"]}", &refs, &v, why, sizeof why) == 0 &&
               v.of.v128[0] == 0xFF && v.of.v128[1] == 0xFF && v.of.v128[14] == 2 && v.of.v128[15] == 1,
           "little-endian lanes: %s", why);
-    CHECK(parse("{\"type\":\"v128\",\"lane_type\":\"i64\",\"value\":[\"1\",\"18446744073709551615\"]}",
+    CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i64\",\"value\":[\"1\",\"18446744073709551615\"]}",
                 &refs, &v, why, sizeof why) == 0 && v.of.v128[0] == 1 && v.of.v128[8] == 0xFF, "%s", why);
-    CHECK(parse("{\"type\":\"v128\",\"lane_type\":\"i8\",\"value\":[\"256\",\"0\",\"0\",\"0\",\"0\",\"0\","
+    CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i8\",\"value\":[\"256\",\"0\",\"0\",\"0\",\"0\",\"0\","
                 "\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]}", &refs, &v, why, sizeof why) == -1 &&
               strcmp(why, "v128 lane 0: not an unsigned 8-bit number") == 0, "%s", why);
-    CHECK(parse("{\"type\":\"v128\",\"lane_type\":\"i32\",\"value\":[\"1\",\"2\",\"3\"]}", &refs, &v, why,
+    CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i32\",\"value\":[\"1\",\"2\",\"3\"]}", &refs, &v, why,
                 sizeof why) == -1 && strstr(why, "right number of lanes"), "%s", why);
-    CHECK(parse("{\"type\":\"v128\",\"lane_type\":\"i24\",\"value\":[\"1\"]}", &refs, &v, why, sizeof why) == -1,
+    CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i24\",\"value\":[\"1\"]}", &refs, &v, why, sizeof why) == -1,
           "unknown lane type accepted");
     /* f32x4 with NaN patterns per lane: canonical, arithmetic, exact, exact. */
     wasm_val got = {.type = WASM_V128};
@@ -129,19 +120,19 @@ static void test_v128(void)
             got.of.v128[4 * i + b] = (uint8_t)(lanes[i] >> (8 * b));
     const char *want = "{\"type\":\"v128\",\"lane_type\":\"f32\",\"value\":[\"nan:canonical\","
                        "\"nan:arithmetic\",\"1065353216\",\"0\"]}";
-    CHECK(matches(want, &got, &refs), "f32x4 lanes with NaN patterns");
+    CHECKF(matches(want, &got, &refs), "f32x4 lanes with NaN patterns");
     got.of.v128[4] = 0x24; /* lane 1 still arithmetic */
-    CHECK(matches(want, &got, &refs), "lane 1 payload change");
+    CHECKF(matches(want, &got, &refs), "lane 1 payload change");
     got.of.v128[8] ^= 1; /* lane 2 no longer 1.0 */
-    CHECK(!matches(want, &got, &refs), "lane 2 differs but matched");
+    CHECKF(!matches(want, &got, &refs), "lane 2 differs but matched");
     got.of.v128[8] ^= 1;
-    CHECK(!matches("{\"type\":\"v128\",\"lane_type\":\"f32\",\"value\":[\"nan:canonical\","
+    CHECKF(!matches("{\"type\":\"v128\",\"lane_type\":\"f32\",\"value\":[\"nan:canonical\","
                    "\"nan:canonical\",\"1065353216\",\"0\"]}", &got, &refs), "lane 1 is not canonical");
-    CHECK(!matches("{\"type\":\"v128\",\"lane_type\":\"i64\",\"value\":[\"1\"]}", &got, &refs),
+    CHECKF(!matches("{\"type\":\"v128\",\"lane_type\":\"i64\",\"value\":[\"1\"]}", &got, &refs),
           "short lane list matched");
     char text[128];
     value_format(&got, &refs, text, sizeof text);
-    CHECK(strcmp(text, "v128:0000c07f2401c07f0000803f00000000") == 0, "%s", text);
+    CHECKF(strcmp(text, "v128:0000c07f2401c07f0000803f00000000") == 0, "%s", text);
     extern_refs_free(&refs);
 }
 
@@ -150,23 +141,23 @@ static void test_references(void)
     extern_refs refs = {0};
     wasm_val a, b, c, n;
     char why[256];
-    CHECK(parse("{\"type\":\"externref\",\"value\":\"0\"}", &refs, &a, why, sizeof why) == 0 &&
+    CHECKF(parse("{\"type\":\"externref\",\"value\":\"0\"}", &refs, &a, why, sizeof why) == 0 &&
               a.of.externref != NULL, "ref.extern 0 must not be NULL");
     parse("{\"type\":\"externref\",\"value\":\"1\"}", &refs, &b, why, sizeof why);
     parse("{\"type\":\"externref\",\"value\":\"0\"}", &refs, &c, why, sizeof why);
     parse("{\"type\":\"externref\",\"value\":\"null\"}", &refs, &n, why, sizeof why);
-    CHECK(a.of.externref != b.of.externref && a.of.externref == c.of.externref,
+    CHECKF(a.of.externref != b.of.externref && a.of.externref == c.of.externref,
           "identities: distinct per N, stable for the same N");
-    CHECK(n.type == WASM_EXTERNREF && n.of.externref == NULL, "ref.null extern");
-    CHECK(matches("{\"type\":\"externref\",\"value\":\"1\"}", &b, &refs), "ref.extern 1");
-    CHECK(!matches("{\"type\":\"externref\",\"value\":\"0\"}", &b, &refs), "1 matched 0");
-    CHECK(!matches("{\"type\":\"externref\",\"value\":\"null\"}", &a, &refs), "0 matched null");
+    CHECKF(n.type == WASM_EXTERNREF && n.of.externref == NULL, "ref.null extern");
+    CHECKF(matches("{\"type\":\"externref\",\"value\":\"1\"}", &b, &refs), "ref.extern 1");
+    CHECKF(!matches("{\"type\":\"externref\",\"value\":\"0\"}", &b, &refs), "1 matched 0");
+    CHECKF(!matches("{\"type\":\"externref\",\"value\":\"null\"}", &a, &refs), "0 matched null");
     int unknown;
     wasm_val stranger = {.type = WASM_EXTERNREF, .of.externref = &unknown};
-    CHECK(!matches("{\"type\":\"externref\",\"value\":\"0\"}", &stranger, &refs), "foreign pointer");
+    CHECKF(!matches("{\"type\":\"externref\",\"value\":\"0\"}", &stranger, &refs), "foreign pointer");
     wasm_val fnull = {.type = WASM_FUNCREF, .of.funcref = NULL};
-    CHECK(matches("{\"type\":\"funcref\",\"value\":\"null\"}", &fnull, &refs), "ref.null func");
-    CHECK(!matches("{\"type\":\"externref\",\"value\":\"null\"}", &fnull, &refs), "funcref vs externref");
+    CHECKF(matches("{\"type\":\"funcref\",\"value\":\"null\"}", &fnull, &refs), "ref.null func");
+    CHECKF(!matches("{\"type\":\"externref\",\"value\":\"null\"}", &fnull, &refs), "funcref vs externref");
     extern_refs_free(&refs);
 }
 

@@ -30,18 +30,9 @@
 #define UNDER_ASAN 0
 #endif
 
-static int failures;
-static const char *wasm_dir;
+#include "../common/check.h"
 
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
-            printf(__VA_ARGS__);                                          \
-            printf("\n");                                                 \
-        }                                                                 \
-    } while (0)
+static const char *wasm_dir;
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -126,19 +117,19 @@ static void test_fuel_exhaustion(void)
     wasm_trap trap;
     if (instantiate("fuel.wasm", &cfg, NULL, 0, &l, &err) == 0) {
         int rc = call(&l, "spin", NULL, 0, NULL, 0, &trap);
-        CHECK(rc == WASM_TRAP_OUT_OF_FUEL, "rc %d (%s)", rc, trap.msg);
-        CHECK(trap.kind == WASM_TRAP_OUT_OF_FUEL, "kind %d", trap.kind);
-        CHECK(strcmp(trap.msg, "out of fuel") == 0, "msg \"%s\"", trap.msg);
-        CHECK(trap.func_index == 0, "func_index %u", trap.func_index);
-        CHECK(wasm_instance_fuel(l.inst) == 0, "fuel left %llu",
+        CHECKF(rc == WASM_TRAP_OUT_OF_FUEL, "rc %d (%s)", rc, trap.msg);
+        CHECKF(trap.kind == WASM_TRAP_OUT_OF_FUEL, "kind %d", trap.kind);
+        CHECKF(strcmp(trap.msg, "out of fuel") == 0, "msg \"%s\"", trap.msg);
+        CHECKF(trap.func_index == 0, "func_index %u", trap.func_index);
+        CHECKF(wasm_instance_fuel(l.inst) == 0, "fuel left %llu",
               (unsigned long long)wasm_instance_fuel(l.inst));
         /* Refuelled, the instance works again. */
         wasm_instance_set_fuel(l.inst, 1000000);
         wasm_val r;
         rc = call(&l, "count", (wasm_val[]){i32(10)}, 1, &r, 1, &trap);
-        CHECK(rc == 0 && r.of.i32 == 55, "after refuel: rc %d result %u", rc, r.of.i32);
+        CHECKF(rc == 0 && r.of.i32 == 55, "after refuel: rc %d result %u", rc, r.of.i32);
     } else {
-        CHECK(0, "instantiate fuel.wasm: %s", err.msg);
+        CHECKF(0, "instantiate fuel.wasm: %s", err.msg);
     }
     unload(&l);
 }
@@ -167,18 +158,18 @@ static void test_fuel_deterministic(void)
 {
     int rc;
     uint64_t a = fuel_used(1000, 10000000, &rc), b = fuel_used(1000, 10000000, &rc);
-    CHECK(a != UINT64_MAX && a == b, "two runs used %llu and %llu", (unsigned long long)a,
+    CHECKF(a != UINT64_MAX && a == b, "two runs used %llu and %llu", (unsigned long long)a,
           (unsigned long long)b);
-    CHECK(a >= 1000 && a < 10000000, "count(1000) used %llu fuel: not one unit per iteration or more",
+    CHECKF(a >= 1000 && a < 10000000, "count(1000) used %llu fuel: not one unit per iteration or more",
           (unsigned long long)a);
     uint64_t more = fuel_used(2000, 10000000, &rc);
-    CHECK(more > a, "count(2000) used %llu, count(1000) %llu", (unsigned long long)more,
+    CHECKF(more > a, "count(2000) used %llu, count(1000) %llu", (unsigned long long)more,
           (unsigned long long)a);
     /* Exactly the measured amount suffices; one unit less runs out. */
     uint64_t exact = fuel_used(1000, a, &rc);
-    CHECK(exact == a && rc == 0, "with exactly %llu fuel: rc %d", (unsigned long long)a, rc);
+    CHECKF(exact == a && rc == 0, "with exactly %llu fuel: rc %d", (unsigned long long)a, rc);
     fuel_used(1000, a - 1, &rc);
-    CHECK(rc == WASM_TRAP_OUT_OF_FUEL, "with %llu fuel: rc %d", (unsigned long long)(a - 1), rc);
+    CHECKF(rc == WASM_TRAP_OUT_OF_FUEL, "with %llu fuel: rc %d", (unsigned long long)(a - 1), rc);
 }
 
 /* ---------------------------------------------------------------- memory and table limits */
@@ -190,12 +181,12 @@ static void test_memory_min_limit(void)
     loaded l;
     wasm_error err;
     int rc = instantiate("memory_min.wasm", &cfg, NULL, 0, &l, &err);
-    CHECK(rc == -1 && err.kind == WASM_ERR_LIMIT && err.msg[0], "rc %d kind %d msg \"%s\"", rc,
+    CHECKF(rc == -1 && err.kind == WASM_ERR_LIMIT && err.msg[0], "rc %d kind %d msg \"%s\"", rc,
           err.kind, err.msg);
     unload(&l);
     cfg.max_memory_pages = 100; /* the declared minimum itself is allowed */
     rc = instantiate("memory_min.wasm", &cfg, NULL, 0, &l, &err);
-    CHECK(rc == 0, "at the limit: %s", err.msg);
+    CHECKF(rc == 0, "at the limit: %s", err.msg);
     unload(&l);
 }
 
@@ -208,28 +199,28 @@ static void test_memory_grow_limit(void)
     wasm_trap trap;
     wasm_val r;
     if (instantiate("memory_grow.wasm", &cfg, NULL, 0, &l, &err) != 0) {
-        CHECK(0, "instantiate: %s", err.msg);
+        CHECKF(0, "instantiate: %s", err.msg);
         unload(&l);
         return;
     }
     call(&l, "poke", (wasm_val[]){i32(0), i32(0xAB)}, 2, NULL, 0, &trap);
     int rc = call(&l, "grow", (wasm_val[]){i32(3)}, 1, &r, 1, &trap);
-    CHECK(rc == 0 && r.of.i32 == 1, "grow(3): rc %d old size %d", rc, (int)r.of.i32);
+    CHECKF(rc == 0 && r.of.i32 == 1, "grow(3): rc %d old size %d", rc, (int)r.of.i32);
     rc = call(&l, "grow", (wasm_val[]){i32(1)}, 1, &r, 1, &trap);
-    CHECK(rc == 0 && r.of.i32 == UINT32_MAX, "grow past the limit: rc %d result %d", rc,
+    CHECKF(rc == 0 && r.of.i32 == UINT32_MAX, "grow past the limit: rc %d result %d", rc,
           (int)r.of.i32);
     rc = call(&l, "size", NULL, 0, &r, 1, &trap);
-    CHECK(rc == 0 && r.of.i32 == 4, "size after refused grow: %u", r.of.i32);
+    CHECKF(rc == 0 && r.of.i32 == 4, "size after refused grow: %u", r.of.i32);
     rc = call(&l, "peek", (wasm_val[]){i32(0)}, 1, &r, 1, &trap);
-    CHECK(rc == 0 && r.of.i32 == 0xAB, "memory contents after refused grow: %u", r.of.i32);
+    CHECKF(rc == 0 && r.of.i32 == 0xAB, "memory contents after refused grow: %u", r.of.i32);
     wasm_memory *mem = wasm_instance_export_memory(l.inst, "mem");
-    CHECK(mem && wasm_memory_size(mem) == 4 * 65536ull, "host sees %llu bytes",
+    CHECKF(mem && wasm_memory_size(mem) == 4 * 65536ull, "host sees %llu bytes",
           mem ? (unsigned long long)wasm_memory_size(mem) : 0ull);
-    CHECK(mem && wasm_memory_grow(mem, 1) == -1, "host grow past the limit allowed");
-    CHECK(mem && wasm_memory_range(mem, 4 * 65536ull - 4, 4) != NULL, "last word not addressable");
-    CHECK(mem && wasm_memory_range(mem, 4 * 65536ull - 3, 4) == NULL, "range past the end given");
+    CHECKF(mem && wasm_memory_grow(mem, 1) == -1, "host grow past the limit allowed");
+    CHECKF(mem && wasm_memory_range(mem, 4 * 65536ull - 4, 4) != NULL, "last word not addressable");
+    CHECKF(mem && wasm_memory_range(mem, 4 * 65536ull - 3, 4) == NULL, "range past the end given");
     rc = call(&l, "grow", (wasm_val[]){i32(0x10000)}, 1, &r, 1, &trap);
-    CHECK(rc == 0 && r.of.i32 == UINT32_MAX, "grow by 65536 pages: %d", (int)r.of.i32);
+    CHECKF(rc == 0 && r.of.i32 == UINT32_MAX, "grow by 65536 pages: %d", (int)r.of.i32);
     unload(&l);
 }
 
@@ -242,19 +233,19 @@ static void test_table_limits(void)
     wasm_trap trap;
     wasm_val r;
     int rc = instantiate("table_min.wasm", &cfg, NULL, 0, &l, &err);
-    CHECK(rc == -1 && err.kind == WASM_ERR_LIMIT && err.msg[0], "rc %d kind %d msg \"%s\"", rc,
+    CHECKF(rc == -1 && err.kind == WASM_ERR_LIMIT && err.msg[0], "rc %d kind %d msg \"%s\"", rc,
           err.kind, err.msg);
     unload(&l);
     cfg.max_table_elems = 5;
     if (instantiate("table_grow.wasm", &cfg, NULL, 0, &l, &err) == 0) {
         rc = call(&l, "grow", (wasm_val[]){i32(3)}, 1, &r, 1, &trap);
-        CHECK(rc == 0 && r.of.i32 == 2, "grow(3): %d", (int)r.of.i32);
+        CHECKF(rc == 0 && r.of.i32 == 2, "grow(3): %d", (int)r.of.i32);
         rc = call(&l, "grow", (wasm_val[]){i32(1)}, 1, &r, 1, &trap);
-        CHECK(rc == 0 && r.of.i32 == UINT32_MAX, "grow past the limit: %d", (int)r.of.i32);
+        CHECKF(rc == 0 && r.of.i32 == UINT32_MAX, "grow past the limit: %d", (int)r.of.i32);
         rc = call(&l, "size", NULL, 0, &r, 1, &trap);
-        CHECK(rc == 0 && r.of.i32 == 5, "size: %u", r.of.i32);
+        CHECKF(rc == 0 && r.of.i32 == 5, "size: %u", r.of.i32);
     } else {
-        CHECK(0, "instantiate table_grow: %s", err.msg);
+        CHECKF(0, "instantiate table_grow: %s", err.msg);
     }
     unload(&l);
 }
@@ -303,7 +294,7 @@ static void run_on_small_stack(depth_job *job)
     pthread_attr_setstacksize(&attr, 256 * 1024);
     int rc = pthread_create(&t, &attr, depth_thread, job);
     pthread_attr_destroy(&attr);
-    CHECK(rc == 0, "pthread_create: %d", rc);
+    CHECKF(rc == 0, "pthread_create: %d", rc);
     if (rc == 0)
         pthread_join(t, NULL);
 }
@@ -312,22 +303,22 @@ static void test_call_depth(void)
 {
     depth_job job = {.max_depth = 100000, .max_stack_bytes = 64u << 20, .func = "forever"};
     run_on_small_stack(&job);
-    CHECK(job.rc == WASM_TRAP_STACK_EXHAUSTED, "unbounded recursion: rc %d (%s)", job.rc,
+    CHECKF(job.rc == WASM_TRAP_STACK_EXHAUSTED, "unbounded recursion: rc %d (%s)", job.rc,
           job.trap.msg);
-    CHECK(strcmp(job.trap.msg, "call stack exhausted") == 0, "msg \"%s\"", job.trap.msg);
-    CHECK(job.trap.func_index == 0, "func_index %u", job.trap.func_index);
+    CHECKF(strcmp(job.trap.msg, "call stack exhausted") == 0, "msg \"%s\"", job.trap.msg);
+    CHECKF(job.trap.func_index == 0, "func_index %u", job.trap.func_index);
     /* A legitimately deep recursion (50,000 frames) completes on the same small C stack. */
     job = (depth_job){.max_depth = 100000, .max_stack_bytes = 64u << 20, .func = "down", .arg = 50000};
     run_on_small_stack(&job);
-    CHECK(job.rc == 0 && job.result == 50000, "down(50000): rc %d result %u (%s)", job.rc,
+    CHECKF(job.rc == 0 && job.result == 50000, "down(50000): rc %d result %u (%s)", job.rc,
           job.result, job.trap.msg);
     /* The depth limit is where it says it is (allowing a frame or two of bookkeeping). */
     job = (depth_job){.max_depth = 1000, .max_stack_bytes = 64u << 20, .func = "down", .arg = 990};
     run_on_small_stack(&job);
-    CHECK(job.rc == 0, "down(990) under depth 1000: rc %d (%s)", job.rc, job.trap.msg);
+    CHECKF(job.rc == 0, "down(990) under depth 1000: rc %d (%s)", job.rc, job.trap.msg);
     job = (depth_job){.max_depth = 1000, .max_stack_bytes = 64u << 20, .func = "down", .arg = 1010};
     run_on_small_stack(&job);
-    CHECK(job.rc == WASM_TRAP_STACK_EXHAUSTED, "down(1010) under depth 1000: rc %d", job.rc);
+    CHECKF(job.rc == WASM_TRAP_STACK_EXHAUSTED, "down(1010) under depth 1000: rc %d", job.rc);
 }
 
 static void test_stack_bytes(void)
@@ -338,11 +329,11 @@ static void test_stack_bytes(void)
     depth_job big = {.max_depth = 1000000, .max_stack_bytes = 4u << 20, .func = "fat"};
     run_on_small_stack(&small);
     run_on_small_stack(&big);
-    CHECK(small.rc == WASM_TRAP_STACK_EXHAUSTED, "1 MiB: rc %d (%s)", small.rc, small.trap.msg);
-    CHECK(big.rc == WASM_TRAP_STACK_EXHAUSTED, "4 MiB: rc %d (%s)", big.rc, big.trap.msg);
-    CHECK(small.depth_global > 100 && small.depth_global <= (1u << 20) / 1600 + 1,
+    CHECKF(small.rc == WASM_TRAP_STACK_EXHAUSTED, "1 MiB: rc %d (%s)", small.rc, small.trap.msg);
+    CHECKF(big.rc == WASM_TRAP_STACK_EXHAUSTED, "4 MiB: rc %d (%s)", big.rc, big.trap.msg);
+    CHECKF(small.depth_global > 100 && small.depth_global <= (1u << 20) / 1600 + 1,
           "1 MiB of value stack allowed depth %u (1600-byte frames)", small.depth_global);
-    CHECK(big.depth_global > 3 * small.depth_global && big.depth_global < 5 * small.depth_global,
+    CHECKF(big.depth_global > 3 * small.depth_global && big.depth_global < 5 * small.depth_global,
           "depth %u at 4 MiB vs %u at 1 MiB", big.depth_global, small.depth_global);
 }
 
@@ -395,7 +386,7 @@ static void test_traps(void)
     wasm_extern imports[2] = {{.kind = WASM_EXTERN_FUNC, .of.func = ht},
                               {.kind = WASM_EXTERN_FUNC, .of.func = he}};
     if (!ht || !he || wasm_instantiate(l.store, l.module, imports, 2, NULL, &l.inst, &err) != 0) {
-        CHECK(0, "instantiate traps.wasm: %s", err.msg);
+        CHECKF(0, "instantiate traps.wasm: %s", err.msg);
         unload(&l);
         return;
     }
@@ -406,22 +397,22 @@ static void test_traps(void)
         wasm_func *f = wasm_instance_export_func(l.inst, c->export_name);
         size_t nres = f ? wasm_func_type(f)->nresults : 0;
         int rc = call(&l, c->export_name, NULL, 0, r, nres, &trap);
-        CHECK(rc == (int)c->kind && trap.kind == c->kind, "%s: rc %d kind %d (%s)", c->export_name,
+        CHECKF(rc == (int)c->kind && trap.kind == c->kind, "%s: rc %d kind %d (%s)", c->export_name,
               rc, trap.kind, trap.msg);
-        CHECK(trap.func_index == c->func_index, "%s: func_index %u, expected %u", c->export_name,
+        CHECKF(trap.func_index == c->func_index, "%s: func_index %u, expected %u", c->export_name,
               trap.func_index, c->func_index);
         if (c->opcode >= 0) {
-            CHECK(strcmp(trap.msg, wasm_trap_text(c->kind)) == 0, "%s: msg \"%s\"", c->export_name,
+            CHECKF(strcmp(trap.msg, wasm_trap_text(c->kind)) == 0, "%s: msg \"%s\"", c->export_name,
                   trap.msg);
-            CHECK(trap.code_offset > 8 && trap.code_offset < l.len &&
+            CHECKF(trap.code_offset > 8 && trap.code_offset < l.len &&
                       l.bytes[trap.code_offset] == c->opcode,
                   "%s: code_offset %u does not point at opcode 0x%02x", c->export_name,
                   trap.code_offset, c->opcode);
         }
         if (c->kind == WASM_TRAP_HOST)
-            CHECK(strcmp(trap.msg, "custom 42") == 0, "host trap msg \"%s\"", trap.msg);
+            CHECKF(strcmp(trap.msg, "custom 42") == 0, "host trap msg \"%s\"", trap.msg);
         if (c->kind == WASM_TRAP_EXIT)
-            CHECK(trap.exit_code == 7, "exit code %d", trap.exit_code);
+            CHECKF(trap.exit_code == 7, "exit code %d", trap.exit_code);
     }
     unload(&l);
 }
@@ -506,15 +497,15 @@ static void expect_rejected(const char *what, const buf *m, wasm_errkind want, c
     wasm_error err;
     memset(&err, 0, sizeof err);
     wasm_module *mod = wasm_module_load(m->p, m->len, &err);
-    CHECK(!mod, "%s: loaded", what);
+    CHECKF(!mod, "%s: loaded", what);
     if (want != WASM_OK)
-        CHECK(err.kind == want, "%s: kind %s (%s), expected %s", what, wasm_errkind_name(err.kind),
+        CHECKF(err.kind == want, "%s: kind %s (%s), expected %s", what, wasm_errkind_name(err.kind),
               err.msg, wasm_errkind_name(want));
     else
-        CHECK(err.kind == WASM_ERR_MALFORMED || err.kind == WASM_ERR_INVALID ||
+        CHECKF(err.kind == WASM_ERR_MALFORMED || err.kind == WASM_ERR_INVALID ||
                   err.kind == WASM_ERR_LIMIT,
               "%s: kind %s (%s)", what, wasm_errkind_name(err.kind), err.msg);
-    CHECK(err.msg[0] && (!msg || strstr(err.msg, msg)), "%s: message \"%s\"", what, err.msg);
+    CHECKF(err.msg[0] && (!msg || strstr(err.msg, msg)), "%s: message \"%s\"", what, err.msg);
     if (!mod)
         printf("rejected %s: %s: %s\n", what, wasm_errkind_name(err.kind), err.msg);
     wasm_module_free(mod);
@@ -526,7 +517,7 @@ static void test_deep_nesting(void)
     buf m = nested_blocks(1000);
     wasm_error err;
     wasm_module *mod = wasm_module_load(m.p, m.len, &err);
-    CHECK(mod, "1000 nested blocks: %s", err.msg);
+    CHECKF(mod, "1000 nested blocks: %s", err.msg);
     wasm_module_free(mod);
     free(m.p);
     /* 100k nesting is refused at load time with a clear error, not a crash. */
@@ -602,8 +593,8 @@ static void giant(const char *what, uint8_t section_id, const void *body, size_t
     put(&m, body, body_len);
     wasm_errkind kind = WASM_OK;
     int rc = load_in_capped_child(&m, &kind);
-    CHECK(rc == 0, "%s: the loader crashed or hung", what);
-    CHECK(rc != 0 || kind == WASM_ERR_MALFORMED, "%s: verdict %s (%d)", what,
+    CHECKF(rc == 0, "%s: the loader crashed or hung", what);
+    CHECKF(rc != 0 || kind == WASM_ERR_MALFORMED, "%s: verdict %s (%d)", what,
           (int)kind == 100 ? "loaded" : wasm_errkind_name(kind), (int)kind);
     expect_rejected(what, &m, WASM_ERR_MALFORMED, NULL);
     free(m.p);
