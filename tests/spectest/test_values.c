@@ -45,22 +45,22 @@ static void test_scalars(void)
     wasm_val v;
     char why[256];
     CHECKF(parse("{\"type\":\"i32\",\"value\":\"4294967295\"}", &refs, &v, why, sizeof why) == 0 &&
-              v.type == WASM_I32 && v.of.i32 == UINT32_MAX, "%s", why);
+               v.type == WASM_I32 && v.of.i32 == UINT32_MAX, "%s", why);
     CHECKF(parse("{\"type\":\"i64\",\"value\":\"18446744073709551615\"}", &refs, &v, why, sizeof why) == 0 &&
-              v.of.i64 == UINT64_MAX, "%s", why);
+               v.of.i64 == UINT64_MAX, "%s", why);
     CHECKF(parse("{\"type\":\"f32\",\"value\":\"2143289344\"}", &refs, &v, why, sizeof why) == 0 &&
-              v.type == WASM_F32 && v.of.f32 == 0x7FC00000u, "%s", why);
+               v.type == WASM_F32 && v.of.f32 == 0x7FC00000u, "%s", why);
     CHECKF(parse("{\"type\":\"i32\",\"value\":\"4294967296\"}", &refs, &v, why, sizeof why) == -1 &&
-              strcmp(why, "i32 argument \"4294967296\" is not an unsigned 32-bit number") == 0, "%s", why);
+               strcmp(why, "i32 argument \"4294967296\" is not an unsigned 32-bit number") == 0, "%s", why);
     CHECKF(parse("{\"type\":\"i64\",\"value\":\"18446744073709551616\"}", &refs, &v, why, sizeof why) == -1 &&
-              strstr(why, "not an unsigned 64-bit number"), "%s", why);
+               strstr(why, "not an unsigned 64-bit number"), "%s", why);
     CHECKF(parse("{\"type\":\"i32\",\"value\":\"-1\"}", &refs, &v, why, sizeof why) == -1, "negative accepted");
     CHECKF(parse("{\"type\":\"i32\",\"value\":\"12x\"}", &refs, &v, why, sizeof why) == -1, "trailing junk accepted");
     CHECKF(parse("{\"type\":\"i32\"}", &refs, &v, why, sizeof why) == -1, "missing value accepted");
     CHECKF(parse("{\"type\":\"i128\",\"value\":\"1\"}", &refs, &v, why, sizeof why) == -1 &&
-              strcmp(why, "unknown value type \"i128\"") == 0, "%s", why);
+               strcmp(why, "unknown value type \"i128\"") == 0, "%s", why);
     CHECKF(parse("{\"type\":\"funcref\",\"value\":\"3\"}", &refs, &v, why, sizeof why) == -1 &&
-              strstr(why, "unsupported funcref argument"), "%s", why);
+               strstr(why, "unsupported funcref argument"), "%s", why);
     extern_refs_free(&refs);
 }
 
@@ -96,22 +96,22 @@ static void test_v128(void)
     wasm_val v;
     char why[256];
     CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i8\",\"value\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\","
-                "\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"255\"]}",
-                &refs, &v, why, sizeof why) == 0 && v.type == WASM_V128 && v.of.v128[1] == 1 &&
-              v.of.v128[15] == 255, "%s", why);
+                 "\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"255\"]}",
+                 &refs, &v, why, sizeof why) == 0 && v.type == WASM_V128 && v.of.v128[1] == 1 &&
+               v.of.v128[15] == 255, "%s", why);
     CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i16\",\"value\":[\"65535\",\"1\",\"2\",\"3\",\"4\","
-                "\"5\",\"6\",\"258\"]}", &refs, &v, why, sizeof why) == 0 &&
-              v.of.v128[0] == 0xFF && v.of.v128[1] == 0xFF && v.of.v128[14] == 2 && v.of.v128[15] == 1,
-          "little-endian lanes: %s", why);
+                 "\"5\",\"6\",\"258\"]}", &refs, &v, why, sizeof why) == 0 &&
+               v.of.v128[0] == 0xFF && v.of.v128[1] == 0xFF && v.of.v128[14] == 2 && v.of.v128[15] == 1,
+           "little-endian lanes: %s", why);
     CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i64\",\"value\":[\"1\",\"18446744073709551615\"]}",
-                &refs, &v, why, sizeof why) == 0 && v.of.v128[0] == 1 && v.of.v128[8] == 0xFF, "%s", why);
+                 &refs, &v, why, sizeof why) == 0 && v.of.v128[0] == 1 && v.of.v128[8] == 0xFF, "%s", why);
     CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i8\",\"value\":[\"256\",\"0\",\"0\",\"0\",\"0\",\"0\","
-                "\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]}", &refs, &v, why, sizeof why) == -1 &&
-              strcmp(why, "v128 lane 0: not an unsigned 8-bit number") == 0, "%s", why);
+                 "\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]}", &refs, &v, why, sizeof why) == -1 &&
+               strcmp(why, "v128 lane 0: not an unsigned 8-bit number") == 0, "%s", why);
     CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i32\",\"value\":[\"1\",\"2\",\"3\"]}", &refs, &v, why,
-                sizeof why) == -1 && strstr(why, "right number of lanes"), "%s", why);
+                 sizeof why) == -1 && strstr(why, "right number of lanes"), "%s", why);
     CHECKF(parse("{\"type\":\"v128\",\"lane_type\":\"i24\",\"value\":[\"1\"]}", &refs, &v, why, sizeof why) == -1,
-          "unknown lane type accepted");
+           "unknown lane type accepted");
     /* f32x4 with NaN patterns per lane: canonical, arithmetic, exact, exact. */
     wasm_val got = {.type = WASM_V128};
     const uint32_t lanes[4] = {0x7FC00000u, 0x7FC00123u, 0x3F800000u, 0};
@@ -127,9 +127,9 @@ static void test_v128(void)
     CHECKF(!matches(want, &got, &refs), "lane 2 differs but matched");
     got.of.v128[8] ^= 1;
     CHECKF(!matches("{\"type\":\"v128\",\"lane_type\":\"f32\",\"value\":[\"nan:canonical\","
-                   "\"nan:canonical\",\"1065353216\",\"0\"]}", &got, &refs), "lane 1 is not canonical");
+                    "\"nan:canonical\",\"1065353216\",\"0\"]}", &got, &refs), "lane 1 is not canonical");
     CHECKF(!matches("{\"type\":\"v128\",\"lane_type\":\"i64\",\"value\":[\"1\"]}", &got, &refs),
-          "short lane list matched");
+           "short lane list matched");
     char text[128];
     value_format(&got, &refs, text, sizeof text);
     CHECKF(strcmp(text, "v128:0000c07f2401c07f0000803f00000000") == 0, "%s", text);
@@ -142,12 +142,12 @@ static void test_references(void)
     wasm_val a, b, c, n;
     char why[256];
     CHECKF(parse("{\"type\":\"externref\",\"value\":\"0\"}", &refs, &a, why, sizeof why) == 0 &&
-              a.of.externref != NULL, "ref.extern 0 must not be NULL");
+               a.of.externref != NULL, "ref.extern 0 must not be NULL");
     parse("{\"type\":\"externref\",\"value\":\"1\"}", &refs, &b, why, sizeof why);
     parse("{\"type\":\"externref\",\"value\":\"0\"}", &refs, &c, why, sizeof why);
     parse("{\"type\":\"externref\",\"value\":\"null\"}", &refs, &n, why, sizeof why);
     CHECKF(a.of.externref != b.of.externref && a.of.externref == c.of.externref,
-          "identities: distinct per N, stable for the same N");
+           "identities: distinct per N, stable for the same N");
     CHECKF(n.type == WASM_EXTERNREF && n.of.externref == NULL, "ref.null extern");
     CHECKF(matches("{\"type\":\"externref\",\"value\":\"1\"}", &b, &refs), "ref.extern 1");
     CHECKF(!matches("{\"type\":\"externref\",\"value\":\"0\"}", &b, &refs), "1 matched 0");

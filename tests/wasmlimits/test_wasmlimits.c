@@ -122,7 +122,7 @@ static void test_fuel_exhaustion(void)
         CHECKF(strcmp(trap.msg, "out of fuel") == 0, "msg \"%s\"", trap.msg);
         CHECKF(trap.func_index == 0, "func_index %u", trap.func_index);
         CHECKF(wasm_instance_fuel(l.inst) == 0, "fuel left %llu",
-              (unsigned long long)wasm_instance_fuel(l.inst));
+               (unsigned long long)wasm_instance_fuel(l.inst));
         /* Refuelled, the instance works again. */
         wasm_instance_set_fuel(l.inst, 1000000);
         wasm_val r;
@@ -159,12 +159,12 @@ static void test_fuel_deterministic(void)
     int rc;
     uint64_t a = fuel_used(1000, 10000000, &rc), b = fuel_used(1000, 10000000, &rc);
     CHECKF(a != UINT64_MAX && a == b, "two runs used %llu and %llu", (unsigned long long)a,
-          (unsigned long long)b);
+           (unsigned long long)b);
     CHECKF(a >= 1000 && a < 10000000, "count(1000) used %llu fuel: not one unit per iteration or more",
-          (unsigned long long)a);
+           (unsigned long long)a);
     uint64_t more = fuel_used(2000, 10000000, &rc);
     CHECKF(more > a, "count(2000) used %llu, count(1000) %llu", (unsigned long long)more,
-          (unsigned long long)a);
+           (unsigned long long)a);
     /* Exactly the measured amount suffices; one unit less runs out. */
     uint64_t exact = fuel_used(1000, a, &rc);
     CHECKF(exact == a && rc == 0, "with exactly %llu fuel: rc %d", (unsigned long long)a, rc);
@@ -182,7 +182,7 @@ static void test_memory_min_limit(void)
     wasm_error err;
     int rc = instantiate("memory_min.wasm", &cfg, NULL, 0, &l, &err);
     CHECKF(rc == -1 && err.kind == WASM_ERR_LIMIT && err.msg[0], "rc %d kind %d msg \"%s\"", rc,
-          err.kind, err.msg);
+           err.kind, err.msg);
     unload(&l);
     cfg.max_memory_pages = 100; /* the declared minimum itself is allowed */
     rc = instantiate("memory_min.wasm", &cfg, NULL, 0, &l, &err);
@@ -208,14 +208,14 @@ static void test_memory_grow_limit(void)
     CHECKF(rc == 0 && r.of.i32 == 1, "grow(3): rc %d old size %d", rc, (int)r.of.i32);
     rc = call(&l, "grow", (wasm_val[]){i32(1)}, 1, &r, 1, &trap);
     CHECKF(rc == 0 && r.of.i32 == UINT32_MAX, "grow past the limit: rc %d result %d", rc,
-          (int)r.of.i32);
+           (int)r.of.i32);
     rc = call(&l, "size", NULL, 0, &r, 1, &trap);
     CHECKF(rc == 0 && r.of.i32 == 4, "size after refused grow: %u", r.of.i32);
     rc = call(&l, "peek", (wasm_val[]){i32(0)}, 1, &r, 1, &trap);
     CHECKF(rc == 0 && r.of.i32 == 0xAB, "memory contents after refused grow: %u", r.of.i32);
     wasm_memory *mem = wasm_instance_export_memory(l.inst, "mem");
     CHECKF(mem && wasm_memory_size(mem) == 4 * 65536ull, "host sees %llu bytes",
-          mem ? (unsigned long long)wasm_memory_size(mem) : 0ull);
+           mem ? (unsigned long long)wasm_memory_size(mem) : 0ull);
     CHECKF(mem && wasm_memory_grow(mem, 1) == -1, "host grow past the limit allowed");
     CHECKF(mem && wasm_memory_range(mem, 4 * 65536ull - 4, 4) != NULL, "last word not addressable");
     CHECKF(mem && wasm_memory_range(mem, 4 * 65536ull - 3, 4) == NULL, "range past the end given");
@@ -234,7 +234,7 @@ static void test_table_limits(void)
     wasm_val r;
     int rc = instantiate("table_min.wasm", &cfg, NULL, 0, &l, &err);
     CHECKF(rc == -1 && err.kind == WASM_ERR_LIMIT && err.msg[0], "rc %d kind %d msg \"%s\"", rc,
-          err.kind, err.msg);
+           err.kind, err.msg);
     unload(&l);
     cfg.max_table_elems = 5;
     if (instantiate("table_grow.wasm", &cfg, NULL, 0, &l, &err) == 0) {
@@ -304,14 +304,14 @@ static void test_call_depth(void)
     depth_job job = {.max_depth = 100000, .max_stack_bytes = 64u << 20, .func = "forever"};
     run_on_small_stack(&job);
     CHECKF(job.rc == WASM_TRAP_STACK_EXHAUSTED, "unbounded recursion: rc %d (%s)", job.rc,
-          job.trap.msg);
+           job.trap.msg);
     CHECKF(strcmp(job.trap.msg, "call stack exhausted") == 0, "msg \"%s\"", job.trap.msg);
     CHECKF(job.trap.func_index == 0, "func_index %u", job.trap.func_index);
     /* A legitimately deep recursion (50,000 frames) completes on the same small C stack. */
     job = (depth_job){.max_depth = 100000, .max_stack_bytes = 64u << 20, .func = "down", .arg = 50000};
     run_on_small_stack(&job);
     CHECKF(job.rc == 0 && job.result == 50000, "down(50000): rc %d result %u (%s)", job.rc,
-          job.result, job.trap.msg);
+           job.result, job.trap.msg);
     /* The depth limit is where it says it is (allowing a frame or two of bookkeeping). */
     job = (depth_job){.max_depth = 1000, .max_stack_bytes = 64u << 20, .func = "down", .arg = 990};
     run_on_small_stack(&job);
@@ -332,9 +332,9 @@ static void test_stack_bytes(void)
     CHECKF(small.rc == WASM_TRAP_STACK_EXHAUSTED, "1 MiB: rc %d (%s)", small.rc, small.trap.msg);
     CHECKF(big.rc == WASM_TRAP_STACK_EXHAUSTED, "4 MiB: rc %d (%s)", big.rc, big.trap.msg);
     CHECKF(small.depth_global > 100 && small.depth_global <= (1u << 20) / 1600 + 1,
-          "1 MiB of value stack allowed depth %u (1600-byte frames)", small.depth_global);
+           "1 MiB of value stack allowed depth %u (1600-byte frames)", small.depth_global);
     CHECKF(big.depth_global > 3 * small.depth_global && big.depth_global < 5 * small.depth_global,
-          "depth %u at 4 MiB vs %u at 1 MiB", big.depth_global, small.depth_global);
+           "depth %u at 4 MiB vs %u at 1 MiB", big.depth_global, small.depth_global);
 }
 
 /* ---------------------------------------------------------------- traps */
@@ -398,16 +398,16 @@ static void test_traps(void)
         size_t nres = f ? wasm_func_type(f)->nresults : 0;
         int rc = call(&l, c->export_name, NULL, 0, r, nres, &trap);
         CHECKF(rc == (int)c->kind && trap.kind == c->kind, "%s: rc %d kind %d (%s)", c->export_name,
-              rc, trap.kind, trap.msg);
+               rc, trap.kind, trap.msg);
         CHECKF(trap.func_index == c->func_index, "%s: func_index %u, expected %u", c->export_name,
-              trap.func_index, c->func_index);
+               trap.func_index, c->func_index);
         if (c->opcode >= 0) {
             CHECKF(strcmp(trap.msg, wasm_trap_text(c->kind)) == 0, "%s: msg \"%s\"", c->export_name,
-                  trap.msg);
+                   trap.msg);
             CHECKF(trap.code_offset > 8 && trap.code_offset < l.len &&
-                      l.bytes[trap.code_offset] == c->opcode,
-                  "%s: code_offset %u does not point at opcode 0x%02x", c->export_name,
-                  trap.code_offset, c->opcode);
+                       l.bytes[trap.code_offset] == c->opcode,
+                   "%s: code_offset %u does not point at opcode 0x%02x", c->export_name,
+                   trap.code_offset, c->opcode);
         }
         if (c->kind == WASM_TRAP_HOST)
             CHECKF(strcmp(trap.msg, "custom 42") == 0, "host trap msg \"%s\"", trap.msg);
@@ -500,11 +500,11 @@ static void expect_rejected(const char *what, const buf *m, wasm_errkind want, c
     CHECKF(!mod, "%s: loaded", what);
     if (want != WASM_OK)
         CHECKF(err.kind == want, "%s: kind %s (%s), expected %s", what, wasm_errkind_name(err.kind),
-              err.msg, wasm_errkind_name(want));
+               err.msg, wasm_errkind_name(want));
     else
         CHECKF(err.kind == WASM_ERR_MALFORMED || err.kind == WASM_ERR_INVALID ||
-                  err.kind == WASM_ERR_LIMIT,
-              "%s: kind %s (%s)", what, wasm_errkind_name(err.kind), err.msg);
+                   err.kind == WASM_ERR_LIMIT,
+               "%s: kind %s (%s)", what, wasm_errkind_name(err.kind), err.msg);
     CHECKF(err.msg[0] && (!msg || strstr(err.msg, msg)), "%s: message \"%s\"", what, err.msg);
     if (!mod)
         printf("rejected %s: %s: %s\n", what, wasm_errkind_name(err.kind), err.msg);
@@ -595,7 +595,7 @@ static void giant(const char *what, uint8_t section_id, const void *body, size_t
     int rc = load_in_capped_child(&m, &kind);
     CHECKF(rc == 0, "%s: the loader crashed or hung", what);
     CHECKF(rc != 0 || kind == WASM_ERR_MALFORMED, "%s: verdict %s (%d)", what,
-          (int)kind == 100 ? "loaded" : wasm_errkind_name(kind), (int)kind);
+           (int)kind == 100 ? "loaded" : wasm_errkind_name(kind), (int)kind);
     expect_rejected(what, &m, WASM_ERR_MALFORMED, NULL);
     free(m.p);
 }
