@@ -1522,14 +1522,24 @@ static void skim_simd(reader *r)
     uint32_t sub = rd_u32(r);
     if (r->failed)
         return;
-    if (sub <= SIMD_OP_STORE || sub == 92 || sub == 93 || (sub >= 84 && sub <= 91))
-        rd_u32(r), rd_u32(r); /* memarg */
-    if ((sub >= 84 && sub <= 91) || (sub >= 21 && sub <= 34))
-        rd_u8(r); /* lane */
-    for (int i = 0; i < 16 && (sub == SIMD_OP_CONST || sub == SIMD_OP_SHUFFLE); i++)
+    switch (sub) {
+    SIMD_LOADS(S_CASE) case SIMD_OP_STORE: /* memarg */
+        rd_u32(r), rd_u32(r);
+        break;
+    SIMD_LANE_LOADS(S_CASE) SIMD_LANE_STORES(S_CASE) /* memarg, lane */
+        rd_u32(r), rd_u32(r), rd_u8(r);
+        break;
+    SIMD_EXTRACTS(S_CASE) SIMD_REPLACES(S_CASE) /* lane */
         rd_u8(r);
-    if (!simd_op_exists(sub) && !r->failed)
-        rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
+        break;
+    case SIMD_OP_CONST: case SIMD_OP_SHUFFLE: /* 16 bytes */
+        for (int i = 0; i < 16; i++)
+            rd_u8(r);
+        break;
+    default:
+        if (!simd_op_exists(sub))
+            rd_fail(r, WASM_ERR_MALFORMED, "illegal opcode");
+    }
 }
 
 static void skim_immediates(reader *r, uint8_t op)

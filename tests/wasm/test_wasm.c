@@ -638,6 +638,20 @@ static void test_load_errors(void)
     static const uint8_t simd_type[] = {HDR, 1, 5, 1, 0x60, 0, 1, 0x7F, 3, 2, 1, 0,
                                         10, 10, 1, 8, 0, 0x41, 0, 0xFD, 15, 0xFD, 15, 0x0B};
     CHECK(load_error(simd_type, sizeof simd_type, &err) == WASM_ERR_INVALID && !strcmp(err.msg, "type mismatch"));
+    /* After a validation error (i32.add on an empty stack) the rest is only decoded: every SIMD
+     * immediate must be skipped exactly, or a byte 0x0B in one (lane 11, constant bytes) would
+     * be taken for `end` and the body reported malformed */
+    static const uint8_t simd_skim[] = {HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 31, 1, 29, 0, 0x6A,
+                                        0xFD, 84, 0, 0, 0x0B, /* v128.load8_lane, lane 11 */
+                                        0xFD, 12, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B,
+                                        0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, 0x0B, /* v128.const */
+                                        0xFD, 21, 0x0B, /* i8x16.extract_lane_s 11 */ 0x0B};
+    CHECK(load_error(simd_skim, sizeof simd_skim, &err) == WASM_ERR_INVALID && !strcmp(err.msg, "type mismatch"));
+    uint8_t simd_skim_bad[sizeof simd_skim];
+    memcpy(simd_skim_bad, simd_skim, sizeof simd_skim);
+    simd_skim_bad[sizeof simd_skim - 3] = 0x9A; /* an opcode that does not exist, after the error */
+    simd_skim_bad[sizeof simd_skim - 2] = 0x01;
+    CHECK(load_error(simd_skim_bad, sizeof simd_skim_bad, &err) == WASM_ERR_MALFORMED && !strcmp(err.msg, "illegal opcode"));
     /* too many locals (2^32-1 declared) */
     static const uint8_t locals[] = {HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
                                      10, 10, 1, 8, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0x0B};
