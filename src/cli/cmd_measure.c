@@ -44,10 +44,15 @@ static int measure_snp(int argc, char **argv)
         {"--guest-features", &features}, {"--firmware-digest", &fw_digest}};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return usage(stdout), 0;
         while (k < sizeof opts / sizeof opts[0] && strcmp(argv[i], opts[k].flag) != 0)
             k++;
-        if (k == sizeof opts / sizeof opts[0] || i + 1 >= argc) {
-            fprintf(stderr, "strongbox measure: unexpected argument '%s'\n", argv[i]);
+        if (k == sizeof opts / sizeof opts[0] || i + 1 >= argc || (k > 0 && *opts[k].dst)) {
+            fprintf(stderr, "strongbox measure: %s argument '%s'\n",
+                    k > 0 && k < sizeof opts / sizeof opts[0] && *opts[k].dst ? "repeated"
+                                                                               : "unexpected",
+                    argv[i]);
             return usage(stderr), 2;
         }
         *opts[k].dst = argv[++i];

@@ -55,6 +55,8 @@ expect 2 "--firmware-digest: want 96 hex digits" --firmware "$T/ovmf.fd" --firmw
 expect 2 "--initrd and --append need --kernel" $FW --initrd "$T/empty" $M --guest-features 1
 expect 2 "unexpected argument '--bogus'" $FW $M --guest-features 1 --bogus x
 expect 2 "unexpected argument '--vcpus'" $FW --vcpu-type EPYC --guest-features 1 --vcpus
+expect 2 "repeated argument '--kernel'" $FW --kernel "$T/empty" --kernel "$T/empty" $M --guest-features 1
+expect 0 "usage: strongbox measure" --help
 # bad files
 expect 1 "$T/none: " --firmware "$T/none" $M --guest-features 1
 expect 1 "/nonexistent/vmlinuz: cannot open" $FW --kernel /nonexistent/vmlinuz $M --guest-features 1
