@@ -7,7 +7,8 @@
  * chain VCEK->ASK->ARK / VLEK->ASVK->ARK (RSA-PSS SHA-384) to a self-signed ARK among the anchors,
  * same product along the chain (and the CPUID family/model of v3+ reports), the reported TCB equal
  * to the VCEK/VLEK TCB extensions, the chip ID equal to the VCEK hwID, policy reserved bit, VMPL
- * range, and that the bytes outside the signed area are zero. */
+ * range, and that the bytes outside the signed area are zero. sb_verify_snp then applies the launch
+ * rules of a Strongbox isolate to the verified report: no debugging, no migration agent, VMPL 0. */
 #include "verifiers/verifiers.h"
 #include "verifiers/vutil.h"
 
@@ -33,6 +34,7 @@ enum {
 };
 
 #define POLICY_RESERVED_ONE (1ull << 17)
+#define POLICY_MIGRATE_MA (1ull << 18)
 #define POLICY_DEBUG (1ull << 19)
 
 enum snp_product { PRODUCT_UNKNOWN, PRODUCT_MILAN, PRODUCT_GENOA, PRODUCT_TURIN };
@@ -416,8 +418,8 @@ static int verify_with_candidates(const snp_report *r, STACK_OF(X509) *table_sig
     return -1;
 }
 
-int sb_verify_snp(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
-                  sb_claims *out, sb_err *err)
+int sb_verify_snp_report(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors,
+                         time_t at, sb_claims *out, sb_err *err)
 {
     sbv_claims_init(out, "sev-snp");
     if (len < SNP_REPORT_LEN)
@@ -445,4 +447,37 @@ int sb_verify_snp(const uint8_t *evidence, size_t len, const sb_trust_anchors *a
         *out = keep_platform; /* no partial claims from a refused report */
     }
     return rc;
+}
+
+/* Each of these lets software outside the measured launch read or change the guest: with DEBUG
+ * the hypervisor decrypts and encrypts guest memory (SNP_DBG_DECRYPT/ENCRYPT); a migration agent
+ * may export the guest's memory and state; a report from VMPL 1..3 was asked for by code that runs
+ * under a more privileged, unmeasured-by-us layer at VMPL 0 that can change its memory. */
+static int check_launch_rules(const uint8_t *b, sb_err *err)
+{
+    uint64_t policy = sbv_le64(b + OFF_POLICY);
+    if (policy & POLICY_DEBUG)
+        return sb_err_set(err, 1, "guest policy 0x%llx allows debugging (bit 19): the host can "
+                          "decrypt the guest's memory", (unsigned long long)policy);
+    if (policy & POLICY_MIGRATE_MA)
+        return sb_err_set(err, 1, "guest policy 0x%llx allows a migration agent (bit 18): the "
+                          "guest's memory can be exported", (unsigned long long)policy);
+    uint32_t vmpl = sbv_le32(b + OFF_VMPL);
+    if (vmpl != 0)
+        return sb_err_set(err, 1, "the report was requested at VMPL %u, not 0: a more privileged "
+                          "layer can change the guest", vmpl);
+    return 0;
+}
+
+int sb_verify_snp(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                  sb_claims *out, sb_err *err)
+{
+    if (sb_verify_snp_report(evidence, len, anchors, at, out, err) != 0)
+        return -1;
+    if (check_launch_rules(evidence, err) != 0) {
+        sb_err_prefix(err, "snp");
+        sbv_claims_init(out, "sev-snp"); /* no claims from a refused report */
+        return -1;
+    }
+    return 0;
 }

@@ -10,9 +10,16 @@
 
 #include "attest/claims.h"
 
-/* AMD SEV-SNP attestation report (versions 2 and later). */
+/* AMD SEV-SNP attestation report (versions 2 and later), as a Strongbox isolate must be launched:
+ * everything sb_verify_snp_report checks, then refused when the guest policy allows debugging
+ * (bit 19) or a migration agent (bit 18), or the report comes from a VMPL other than 0. This is
+ * the verifier registered for platform sev-snp. */
 int sb_verify_snp(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
                   sb_claims *out, sb_err *err);
+/* The vendor's checks alone (format, signature, chain, TCB, chip ID); debug is exposed in the
+ * claims, not refused. For inspecting evidence and for tests; never enough to trust an isolate. */
+int sb_verify_snp_report(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors,
+                         time_t at, sb_claims *out, sb_err *err);
 /* Intel TDX quote, versions 4 and 5. */
 int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
                   sb_claims *out, sb_err *err);

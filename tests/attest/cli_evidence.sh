@@ -26,7 +26,7 @@ expect 1 'no PEM public key' --format psa --key "$V/psa/rfc9783_psa-sign1.cbor" 
 expect 1 'cannot' --format psa --key "$V/psa/rfc9783_tfm-es-iak.pub.pem" "$T/missing.cbor"
 # hardware formats through the same command (verifiers from src/verifiers)
 expect 0 '"platform": "nitro"' --format nitro --roots "$V/nitro/aws_nitro_enclaves_root_g1.pem" --at 2022-10-13T08:58:02Z "$V/nitro/evervault_nitro_attestation_doc.cose"
-expect 0 '"platform": "sev-snp"' --format sev-snp --roots "$V/snp/amd_ask_ark_milan.pem" --roots "$V/snp/gosevguest_milan_vcek.der" --at 2024-01-01T00:00:00Z --expect-report-data 0102030405 "$V/snp/gosevguest_milan_report_v2.bin"
+expect 1 'snp: guest policy 0xb0000 allows debugging (bit 19)' --format sev-snp --roots "$V/snp/amd_ask_ark_milan.pem" --roots "$V/snp/gosevguest_milan_vcek.der" --at 2024-01-01T00:00:00Z --expect-report-data 0102030405 "$V/snp/gosevguest_milan_report_v2.bin"
 expect 1 'unable to get local issuer' --format sev-snp --roots "$V/snp/amd_ask_ark_genoa.pem" --roots "$V/snp/gosevguest_milan_vcek.der" --at 2024-01-01T00:00:00Z "$V/snp/gosevguest_milan_report_v2.bin"
 
 finish

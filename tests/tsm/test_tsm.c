@@ -208,7 +208,7 @@ static void test_configfs(void)
     sb_trust_anchors ark = {0};
     ark_anchor(&ark);
     sb_claims c;
-    CHECK(sb_verify_snp(ev.data, ev.len, &ark, tg_time("2024-01-01T00:00:00Z"), &c, &err) == 0);
+    CHECK(sb_verify_snp_report(ev.data, ev.len, &ark, tg_time("2024-01-01T00:00:00Z"), &c, &err) == 0);
     tg_anchors_free(&ark);
     sb_tsm_evidence_free(&ev);
 
@@ -390,13 +390,13 @@ static void test_devices(void)
     CHECK(sb_tsm_get_evidence(&sev, binding, &ev, &err) == 0);
     CHECK(f.calls == 2 && f.bad_request == 0); /* one length retry */
     CHECK(strcmp(ev.source, "sev-guest") == 0 && ev.len > rlen);
-    CHECK(sb_verify_snp(ev.data, ev.len, &ark, at, &c, &err) == 0);
+    CHECK(sb_verify_snp_report(ev.data, ev.len, &ark, at, &c, &err) == 0);
     sb_tsm_evidence_free(&ev);
     fake_dev plain = {1, report, table, NULL, tlen, 0, binding, 0, 0, 0};
     sys.ctx = &plain;
     CHECK(sb_tsm_get_evidence(&sev, binding, &ev, &err) == 0);
     CHECK(plain.calls == 2 && plain.bad_request == 0 && ev.len == rlen);
-    CHECK(sb_verify_snp(ev.data, ev.len, &full, at, &c, &err) == 0);
+    CHECK(sb_verify_snp_report(ev.data, ev.len, &full, at, &c, &err) == 0);
     sb_tsm_evidence_free(&ev);
     fake_dev fw = {2, report, table, NULL, tlen, 0, binding, 0, 0, 0};
     sys.ctx = &fw;

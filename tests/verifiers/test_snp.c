@@ -1,7 +1,9 @@
-/* Tests for the SEV-SNP verifier: the captured Milan report (valid, wrong product, every byte
- * flipped, certificates damaged, truncated, extended, wrong times) and synthetic reports signed
- * with generated AMD-style chains (v3 with CPUID, VLEK via ASVK, Turin TCB layout, extended
- * report certificate table, TCB / chip ID / product mismatches). */
+/* Tests for the SEV-SNP verifier: the captured Milan report (valid to the vendor's checks, wrong
+ * product, every byte flipped, certificates damaged, truncated, extended, wrong times), synthetic
+ * reports signed with generated AMD-style chains (v3 with CPUID, VLEK via ASVK, Turin TCB layout,
+ * extended report certificate table, TCB / chip ID / product mismatches), and the launch rules of
+ * sb_verify_snp (no debug, no migration agent, VMPL 0) on the captured report and on copies of it
+ * re-signed by a test chain. */
 #include "testgen.h"
 #include "verifiers/verifiers.h"
 
@@ -26,7 +28,7 @@ static void test_milan_sample(void)
     sb_claims c;
     sb_err err = {0};
     CHECK(len == REPORT_LEN);
-    CHECK(sb_verify_snp(report, len, &a, at, &c, &err) == 0);
+    CHECK(sb_verify_snp_report(report, len, &a, at, &c, &err) == 0);
     if (err.msg[0])
         fprintf(stderr, "milan: %s\n", err.msg);
     CHECK(strcmp(c.platform, "sev-snp") == 0);
@@ -50,35 +52,35 @@ static void test_milan_sample(void)
     tg_anchors_add_file(&both, tg_vec("snp/amd_ask_ark_genoa.pem"));
     tg_anchors_add_file(&both, tg_vec("snp/gosevguest_milan_vcek.der"));
     tg_anchors_add_file(&both, tg_vec("snp/amd_ask_ark_milan.pem"));
-    CHECK(sb_verify_snp(report, len, &both, at, &c, &err) == 0);
+    CHECK(sb_verify_snp_report(report, len, &both, at, &c, &err) == 0);
     tg_anchors_add_file(&genoa, tg_vec("snp/gosevguest_milan_vcek.der"));
     tg_anchors_add_file(&genoa, tg_vec("snp/amd_ask_ark_genoa.pem"));
-    CHECK_ERR(sb_verify_snp(report, len, &genoa, at, &c, &err), err, "certificate chain");
+    CHECK_ERR(sb_verify_snp_report(report, len, &genoa, at, &c, &err), err, "certificate chain");
     CHECK(c.n_measurements == 0 && c.report_data_len == 0); /* nothing left from a refusal */
     tg_anchors_add_file(&tdxroot, tg_vec("snp/gosevguest_milan_vcek.der"));
     tg_anchors_add_file(&tdxroot, tg_vec("tdx/intel_sgx_root_ca.pem"));
-    CHECK_ERR(sb_verify_snp(report, len, &tdxroot, at, &c, &err), err, "unable to get local issuer");
-    CHECK_ERR(sb_verify_snp(report, len, &none, at, &c, &err), err, "no SEV-VCEK certificate");
-    CHECK_ERR(sb_verify_snp(report, len, NULL, at, &c, &err), err, "no SEV-VCEK certificate");
+    CHECK_ERR(sb_verify_snp_report(report, len, &tdxroot, at, &c, &err), err, "unable to get local issuer");
+    CHECK_ERR(sb_verify_snp_report(report, len, &none, at, &c, &err), err, "no SEV-VCEK certificate");
+    CHECK_ERR(sb_verify_snp_report(report, len, NULL, at, &c, &err), err, "no SEV-VCEK certificate");
 
     /* Times outside the VCEK's validity (2022-09-24 .. 2029-09-24). */
-    CHECK_ERR(sb_verify_snp(report, len, &a, tg_time("2022-01-01T00:00:00Z"), &c, &err), err,
+    CHECK_ERR(sb_verify_snp_report(report, len, &a, tg_time("2022-01-01T00:00:00Z"), &c, &err), err,
               "not yet valid");
-    CHECK_ERR(sb_verify_snp(report, len, &a, tg_time("2030-01-01T00:00:00Z"), &c, &err), err,
+    CHECK_ERR(sb_verify_snp_report(report, len, &a, tg_time("2030-01-01T00:00:00Z"), &c, &err), err,
               "expired");
 
     /* Truncation at every length and appended bytes (which must parse as a certificate table). */
     int refused = 0;
     for (size_t n = 0; n < len; n++)
-        refused += sb_verify_snp(report, n, &a, at, &c, &err) != 0 && strstr(err.msg, "need 1184");
+        refused += sb_verify_snp_report(report, n, &a, at, &c, &err) != 0 && strstr(err.msg, "need 1184");
     CHECK(refused == (int)len);
     uint8_t *longer = calloc(1, len + 48);
     memcpy(longer, report, len);
     longer[len] = 0x42;
-    CHECK_ERR(sb_verify_snp(longer, len + 1, &a, at, &c, &err), err, "certificate table");
-    CHECK_ERR(sb_verify_snp(longer, len + 48, &a, at, &c, &err), err, "certificate table");
+    CHECK_ERR(sb_verify_snp_report(longer, len + 1, &a, at, &c, &err), err, "certificate table");
+    CHECK_ERR(sb_verify_snp_report(longer, len + 48, &a, at, &c, &err), err, "certificate table");
     memset(longer + len, 0, 48); /* an empty table (terminator only) is fine */
-    CHECK(sb_verify_snp(longer, len + 24, &a, at, &c, &err) == 0);
+    CHECK(sb_verify_snp_report(longer, len + 24, &a, at, &c, &err) == 0);
     free(longer);
 
     /* Every byte flipped. All 1184 bytes are covered: 0x000..0x29f by the signature, r and s by
@@ -91,7 +93,7 @@ static void test_milan_sample(void)
         copy[i] ^= 0x01;
         flips++;
         sb_err_clear(&err);
-        if (sb_verify_snp(copy, len, &a, at, &c, &err) != 0 && tg_has_reason(&err))
+        if (sb_verify_snp_report(copy, len, &a, at, &c, &err) != 0 && tg_has_reason(&err))
             flip_refused++;
         else
             fprintf(stderr, "snp: flip at 0x%zx accepted\n", i);
@@ -101,34 +103,34 @@ static void test_milan_sample(void)
     /* A few specific reasons. */
     memcpy(copy, report, len);
     copy[0x50] ^= 1; /* report data */
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "report signature");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "report signature");
     memcpy(copy, report, len);
     copy[0x2a0] ^= 1;
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "signature does not verify");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "signature does not verify");
     memcpy(copy, report, len);
     copy[0x400] = 1;
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "reserved bytes");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "reserved bytes");
     memcpy(copy, report, len);
     copy[0x48] = 7 << 2;
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "signing key 7");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "signing key 7");
     memcpy(copy, report, len);
     copy[0x34] = 2;
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "signature algorithm");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "signature algorithm");
     memcpy(copy, report, len);
     copy[0] = 1;
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "version 1");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "version 1");
     memcpy(copy, report, len);
     copy[0x30] = 4;
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "VMPL 4");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "VMPL 4");
     memcpy(copy, report, len);
     copy[0x0a] &= ~2; /* policy bit 17 */
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "bit 17");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "bit 17");
     memcpy(copy, report, len);
     copy[0x186] ^= 1; /* reported TCB snp SPL: VCEK extension disagrees */
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "snp SPL");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "snp SPL");
     memcpy(copy, report, len);
     copy[0x1a0] ^= 1; /* chip id */
-    CHECK_ERR(sb_verify_snp(copy, len, &a, at, &c, &err), err, "chip ID");
+    CHECK_ERR(sb_verify_snp_report(copy, len, &a, at, &c, &err), err, "chip ID");
     free(copy);
 
     tg_anchors_free(&a);
@@ -193,11 +195,11 @@ static void test_milan_ext_report(void)
     time_t at = tg_time("2024-01-01T00:00:00Z");
     sb_claims c;
     sb_err err = {0};
-    CHECK(sb_verify_snp(ext, ext_len, &ark_only, at, &c, &err) == 0);
+    CHECK(sb_verify_snp_report(ext, ext_len, &ark_only, at, &c, &err) == 0);
     CHECK(strcmp(c.chain, "SEV-VCEK -> SEV-Milan -> ARK-Milan") == 0);
     /* The ARK copy in the table is not trusted by itself. */
     sb_trust_anchors none = {0};
-    CHECK_ERR(sb_verify_snp(ext, ext_len, &none, at, &c, &err), err, "certificate chain");
+    CHECK_ERR(sb_verify_snp_report(ext, ext_len, &none, at, &c, &err), err, "certificate chain");
 
     /* Every byte of the three carried certificates flipped (sampled every 3rd byte; each
      * certificate's header, body, and signature are all hit). The table's GUIDs and
@@ -210,7 +212,7 @@ static void test_milan_ext_report(void)
         copy[i] ^= 0x01;
         flips++;
         sb_err_clear(&err);
-        if (sb_verify_snp(copy, ext_len, &ark_only, at, &c, &err) != 0 && tg_has_reason(&err))
+        if (sb_verify_snp_report(copy, ext_len, &ark_only, at, &c, &err) != 0 && tg_has_reason(&err))
             refused++;
         else
             fprintf(stderr, "snp ext: flip at %zu accepted\n", i - table);
@@ -220,12 +222,12 @@ static void test_milan_ext_report(void)
     /* Table damage with specific reasons. */
     memcpy(copy, ext, ext_len);
     put_le32(copy + REPORT_LEN + 20, 0xffffff);
-    CHECK_ERR(sb_verify_snp(copy, ext_len, &ark_only, at, &c, &err), err, "outside the table");
+    CHECK_ERR(sb_verify_snp_report(copy, ext_len, &ark_only, at, &c, &err), err, "outside the table");
     memcpy(copy, ext, ext_len);
     uint8_t *vcek_len = copy + REPORT_LEN + 20; /* one byte short: DER no longer fits */
     put_le32(vcek_len, (uint32_t)(vcek_len[0] | vcek_len[1] << 8) - 1);
-    CHECK_ERR(sb_verify_snp(copy, ext_len, &ark_only, at, &c, &err), err, "entry 0");
-    CHECK_ERR(sb_verify_snp(ext, ext_len - 1, &ark_only, at, &c, &err), err, "certificate table");
+    CHECK_ERR(sb_verify_snp_report(copy, ext_len, &ark_only, at, &c, &err), err, "entry 0");
+    CHECK_ERR(sb_verify_snp_report(ext, ext_len - 1, &ark_only, at, &c, &err), err, "certificate table");
     free(copy);
     free(ext);
     tg_anchors_free(&chain);
@@ -375,10 +377,11 @@ static void test_synthetic_vcek_genoa(void)
     CHECK(sb_verify_snp(b, REPORT_LEN, &full, at, &c, &err) == 0);
     CHECK_ERR(sb_verify_snp(b, REPORT_LEN, &ark, at, &c, &err), err, "no SEV-VCEK");
 
-    /* debug allowed in the policy: exposed, not refused (the caller's decision) */
+    /* debug allowed in the policy: exposed by the vendor checks, refused for an isolate */
     rs.policy = 0x30000 | 1u << 19;
     make_report(b, &rs, ch.leaf_key);
-    CHECK(sb_verify_snp(b, REPORT_LEN, &full, at, &c, &err) == 0 && c.debug == 1);
+    CHECK(sb_verify_snp_report(b, REPORT_LEN, &full, at, &c, &err) == 0 && c.debug == 1);
+    CHECK_ERR(sb_verify_snp(b, REPORT_LEN, &full, at, &c, &err), err, "allows debugging (bit 19)");
     rs.policy = 0x30000;
     /* CPUID says Milan, certificate is for Genoa */
     rs.model = 0x01;
@@ -488,6 +491,72 @@ static void test_synthetic_product_mismatch(void)
     free_chain(&ch);
 }
 
+/* --- launch rules (sb_verify_snp) on the real report ------------------------------------------ */
+
+/* The captured report allows debugging (policy 0xb0000). Its signature and chain are genuine, so
+ * the refusal is the rule's own. Then copies of the real report with one field changed, re-signed
+ * by a test chain whose VCEK carries the report's TCB and chip ID: every other field stays real,
+ * the signature verifies, and only the launch rule can refuse. */
+static void test_launch_rules(void)
+{
+    size_t len;
+    uint8_t *real = tg_read(tg_vec("snp/gosevguest_milan_report_v2.bin"), &len);
+    time_t at = tg_time("2024-01-01T00:00:00Z");
+    sb_claims c;
+    sb_err err = {0};
+    sb_trust_anchors amd = {0};
+    tg_anchors_add_file(&amd, tg_vec("snp/gosevguest_milan_vcek.der"));
+    tg_anchors_add_file(&amd, tg_vec("snp/amd_ask_ark_milan.pem"));
+    CHECK(sb_verify_snp_report(real, len, &amd, at, &c, &err) == 0 && c.debug == 1);
+    CHECK_ERR(sb_verify_snp(real, len, &amd, at, &c, &err), err,
+              "snp: guest policy 0xb0000 allows debugging (bit 19)");
+    CHECK(c.n_measurements == 0 && c.report_data_len == 0); /* nothing kept from a refusal */
+    tg_anchors_free(&amd);
+
+    uint64_t tcb = 0;
+    for (int i = 7; i >= 0; i--)
+        tcb = tcb << 8 | real[0x180 + i];
+    leaf_spec ls = {"Milan-B0", "ARK-Milan", 0, -1, (int)(tcb & 0xff), (int)(tcb >> 8 & 0xff),
+                    (int)(tcb >> 48 & 0xff), (int)(tcb >> 56 & 0xff), {0}};
+    memcpy(ls.hwid, real + 0x1a0, 64);
+    amd_chain ch;
+    make_chain(&ch, &ls);
+    sb_trust_anchors test = {0};
+    tg_anchors_add_cert(&test, ch.leaf), tg_anchors_add_cert(&test, ch.ask);
+    tg_anchors_add_cert(&test, ch.ark);
+    uint8_t b[REPORT_LEN];
+    struct { uint64_t policy; uint32_t vmpl; const char *reason; } v[] = {
+        {0x30000, 0, NULL}, /* debug cleared: the rest of the real report passes */
+        {0x30000 | 1u << 19, 0, "guest policy 0xb0000 allows debugging (bit 19)"},
+        {0x30000 | 1u << 18, 0, "guest policy 0x70000 allows a migration agent (bit 18)"},
+        {0x30000 | 1u << 18 | 1u << 19, 0, "allows debugging (bit 19)"},
+        {0x30000, 1, "the report was requested at VMPL 1, not 0"},
+        {0x30000, 3, "requested at VMPL 3, not 0"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        memcpy(b, real, REPORT_LEN);
+        put_le64(b + 0x08, v[i].policy);
+        put_le32(b + 0x30, v[i].vmpl);
+        sign_report(b, ch.leaf_key);
+        sb_err_clear(&err);
+        CHECK(sb_verify_snp_report(b, REPORT_LEN, &test, at, &c, &err) == 0); /* signed, valid */
+        if (!v[i].reason) {
+            CHECK(sb_verify_snp(b, REPORT_LEN, &test, at, &c, &err) == 0 && c.debug == 0);
+            CHECK(memcmp(c.measurements[0].value, real + 0x90, 48) == 0);
+            CHECK(memcmp(c.report_data, real + 0x50, 64) == 0);
+        } else {
+            CHECK_ERR(sb_verify_snp(b, REPORT_LEN, &test, at, &c, &err), err, v[i].reason);
+        }
+    }
+    /* The same change without re-signing is a forgery: the signature refuses it first. */
+    memcpy(b, real, REPORT_LEN);
+    put_le64(b + 0x08, 0x30000);
+    CHECK_ERR(sb_verify_snp(b, REPORT_LEN, &test, at, &c, &err), err, "report signature");
+    tg_anchors_free(&test);
+    free_chain(&ch);
+    free(real);
+}
+
 int main(int argc, char **argv)
 {
     tg_vectors_init(argc, argv, "test_snp");
@@ -496,6 +565,7 @@ int main(int argc, char **argv)
     test_synthetic_vcek_genoa();
     test_synthetic_vlek_turin();
     test_synthetic_product_mismatch();
+    test_launch_rules();
     if (tg_failures)
         fprintf(stderr, "%d failures\n", tg_failures);
     return tg_failures ? 1 : 0;
