@@ -17,17 +17,20 @@
 #define MAX_IMAGE_BYTES (1024u << 20)
 
 typedef struct tdx_args {
-    const char *firmware, *kernel, *initrd, *append, *rtmr0_hex, *vcpus, *memory;
+    const char *firmware, *kernel, *initrd, *append, *rtmr0_hex, *vcpus, *memory, *edk2;
 } tdx_args;
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: strongbox measure --platform tdx --firmware TDVF [--kernel K --initrd I\n"
-            "                         [--append STR]] [--vcpus N --memory SIZE] [--rtmr0 HEX]\n"
+            "                         --edk2 YYYYMM [--append STR]] [--vcpus N --memory SIZE]\n"
+            "                         [--rtmr0 HEX]\n"
             "Prints MRTD (from TDVF's metadata), RTMR1 (the kernel) and RTMR2 (command line and\n"
             "initrd) of a direct-boot TD, and with --rtmr0 the policy's tdx measurement\n"
             "td-launch = SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2) (docs/reproducing.md).\n"
+            "  --edk2   the edk2 stable tag TDVF was built from (202505 or later): it decides\n"
+            "           where TDVF puts initrd=initrd in the measured command line\n"
             "  --rtmr0  96 hex digits from a reference TD of the same QEMU version and shape\n"
             "           (RTMR0 covers QEMU's ACPI tables and the TD HOB: not derived here)\n"
             "  --vcpus, --memory  the machine shape the RTMR0 reference was taken with (shown)\n");
@@ -38,7 +41,7 @@ static int parse_args(int argc, char **argv, tdx_args *a)
     struct { const char *flag; const char **dst; } opts[] = {
         {"--firmware", &a->firmware}, {"--kernel", &a->kernel}, {"--initrd", &a->initrd},
         {"--append", &a->append},     {"--rtmr0", &a->rtmr0_hex}, {"--vcpus", &a->vcpus},
-        {"--memory", &a->memory},     {"--platform", NULL},
+        {"--memory", &a->memory},     {"--edk2", &a->edk2},       {"--platform", NULL},
     };
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
@@ -56,6 +59,7 @@ static int parse_args(int argc, char **argv, tdx_args *a)
     const char *missing = !a->firmware ? "--firmware TDVF is required"
                           : !a->kernel != !a->initrd ? "--kernel and --initrd go together"
                           : a->append && !a->kernel ? "--append needs --kernel and --initrd"
+                          : !a->kernel != !a->edk2 ? "--kernel needs --edk2 YYYYMM (and only it)"
                           : !a->vcpus != !a->memory ? "--vcpus and --memory go together"
                           : NULL;
     if (missing)
@@ -115,16 +119,24 @@ static int measure_firmware(const char *path, uint8_t mrtd[SB_TDX_MR_LEN])
 
 static int measure_boot(const tdx_args *a, uint8_t rtmr1[SB_TDX_MR_LEN], uint8_t rtmr2[SB_TDX_MR_LEN])
 {
+    sb_tdx_load_options form;
+    char *end;
+    unsigned long edk2 = strtoul(a->edk2, &end, 10);
+    sb_err err = {0};
+    if (*end || edk2 > 999999 || sb_tdx_edk2_form((unsigned)edk2, &form, &err) != 0) {
+        fprintf(stderr, "strongbox measure: --edk2 %s: %s\n", a->edk2,
+                *end || edk2 > 999999 ? "not YYYYMM" : err.msg);
+        return -1;
+    }
     size_t klen, ilen = 0;
     uint8_t *kernel = load("--kernel", a->kernel, &klen), *initrd = NULL;
     if (kernel)
         initrd = load("--initrd", a->initrd, &ilen);
-    sb_err err = {0};
     int rc = -1;
     if (kernel && initrd && sb_tdx_rtmr1_direct(kernel, klen, rtmr1, &err) != 0)
         fprintf(stderr, "strongbox measure: %s: %s\n", a->kernel, err.msg);
-    else if (kernel && initrd && sb_tdx_rtmr2_direct(a->append ? a->append : "", initrd, ilen,
-                                                     rtmr2, &err) != 0)
+    else if (kernel && initrd && sb_tdx_rtmr2_direct(a->append ? a->append : "", form, initrd,
+                                                     ilen, rtmr2, &err) != 0)
         fprintf(stderr, "strongbox measure: --append: %s\n", err.msg);
     else if (kernel && initrd)
         rc = 0;

@@ -63,9 +63,17 @@ int sb_pe_authenticode(const uint8_t *pe, size_t len, const EVP_MD *md, uint8_t 
 int sb_tdx_rtmr_extend(uint8_t mr[SB_TDX_MR_LEN], const uint8_t digest[SB_TDX_MR_LEN], sb_err *err);
 /* RTMR1 after a direct boot of `kernel` (a PE: the bzImage's EFI stub), up to ExitBootServices. */
 int sb_tdx_rtmr1_direct(const uint8_t *kernel, size_t len, uint8_t out[SB_TDX_MR_LEN], sb_err *err);
-/* RTMR2 after a direct boot with `cmdline` (NUL-free UTF-8; TDVF appends " initrd=initrd") and the
- * initrd's bytes. */
-int sb_tdx_rtmr2_direct(const char *cmdline, const uint8_t *initrd, size_t initrd_len,
-                        uint8_t out[SB_TDX_MR_LEN], sb_err *err);
+/* How TDVF builds the kernel's LoadOptions from QEMU's -append when there is an initrd: edk2 up
+ * to stable202505 appends " initrd=initrd"; from stable202508 on (tianocore/edk2 PR #11115) it
+ * prefixes "initrd=initrd ". Before stable202505 TDVF measured the setup header as QEMU patched
+ * it, which is not modelled: sb_tdx_edk2_form refuses those versions. */
+typedef enum sb_tdx_load_options { SB_TDX_INITRD_LAST, SB_TDX_INITRD_FIRST } sb_tdx_load_options;
+/* `edk2` is the TDVF's edk2 stable tag as YYYYMM (e.g. 202508). */
+int sb_tdx_edk2_form(unsigned edk2, sb_tdx_load_options *out, sb_err *err);
+/* RTMR2 after a direct boot with `cmdline` (printable ASCII: TDVF widens each byte to UCS-2) and
+ * the initrd's bytes: the Linux EFI stub measures LoadOptions (UTF-16LE with its NUL), then the
+ * initrd it loads. */
+int sb_tdx_rtmr2_direct(const char *cmdline, sb_tdx_load_options form, const uint8_t *initrd,
+                        size_t initrd_len, uint8_t out[SB_TDX_MR_LEN], sb_err *err);
 
 #endif

@@ -17,6 +17,7 @@
  * events TDVF and the kernel's EFI stub log for a direct boot (docs/reproducing.md). */
 #include "measure/measure.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,27 +322,44 @@ int sb_tdx_rtmr1_direct(const uint8_t *kernel, size_t len, uint8_t out[SB_TDX_MR
 
 #define CMDLINE_MAX 4096 /* x86 COMMAND_LINE_SIZE in recent kernels is 2048; QEMU caps lower */
 
-int sb_tdx_rtmr2_direct(const char *cmdline, const uint8_t *initrd, size_t initrd_len,
-                        uint8_t out[SB_TDX_MR_LEN], sb_err *err)
+int sb_tdx_edk2_form(unsigned edk2, sb_tdx_load_options *out, sb_err *err)
 {
-    static const char suffix[] = " initrd=initrd";
+    unsigned month = edk2 % 100;
+    if (edk2 < 201800 || edk2 > 209912 || month < 1 || month > 12)
+        return sb_err_set(err, SB_MEASURE_EINVAL, "edk2 version %u is not YYYYMM (e.g. 202508)",
+                          edk2);
+    if (edk2 < 202505)
+        return sb_err_set(err, SB_MEASURE_EINVAL, "TDVF from edk2 %u measures the kernel setup "
+                          "header as QEMU patched it: not modelled here (use edk2-stable202505 "
+                          "or later)", edk2);
+    *out = edk2 >= 202508 ? SB_TDX_INITRD_FIRST : SB_TDX_INITRD_LAST;
+    return 0;
+}
+
+int sb_tdx_rtmr2_direct(const char *cmdline, sb_tdx_load_options form, const uint8_t *initrd,
+                        size_t initrd_len, uint8_t out[SB_TDX_MR_LEN], sb_err *err)
+{
     size_t n = strlen(cmdline);
     if (n > CMDLINE_MAX)
         return sb_err_set(err, SB_MEASURE_EINVAL, "command line of %zu bytes is longer than %d", n,
                           CMDLINE_MAX);
-    /* TDVF widens each byte to UCS-2 (AsciiStrToUnicodeStr): only ASCII has one meaning. */
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)cmdline[i] < 0x20 || (unsigned char)cmdline[i] > 0x7e)
             return sb_err_set(err, SB_MEASURE_EINVAL, "command line byte %zu (0x%02x) is not "
                               "printable ASCII", i, (unsigned char)cmdline[i]);
-    size_t units = n + sizeof suffix; /* with " initrd=initrd" and the terminating NUL */
-    uint8_t *u16 = calloc(units, 2);
-    if (!u16)
-        return sb_err_set(err, SB_MEASURE_ECRYPTO, "out of memory");
-    for (size_t i = 0; i < units - 1; i++)
-        u16[2 * i] = (uint8_t)(i < n ? cmdline[i] : suffix[i - n]);
+    char *opts = malloc(n + 16);
+    uint8_t *u16 = calloc(n + 16, 2);
+    size_t len = 0;
+    if (opts && u16)
+        len = (size_t)snprintf(opts, n + 16, form == SB_TDX_INITRD_FIRST ? "initrd=initrd %s"
+                                                                         : "%s initrd=initrd",
+                               cmdline);
+    for (size_t i = 0; i < len; i++)
+        u16[2 * i] = (uint8_t)opts[i];
     memset(out, 0, SB_TDX_MR_LEN);
-    int rc = extend_data(out, u16, 2 * units, err);
+    int rc = opts && u16 ? extend_data(out, u16, 2 * (len + 1), err) /* with the UTF-16 NUL */
+                         : sb_err_set(err, SB_MEASURE_ECRYPTO, "out of memory");
+    free(opts);
     free(u16);
     if (rc == 0)
         rc = extend_data(out, initrd, initrd_len, err);

@@ -24,7 +24,7 @@ expect() {
 reg() { awk -v r="$1" '$1 == r { print $2 }' "$T/out"; }
 
 F="--platform tdx --firmware $T/tdvf.fd"
-B="--kernel $T/kernel.efi --initrd $T/initrd"
+B="--kernel $T/kernel.efi --initrd $T/initrd --edk2 202508"
 expect 0 'rtmr1      not computed: no --kernel' $F
 expect 0 'td-launch  not computed: needs rtmr0' $F $B --append console=hvc0
 expect 0 'machine    2 vCPUs, 2G memory (inputs of RTMR0 only)' $F $B --append console=hvc0 \
@@ -41,9 +41,20 @@ r2=$(reg rtmr2)
 expect 0 'rtmr2' $F $B --append 'console=hvc0 quiet' --rtmr0 "$R0"
 [ "$(reg rtmr2)" != "$r2" ] || { echo "FAIL: --append does not change rtmr2" >&2; fails=$((fails + 1)); }
 
+# the edk2 version moves initrd=initrd, so it changes rtmr2 and not rtmr1
+r1=$(reg rtmr1)
+expect 0 'rtmr2' $F $B --append 'console=hvc0 quiet' --rtmr0 "$R0" --edk2 202505
+[ "$(reg rtmr2)" != "$r2" ] && [ "$(reg rtmr1)" = "$r1" ] ||
+    { echo "FAIL: --edk2 202505 vs 202508" >&2; fails=$((fails + 1)); }
+expect 1 'setup header as QEMU patched' $F $B --edk2 202502
+expect 1 '--edk2 2025: edk2 version 2025 is not YYYYMM' $F $B --edk2 2025
+expect 1 '--edk2 x: not YYYYMM' $F $B --edk2 x
+
 # usage errors: exit 2
 expect 2 '--firmware TDVF is required' --platform tdx
 expect 2 '--kernel and --initrd go together' $F --kernel "$T/kernel.efi"
+expect 2 '--kernel needs --edk2 YYYYMM' $F --kernel "$T/kernel.efi" --initrd "$T/initrd"
+expect 2 '--kernel needs --edk2 YYYYMM' $F --edk2 202508
 expect 2 '--append needs --kernel and --initrd' $F --append x
 expect 2 '--vcpus and --memory go together' $F --vcpus 2
 expect 2 "--vcpus '0' is not a count" $F --vcpus 0 --memory 1G
@@ -53,10 +64,10 @@ expect 2 '--bogus: unknown option for tdx' $F --bogus 1
 expect 2 '--kernel: needs a value' $F --kernel
 # bad inputs: exit 1 with the reason
 expect 1 'no OVMF table footer GUID' --platform tdx --firmware "$T/kernel.efi"
-expect 1 'no MZ header' $F --kernel "$T/initrd" --initrd "$T/initrd"
+expect 1 'no MZ header' $F --kernel "$T/initrd" --initrd "$T/initrd" --edk2 202508
 expect 1 'not printable ASCII' $F $B --append "$(printf 'a\tb')"
 expect 1 '--firmware:' --platform tdx --firmware "$T/missing"
-expect 1 '--initrd:' $F --kernel "$T/kernel.efi" --initrd "$T/missing"
+expect 1 '--initrd:' $F --kernel "$T/kernel.efi" --initrd "$T/missing" --edk2 202508
 
 if [ "$fails" -ne 0 ]; then
     echo "measure_tdx_cli: $fails failures" >&2

@@ -285,24 +285,40 @@ static void test_rtmrs(void)
     pe[0] = 0;
     CHECK(sb_tdx_rtmr1_direct(pe, PE_LEN, got, &err) != 0 && strstr(err.msg, "no MZ header"));
 
-    /* RTMR2: UTF-16LE of "console=hvc0 initrd=initrd" with its NUL, then the initrd bytes. */
-    static const char u16[] = "c\0o\0n\0s\0o\0l\0e\0=\0h\0v\0c\0000\0 \0i\0n\0i\0t\0r\0d\0=\0i\0n\0"
-                              "i\0t\0r\0d\0\0";
+    /* RTMR2: UTF-16LE of the LoadOptions with their NUL, then the initrd bytes. edk2 up to
+     * stable202505 appends " initrd=initrd", later ones prefix "initrd=initrd " (edk2 PR #11115). */
+    static const char last[] = "c\0o\0n\0s\0o\0l\0e\0=\0h\0v\0c\0000\0 \0i\0n\0i\0t\0r\0d\0=\0i\0"
+                               "n\0i\0t\0r\0d\0\0";
+    static const char first[] = "i\0n\0i\0t\0r\0d\0=\0i\0n\0i\0t\0r\0d\0 \0c\0o\0n\0s\0o\0l\0e\0=\0"
+                                "h\0v\0c\0000\0\0";
+    CHECK(sizeof last == 2 * 27 && sizeof first == 2 * 27); /* the literal's NUL ends the UTF-16 NUL */
     const uint8_t initrd[] = "070701 an initrd";
-    memset(want, 0, 48);
-    extend(want, u16, sizeof u16); /* the literal's own NUL makes the second byte of NUL */
-    CHECK(sizeof u16 == 2 * 27);
-    extend(want, initrd, sizeof initrd);
-    CHECKF(sb_tdx_rtmr2_direct("console=hvc0", initrd, sizeof initrd, got, &err) == 0, "%s", err.msg);
-    CHECK(memcmp(got, want, 48) == 0);
-    CHECK(sb_tdx_rtmr2_direct("console=hvc0 ", initrd, sizeof initrd, got, &err) == 0 &&
-          memcmp(got, want, 48) != 0);
-    CHECK(sb_tdx_rtmr2_direct("caf\xc3\xa9", initrd, 1, got, &err) != 0 &&
+    sb_tdx_load_options form;
+    CHECK(sb_tdx_edk2_form(202505, &form, &err) == 0 && form == SB_TDX_INITRD_LAST);
+    CHECK(sb_tdx_edk2_form(202508, &form, &err) == 0 && form == SB_TDX_INITRD_FIRST);
+    CHECK(sb_tdx_edk2_form(202602, &form, &err) == 0 && form == SB_TDX_INITRD_FIRST);
+    CHECK(sb_tdx_edk2_form(202502, &form, &err) != 0 && strstr(err.msg, "setup header as QEMU patched"));
+    CHECK(sb_tdx_edk2_form(202513, &form, &err) != 0 && strstr(err.msg, "is not YYYYMM"));
+    CHECK(sb_tdx_edk2_form(2025, &form, &err) != 0 && strstr(err.msg, "is not YYYYMM"));
+    for (int f = 0; f < 2; f++) {
+        memset(want, 0, 48);
+        extend(want, f ? first : last, sizeof last);
+        extend(want, initrd, sizeof initrd);
+        sb_tdx_load_options fo = f ? SB_TDX_INITRD_FIRST : SB_TDX_INITRD_LAST;
+        CHECKF(sb_tdx_rtmr2_direct("console=hvc0", fo, initrd, sizeof initrd, got, &err) == 0, "%s",
+               err.msg);
+        CHECK(memcmp(got, want, 48) == 0);
+        CHECK(sb_tdx_rtmr2_direct("console=hvc0 ", fo, initrd, sizeof initrd, got, &err) == 0 &&
+              memcmp(got, want, 48) != 0);
+    }
+    form = SB_TDX_INITRD_FIRST;
+    CHECK(sb_tdx_rtmr2_direct("caf\xc3\xa9", form, initrd, 1, got, &err) != 0 &&
           strstr(err.msg, "command line byte 3 (0xc3) is not printable ASCII"));
-    CHECK(sb_tdx_rtmr2_direct("a\nb", initrd, 1, got, &err) != 0 && strstr(err.msg, "byte 1 (0x0a)"));
+    CHECK(sb_tdx_rtmr2_direct("a\nb", form, initrd, 1, got, &err) != 0 &&
+          strstr(err.msg, "byte 1 (0x0a)"));
     char *long_line = malloc(5000);
     memset(long_line, 'a', 4999), long_line[4999] = 0;
-    CHECK(sb_tdx_rtmr2_direct(long_line, initrd, 1, got, &err) != 0 &&
+    CHECK(sb_tdx_rtmr2_direct(long_line, form, initrd, 1, got, &err) != 0 &&
           strstr(err.msg, "command line of 4999 bytes is longer than 4096"));
     free(long_line);
 }
