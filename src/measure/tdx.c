@@ -25,6 +25,7 @@
 #define CHUNK 256u
 #define FOOTER_FROM_END 32u /* the GUIDed table's footer GUID ends this far before the image end */
 #define GUID_ENTRY_TAIL 18u /* u16 length + 16-byte GUID */
+#define SB_TDVF_MAX_ADDED (4ull << 30) /* real TDVFs add a few MiB; bounds the work on bad input */
 
 /* GUIDs in their on-disk (mixed-endian EFI_GUID) byte order. */
 static const uint8_t table_footer_guid[16] = { /* 96b582de-1fb2-45f7-baea-a366c55a082d */
@@ -107,6 +108,18 @@ static int check_section(const sb_tdvf_section *s, size_t i, size_t fw_len, sb_e
     return 0;
 }
 
+/* Two sections on the same guest page would make KVM's second TDH.MEM.PAGE.ADD fail. */
+static int check_overlap(const sb_tdvf_section *s, size_t i, sb_err *err)
+{
+    for (size_t j = 0; j < i; j++)
+        if (s[i].address < s[j].address + s[j].memory_size &&
+            s[j].address < s[i].address + s[i].memory_size)
+            return sb_err_set(err, SB_MEASURE_EFORMAT, "TDVF: section %zu (GPA 0x%llx) overlaps "
+                              "section %zu (GPA 0x%llx)", i, (unsigned long long)s[i].address, j,
+                              (unsigned long long)s[j].address);
+    return 0;
+}
+
 int sb_tdvf_parse(const uint8_t *fw, size_t len, sb_tdvf *out, sb_err *err)
 {
     size_t d = 0;
@@ -123,13 +136,18 @@ int sb_tdvf_parse(const uint8_t *fw, size_t len, sb_tdvf *out, sb_err *err)
     if (n == 0 || n > SB_TDX_MAX_SECTIONS || dlen != 16 + 32 * n || dlen > len - d)
         return sb_err_set(err, SB_MEASURE_EFORMAT, "TDVF: descriptor of %u bytes with %u sections "
                           "is malformed or runs past the image", dlen, n);
+    uint64_t added = 0;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *e = fw + d + 16 + 32 * i;
         sb_tdvf_section *s = &out->sections[i];
         *s = (sb_tdvf_section){le32(e), le32(e + 4), le64(e + 8), le64(e + 16), le32(e + 24),
                                le32(e + 28)};
-        if (check_section(s, i, len, err) != 0)
+        if (check_section(s, i, len, err) != 0 || check_overlap(out->sections, i, err) != 0)
             return -1;
+        added += s->attributes & SB_TDVF_ATTR_PAGE_AUG ? 0 : s->memory_size;
+        if (added > SB_TDVF_MAX_ADDED)
+            return sb_err_set(err, SB_MEASURE_EFORMAT, "TDVF: sections add more than 4 GiB of "
+                              "pages before the TD runs (section %u)", i);
     }
     out->n_sections = n;
     return 0;

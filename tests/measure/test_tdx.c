@@ -163,6 +163,8 @@ static void test_mrtd(void)
         {28, 1, 4, 3, "MR.EXTEND on a section without data"},
         {28, 0x11, 4, 0, "unknown attribute bits"},
         {0, 0x8000, 4, 0, "data runs past the end of the image"},
+        {8, 0xffff5000, 8, 1, "section 1 (GPA 0xffff5000) overlaps section 0"},
+        {8, 0x80a000, 8, 3, "section 3 (GPA 0x80a000) overlaps section 2"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         build_tdvf(fw, 5);
@@ -170,6 +172,10 @@ static void test_mrtd(void)
         bad[k].width == 8 ? put64(f, bad[k].value) : put32(f, (uint32_t)bad[k].value);
         expect_fw_error(__LINE__ * 1000 + (int)k, fw, FW_LEN, bad[k].needle);
     }
+    build_tdvf(fw, 5); /* TEMP_MEM moved above 4 GiB and made 4 GiB large */
+    put64(fw + DESC_AT + 16 + 32 * 3 + 8, 0x100000000ull);
+    put64(fw + DESC_AT + 16 + 32 * 3 + 16, 0x100000000ull);
+    FW_ERROR(fw, FW_LEN, "sections add more than 4 GiB of pages before the TD runs (section 3)");
     free(fw);
 }
 
