@@ -43,7 +43,7 @@ static int parse_args(int argc, char **argv, tdx_args *a)
         {"--append", &a->append},     {"--rtmr0", &a->rtmr0_hex}, {"--vcpus", &a->vcpus},
         {"--memory", &a->memory},     {"--edk2", &a->edk2},       {"--platform", NULL},
     };
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         size_t k = 0;
         while (k < sizeof opts / sizeof opts[0] && strcmp(argv[i], opts[k].flag) != 0)
             k++;
@@ -54,7 +54,6 @@ static int parse_args(int argc, char **argv, tdx_args *a)
         }
         if (opts[k].dst)
             *opts[k].dst = argv[i + 1];
-        i++;
     }
     const char *missing = !a->firmware ? "--firmware TDVF is required"
                           : !a->kernel != !a->initrd ? "--kernel and --initrd go together"
