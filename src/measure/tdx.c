@@ -8,8 +8,8 @@
  *
  * The metadata is found as QEMU finds it: the OVMF GUIDed table ends 32 bytes before the end of
  * the image with the footer GUID and the table's u16 length; entries are walked from the end,
- * each ending with {u16 length of the whole entry, GUID}; the TDX metadata entry holds a u32
- * offset from the end of the image to the "TDVF" descriptor {signature, length, version 1, n}
+ * each ending with {u16 length of the whole entry, GUID}; the TDX metadata entry's data starts with
+ * a u32 offset from the end of the image to the "TDVF" descriptor {signature, length, version 1, n}
  * followed by n 32-byte sections {u32 data offset, u32 raw size, u64 GPA, u64 memory size, u32
  * type, u32 attributes}.
  *
@@ -61,7 +61,7 @@ static int find_descriptor(const uint8_t *fw, size_t len, size_t *desc, sb_err *
             if (entry_len < GUID_ENTRY_TAIL + 4)
                 return sb_err_set(err, SB_MEASURE_EFORMAT, "TDVF: TDX metadata entry is %zu bytes, "
                                   "too short for its offset", entry_len);
-            uint32_t from_end = le32(fw + at - GUID_ENTRY_TAIL - 4);
+            uint32_t from_end = le32(fw + at - entry_len); /* the entry's data starts with it */
             if (from_end < 16 || from_end > len)
                 return sb_err_set(err, SB_MEASURE_EFORMAT, "TDVF: metadata offset %u points outside "
                                   "the %zu-byte image", from_end, len);

@@ -139,6 +139,14 @@ static void test_mrtd(void)
     FW_ERROR(fw, FW_LEN, "bad length 2");
     build_tdvf(fw, 5), put32(fw + FW_LEN - 32 - 18 - 22, FW_LEN + 1);
     FW_ERROR(fw, FW_LEN, "points outside");
+    build_tdvf(fw, 5), put16(fw + FW_LEN - 32 - 18 - 18, 21);
+    FW_ERROR(fw, FW_LEN, "TDX metadata entry is 21 bytes, too short for its offset");
+    /* A longer TDX entry (26 bytes, swallowing 4 bytes of its neighbour): the offset is read from
+     * the start of the entry's data, as QEMU reads it. */
+    build_tdvf(fw, 5);
+    put16(fw + FW_LEN - 32 - 18 - 18, 26), put16(fw + FW_LEN - 32 - 18, 18 + 26 + 22);
+    put32(fw + FW_LEN - 32 - 18 - 26, FW_LEN - DESC_AT), put32(fw + FW_LEN - 32 - 18 - 22, 7);
+    CHECKF(sb_tdvf_parse(fw, FW_LEN, &t, &err) == 0, "%s", err.msg);
     build_tdvf(fw, 5), fw[DESC_AT] = 'X';
     FW_ERROR(fw, FW_LEN, "no \"TDVF\" signature");
     build_tdvf(fw, 5), put32(fw + DESC_AT + 8, 2);
