@@ -22,7 +22,8 @@
 /* One named measurement. measurements[0] of a claims set is the *primary* one: the value a policy's
  * accepted-runtime list is matched against for that platform:
  *   process: "runtime" = SHA-256 of the runtime binary        sev-snp: "launch" (48 bytes)
- *   tdx:     "mrtd" (48), then "rtmr0".."rtmr3"                  cca: "rim" (realm initial), then "rem0".."rem3"
+ *   tdx:     "td-launch" = SHA-384(MRTD||RTMR0||RTMR1||RTMR2) (48), then "mrtd", "rtmr0".."rtmr3"
+ *                                                              cca: "rim" (realm initial), then "rem0".."rem3"
  *   nitro:   "pcr0" (48), then the other non-zero PCRs ("pcr1"...) psa:  "sw:<type>" per software component */
 typedef struct sb_measurement {
     char name[24];

@@ -5,6 +5,7 @@
  * descriptor). A party who rebuilds the runtime reproducibly (docs/reproducing.md) runs this on
  * its own build and compares with the policy's accepted list. */
 #include "cli/commands.h"
+#include "cli/measure_tdx.h"
 #include "common/common.h"
 #include "measure/measure.h"
 
@@ -103,9 +104,12 @@ static int measure_snp(int argc, char **argv)
 int sb_cmd_measure(int argc, char **argv)
 {
     const char *platform = "process", *path = NULL;
-    for (int i = 1; i + 1 < argc; i++)
+    for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--platform") == 0 && strcmp(argv[i + 1], "sev-snp") == 0)
             return measure_snp(argc, argv);
+        if (strcmp(argv[i], "--platform") == 0 && strcmp(argv[i + 1], "tdx") == 0)
+            return sb_cli_measure_tdx(argc, argv);
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

@@ -96,7 +96,8 @@ typedef struct sb_policy_measurement {
 
 /* Accepted runtime measurements for one platform. The measurement is the platform's *primary*
  * measurement (attest/claims.h: process "runtime" SHA-256 of the runtime binary, 32 bytes; kvm 32
- * or 48; sev-snp "launch" 48; tdx "mrtd" 48; cca "rim" 32/48/64; nitro "pcr0" 48; psa 32/48/64). */
+ * or 48; sev-snp "launch" 48; tdx "td-launch" 48 = SHA-384(MRTD||RTMR0||RTMR1||RTMR2); cca "rim"
+ * 32/48/64; nitro "pcr0" 48; psa 32/48/64). */
 typedef struct sb_policy_runtime {
     const char *platform;      /* "process", "kvm", "sev-snp", "tdx", "cca", "nitro", "psa" */
     const sb_policy_measurement *measurements;

@@ -12,7 +12,12 @@
  * header and body, the PCK chain to a self-signed Intel root among the anchors at time `at`, the
  * QE report signature by the PCK key, and QE report data = SHA-256(attestation key || auth data).
  * Not checked (needs Intel PCS collateral, fetched and refreshed by a service, not carried in the
- * quote): TCB info / TCB level status for the FMSPC, QE identity, PCK CRLs. */
+ * quote): TCB info / TCB level status for the FMSPC, QE identity, PCK CRLs.
+ *
+ * Refused even when genuine: a TD with TD_ATTRIBUTES.DEBUG set (the host can read and change its
+ * state, so no measurement means anything). The primary measurement is the "td-launch" composite
+ * SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2) (docs/attestation.md): MRTD alone covers only the
+ * firmware, and with direct boot the kernel, initrd and command line are in RTMR1/RTMR2. */
 #include "verifiers/verifiers.h"
 #include "verifiers/vutil.h"
 
@@ -245,10 +250,37 @@ static void pck_fmspc(X509 *pck, char out[13])
     ASN1_OBJECT_free(fmspc);
 }
 
-static void fill_claims(const tdx_quote *q, X509 *pck, sb_claims *out)
+int sb_tdx_launch_composite(const uint8_t mrtd[48], const uint8_t rtmr0[48],
+                            const uint8_t rtmr1[48], const uint8_t rtmr2[48], uint8_t out[48])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha384(), NULL) == 1 &&
+             EVP_DigestUpdate(c, mrtd, 48) == 1 && EVP_DigestUpdate(c, rtmr0, 48) == 1 &&
+             EVP_DigestUpdate(c, rtmr1, 48) == 1 && EVP_DigestUpdate(c, rtmr2, 48) == 1 &&
+             EVP_DigestFinal_ex(c, out, NULL) == 1;
+    EVP_MD_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+/* Checked after the signatures, so the reason is about a genuine TD. */
+static int check_td_attributes(const tdx_quote *q, sb_err *err)
+{
+    uint64_t attrs = sbv_le64(q->body + B_TD_ATTR);
+    if (attrs & TD_ATTR_DEBUG)
+        return sb_err_set(err, 1, "TD_ATTRIBUTES 0x%016llx has DEBUG (bit 0) set: the host can "
+                          "read and modify a debug TD, refused", (unsigned long long)attrs);
+    return 0;
+}
+
+static int fill_claims(const tdx_quote *q, X509 *pck, sb_claims *out, sb_err *err)
 {
     const uint8_t *b = q->body;
     static const char *const rtmr[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+    uint8_t launch[48];
+    if (sb_tdx_launch_composite(b + B_MRTD, b + B_RTMR0, b + B_RTMR0 + 48, b + B_RTMR0 + 96,
+                                launch) != 0)
+        return sb_err_set(err, 1, "cannot compute the td-launch composite (SHA-384)");
+    sbv_add_measurement(out, "td-launch", launch, 48, NULL);
     sbv_add_measurement(out, "mrtd", b + B_MRTD, 48, NULL);
     for (int i = 0; i < 4; i++)
         sbv_add_measurement(out, rtmr[i], b + B_RTMR0 + 48 * i, 48, NULL);
@@ -273,6 +305,7 @@ static void fill_claims(const tdx_quote *q, X509 *pck, sb_claims *out)
              q->version, svn, svn2[0] ? "; tee_tcb_svn2 " : "", svn2, (unsigned long long)attrs,
              (unsigned long long)sbv_le64(b + B_XFAM), sbv_le16(q->header + 8),
              sbv_le16(q->header + 10), fmspc);
+    return 0;
 }
 
 int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
@@ -294,10 +327,11 @@ int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *a
     int rc = -1;
     if (sbv_verify_chain(leaf, pck, anchors, at, chain, sizeof chain, NULL, err) != 0)
         sb_err_prefix(err, "PCK");
-    else if (verify_signatures(&q, evidence, leaf, err) == 0)
+    else if (verify_signatures(&q, evidence, leaf, err) == 0 && check_td_attributes(&q, err) == 0)
         rc = 0;
+    if (rc == 0)
+        rc = fill_claims(&q, leaf, out, err);
     if (rc == 0) {
-        fill_claims(&q, leaf, out);
         memcpy(out->chain, chain, sizeof chain);
         char cn[128];
         sbv_cert_cn(leaf, cn, sizeof cn);

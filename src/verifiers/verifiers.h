@@ -20,9 +20,15 @@ int sb_verify_snp(const uint8_t *evidence, size_t len, const sb_trust_anchors *a
  * claims, not refused. For inspecting evidence and for tests; never enough to trust an isolate. */
 int sb_verify_snp_report(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors,
                          time_t at, sb_claims *out, sb_err *err);
-/* Intel TDX quote, versions 4 and 5. */
+/* Intel TDX quote, versions 4 and 5. Refuses a TD with TD_ATTRIBUTES.DEBUG set. The primary
+ * measurement is "td-launch" (sb_tdx_launch_composite), then mrtd, rtmr0..rtmr3 and the rest. */
 int sb_verify_tdx(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
                   sb_claims *out, sb_err *err);
+/* The TDX launch measurement a policy lists: SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2), each 48
+ * bytes, concatenated in that order (docs/attestation.md). 0, or -1 if hashing fails. Shared with
+ * `strongbox measure --platform tdx`, so the verifier and the calculator cannot drift apart. */
+int sb_tdx_launch_composite(const uint8_t mrtd[48], const uint8_t rtmr0[48],
+                            const uint8_t rtmr1[48], const uint8_t rtmr2[48], uint8_t out[48]);
 /* Arm CCA attestation token: tag 399 collection or tag 907 (CMW) collection. */
 int sb_verify_cca(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
                   sb_claims *out, sb_err *err);

@@ -1,7 +1,11 @@
-/* Tests for the TDX verifier: the captured v4 quote (valid, trailing junk ignored, flips across
- * header, body, signature, QE report, auth data and every PCK certificate, truncation, wrong
- * root, times) and synthetic v4/v5 quotes signed with a generated PCK chain (TDX 1.0 and 1.5
- * bodies, debug TD, QE binding, nested type, carried root). */
+/* Tests for the TDX verifier: the captured v4 quote (valid, its td-launch composite, trailing
+ * junk ignored, flips across header, body, signature, QE report, auth data and every PCK
+ * certificate, truncation, wrong root, times) and synthetic v4/v5 quotes signed with a generated
+ * PCK chain (TDX 1.0 and 1.5 bodies, debug TD refused, QE binding, nested type, carried root).
+ * A changed register breaks the quote's signature, so the synthetic quotes are re-signed: the
+ * RTMR1 and DEBUG refusals below come from the checks they test, not from a bad signature. The
+ * RTMR1 case runs the whole chain: verifier -> isolate certificate -> client policy check. */
+#include "attest/attest.h"
 #include "testgen.h"
 #include "verifiers/verifiers.h"
 
@@ -28,10 +32,20 @@ static void test_sample(void)
     if (err.msg[0])
         fprintf(stderr, "tdx sample: %s\n", err.msg);
     CHECK(strcmp(c.platform, "tdx") == 0 && c.debug == 0);
-    CHECK(c.n_measurements >= 5 && strcmp(c.measurements[0].name, "mrtd") == 0 &&
-          memcmp(c.measurements[0].value, q + 48 + 136, 48) == 0 &&
-          strcmp(c.measurements[4].name, "rtmr3") == 0 &&
-          memcmp(c.measurements[4].value, q + 48 + 328 + 144, 48) == 0);
+    /* The primary measurement is SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2), computed by hand:
+     *   (dd bs=1 skip=184 count=48; dd bs=1 skip=376 count=144) < gotdxguest_quote_v4_spr_e4.dat
+     *   | sha384sum          (MRTD at 48 + 136, RTMR0..2 at 48 + 328, 144 bytes) */
+    uint8_t launch[48];
+    sb_hex_decode("e06d46e886a64f27baac339a9066b03d89e4fe1f8ff72b2199f54d89336bc0e9"
+                  "c3be264a52cf206a1f40db5b68d50a00", launch, 48);
+    CHECK(c.n_measurements >= 6 && strcmp(c.measurements[0].name, "td-launch") == 0 &&
+          c.measurements[0].len == 48 && memcmp(c.measurements[0].value, launch, 48) == 0);
+    CHECK(strcmp(c.measurements[1].name, "mrtd") == 0 &&
+          memcmp(c.measurements[1].value, q + 48 + 136, 48) == 0 &&
+          strcmp(c.measurements[3].name, "rtmr1") == 0 &&
+          memcmp(c.measurements[3].value, q + 48 + 328 + 48, 48) == 0 &&
+          strcmp(c.measurements[5].name, "rtmr3") == 0 &&
+          memcmp(c.measurements[5].value, q + 48 + 328 + 144, 48) == 0);
     CHECK(c.report_data_len == 64 && memcmp(c.report_data, q + 48 + 520, 64) == 0);
     CHECK(strstr(c.chain, "Intel SGX PCK Certificate") == c.chain &&
           strstr(c.chain, "-> Intel SGX Root CA") != NULL);
@@ -143,6 +157,7 @@ typedef struct quote_spec {
     uint64_t td_attributes;
     unsigned cert_type, inner_type;
     int bad_binding;
+    int rtmr1_differs; /* flip one bit of RTMR1 (MRTD, RTMR0, RTMR2 unchanged) */
 } quote_spec;
 
 static size_t build_quote(uint8_t *out, size_t cap, const quote_spec *s, pck_chain *p)
@@ -167,6 +182,8 @@ static size_t build_quote(uint8_t *out, size_t cap, const quote_spec *s, pck_cha
         body[120 + i] = (uint8_t)(s->td_attributes >> (8 * i));
     for (int i = 0; i < 64; i++)
         body[520 + i] = (uint8_t)(0x40 + i);
+    if (s->rtmr1_differs)
+        body[328 + 48 + 17] ^= 0x04;
     n += body_len;
     size_t signed_len = n;
     uint8_t *sig_len_at = out + n;
@@ -219,7 +236,7 @@ static void test_synthetic(void)
     uint8_t *q = malloc(8192), *copy = malloc(8192);
     sb_claims c;
     sb_err err = {0};
-    quote_spec specs[] = {{4, 0, 0, 6, 5, 0}, {5, 2, 0, 6, 5, 0}, {5, 3, 0, 6, 5, 0}};
+    quote_spec specs[] = {{4, 0, 0, 6, 5, 0, 0}, {5, 2, 0, 6, 5, 0, 0}, {5, 3, 0, 6, 5, 0, 0}};
     for (size_t k = 0; k < 3; k++) {
         size_t n = build_quote(q, 8192, &specs[k], &p);
         sb_err_clear(&err);
@@ -245,23 +262,32 @@ static void test_synthetic(void)
         printf("tdx synthetic v%u body type %u: %d/%d flips refused\n", specs[k].version,
                specs[k].body_type, refused, flips);
     }
-    quote_spec debug = {5, 2, 1, 6, 5, 0};
+    /* A genuine, correctly signed debug TD is refused, with the attribute named; also when other
+     * attribute bits are set with it. Without DEBUG the same attributes pass. */
+    quote_spec debug = {5, 2, 1, 6, 5, 0, 0};
     size_t n = build_quote(q, 8192, &debug, &p);
-    CHECK(sb_verify_tdx(q, n, &a, at, &c, &err) == 0 && c.debug == 1);
-    quote_spec bad_binding = {4, 0, 0, 6, 5, 1};
+    CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err,
+              "tdx: TD_ATTRIBUTES 0x0000000000000001 has DEBUG (bit 0) set");
+    quote_spec debug4 = {4, 0, 0x10000001, 6, 5, 0, 0};
+    n = build_quote(q, 8192, &debug4, &p);
+    CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err, "DEBUG (bit 0) set");
+    debug4.td_attributes = 0x10000000; /* SEPT_VE_DISABLE alone */
+    n = build_quote(q, 8192, &debug4, &p);
+    CHECK(sb_verify_tdx(q, n, &a, at, &c, &err) == 0 && c.debug == 0);
+    quote_spec bad_binding = {4, 0, 0, 6, 5, 1, 0};
     n = build_quote(q, 8192, &bad_binding, &p);
     CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err, "QE report data is not SHA-256");
-    quote_spec inner4 = {4, 0, 0, 6, 4, 0};
+    quote_spec inner4 = {4, 0, 0, 6, 4, 0, 0};
     n = build_quote(q, 8192, &inner4, &p);
     CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err, "nested certification data type 4");
-    quote_spec outer5 = {4, 0, 0, 5, 5, 0};
+    quote_spec outer5 = {4, 0, 0, 5, 5, 0, 0};
     n = build_quote(q, 8192, &outer5, &p);
     CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err, "certification data type 5 is not 6");
-    quote_spec v5bad = {5, 4, 0, 6, 5, 0};
+    quote_spec v5bad = {5, 4, 0, 6, 5, 0, 0};
     n = build_quote(q, 8192, &v5bad, &p);
     CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err, "body descriptor: type 4");
     /* descriptor says type 3 but size 584 */
-    quote_spec v5 = {5, 3, 0, 6, 5, 0};
+    quote_spec v5 = {5, 3, 0, 6, 5, 0, 0};
     n = build_quote(q, 8192, &v5, &p);
     put_le32(q + 50, 584);
     CHECK_ERR(sb_verify_tdx(q, n, &a, at, &c, &err), err, "body descriptor");
@@ -270,7 +296,7 @@ static void test_synthetic(void)
     make_pck(&other);
     sb_trust_anchors wrong = {0};
     tg_anchors_add_cert(&wrong, other.root);
-    quote_spec v4 = {4, 0, 0, 6, 5, 0};
+    quote_spec v4 = {4, 0, 0, 6, 5, 0, 0};
     n = build_quote(q, 8192, &v4, &p);
     CHECK_ERR(sb_verify_tdx(q, n, &wrong, at, &c, &err), err, "certificate chain");
     tg_anchors_free(&wrong);
@@ -280,11 +306,92 @@ static void test_synthetic(void)
     free_pck(&p);
 }
 
+/* SHA-384 over MRTD || RTMR0..2 of a quote body, with EVP_Digest over one copied buffer (not the
+ * verifier's function), for the synthetic quotes. */
+static void launch_by_hand(const uint8_t *body, uint8_t out[48])
+{
+    uint8_t cat[192];
+    memcpy(cat, body + 136, 48);
+    memcpy(cat + 48, body + 328, 144);
+    unsigned len;
+    EVP_Digest(cat, sizeof cat, out, &len, EVP_sha384(), NULL);
+}
+
+/* An isolate certificate issued (as strongbox-attestd does) from verified TDX claims. */
+static X509 *issue_for(const sb_claims *c, EVP_PKEY *ca_key, X509 *ca, EVP_PKEY *iso, time_t now)
+{
+    sb_issue_params p = {.ca_cert = ca, .ca_key = ca_key, .subject_key = iso, .claims = c,
+                         .hardware = 1, .not_before = now - 60};
+    memset(p.policy_hash, 0xab, 32);
+    memset(p.binding, 7, 64);
+    memset(p.serial, 0x42, 16);
+    X509 *cert = NULL;
+    sb_err err = {0};
+    CHECK(sb_attest_issue_cert(&p, &cert, &err) == 0);
+    return cert;
+}
+
+/* The hole this closes: a TD that booted another kernel, initrd or command line has the same
+ * MRTD (same TDVF) and a different RTMR1/RTMR2. Such a quote, correctly signed, must verify as
+ * evidence but be refused by the policy check, whose accepted value is the td-launch composite. */
+static void test_rtmr1_refused_by_policy(void)
+{
+    pck_chain p;
+    make_pck(&p);
+    sb_trust_anchors a = {0};
+    tg_anchors_add_cert(&a, p.root);
+    time_t at = tg_time("2026-01-01T00:00:00Z");
+    uint8_t *good = malloc(8192), *other = malloc(8192), want[48];
+    sb_claims c_good, c_other;
+    sb_err err = {0};
+    quote_spec s = {4, 0, 0, 6, 5, 0, 0};
+    size_t n_good = build_quote(good, 8192, &s, &p);
+    s.rtmr1_differs = 1;
+    size_t n_other = build_quote(other, 8192, &s, &p);
+    CHECK(sb_verify_tdx(good, n_good, &a, at, &c_good, &err) == 0);
+    CHECK(sb_verify_tdx(other, n_other, &a, at, &c_other, &err) == 0);
+    launch_by_hand(good + 48, want);
+    CHECK(memcmp(c_good.measurements[0].value, want, 48) == 0);
+    launch_by_hand(other + 48, want);
+    CHECK(memcmp(c_other.measurements[0].value, want, 48) == 0);
+    /* same MRTD, different composite */
+    CHECK(memcmp(c_good.measurements[1].value, c_other.measurements[1].value, 48) == 0);
+    CHECK(memcmp(c_good.measurements[0].value, c_other.measurements[0].value, 48) != 0);
+
+    /* The policy's runtimes.platforms.tdx = [composite of the good TD], as a client loads it. */
+    time_t now = time(NULL);
+    EVP_PKEY *ca_key = tg_ec_key(NID_X9_62_prime256v1), *iso = tg_ec_key(NID_X9_62_prime256v1);
+    X509 *ca = tg_cert("Test attestation root", ca_key, NULL, NULL, 0, 1, now - 3600,
+                       now + 3600, NULL, 0);
+    sb_attest_accepted acc = {.len = 48};
+    snprintf(acc.platform, sizeof acc.platform, "tdx");
+    memcpy(acc.measurement, c_good.measurements[0].value, 48);
+    sb_attest_expect e = {.root = ca, .accepted = &acc, .n_accepted = 1, .at = now};
+    memset(e.policy_hash, 0xab, 32);
+    sb_attest_verdict v;
+    X509 *leaf = issue_for(&c_good, ca_key, ca, iso, now);
+    CHECK(sb_attest_verify_cert(leaf, NULL, &e, &v, &err) == 0 && strcmp(v.platform, "tdx") == 0);
+    CHECK(strcmp(v.token.sw[0].desc, "td-launch") == 0 && v.token.sw[0].value_len == 48);
+    X509_free(leaf);
+    leaf = issue_for(&c_other, ca_key, ca, iso, now);
+    char hex[97], needle[200];
+    sb_hex_encode(c_other.measurements[0].value, 48, hex);
+    snprintf(needle, sizeof needle, "measurement: runtime %s is not accepted for platform tdx", hex);
+    CHECK_ERR(sb_attest_verify_cert(leaf, NULL, &e, &v, &err), err, needle);
+    X509_free(leaf);
+    X509_free(ca);
+    EVP_PKEY_free(ca_key), EVP_PKEY_free(iso);
+    free(good), free(other);
+    tg_anchors_free(&a);
+    free_pck(&p);
+}
+
 int main(int argc, char **argv)
 {
     tg_vectors_init(argc, argv, "test_tdx");
     test_sample();
     test_synthetic();
+    test_rtmr1_refused_by_policy();
     if (tg_failures)
         fprintf(stderr, "%d failures\n", tg_failures);
     return tg_failures ? 1 : 0;
