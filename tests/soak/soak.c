@@ -35,7 +35,7 @@ extern char **environ;
 #define SLOTS 6               /* files per worker; the last one is the disconnect target */
 #define MAYBE 8               /* contents a slot may hold after failed or interrupted puts */
 #define STALL_SECONDS 5.0
-#define BIG_SIZE (24u << 20)  /* what slow and stalled readers read */
+#define BIG_SIZE (cfg.big_mib << 20) /* what slow and stalled readers read (default 24 MiB) */
 #define SMALL_MAX (256u << 10)
 #define DC_SIZE (2u << 20)
 #define MAX_ERRS 48
@@ -52,6 +52,7 @@ typedef struct config {
     pid_t attestd_pid;
     int parties, comps, seconds;
     int slow_party;            /* 1: the last party of each computation reads slowly/not at all */
+    unsigned big_mib;          /* the size of what it reads */
     unsigned long long seed;
 } config;
 
@@ -785,11 +786,13 @@ static int parse_args(int argc, char **argv)
         else if (!strcmp(a, "--seconds")) cfg.seconds = atoi(v);
         else if (!strcmp(a, "--seed")) cfg.seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--slow-party")) cfg.slow_party = atoi(v);
+        else if (!strcmp(a, "--big-mib")) cfg.big_mib = (unsigned)atoi(v);
         else return -1;
     }
     return cfg.dir && cfg.cli && cfg.attestd && cfg.program && cfg.attestd_port &&
                    cfg.attestd_pid > 0 && cfg.host_port && cfg.parties >= 2 &&
-                   cfg.parties <= 64 && cfg.comps >= 1 && cfg.comps <= 16 && cfg.seconds > 0
+                   cfg.parties <= 64 && cfg.comps >= 1 && cfg.comps <= 16 && cfg.seconds > 0 &&
+                   cfg.big_mib >= 1 && cfg.big_mib <= 64
                ? 0
                : -1;
 }
@@ -826,10 +829,12 @@ static void print_figures(void)
 int main(int argc, char **argv)
 {
     cfg.slow_party = 1;
+    cfg.big_mib = 24;
     if (parse_args(argc, argv) < 0) {
         fprintf(stderr, "usage: soak --dir D --cli STRONGBOX --attestd BIN --program WASM "
                         "--attestd-port P --attestd-pid PID --host-port P --parties N(2..64) "
-                        "--computations M(1..16) --seconds T --seed S [--slow-party 0|1]\n");
+                        "--computations M(1..16) --seconds T --seed S [--slow-party 0|1] "
+                        "[--big-mib 1..64]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);

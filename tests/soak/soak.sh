@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # soak.sh BUILD_DIR ECHO_WASM [--seconds T] [--parties N] [--computations M] [--seed S]
 #         [--slow-party 0|1]   (0: no slow/stalled reader, to tell its stalls from the others)
+#         [--big-mib N]        (what the slow party puts and reads; default 24)
 #
 # The fault and soak harness (docs/soak.md): strongbox-attestd with its state on a small tmpfs,
 # one strongbox-host running process isolates, N parties (keys) and M computations (one policy
@@ -17,7 +18,7 @@ set -u
 B=$1 ECHO_WASM=$2
 shift 2
 RUN_SECONDS=${SOAK_SECONDS:-600} PARTIES=${SOAK_PARTIES:-8} COMPS=${SOAK_COMPUTATIONS:-4}
-SEED=${SOAK_SEED:-} SLOW=${SOAK_SLOW_PARTY:-1}
+SEED=${SOAK_SEED:-} SLOW=${SOAK_SLOW_PARTY:-1} BIG_MIB=${SOAK_BIG_MIB:-24}
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) RUN_SECONDS=$2 ;;
@@ -25,8 +26,9 @@ while [ $# -gt 0 ]; do
     --computations) COMPS=$2 ;;
     --seed) SEED=$2 ;;
     --slow-party) SLOW=$2 ;;
+    --big-mib) BIG_MIB=$2 ;;
     *) echo "usage: soak.sh BUILD_DIR ECHO_WASM [--seconds T] [--parties N] [--computations M]" \
-            "[--seed S] [--slow-party 0|1]" >&2
+            "[--seed S] [--slow-party 0|1] [--big-mib N]" >&2
        exit 2 ;;
   esac
   shift 2
@@ -41,7 +43,7 @@ if [ -z "${SB_SOAK_IN_NAMESPACE:-}" ]; then
   fi
   SB_SOAK_IN_NAMESPACE=1 exec unshare -m --propagation private bash "$0" "$B" "$ECHO_WASM" \
     --seconds "$RUN_SECONDS" --parties "$PARTIES" --computations "$COMPS" --seed "$SEED" \
-    --slow-party "$SLOW"
+    --slow-party "$SLOW" --big-mib "$BIG_MIB"
 fi
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -91,7 +93,7 @@ for c in $(seq 0 $((COMPS - 1))); do
   "attestation": {"url": "http://127.0.0.1:$AP", "root_certificate": "$(sbx_pem_json "$T/attest-root.pem")"},
   "host": "127.0.0.1:$HP",
   "limits": {"fuel": 100000000, "memory_bytes": 16777216, "run_seconds": 5,
-             "fs_bytes": $(( (32 + 4 * PARTIES) << 20 )), "output_bytes": 65536},
+             "fs_bytes": $(( (8 + BIG_MIB + 4 * PARTIES) << 20 )), "output_bytes": 65536},
   "clock": false,
   "expires": "$EXPIRES",
   "shutdown": {"quorum": {"members": ["p0", "p1"], "count": 2}}
@@ -101,7 +103,8 @@ done
 
 "$DRIVER" --dir "$T" --cli "$SB" --attestd "$ATTESTD" --program "$ECHO_WASM" \
   --attestd-port "$AP" --attestd-pid "$ATTESTD_PID" --host-port "$HP" --parties "$PARTIES" \
-  --computations "$COMPS" --seconds "$RUN_SECONDS" --seed "$SEED" --slow-party "$SLOW"
+  --computations "$COMPS" --seconds "$RUN_SECONDS" --seed "$SEED" --slow-party "$SLOW" \
+  --big-mib "$BIG_MIB"
 RC=$?
 [ "$RC" -eq 0 ] || SBX_FAILED=1 # keeps the logs
 exit "$RC"
