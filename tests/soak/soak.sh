@@ -34,6 +34,14 @@ while [ $# -gt 0 ]; do
   shift 2
 done
 [ -n "$SEED" ] || SEED=$(( (RANDOM << 15) | RANDOM ))
+in_range() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+in_range "$RUN_SECONDS" 1 86400 && in_range "$PARTIES" 2 64 && in_range "$COMPS" 1 16 &&
+  [[ "$SEED" =~ ^[0-9]{1,19}$ ]] && in_range "$BIG_MIB" 1 64 &&
+  [[ "$SLOW" =~ ^[01]$ ]] || {
+  echo "soak: want 1..86400 seconds, 2..64 parties, 1..16 computations, a decimal seed, --big-mib" \
+       "1..64 and --slow-party 0 or 1" >&2
+  exit 2
+}
 
 if [ -z "${SB_SOAK_IN_NAMESPACE:-}" ]; then
   if ! unshare -m --propagation private true 2>/dev/null; then
