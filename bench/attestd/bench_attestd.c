@@ -170,7 +170,7 @@ static double reference_rate(world *w, const char *dir, int n)
     json_t *j = json_pack("{s:s, s:s#}", "id", "ref-host", "public_key", pem, (size_t)pl);
     char *body = json_dumps(j, 0);
     sb_refusal r = {0};
-    json_decref(sb_service_admin(s, "POST", "/devices", "", body, strlen(body), "bench", &r));
+    json_decref(sb_service_admin(s, "POST", "/devices", NULL, body, strlen(body), "bench", &r));
     free(body);
     json_decref(j);
     BIO_free(b);

@@ -100,10 +100,11 @@ static int root_platform_ok(const char *p)
     return info && !info->device_keyed;
 }
 
-static void admin_audit(sb_service *s, const char *action, const char *detail, const char *peer)
+/* The audit record of an admin change: stored in the change's own transaction, so a change is
+ * never acknowledged without its record, nor recorded without being made. */
+static audit_rec admin_rec(const char *action, const char *detail, const char *peer)
 {
-    audit_rec rec = {"admin", action, NULL, NULL, NULL, NULL, peer, detail};
-    store_audit(sb_service_store(s), time(NULL), &rec);
+    return (audit_rec){"admin", action, NULL, NULL, NULL, NULL, peer, detail};
 }
 
 static json_t *ok_json(const char *what, const char *id)
@@ -132,14 +133,14 @@ static json_t *add_device(sb_service *s, json_t *o, const char *peer, sb_refusal
         return refuse(r, 400, "malformed request", "public_key: not a PEM EC public key"), NULL;
     }
     EVP_PKEY_free(k);
-    sb_err e = {0};
-    if (store_device_add(sb_service_store(s), id, platform, fp, pem, time(NULL), &e) < 0)
-        return refuse(r, e.code == 409 ? 409 : 503, e.code == 409 ? "exists" : "store unavailable",
-                      e.msg), NULL;
     char fph[65], d[160];
     sb_hex_encode(fp, 32, fph);
     snprintf(d, sizeof d, "device %s (%s) key %s", id, platform, fph);
-    admin_audit(s, "register device", d, peer);
+    audit_rec rec = admin_rec("register device", d, peer);
+    sb_err e = {0};
+    if (store_device_add(sb_service_store(s), id, platform, fp, pem, time(NULL), &rec, &e) < 0)
+        return refuse(r, e.code == 409 ? 409 : 503, e.code == 409 ? "exists" : "store unavailable",
+                      e.msg), NULL;
     return json_pack("{s:s, s:s, s:s, s:s}", "ok", "registered", "id", id, "platform", platform,
                      "fingerprint", fph);
 }
@@ -175,13 +176,13 @@ static json_t *add_root(sb_service *s, json_t *o, const char *peer, sb_refusal *
     if (!pem || count_anchors(pem) == 0)
         return refuse(r, 400, "malformed request",
                       "pem: no certificate or public key in it"), NULL;
-    sb_err e = {0};
-    if (store_root_add(sb_service_store(s), id, platform, pem, time(NULL), &e) < 0)
-        return refuse(r, e.code == 409 ? 409 : 503, e.code == 409 ? "exists" : "store unavailable",
-                      e.msg), NULL;
     char d[128];
     snprintf(d, sizeof d, "root %s for %s", id, platform);
-    admin_audit(s, "register root", d, peer);
+    audit_rec rec = admin_rec("register root", d, peer);
+    sb_err e = {0};
+    if (store_root_add(sb_service_store(s), id, platform, pem, time(NULL), &rec, &e) < 0)
+        return refuse(r, e.code == 409 ? 409 : 503, e.code == 409 ? "exists" : "store unavailable",
+                      e.msg), NULL;
     return ok_json("registered", id);
 }
 
@@ -207,12 +208,12 @@ static json_t *add_measurement(sb_service *s, json_t *o, const char *peer, sb_re
         return refuse(r, 400, "unknown platform", "platform: not a known platform"), NULL;
     if (normalise_hex(json_string_value(json_object_get(o, "measurement")), hex, sizeof hex) < 0)
         return refuse(r, 400, "malformed request", "measurement: 1..64 bytes as hex"), NULL;
-    sb_err e = {0};
-    if (store_measurement_add(sb_service_store(s), platform, hex, time(NULL), &e) < 0)
-        return refuse(r, 503, "store unavailable", e.msg), NULL;
     char d[200];
     snprintf(d, sizeof d, "%s %.128s", platform, hex);
-    admin_audit(s, "allow measurement", d, peer);
+    audit_rec rec = admin_rec("allow measurement", d, peer);
+    sb_err e = {0};
+    if (store_measurement_add(sb_service_store(s), platform, hex, time(NULL), &rec, &e) < 0)
+        return refuse(r, 503, "store unavailable", e.msg), NULL;
     return ok_json("added", hex);
 }
 
@@ -221,36 +222,52 @@ static json_t *set_settings(sb_service *s, json_t *o, const char *peer, sb_refus
     json_t *v = json_object_get(o, "serve_insecure");
     if (!json_is_boolean(v))
         return refuse(r, 400, "malformed request", "serve_insecure: want true or false"), NULL;
-    sb_service_set_serve_insecure(s, json_is_true(v));
-    admin_audit(s, "settings", json_is_true(v) ? "serve_insecure=true" : "serve_insecure=false",
-                peer);
+    audit_rec rec = admin_rec(
+        "settings", json_is_true(v) ? "serve_insecure=true" : "serve_insecure=false", peer);
+    if (sb_service_set_serve_insecure(s, json_is_true(v), &rec) < 0)
+        return refuse(r, 503, "store unavailable", "store: cannot record the setting; unchanged"),
+               NULL;
     return json_pack("{s:b}", "serve_insecure", json_is_true(v));
 }
 
 /* Maps a store result (0 done, 1 unknown, -1 error) to a response. */
-static json_t *done_or_refuse(sb_service *s, int rc, const char *action, const char *id,
-                              const char *peer, sb_refusal *r)
+static json_t *done_or_refuse(int rc, const char *action, const char *id, sb_refusal *r)
 {
     if (rc == 1)
         return refuse(r, 404, "not found", id), NULL;
     if (rc < 0)
         return refuse(r, 503, "store unavailable", action), NULL;
-    char d[200];
-    snprintf(d, sizeof d, "%.190s", id);
-    admin_audit(s, action, d, peer);
     return ok_json(action, id);
 }
 
-static long parse_limit(const char *query)
+/* `limit`: decimal digits only, 1..1000; absent: 100. */
+static int parse_limit(const char *value, long *out, sb_refusal *r)
 {
-    const char *p = query ? strstr(query, "limit=") : NULL;
-    long n = p ? strtol(p + 6, NULL, 10) : 100;
-    return n <= 0 ? 100 : n > 1000 ? 1000 : n;
+    size_t n = value ? strlen(value) : 0;
+    long v = 0;
+    for (size_t i = 0; i < n && v >= 0 && v <= 1000; i++) /* stops before it could overflow */
+        v = isdigit((unsigned char)value[i]) ? v * 10 + (value[i] - '0') : -1;
+    if (value && (n == 0 || v < 1 || v > 1000)) {
+        char shown[24]; /* the value as sent, printable ASCII only, cut short */
+        size_t k = 0;
+        for (; k < n && k + 1 < sizeof shown; k++)
+            shown[k] = value[k] > 0x20 && value[k] < 0x7f ? value[k] : '?';
+        shown[k] = 0;
+        char d[96];
+        snprintf(d, sizeof d, "limit: want an integer from 1 to 1000, got '%s%s'", shown,
+                 k < n ? "..." : "");
+        return refuse(r, 400, "malformed request", d);
+    }
+    *out = value ? v : 100;
+    return 0;
 }
 
-static json_t *list(sb_service *s, const char *which, const char *query, sb_refusal *r)
+static json_t *list(sb_service *s, const char *which, const char *limit_value, sb_refusal *r)
 {
-    json_t *arr = store_list(sb_service_store(s), which, parse_limit(query));
+    long limit;
+    if (parse_limit(limit_value, &limit, r) < 0)
+        return NULL;
+    json_t *arr = store_list(sb_service_store(s), which, limit);
     if (!arr)
         return refuse(r, 503, "store unavailable", which), NULL;
     json_t *o = json_object();
@@ -267,39 +284,48 @@ static json_t *with_id(sb_service *s, const char *method, const char *path, cons
     time_t now = time(NULL);
     sb_store *st = sb_service_store(s);
     int n = sscanf(path, "/%31[a-z]/%159[^/]/%15s", a, b, c);
-    if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "devices") == 0) {
-        int rc = store_device_revoke(st, b, now);
-        sb_service_devices_changed(s);
-        return done_or_refuse(s, rc, "revoke device", b, peer, r);
-    }
-    if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "roots") == 0)
-        return done_or_refuse(s, store_root_revoke(st, b, now), "revoke root", b, peer, r);
     char hex[2 * SB_MEASUREMENT_MAX + 1], d[200];
+    snprintf(d, sizeof d, "%.190s", b);
+    if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "devices") == 0) {
+        audit_rec rec = admin_rec("revoke device", d, peer);
+        int rc = store_device_revoke(st, b, now, &rec);
+        sb_service_devices_changed(s); /* after the store changed, so no stale key is cached */
+        return done_or_refuse(rc, "revoke device", b, r);
+    }
+    if (n == 2 && strcmp(method, "DELETE") == 0 && valid_id(b) && strcmp(a, "roots") == 0) {
+        audit_rec rec = admin_rec("revoke root", d, peer);
+        return done_or_refuse(store_root_revoke(st, b, now, &rec), "revoke root", b, r);
+    }
     const char *hex_in = n == 3 && strcmp(a, "measurements") == 0
                              ? strchr(path + strlen("/measurements/"), '/')
                              : NULL;
     if (n == 3 && strcmp(method, "DELETE") == 0 && strcmp(a, "measurements") == 0 && hex_in &&
         normalise_hex(hex_in + 1, hex, sizeof hex) == 0) {
         snprintf(d, sizeof d, "%.15s %.128s", b, hex);
-        return done_or_refuse(s, store_measurement_del(st, b, hex), "remove measurement", d, peer,
-                              r);
+        audit_rec rec = admin_rec("remove measurement", d, peer);
+        return done_or_refuse(store_measurement_del(st, b, hex, &rec), "remove measurement", d, r);
     }
     if (n == 3 && strcmp(method, "POST") == 0 && strcmp(a, "certificates") == 0 &&
-        strcmp(c, "revoke") == 0 && valid_id(b))
-        return done_or_refuse(s, store_cert_revoke(st, b, now), "revoke certificate", b, peer, r);
+        strcmp(c, "revoke") == 0 && valid_id(b)) {
+        audit_rec rec = admin_rec("revoke certificate", d, peer);
+        return done_or_refuse(store_cert_revoke(st, b, now, &rec), "revoke certificate", b, r);
+    }
     return refuse(r, 404, "not found", path), NULL;
 }
 
-json_t *sb_service_admin(sb_service *s, const char *method, const char *path, const char *query,
+json_t *sb_service_admin(sb_service *s, const char *method, const char *path, const char *limit,
                          const char *body, size_t body_len, const char *peer, sb_refusal *r)
 {
     int get = strcmp(method, "GET") == 0;
-    if (get && strcmp(path, "/settings") == 0)
-        return json_pack("{s:b}", "serve_insecure", sb_service_serve_insecure(s));
     if (get && (strcmp(path, "/devices") == 0 || strcmp(path, "/roots") == 0 ||
                 strcmp(path, "/measurements") == 0 || strcmp(path, "/certificates") == 0 ||
                 strcmp(path, "/audit") == 0))
-        return list(s, path + 1, query, r);
+        return list(s, path + 1, limit, r);
+    if (limit)
+        return refuse(r, 400, "malformed request",
+                      "limit: this endpoint takes no query parameters"), NULL;
+    if (get && strcmp(path, "/settings") == 0)
+        return json_pack("{s:b}", "serve_insecure", sb_service_serve_insecure(s));
     int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
     if ((post && (strcmp(path, "/devices") == 0 || strcmp(path, "/roots") == 0 ||
                   strcmp(path, "/measurements") == 0)) ||
@@ -324,5 +350,5 @@ json_t *sb_service_admin(sb_service *s, const char *method, const char *path, co
 
 json_t *sb_service_revoked(sb_service *s, sb_refusal *r)
 {
-    return list(s, "revoked", "limit=1000", r);
+    return list(s, "revoked", "1000", r);
 }

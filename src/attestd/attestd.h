@@ -79,8 +79,11 @@ void sb_service_record_refusal(sb_service *s, const char *platform, const sb_ref
 const char *sb_service_root_pem(const sb_service *s);
 /* Constant-time admin token check. */
 int sb_service_admin_ok(const sb_service *s, const char *authorization_header);
-/* Admin operations: method + path (under /v1/admin) + JSON body -> JSON response or refusal. */
-json_t *sb_service_admin(sb_service *s, const char *method, const char *path, const char *query,
+/* Admin operations: method + path (under /v1/admin) + JSON body -> JSON response or refusal.
+ * `limit` is the value of the request's `limit` query parameter as sent (NULL when absent): the
+ * listings take 1..1000 (default 100), everything else takes none. A write is acknowledged only
+ * once it and its audit record are committed (503 "store unavailable" otherwise). */
+json_t *sb_service_admin(sb_service *s, const char *method, const char *path, const char *limit,
                          const char *body, size_t body_len, const char *peer, sb_refusal *r);
 /* Public list of revoked serials. */
 json_t *sb_service_revoked(sb_service *s, sb_refusal *r);

@@ -73,7 +73,9 @@ static int create_ca(const char *key_path, const char *cert_path, EVP_PKEY **key
     *cert = *key ? make_root(*key) : NULL;
     if (!*cert)
         return sb_err_set(err, 1, "ca: cannot create the CA key and root");
-    if (write_pem(key_path, 0600, 1, *key, err) < 0 || write_pem(cert_path, 0644, 0, *cert, err) < 0)
+    /* The key last: its presence means "the CA exists" (see sb_ca_load_or_create), so a first
+     * start cut short (disk full) leaves nothing that a later start would refuse. */
+    if (write_pem(cert_path, 0644, 0, *cert, err) < 0 || write_pem(key_path, 0600, 1, *key, err) < 0)
         return -1;
     return 0;
 }

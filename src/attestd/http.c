@@ -113,20 +113,66 @@ static enum MHD_Result do_attest(sb_attestd *d, struct MHD_Connection *c, const 
     return send_json(c, 200, j);
 }
 
+/* The query parameters of a request: only `limit` exists (admin listings); anything else, a
+ * second `limit` or one with a NUL byte in it is refused with `problem` set. */
+typedef struct query {
+    const char *limit;
+    int n_limit;
+    char problem[96];
+} query;
+
+/* `s` (n bytes) as printable ASCII, cut short, for an error message. */
+static void shown(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (; s && k < n && k + 4 < cap; k++)
+        out[k] = s[k] > 0x20 && s[k] < 0x7f ? s[k] : '?';
+    snprintf(out + k, cap - k, "%s", s && k < n ? "..." : "");
+}
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    query *q = cls;
+    char name[28];
+    if (key_size != 5 || memcmp(key, "limit", 5) != 0) {
+        shown(key, key_size, name, sizeof name);
+        snprintf(q->problem, sizeof q->problem, "unknown query parameter '%s'", name);
+        return MHD_NO;
+    }
+    if (q->n_limit++) {
+        snprintf(q->problem, sizeof q->problem, "limit: given more than once");
+        return MHD_NO;
+    }
+    if (value && strlen(value) != value_size) {
+        snprintf(q->problem, sizeof q->problem,
+                 "limit: want an integer from 1 to 1000, got a NUL byte");
+        return MHD_NO;
+    }
+    q->limit = value ? value : "";
+    return MHD_YES;
+}
+
+static int read_query(struct MHD_Connection *c, const char *url, query *q)
+{
+    memset(q, 0, sizeof *q);
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, query_arg, q);
+    if (!q->problem[0] && q->limit && strncmp(url, "/v1/admin/", 10) != 0)
+        snprintf(q->problem, sizeof q->problem, "limit: this endpoint takes no query parameters");
+    return q->problem[0] ? -1 : 0;
+}
+
 static enum MHD_Result do_admin(sb_attestd *d, struct MHD_Connection *c, const char *url,
-                                const char *method, const request *rq)
+                                const char *method, const request *rq, const char *limit)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     if (!sb_service_admin_ok(d->svc, auth))
         return send_error(c, 401, "unauthorized", "admin operations need the admin token");
     char peer[64];
     peer_of(c, peer, sizeof peer);
-    const char *limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
-    char query[32] = "";
-    if (limit)
-        snprintf(query, sizeof query, "limit=%.20s", limit);
     sb_refusal r = {0};
-    json_t *j = sb_service_admin(d->svc, method, url + strlen("/v1/admin"), query, rq->body,
+    json_t *j = sb_service_admin(d->svc, method, url + strlen("/v1/admin"), limit, rq->body,
                                  rq->len, peer, &r);
     if (!j)
         return send_refusal(c, &r);
@@ -137,6 +183,9 @@ static enum MHD_Result route(sb_attestd *d, struct MHD_Connection *c, const char
                              const char *method, const request *rq)
 {
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    query q;
+    if (read_query(c, url, &q) < 0)
+        return send_error(c, 400, "malformed request", q.problem);
     if (strcmp(url, "/v1/challenge") == 0)
         return post ? do_challenge(d, c) : send_error(c, 405, "method not allowed", "use POST");
     if (strcmp(url, "/v1/attest") == 0)
@@ -153,7 +202,7 @@ static enum MHD_Result route(sb_attestd *d, struct MHD_Connection *c, const char
     if (strcmp(url, "/v1/health") == 0 && get)
         return send_json(c, 200, json_pack("{s:b}", "ok", 1));
     if (strncmp(url, "/v1/admin/", 10) == 0)
-        return do_admin(d, c, url, method, rq);
+        return do_admin(d, c, url, method, rq, q.limit);
     return send_error(c, 404, "not found", url);
 }
 

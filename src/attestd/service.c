@@ -17,7 +17,8 @@
 #include <sys/stat.h>
 
 /* Parsed device keys by fingerprint: parsing a PEM key costs ~400 us in OpenSSL 3.0, more than
- * the rest of an attestation. Cleared whenever a device is revoked. */
+ * the rest of an attestation. Cleared whenever a device is revoked; `gen` counts the clearings so
+ * that a key read from the store before a revocation is not cached after it. */
 #define KEY_CACHE 64
 typedef struct key_cache {
     pthread_mutex_t lock;
@@ -28,6 +29,7 @@ typedef struct key_cache {
         EVP_PKEY *key;
     } e[KEY_CACHE];
     size_t n, next;
+    unsigned long gen;
 } key_cache;
 
 struct sb_service {
@@ -40,7 +42,10 @@ struct sb_service {
     char admin_token[80];
     char url[256];
     long cert_validity, nonce_ttl;
+    /* Changed only after the store has the new value (settings_lock orders concurrent changes,
+     * so memory and store agree on the last one). */
     atomic_int serve_insecure;
+    pthread_mutex_t settings_lock;
 };
 
 static char *pem_of(X509 *c1, X509 *c2);
@@ -56,6 +61,24 @@ static int refuse(sb_refusal *r, int status, const char *reason, const char *det
     return -1;
 }
 
+/* serve_insecure: the command line's choice is stored first (a daemon that cannot store it does
+ * not start, or the next restart without the option would silently bring the old one back);
+ * otherwise the stored one (default: serve). An unreadable store is an error, not the default. */
+static int load_settings(sb_service *s, const sb_attestd_config *cfg, sb_err *err)
+{
+    char v[8] = "1";
+    if (cfg->serve_insecure >= 0) {
+        v[0] = cfg->serve_insecure ? '1' : '0';
+        if (store_setting_set(s->store, "serve_insecure", v, NULL) < 0)
+            return sb_err_set(err, 1, "attestd: cannot store the serve_insecure setting (is the "
+                                      "state directory's disk full?)");
+    } else if (store_setting_get(s->store, "serve_insecure", v, sizeof v) < 0) {
+        return sb_err_set(err, 1, "attestd: cannot read the stored settings");
+    }
+    atomic_store(&s->serve_insecure, v[0] == '1');
+    return 0;
+}
+
 sb_service *sb_service_open(const sb_attestd_config *cfg, sb_err *err)
 {
     if (!cfg->state_dir)
@@ -67,6 +90,7 @@ sb_service *sb_service_open(const sb_attestd_config *cfg, sb_err *err)
     if (!s)
         return sb_err_set(err, 1, "out of memory"), NULL;
     pthread_mutex_init(&s->keys.lock, NULL);
+    pthread_mutex_init(&s->settings_lock, NULL);
     s->cert_validity = cfg->cert_validity > 0 ? cfg->cert_validity : 86400;
     s->nonce_ttl = cfg->nonce_ttl > 0 ? cfg->nonce_ttl : 300;
     char db[4096];
@@ -80,12 +104,10 @@ sb_service *sb_service_open(const sb_attestd_config *cfg, sb_err *err)
         sb_service_close(s);
         return NULL;
     }
-    char v[8] = "1";
-    if (cfg->serve_insecure >= 0)
-        store_setting_set(s->store, "serve_insecure", cfg->serve_insecure ? "1" : "0");
-    else
-        store_setting_get(s->store, "serve_insecure", v, sizeof v);
-    atomic_store(&s->serve_insecure, cfg->serve_insecure >= 0 ? cfg->serve_insecure : v[0] == '1');
+    if (load_settings(s, cfg, err) < 0) {
+        sb_service_close(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -95,6 +117,7 @@ void sb_service_close(sb_service *s)
         return;
     sb_service_devices_changed(s);
     pthread_mutex_destroy(&s->keys.lock);
+    pthread_mutex_destroy(&s->settings_lock);
     store_close(s->store);
     EVP_PKEY_free(s->ca_key);
     X509_free(s->ca_cert);
@@ -188,7 +211,13 @@ static int check_nonce(attempt *a, sb_refusal *r)
     case NONCE_UNKNOWN: return refuse(r, 403, "unknown nonce", "the service never issued it");
     case NONCE_STALE: return refuse(r, 403, "stale nonce", "the challenge expired");
     case NONCE_REUSED: return refuse(r, 403, "reused nonce", "the challenge was already used");
-    default: return refuse(r, 503, "store unavailable", "cannot check the nonce");
+    case NONCE_OLD_RUN:
+        return refuse(r, 403, "stale nonce",
+                      "the challenge was issued before the service restarted or failed to store "
+                      "a nonce's use; ask for a new one");
+    default:
+        return refuse(r, 503, "store unavailable",
+                      "cannot record the nonce as used (it can no longer be used)");
     }
 }
 
@@ -207,12 +236,23 @@ static EVP_PKEY *cache_get(key_cache *c, const char *platform, const uint8_t fp[
     return k;
 }
 
-static void cache_put(key_cache *c, const char *platform, const uint8_t fp[32], const char *id,
-                      EVP_PKEY *k)
+static unsigned long cache_gen(key_cache *c)
 {
-    if (EVP_PKEY_up_ref(k) != 1)
-        return;
     pthread_mutex_lock(&c->lock);
+    unsigned long gen = c->gen;
+    pthread_mutex_unlock(&c->lock);
+    return gen;
+}
+
+/* Caches `k` unless the cache was cleared (a revocation) since `gen` was read. */
+static void cache_put(key_cache *c, const char *platform, const uint8_t fp[32], const char *id,
+                      EVP_PKEY *k, unsigned long gen)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->gen != gen || EVP_PKEY_up_ref(k) != 1) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
     size_t i;
     if (c->n < KEY_CACHE) {
         i = c->n++;
@@ -234,12 +274,14 @@ void sb_service_devices_changed(sb_service *s)
         EVP_PKEY_free(s->keys.e[i].key);
     s->keys.n = 0;
     s->keys.next = 0;
+    s->keys.gen++;
     pthread_mutex_unlock(&s->keys.lock);
 }
 
 static int load_device_key(attempt *a, const uint8_t fp[32], sb_refusal *r)
 {
     char *pem = NULL;
+    unsigned long gen = cache_gen(&a->s->keys);
     int rc = store_device_find(a->s->store, a->plat->name, fp, &pem, a->device_id,
                                sizeof a->device_id);
     if (rc == 1 || rc == 2) {
@@ -257,7 +299,7 @@ static int load_device_key(attempt *a, const uint8_t fp[32], sb_refusal *r)
     free(pem);
     if (!a->device_key)
         return refuse(r, 500, "internal error", "stored device key unreadable");
-    cache_put(&a->s->keys, a->plat->name, fp, a->device_id, a->device_key);
+    cache_put(&a->s->keys, a->plat->name, fp, a->device_id, a->device_key, gen);
     return 0;
 }
 
@@ -437,15 +479,15 @@ int sb_service_attest(sb_service *s, const sb_attest_req *req, const char *peer,
     a->req = req;
     sb_hex_encode(req->policy_hash, SB_POLICY_HASH_LEN, a->policy_hex);
     a->plat = sb_attest_platform(req->platform);
-    int rc;
-    if (!a->plat) {
+    /* The nonce is spent first, durably: whatever happens next, it cannot be used again, and
+     * nothing below runs unless its use is recorded. */
+    int rc = check_nonce(a, r);
+    if (rc == 0 && !a->plat) {
         char d[64];
         snprintf(d, sizeof d, "no verifier for platform '%s'", req->platform);
         rc = refuse(r, 400, "unknown platform", d);
-    } else {
+    } else if (rc == 0) {
         rc = parse_csr(a, r);
-        if (rc == 0)
-            rc = check_nonce(a, r);
         if (rc == 0 && !a->plat->hardware && !atomic_load(&s->serve_insecure))
             rc = refuse(r, 403, "debug platform refused",
                         "this service does not serve insecure platforms");
@@ -481,10 +523,14 @@ int sb_service_serve_insecure(sb_service *s)
     return atomic_load(&s->serve_insecure);
 }
 
-void sb_service_set_serve_insecure(sb_service *s, int on)
+int sb_service_set_serve_insecure(sb_service *s, int on, const audit_rec *a)
 {
-    atomic_store(&s->serve_insecure, on != 0);
-    store_setting_set(s->store, "serve_insecure", on ? "1" : "0");
+    pthread_mutex_lock(&s->settings_lock);
+    int rc = store_setting_set(s->store, "serve_insecure", on ? "1" : "0", a);
+    if (rc == 0)
+        atomic_store(&s->serve_insecure, on != 0);
+    pthread_mutex_unlock(&s->settings_lock);
+    return rc;
 }
 
 void sb_service_record_refusal(sb_service *s, const char *platform, const sb_refusal *r,

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define STMT_CACHE 24
 
@@ -19,6 +20,11 @@ struct sb_store {
         sqlite3_stmt *st;
     } stmts[STMT_CACHE];
     size_t n_stmts;
+    /* This run's tag on the challenges it issues. A challenge is only accepted by the run that
+     * issued it, and a new tag is drawn whenever a nonce's consumption may have failed to be
+     * recorded: a nonce is then refused, not spent a second time, whatever the store does
+     * later and across restarts. */
+    int64_t run;
 };
 
 static const char schema[] =
@@ -41,6 +47,33 @@ static const char schema[] =
     " serial TEXT, peer TEXT, detail TEXT);"
     "CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* Challenges of stores created before runs were tagged get run 0 (never a live run's tag). */
+static const char add_run_column[] =
+    "ALTER TABLE challenges ADD COLUMN run INTEGER NOT NULL DEFAULT 0";
+
+/* A fresh nonzero run tag. Caller holds the lock (or owns the store alone). */
+static int new_run(sb_store *s)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -1;
+    s->run = (int64_t)(r >> 1) | 1;
+    return 0;
+}
+
+/* Adds the run column unless it is there already. */
+static int migrate(sb_store *s, char **msg)
+{
+    if (sqlite3_exec(s->db, add_run_column, NULL, NULL, msg) == SQLITE_OK)
+        return 0;
+    if (*msg && strstr(*msg, "duplicate column")) {
+        sqlite3_free(*msg);
+        *msg = NULL;
+        return 0;
+    }
+    return -1;
+}
+
 int store_open(const char *path, sb_store **out, sb_err *err)
 {
     *out = NULL;
@@ -59,8 +92,10 @@ int store_open(const char *path, sb_store **out, sb_err *err)
                      "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
                      " PRAGMA synchronous=NORMAL;",
                      NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        sb_err_set(err, 1, "store %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK || migrate(s, &msg) < 0 ||
+        new_run(s) < 0) {
+        sb_err_set(err, 1, "store %s: %s", path,
+                   msg ? msg : s->run ? sqlite3_errmsg(s->db) : "no randomness");
         sqlite3_free(msg);
         store_close(s);
         return -1;
@@ -162,13 +197,21 @@ static int begin(sb_store *s)
     return 0;
 }
 
-static int end(sb_store *s, int ok)
+/* Commits (ok) or rolls back; 0 only when the commit succeeded. A COMMIT can fail (SQLITE_FULL,
+ * SQLITE_IOERR) after every statement did: then nothing was stored. Caller holds the lock. */
+static int finish_locked(sb_store *s, int ok)
 {
     int rc = sqlite3_exec(s->db, ok ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    if (ok && rc != SQLITE_OK)
+    if (ok && rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_unlock(&s->lock);
     return ok && rc == SQLITE_OK ? 0 : -1;
+}
+
+static int end(sb_store *s, int ok)
+{
+    int rc = finish_locked(s, ok);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 int store_challenge_new(sb_store *s, const uint8_t *nonce, size_t len, time_t now, time_t expires,
@@ -179,35 +222,52 @@ int store_challenge_new(sb_store *s, const uint8_t *nonce, size_t len, time_t no
     /* Expired challenges are kept an hour so a late attempt is told "stale", not "unknown". */
     int ok = exec_locked(s, "DELETE FROM challenges WHERE expires < ?", "i",
                          (int64_t)(now - 3600)) >= 0 &&
-             exec_locked(s, "INSERT INTO challenges(nonce, created, expires) VALUES(?,?,?)", "bii",
-                         nonce, len, (int64_t)now, (int64_t)expires) == 1;
+             exec_locked(s, "INSERT INTO challenges(nonce, created, expires, run) VALUES(?,?,?,?)",
+                         "biii", nonce, len, (int64_t)now, (int64_t)expires, s->run) == 1;
     if (end(s, ok) < 0)
         return sb_err_set(err, 1, "store: cannot record the challenge");
     return 0;
 }
 
+/* Why a nonce could not be spent. Caller holds the lock. */
+static nonce_state nonce_refusal(sb_store *s, const uint8_t *nonce, size_t len)
+{
+    sqlite3_stmt *q = NULL;
+    nonce_state st = NONCE_ERROR;
+    if (sqlite3_prepare_v2(s->db, "SELECT used, run FROM challenges WHERE nonce = ?", -1, &q,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_blob(q, 1, nonce, (int)len, SQLITE_TRANSIENT) == SQLITE_OK) {
+        int step = sqlite3_step(q);
+        if (step == SQLITE_DONE)
+            st = NONCE_UNKNOWN;
+        else if (step == SQLITE_ROW)
+            st = sqlite3_column_int(q, 0)                  ? NONCE_REUSED
+                 : sqlite3_column_int64(q, 1) != s->run ? NONCE_OLD_RUN
+                                                          : NONCE_STALE;
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
 nonce_state store_challenge_consume(sb_store *s, const uint8_t *nonce, size_t len, time_t now)
 {
-    if (begin(s) < 0)
-        return NONCE_ERROR;
-    nonce_state st = NONCE_OK;
-    int changed = exec_locked(s,
-                              "UPDATE challenges SET used = 1 WHERE nonce = ? AND used = 0 AND "
-                              "expires >= ?",
-                              "bi", nonce, len, (int64_t)now);
-    if (changed < 0) {
-        st = NONCE_ERROR;
-    } else if (changed == 0) {
-        sqlite3_stmt *q = NULL;
-        st = NONCE_UNKNOWN;
-        if (sqlite3_prepare_v2(s->db, "SELECT used, expires FROM challenges WHERE nonce = ?", -1,
-                               &q, NULL) == SQLITE_OK &&
-            sqlite3_bind_blob(q, 1, nonce, (int)len, SQLITE_TRANSIENT) == SQLITE_OK &&
-            sqlite3_step(q) == SQLITE_ROW)
-            st = sqlite3_column_int(q, 0) ? NONCE_REUSED : NONCE_STALE;
-        sqlite3_finalize(q);
+    nonce_state st = NONCE_ERROR;
+    pthread_mutex_lock(&s->lock);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+        int changed = exec_locked(s,
+                                  "UPDATE challenges SET used = 1 WHERE nonce = ? AND used = 0"
+                                  " AND expires >= ? AND run = ?",
+                                  "bii", nonce, len, (int64_t)now, s->run);
+        st = changed < 0 ? NONCE_ERROR : changed == 0 ? nonce_refusal(s, nonce, len) : NONCE_OK;
+        if (finish_locked(s, st == NONCE_OK) < 0 && st == NONCE_OK)
+            st = NONCE_ERROR;
     }
-    end(s, st == NONCE_OK);
+    /* The nonce may be valid and its spending is not recorded: retire every challenge issued so
+     * far, in the same critical section, so that no later attempt can spend it. Any tag this
+     * run has not used does (a random one from a new run colliding is a 2^-62 chance). */
+    if (st == NONCE_ERROR)
+        s->run = s->run < INT64_MAX - 1 ? s->run + 2 : 1;
+    pthread_mutex_unlock(&s->lock);
     return st;
 }
 
@@ -245,11 +305,19 @@ int store_issue(sb_store *s, time_t now, const char *serial, const char *pem, ti
     return 0;
 }
 
-/* One-statement transaction for the admin operations; returns changed rows or -1. */
-static int exec1(sb_store *s, const char *sql, const char *types, ...)
+/* One admin change and, when it changed a row, its audit record (`a`, may be NULL), in one
+ * transaction. Returns the changed rows once committed, or -1: then nothing was stored. */
+static int exec1(sb_store *s, const audit_rec *a, const char *sql, const char *types, ...)
 {
-    if (begin(s) < 0)
+    /* Admin changes are rare and must survive a power loss too, not only a crash of the daemon:
+     * their commit is synced (FULL). The attestation path keeps NORMAL (see store_open). */
+    pthread_mutex_lock(&s->lock);
+    if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+        pthread_mutex_unlock(&s->lock);
         return -1;
+    }
     va_list ap;
     va_start(ap, types);
     sqlite3_stmt *st = prep(s, sql, types, ap);
@@ -259,14 +327,19 @@ static int exec1(sb_store *s, const char *sql, const char *types, ...)
         changed = sqlite3_changes(s->db);
     if (st)
         release(s, st);
-    end(s, changed >= 0);
+    if (changed > 0 && a && audit_locked(s, time(NULL), a) < 0)
+        changed = -1;
+    if (finish_locked(s, changed >= 0) < 0)
+        changed = -1;
+    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
     return changed;
 }
 
 int store_device_add(sb_store *s, const char *id, const char *platform, const uint8_t fp[32],
-                     const char *pem, time_t now, sb_err *err)
+                     const char *pem, time_t now, const audit_rec *a, sb_err *err)
 {
-    int n = exec1(s,
+    int n = exec1(s, a,
                   "INSERT INTO devices(id, platform, fingerprint, pem, created)"
                   " SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM devices WHERE id = ?"
                   " OR (platform = ? AND fingerprint = ? AND revoked IS NULL))",
@@ -315,21 +388,21 @@ static const char *const revoke_sql[] = {
     "UPDATE certificates SET revoked = ? WHERE serial = ? AND revoked IS NULL",
 };
 
-static int revoke(sb_store *s, int which, const char *key, time_t now)
+static int revoke(sb_store *s, int which, const char *key, time_t now, const audit_rec *a)
 {
-    int n = exec1(s, revoke_sql[which], "it", (int64_t)now, key);
+    int n = exec1(s, a, revoke_sql[which], "it", (int64_t)now, key);
     return n < 0 ? -1 : n == 0 ? 1 : 0;
 }
 
-int store_device_revoke(sb_store *s, const char *id, time_t now)
+int store_device_revoke(sb_store *s, const char *id, time_t now, const audit_rec *a)
 {
-    return revoke(s, 0, id, now);
+    return revoke(s, 0, id, now, a);
 }
 
 int store_root_add(sb_store *s, const char *id, const char *platform, const char *pem, time_t now,
-                   sb_err *err)
+                   const audit_rec *a, sb_err *err)
 {
-    int n = exec1(s,
+    int n = exec1(s, a,
                   "INSERT INTO roots(id, platform, pem, created) SELECT ?,?,?,? WHERE NOT EXISTS"
                   " (SELECT 1 FROM roots WHERE id = ?)",
                   "tttit", id, platform, pem, (int64_t)now, id);
@@ -340,9 +413,9 @@ int store_root_add(sb_store *s, const char *id, const char *platform, const char
     return 0;
 }
 
-int store_root_revoke(sb_store *s, const char *id, time_t now)
+int store_root_revoke(sb_store *s, const char *id, time_t now, const audit_rec *a)
 {
-    return revoke(s, 1, id, now);
+    return revoke(s, 1, id, now, a);
 }
 
 char *store_roots_for(sb_store *s, const char *platform)
@@ -379,17 +452,18 @@ char *store_roots_for(sb_store *s, const char *platform)
 }
 
 int store_measurement_add(sb_store *s, const char *platform, const char *hex, time_t now,
-                          sb_err *err)
+                          const audit_rec *a, sb_err *err)
 {
-    int n = exec1(s, "INSERT OR IGNORE INTO measurements(platform, value, created) VALUES(?,?,?)",
+    /* REPLACE, not IGNORE: adding an entry again changes (refreshes) a row, so it is audited */
+    int n = exec1(s, a, "INSERT OR REPLACE INTO measurements(platform, value, created) VALUES(?,?,?)",
                   "tti", platform, hex, (int64_t)now);
     return n < 0 ? sb_err_set(err, 1, "store: cannot add the measurement") : 0;
 }
 
-int store_measurement_del(sb_store *s, const char *platform, const char *hex)
+int store_measurement_del(sb_store *s, const char *platform, const char *hex, const audit_rec *a)
 {
-    int n = exec1(s, "DELETE FROM measurements WHERE platform = ? AND value = ?", "tt", platform,
-                  hex);
+    int n = exec1(s, a, "DELETE FROM measurements WHERE platform = ? AND value = ?", "tt",
+                  platform, hex);
     return n < 0 ? -1 : n == 0 ? 1 : 0;
 }
 
@@ -409,32 +483,36 @@ int store_measurement_check(sb_store *s, const char *platform, const char *hex)
     return rc;
 }
 
-int store_cert_revoke(sb_store *s, const char *serial, time_t now)
+int store_cert_revoke(sb_store *s, const char *serial, time_t now, const audit_rec *a)
 {
-    return revoke(s, 2, serial, now);
+    return revoke(s, 2, serial, now, a);
 }
 
 int store_setting_get(sb_store *s, const char *key, char *out, size_t cap)
 {
     pthread_mutex_lock(&s->lock);
     sqlite3_stmt *q = NULL;
-    int rc = 1;
+    int rc = -1;
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM settings WHERE key = ?", -1, &q, NULL) ==
             SQLITE_OK &&
-        sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW) {
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(q, 0));
-        rc = 0;
+        sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK) {
+        int step = sqlite3_step(q);
+        if (step == SQLITE_ROW)
+            rc = snprintf(out, cap, "%s", (const char *)sqlite3_column_text(q, 0)) < (int)cap
+                     ? 0
+                     : -1;
+        else if (step == SQLITE_DONE)
+            rc = 1;
     }
     sqlite3_finalize(q);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
-int store_setting_set(sb_store *s, const char *key, const char *value)
+int store_setting_set(sb_store *s, const char *key, const char *value, const audit_rec *a)
 {
-    return exec1(s, "INSERT OR REPLACE INTO settings(key, value) VALUES(?,?)", "tt", key, value) ==
-                   1
+    return exec1(s, a, "INSERT OR REPLACE INTO settings(key, value) VALUES(?,?)", "tt", key,
+                 value) == 1
                ? 0
                : -1;
 }

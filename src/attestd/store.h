@@ -17,7 +17,8 @@ typedef enum {
     NONCE_UNKNOWN,
     NONCE_STALE,
     NONCE_REUSED,
-    NONCE_ERROR,
+    NONCE_OLD_RUN, /* issued before a restart or before a store failure: never accepted */
+    NONCE_ERROR,   /* the store failed; the nonce can no longer be spent either */
 } nonce_state;
 
 /* What an attestation outcome records. */
@@ -37,6 +38,7 @@ void store_close(sb_store *s);
 
 int store_challenge_new(sb_store *s, const uint8_t *nonce, size_t len, time_t now, time_t expires,
                         sb_err *err);
+/* Spends the nonce: NONCE_OK only once that is committed. */
 nonce_state store_challenge_consume(sb_store *s, const uint8_t *nonce, size_t len, time_t now);
 
 int store_audit(sb_store *s, time_t now, const audit_rec *a);
@@ -44,31 +46,39 @@ int store_audit(sb_store *s, time_t now, const audit_rec *a);
 int store_issue(sb_store *s, time_t now, const char *serial, const char *pem, time_t not_after,
                 const audit_rec *a, sb_err *err);
 
+/* Every admin write below commits its change together with its audit record `a` (may be NULL)
+ * and returns success only once that commit succeeded: a failure means nothing was stored. */
+
 /* Devices (per-device keys: process hosts, PSA IAKs). fingerprint = SHA-256(SPKI DER). */
 int store_device_add(sb_store *s, const char *id, const char *platform, const uint8_t fp[32],
-                     const char *pem, time_t now, sb_err *err);
+                     const char *pem, time_t now, const audit_rec *a, sb_err *err);
 /* 0 found (pem malloc'd), 1 unknown, 2 revoked, -1 error. */
 int store_device_find(sb_store *s, const char *platform, const uint8_t fp[32], char **pem,
                       char *id, size_t id_cap);
-int store_device_revoke(sb_store *s, const char *id, time_t now);     /* 0, 1 unknown, -1 */
+int store_device_revoke(sb_store *s, const char *id, time_t now,
+                        const audit_rec *a); /* 0, 1 unknown, -1 */
 
 /* Vendor roots / platform keys (PEM bundles) per platform. */
 int store_root_add(sb_store *s, const char *id, const char *platform, const char *pem, time_t now,
-                   sb_err *err);
-int store_root_revoke(sb_store *s, const char *id, time_t now);       /* 0, 1 unknown, -1 */
+                   const audit_rec *a, sb_err *err);
+int store_root_revoke(sb_store *s, const char *id, time_t now,
+                      const audit_rec *a); /* 0, 1 unknown, -1 */
 /* Every active root PEM of the platform, concatenated (malloc'd; "" when none). */
 char *store_roots_for(sb_store *s, const char *platform);
 
 /* Measurement allow-list. check: 0 allowed, 1 not in the platform's list, 2 no list. */
 int store_measurement_add(sb_store *s, const char *platform, const char *hex, time_t now,
-                          sb_err *err);
-int store_measurement_del(sb_store *s, const char *platform, const char *hex); /* 0, 1, -1 */
+                          const audit_rec *a, sb_err *err);
+int store_measurement_del(sb_store *s, const char *platform, const char *hex,
+                          const audit_rec *a); /* 0, 1, -1 */
 int store_measurement_check(sb_store *s, const char *platform, const char *hex);
 
-int store_cert_revoke(sb_store *s, const char *serial, time_t now); /* 0, 1 unknown, -1 */
+int store_cert_revoke(sb_store *s, const char *serial, time_t now,
+                      const audit_rec *a); /* 0, 1 unknown, -1 */
 
-int store_setting_get(sb_store *s, const char *key, char *out, size_t cap); /* 0, 1 absent */
-int store_setting_set(sb_store *s, const char *key, const char *value);
+/* 0 found, 1 absent, -1 the store could not be read. */
+int store_setting_get(sb_store *s, const char *key, char *out, size_t cap);
+int store_setting_set(sb_store *s, const char *key, const char *value, const audit_rec *a);
 
 /* JSON listings: which = "devices", "roots", "measurements", "certificates", "audit",
  * "revoked". */

@@ -3,14 +3,19 @@
 #include "attest/attest.h"
 #include "../common/test_util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,8 +43,9 @@ static void read_token(char *out, size_t cap)
     free(d);
 }
 
-/* Starts the daemon on a free port with extra arguments (NULL-terminated). */
-static void start(daemon_proc *d, const char *extra1, const char *extra2)
+/* Starts the daemon on a free port with extra arguments; 0 once it listens, or -1 with its exit
+ * status in *exit_status when it exited instead. */
+static int try_start(daemon_proc *d, const char *extra1, const char *extra2, int *exit_status)
 {
     char port_file[300];
     snprintf(port_file, sizeof port_file, "%s.port", state_dir);
@@ -61,8 +67,11 @@ static void start(daemon_proc *d, const char *extra1, const char *extra2)
     }
     uint8_t *p = NULL;
     size_t len;
-    for (int i = 0; i < 200 && sb_read_file(port_file, 16, &p, &len, NULL) < 0; i++)
+    for (int i = 0; i < 200 && sb_read_file(port_file, 16, &p, &len, NULL) < 0; i++) {
+        if (waitpid(d->pid, exit_status, WNOHANG) == d->pid)
+            return -1;
         usleep(50000);
+    }
     if (!p) {
         fprintf(stderr, "daemon did not start\n");
         exit(1);
@@ -74,6 +83,17 @@ static void start(daemon_proc *d, const char *extra1, const char *extra2)
     sb_attestd_client_init(&d->client, url, NULL);
     d->admin = d->client;
     read_token(d->admin.admin_token, sizeof d->admin.admin_token);
+    return 0;
+}
+
+static void start(daemon_proc *d, const char *extra1, const char *extra2)
+{
+    int st = 0;
+    if (try_start(d, extra1, extra2, &st) < 0) {
+        fprintf(stderr, "daemon exited with status %d instead of starting\n",
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        exit(1);
+    }
 }
 
 static void stop(daemon_proc *d)
@@ -672,6 +692,55 @@ static void test_admin(daemon_proc *d, world *w)
     free(resp);
 }
 
+/* GET `path` (with admin token when `as_admin`); expects `want_status` and `want` in the body. */
+static void expect_get(const daemon_proc *d, int as_admin, const char *path, int want_status,
+                       const char *want, int line)
+{
+    int status = 0;
+    char *resp = NULL;
+    size_t len;
+    sb_err e = {0};
+    int rc = sb_attestd_request(as_admin ? &d->admin : &d->client, "GET", path, NULL, &status,
+                                &resp, &len, &e);
+    if (rc < 0 || status != want_status || !resp || !strstr(resp, want)) {
+        fprintf(stderr, "line %d: GET %s: want %d '%s', got rc=%d status=%d '%.200s' %s\n",
+                line, path, want_status, want, rc, status, resp ? resp : "", e.msg);
+        failures++;
+    }
+    free(resp);
+}
+#define EXPECT_GET(d, admin, path, st, want) expect_get(d, admin, path, st, want, __LINE__)
+
+/* Query parameters: `limit` is an integer 1..1000 on the admin listings and nothing else is
+ * accepted anywhere; every violation is a 400 that says what was wrong. */
+static void test_query_params(daemon_proc *d)
+{
+    static const char *const bad_limits[] = {
+        "-1", "0", "99999999999999999999", "abc", "5x", "", "1001", "+5", "%2D1", "5%20",
+        "5%00", "0x10", "1e3", "18446744073709551617",
+    };
+    char path[128];
+    for (size_t i = 0; i < sizeof bad_limits / sizeof bad_limits[0]; i++) {
+        snprintf(path, sizeof path, "/v1/admin/audit?limit=%s", bad_limits[i]);
+        EXPECT_GET(d, 1, path, 400, "limit: want an integer from 1 to 1000");
+    }
+    EXPECT_GET(d, 1, "/v1/admin/certificates?limit", 400, "limit: want an integer from 1 to 1000");
+    EXPECT_GET(d, 1, "/v1/admin/audit?limit=1&limit=2", 400, "limit: given more than once");
+    EXPECT_GET(d, 1, "/v1/admin/audit?limt=5", 400, "unknown query parameter 'limt'");
+    EXPECT_GET(d, 1, "/v1/admin/settings?limit=5", 400, "takes no query parameters");
+    EXPECT_GET(d, 0, "/v1/revoked?limit=5", 400, "takes no query parameters");
+    EXPECT_GET(d, 0, "/v1/health?x=1", 400, "unknown query parameter 'x'");
+    /* the documented range is accepted, with or without leading zeros */
+    EXPECT_GET(d, 1, "/v1/admin/audit?limit=1000", 200, "\"audit\"");
+    EXPECT_GET(d, 1, "/v1/admin/devices?limit=0001", 200, "\"devices\"");
+    char *resp = NULL;
+    CHECK(admin(d, "GET", "/v1/admin/audit?limit=1", NULL, &resp) == 200);
+    json_t *j = resp ? json_loads(resp, 0, NULL) : NULL;
+    CHECK(json_array_size(json_object_get(j, "audit")) == 1);
+    json_decref(j);
+    free(resp);
+}
+
 /* A PSA platform token (hardware-rooted): lifecycle secured, accepted without allow_debug. */
 static void test_psa_platform(daemon_proc *d, world *w)
 {
@@ -861,6 +930,303 @@ static void test_restart(daemon_proc *d, world *w)
     free(root_after);
 }
 
+/* ---------------- a full disk under the state (--full-disk: needs root) ----------------
+ * The state directory lives on a small tmpfs mounted in a private mount namespace (the daemon,
+ * forked from here, shares it; it vanishes with the test). A filler file takes the free space.
+ * Unlike RLIMIT_FSIZE (which only caps one file's size) this is the real thing: every file of the
+ * state, the WAL included, gets ENOSPC, and freeing the filler gives the space back. */
+
+static char mount_dir[200], filler[320];
+
+static int mount_small_tmpfs(void)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(mount_dir, sizeof mount_dir, "%s/sb-attestd-full-XXXXXX", tmp);
+    if (!mkdtemp(mount_dir))
+        return -1;
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("sb-attestd-test", mount_dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0700") <
+            0) {
+        fprintf(stderr,
+                "attestd --full-disk: cannot mount a tmpfs in a private mount namespace (%s): "
+                "this test needs root (CAP_SYS_ADMIN) and cannot check anything without it\n",
+                strerror(errno));
+        rmdir(mount_dir);
+        return -1;
+    }
+    snprintf(state_dir, sizeof state_dir, "%s/state", mount_dir);
+    snprintf(filler, sizeof filler, "%s/filler", mount_dir);
+    return 0;
+}
+
+/* Takes all free space of the tmpfs but `leave` bytes (0: every last byte). */
+static void fill_disk(size_t leave)
+{
+    int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    struct statvfs v;
+    CHECK(fd >= 0 && fstatvfs(fd, &v) == 0);
+    if (fd < 0)
+        return;
+    size_t avail = (size_t)v.f_bavail * v.f_frsize, want = avail > leave ? avail - leave : 0;
+    static char chunk[65536];
+    size_t done = 0;
+    while (done < want) {
+        size_t n = want - done < sizeof chunk ? want - done : sizeof chunk;
+        ssize_t w = write(fd, chunk, n);
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    while (leave == 0 && write(fd, chunk, 1) == 1) /* the tail of a partly used page */
+        ;
+    close(fd);
+}
+
+static void free_disk(void)
+{
+    unlink(filler);
+}
+
+/* One admin write on the full disk: 200 (then it was stored) or 503 "store unavailable". */
+static int full_write(const daemon_proc *d, const char *method, const char *path,
+                      const char *body, int *refused)
+{
+    char *resp = NULL;
+    int st = admin(d, method, path, body, &resp);
+    if (st != 200 && !(st == 503 && resp && strstr(resp, "store unavailable"))) {
+        fprintf(stderr, "full disk: %s %s: want 200 or 503 store unavailable, got %d %s\n",
+                method, path, st, resp ? resp : "");
+        failures++;
+    }
+    *refused += st == 503;
+    printf("full disk: %s %s -> %d\n", method, path, st);
+    free(resp);
+    return st;
+}
+
+static int listed(const daemon_proc *d, const char *path, const char *needle)
+{
+    char *resp = NULL;
+    int found = admin(d, "GET", path, NULL, &resp) == 200 && resp && strstr(resp, needle);
+    free(resp);
+    return found;
+}
+
+static int settings_insecure(const daemon_proc *d)
+{
+    char *resp = NULL;
+    int v = -1;
+    if (admin(d, "GET", "/v1/admin/settings", NULL, &resp) == 200 && resp)
+        v = strstr(resp, "\"serve_insecure\":true") ? 1 : strstr(resp, "false") ? 0 : -1;
+    free(resp);
+    return v;
+}
+
+/* 1 when device `id` is listed as revoked, 0 when active, -1 when not listed. */
+static int device_revoked(const daemon_proc *d, const char *id)
+{
+    char *resp = NULL;
+    int rc = -1;
+    if (admin(d, "GET", "/v1/admin/devices?limit=1000", NULL, &resp) == 200 && resp) {
+        json_t *j = json_loads(resp, 0, NULL), *dev;
+        size_t i;
+        json_array_foreach(json_object_get(j, "devices"), i, dev)
+            if (strcmp(json_string_value(json_object_get(dev, "id")) ?: "", id) == 0)
+                rc = !json_is_null(json_object_get(dev, "revoked"));
+        json_decref(j);
+    }
+    free(resp);
+    return rc;
+}
+
+/* Admin writes with no space left are refused (503) or stored; after a restart the state equals
+ * exactly what was acknowledged. */
+static void test_full_disk_admin(daemon_proc *d, world *w)
+{
+    EVP_PKEY *dev2 = EVP_EC_gen("P-256"), *dev0 = EVP_EC_gen("P-256");
+    CHECK(register_device(d, "dev-0", "process", dev0) == 200);
+    CHECK(admin(d, "POST", "/v1/admin/measurements", "{\"platform\":\"psa\",\"measurement\":\"ab\"}",
+                NULL) == 200);
+    char *chain = NULL, *resp = NULL;
+    CHECK_OK(attest(d, w, &(attempt_opts){0}, &chain, NULL, NULL, err));
+    free(chain);
+    CHECK(admin(d, "GET", "/v1/admin/certificates?limit=1", NULL, &resp) == 200);
+    json_t *certs = json_loads(resp ? resp : "", 0, NULL);
+    free(resp);
+    char serial[64] = "", path[160];
+    snprintf(serial, sizeof serial, "%s", json_string_value(json_object_get(json_array_get(
+                                              json_object_get(certs, "certificates"), 0),
+                                          "serial")) ?: "none");
+    json_decref(certs);
+    CHECK(admin(d, "PUT", "/v1/admin/settings", "{\"serve_insecure\":false}", NULL) == 200);
+    int acknowledged = 0, refused = 0;
+    char *root_pem = NULL;
+    CHECK_OK(sb_attestd_root(&d->client, &root_pem, err));
+    json_t *rj = json_pack("{s:s, s:s, s:s}", "id", "full-root", "platform", "sev-snp", "pem",
+                           root_pem ? root_pem : "");
+    char *root_body = json_dumps(rj, 0), *key_pem = pem_pubkey(dev2);
+    json_t *dj = json_pack("{s:s, s:s}", "id", "dev-2", "public_key", key_pem);
+    char *dev_body = json_dumps(dj, 0);
+
+    fill_disk(0);
+    if (full_write(d, "PUT", "/v1/admin/settings", "{\"serve_insecure\":true}", &refused) == 200)
+        acknowledged = 1;
+    int meas = full_write(d, "POST", "/v1/admin/measurements",
+                          "{\"platform\":\"psa\",\"measurement\":\"cdcd\"}", &refused);
+    int dev = full_write(d, "POST", "/v1/admin/devices", dev_body, &refused);
+    int root = full_write(d, "POST", "/v1/admin/roots", root_body, &refused);
+    int revoke_dev = full_write(d, "DELETE", "/v1/admin/devices/dev-0", NULL, &refused);
+    int del_meas = full_write(d, "DELETE", "/v1/admin/measurements/psa/ab", NULL, &refused);
+    snprintf(path, sizeof path, "/v1/admin/certificates/%s/revoke", serial);
+    int revoke_cert = full_write(d, "POST", path, NULL, &refused);
+    if (!refused)
+        fprintf(stderr, "full disk: no admin write was refused: the disk was not full\n");
+    CHECK(refused > 0);
+    /* what the running service believes is what it acknowledged */
+    CHECK(settings_insecure(d) == acknowledged);
+
+    free_disk();
+    stop(d);
+    start(d, NULL, NULL);
+    CHECK(settings_insecure(d) == acknowledged);
+    CHECK(listed(d, "/v1/admin/measurements", "cdcd") == (meas == 200));
+    CHECK(listed(d, "/v1/admin/devices", "\"dev-2\"") == (dev == 200));
+    CHECK(listed(d, "/v1/admin/roots", "full-root") == (root == 200));
+    CHECK(device_revoked(d, "dev-0") == (revoke_dev == 200));
+    CHECK(listed(d, "/v1/admin/measurements", "\"ab\"") == (del_meas != 200));
+    CHECK(listed(d, "/v1/admin/certificates?limit=1000", "\"revoked\":null") == (revoke_cert != 200));
+    /* each acknowledged change was audited with it */
+    CHECK(listed(d, "/v1/admin/audit?limit=1000", "psa cdcd") == (meas == 200));
+    free(root_pem);
+    free(root_body);
+    free(dev_body);
+    free(key_pem);
+    json_decref(rj);
+    json_decref(dj);
+    EVP_PKEY_free(dev2);
+    EVP_PKEY_free(dev0);
+}
+
+/* One attestation with `leave` bytes free under the state: whatever its outcome, replaying the
+ * same request once space is back (and, with `restart`, after a restart) yields no certificate. */
+static int replays_stale, replays_reused; /* how the replays after a failed attempt were refused */
+
+static int full_disk_attempt(daemon_proc *d, world *w, size_t leave, int restart)
+{
+    uint8_t nonce[32];
+    free_disk();
+    CHECK_OK(sb_attestd_challenge(&d->client, nonce, NULL, err));
+    fill_disk(leave);
+    char *chain = NULL;
+    int status = 0;
+    sb_err e = {0};
+    int rc = attest(d, w, &(attempt_opts){.nonce = nonce}, &chain, NULL, &status, &e);
+    CHECK(rc == 0 ? chain != NULL : (status == 503 && strstr(e.msg, "store unavailable")));
+    if (rc < 0 && status != 503)
+        fprintf(stderr, "full disk attest (%zu bytes free): %d %s\n", leave, status, e.msg);
+    free(chain);
+    chain = NULL;
+    free_disk();
+    if (restart) {
+        stop(d);
+        start(d, NULL, NULL);
+    }
+    sb_err again = {0};
+    int replay = attest(d, w, &(attempt_opts){.nonce = nonce}, &chain, NULL, &status, &again);
+    if (replay == 0 || chain || status != 403 ||
+        !(strstr(again.msg, "reused nonce") || strstr(again.msg, "stale nonce"))) {
+        fprintf(stderr, "full disk (%zu bytes free%s): first attempt %s, replay got %d %s%s\n",
+                leave, restart ? ", restarted" : "", rc == 0 ? "issued" : e.msg, status,
+                again.msg, chain ? " and a CERTIFICATE" : "");
+        failures++;
+    }
+    if (rc < 0) {
+        replays_stale += strstr(again.msg, "stale nonce") != NULL;
+        replays_reused += strstr(again.msg, "reused nonce") != NULL;
+    }
+    printf("full disk attest (%zu bytes free%s): %s; replay: %s\n", leave,
+           restart ? ", restarted" : "", rc == 0 ? "issued" : e.msg, again.msg);
+    free(chain);
+    return rc;
+}
+
+static void test_full_disk_attest(daemon_proc *d, world *w)
+{
+    CHECK(admin(d, "PUT", "/v1/admin/settings", "{\"serve_insecure\":true}", NULL) == 200);
+    int failed = 0, issued = 0;
+    /* from no room at all to room for the nonce's consumption but not the certificate */
+    for (size_t leave = 0; leave <= 12 * 4096; leave += 2048)
+        full_disk_attempt(d, w, leave, 0) == 0 ? issued++ : failed++;
+    printf("full disk: %d attestations refused, %d issued with little room\n", failed, issued);
+    /* both cases happened: no room to spend the nonce (refused before any check), and room to
+     * spend it but not to record the certificate */
+    CHECK(failed > 0 && replays_stale > 0 && replays_reused > 0);
+    CHECK(full_disk_attempt(d, w, 0, 1) < 0);
+}
+
+/* --refuse-insecure given while the disk is full: stored, or the daemon refuses to start. */
+static void test_full_disk_startup(daemon_proc *d)
+{
+    stop(d);
+    fill_disk(0);
+    int st = 0;
+    int up = try_start(d, "--refuse-insecure", NULL, &st) == 0;
+    printf("full disk: --refuse-insecure %s\n", up ? "stored" : "refused to start");
+    if (up) {
+        CHECK(settings_insecure(d) == 0);
+        stop(d);
+    } else {
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    }
+    free_disk();
+    start(d, NULL, NULL);
+    if (up)
+        CHECK(settings_insecure(d) == 0);
+    stop(d);
+}
+
+/* A first start on a disk with room for one small file fails, and once there is room the next
+ * start succeeds (a CA half written by the first is not left behind to refuse it). */
+static void test_full_disk_first_start(void)
+{
+    char saved[sizeof state_dir];
+    snprintf(saved, sizeof saved, "%s", state_dir);
+    snprintf(state_dir, sizeof state_dir, "%s/fresh", mount_dir);
+    fill_disk(4096);
+    daemon_proc d;
+    int st = 0, up = try_start(&d, NULL, NULL, &st) == 0;
+    printf("full disk: first start with one page free %s\n", up ? "succeeded" : "failed");
+    if (up)
+        stop(&d);
+    else
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    free_disk();
+    up = try_start(&d, NULL, NULL, &st) == 0;
+    if (!up)
+        fprintf(stderr, "full disk: the start after a failed first start exited %d\n",
+                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    CHECK(up);
+    if (up)
+        stop(&d);
+    snprintf(state_dir, sizeof state_dir, "%s", saved);
+}
+
+static int full_disk_main(world *w)
+{
+    if (mount_small_tmpfs() < 0)
+        return 1;
+    daemon_proc d;
+    start(&d, NULL, NULL);
+    CHECK(register_device(&d, "host-1", "process", w->host) == 200);
+    test_full_disk_admin(&d, w);
+    test_full_disk_attest(&d, w);
+    test_full_disk_startup(&d);
+    test_full_disk_first_start();
+    umount2(mount_dir, MNT_DETACH);
+    rmdir(mount_dir);
+    return test_exit("attestd --full-disk");
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -869,6 +1235,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 int main(int argc, char **argv)
 {
+    int full_disk = argc > 1 && strcmp(argv[1], "--full-disk") == 0;
+    argc -= full_disk, argv += full_disk;
     if (argc < 2)
         return 2;
     daemon_bin = argv[1];
@@ -883,6 +1251,14 @@ int main(int argc, char **argv)
     w.csr = sb_attest_make_csr(w.iso, "isolate", NULL);
     memset(w.runtime, 0x5a, 32);
     memset(w.policy, 0xc3, 32);
+    if (full_disk) {
+        rmdir(state_dir);
+        int rc = full_disk_main(&w);
+        EVP_PKEY_free(w.host);
+        EVP_PKEY_free(w.iso);
+        free(w.csr);
+        return rc;
+    }
     daemon_proc d;
     start(&d, NULL, NULL);
     load_root(&d, &w);
@@ -892,6 +1268,7 @@ int main(int argc, char **argv)
     test_refusals(&d, &w);
     test_malformed(&d);
     test_admin(&d, &w);
+    test_query_params(&d);
     test_psa_platform(&d, &w);
     if (shared_dir)
         test_vendor_platform(&d, &w);
