@@ -51,56 +51,119 @@ static int is_dots(const char *c, size_t n)
     return (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.');
 }
 
-/* Without openat2: walk one component at a time, never following a symlink; ".." is allowed only
- * while below the starting directory. Returns an O_PATH fd of the directory holding the last
- * component and points *last at it ("." when the path ends in "." or ".."). */
-static int walk_parent(int start, char *path, char **last, int *trailing)
+/* Without openat2: a component walk in user space, confined the way RESOLVE_BENEATH is. Every
+ * lookup is one openat(O_PATH | O_NOFOLLOW) relative to a directory fd already known to be
+ * beneath `start`; ".." pops a stack of those fds instead of looking ".." up (so a directory moved
+ * away meanwhile cannot lead out); a symlink is read through the fd that found it and its text
+ * spliced in front of the rest of the path: absolute text, or a ".." above `start`, is
+ * SB_FS_ENOTCAPABLE; more than MAX_LINKS expansions is ELOOP, as in the kernel. */
+#define MAX_LINKS 40
+#define MAX_DEPTH 256
+
+typedef struct walk {
+    int fds[MAX_DEPTH]; /* fds[0..depth]: the directories entered, fds[0] = start */
+    int depth, links;
+    char rest[PATH_CAP]; /* what is left of the path */
+} walk;
+
+static void walk_end(walk *w)
 {
-    int cur = openat(start, ".", O_PATH | O_DIRECTORY | O_CLOEXEC), depth = 0;
-    if (cur < 0)
+    while (w->depth >= 0)
+        close(w->fds[w->depth--]);
+}
+
+/* Replaces the rest of the path with `link` (the text of symlink fd `lfd`) + "/" + `after`. */
+static int splice_link(walk *w, int lfd, const char *after, int trailing)
+{
+    char text[PATH_CAP];
+    ssize_t n = readlinkat(lfd, "", text, sizeof text);
+    if (n < 0)
         return -errno;
-    for (char *p = path;;) {
-        char *c = p, *next = p;
-        while (*p && *p != '/')
-            p++;
-        size_t n = (size_t)(p - c);
-        for (next = p; *next == '/'; next++)
-            ;
-        int is_last = *next == '\0', dotdot = n == 2 && c[0] == '.' && c[1] == '.';
-        *trailing = is_last && *p == '/';
-        *p = '\0';
-        if (is_last && !dotdot) {
-            *last = n ? c : ".";
-            return cur;
-        }
-        int fd = cur;
-        struct stat st;
-        if (dotdot && depth-- == 0) {
-            close(cur);
+    if ((size_t)n >= sizeof text)
+        return -ENAMETOOLONG;
+    if (++w->links > MAX_LINKS)
+        return -ELOOP;
+    if (n == 0)
+        return -ENOENT;
+    if (text[0] == '/')
+        return -SB_FS_ENOTCAPABLE;
+    int len = snprintf(w->rest, sizeof w->rest, "%.*s%s%s", (int)n, text,
+                       *after || trailing ? "/" : "", after);
+    return len < 0 || (size_t)len >= sizeof w->rest ? -ENAMETOOLONG : 0;
+}
+
+/* One step of the walk on component c (NUL-terminated) followed by `after` (no leading '/').
+ * Returns STEP_ON (consumed c), STEP_LINK (w->rest was rewritten), 0 when *fd holds the result,
+ * or -errno. */
+enum { STEP_ON = 1, STEP_LINK = 2 };
+
+static int walk_step(walk *w, const char *c, const char *after, int trailing, int oflags, int *fd)
+{
+    int last = *after == '\0', lfd = -1;
+    int excl = (oflags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL); /* never follows, as open(2) */
+    int follow = !last || trailing || !(oflags & O_NOFOLLOW || excl);
+    if (strcmp(c, "..") == 0) {
+        if (w->depth == 0)
             return -SB_FS_ENOTCAPABLE;
-        } else if (dotdot) {
-            fd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        } else if (!is_dots(c, n)) {
-            fd = openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0 && errno == ENOTDIR && fstatat(cur, c, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISLNK(st.st_mode))
-                errno = ELOOP;
-            depth++;
-        }
-        if (fd < 0) {
-            int e = errno;
-            close(cur);
-            return -e;
-        }
-        if (fd != cur)
-            close(cur);
-        cur = fd;
-        if (is_last) {
-            *last = ".";
-            return cur;
-        }
-        p = next;
+        close(w->fds[w->depth--]);
+        c = ".";
     }
+    int cur = w->fds[w->depth];
+    if (strcmp(c, ".") == 0 && !last)
+        return STEP_ON;
+    struct stat st;
+    if (strcmp(c, ".") != 0 && (lfd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 &&
+        (errno != ENOENT || !last))
+        return -errno;
+    if (lfd >= 0 && fstat(lfd, &st) < 0) {
+        int e = errno;
+        return close(lfd), -e;
+    }
+    if (lfd >= 0 && S_ISLNK(st.st_mode) && follow) {
+        char copy[PATH_CAP];
+        snprintf(copy, sizeof copy, "%s", after); /* `after` lives in w->rest, rewritten now */
+        int rc = splice_link(w, lfd, copy, trailing);
+        close(lfd);
+        return rc < 0 ? rc : STEP_LINK;
+    }
+    if (!last && !S_ISDIR(st.st_mode))
+        return close(lfd), -ENOTDIR;
+    if (!last && w->depth + 1 >= MAX_DEPTH)
+        return close(lfd), -ENAMETOOLONG;
+    if (!last) {
+        w->fds[++w->depth] = lfd;
+        return STEP_ON;
+    }
+    if (lfd >= 0)
+        close(lfd);
+    /* the last component is opened for real, still without following (it may have changed) */
+    *fd = openat(cur, c, oflags | O_NOFOLLOW | O_CLOEXEC | (trailing ? O_DIRECTORY : 0), 0666);
+    return *fd < 0 ? -errno : 0;
+}
+
+static int walk_resolve(int start, const char *path, int oflags, int *fd)
+{
+    walk w = {.depth = 0};
+    if (strlen(path) >= sizeof w.rest)
+        return -ENAMETOOLONG;
+    strcpy(w.rest, path);
+    if ((w.fds[0] = openat(start, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return -errno;
+    int rc = STEP_ON;
+    while (rc == STEP_ON || rc == STEP_LINK) {
+        char c[PATH_CAP];
+        const char *after;
+        size_t n = strcspn(w.rest, "/");
+        memcpy(c, w.rest, n);
+        c[n] = '\0';
+        for (after = w.rest + n; *after == '/'; after++)
+            ;
+        rc = walk_step(&w, n ? c : ".", after, *after == '\0' && w.rest[n] == '/', oflags, fd);
+        if (rc == STEP_ON) /* drop the component just consumed */
+            memmove(w.rest, after, strlen(after) + 1);
+    }
+    walk_end(&w);
+    return rc;
 }
 
 /* Opens path beneath `start` with open(2) flags. */
@@ -119,29 +182,7 @@ static int resolve(sb_hostfs *h, int start, char *path, int oflags, int *fd)
             return errno == EXDEV ? -SB_FS_ENOTCAPABLE : -errno;
         h->no_openat2 = 1;
     }
-    char *last = NULL;
-    int trailing = 0;
-    int dfd = walk_parent(start, path, &last, &trailing);
-    if (dfd < 0)
-        return dfd;
-    int follow = !(oflags & O_NOFOLLOW);
-    int r = openat(dfd, last, oflags | O_NOFOLLOW | O_CLOEXEC | (trailing ? O_DIRECTORY : 0),
-                   0666);
-    int e = errno;
-    struct stat st;
-    if (r >= 0 && follow && (oflags & O_PATH) && fstat(r, &st) == 0 && S_ISLNK(st.st_mode)) {
-        close(r);
-        r = -1;
-        e = ELOOP;
-    } else if (r < 0 && e == ENOTDIR && follow && fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               S_ISLNK(st.st_mode)) {
-        e = ELOOP; /* a symlink where a directory was asked for: we do not follow it */
-    }
-    close(dfd);
-    if (r < 0)
-        return -e;
-    *fd = r;
-    return 0;
+    return walk_resolve(start, path, oflags, fd);
 }
 
 static uint64_t ns(struct timespec t)

@@ -1,13 +1,14 @@
 /* hostfs.h - a host directory as an sb_fs_ops backend, for `strongbox run` only (never linked into
  * the runtime).
  *
- * Confinement: every path is resolved beneath the mapped directory. With openat2 (Linux >= 5.6)
- * resolution uses RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, so "..", absolute paths and symlinks
- * (relative or absolute) that would leave the directory fail with SB_FS_ENOTCAPABLE, while
- * symlinks that stay inside work as on the host. Without openat2 a component walk with O_NOFOLLOW
- * is used and symlinks are not followed at all (-ELOOP). Operations on a last component that are
- * not resolved (mkdir, unlink, rmdir, rename, symlink, link, readlink) act on the directory entry
- * itself and never follow it; link with follow goes through the confined resolution.
+ * Confinement: every path is resolved beneath the directory it starts from. With openat2 (Linux
+ * >= 5.6) resolution uses RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS; without it a component walk with
+ * openat(O_PATH | O_NOFOLLOW) and a stack of directory fds does the same in user space. Either
+ * way "..", absolute paths and symlinks (relative or absolute) that would leave the directory fail
+ * with SB_FS_ENOTCAPABLE, symlinks that stay inside are followed as on the host, more than 40
+ * links in one lookup is -ELOOP. Operations on a last component that are not resolved (mkdir,
+ * unlink, rmdir, rename, symlink, link, readlink) act on the directory entry itself and never
+ * follow it; link with follow goes through the confined resolution.
  * A read-only mapping refuses every change with -EROFS. */
 #ifndef SB_HOSTFS_H
 #define SB_HOSTFS_H

@@ -354,6 +354,7 @@ static void put_chunk(rt *r, rt_session *s, const sb_msg *m)
         if (put_stage(r, s, cap) < 0)
             return;
     }
+    sb_vfs_data_prefault(p->buf, p->cap, p->len, m->data.len); /* fresh pages, in 1 MiB steps */
     memcpy(p->buf + p->len, m->data.p, m->data.len);
     p->len += m->data.len;
     r->staged += m->data.len;

@@ -7,7 +7,8 @@
  * Checked: collection shape (exactly those two entries, nothing else, nothing after it); realm
  * token: COSE_Sign1 ES384 signed by the RAK it carries (claim 44237: a raw P-384 point or a
  * COSE_Key), its challenge (claim 10, 64 bytes = the binding), initial measurement (44238) and
- * four extensible measurements (44239) whose length matches the hash algorithm (44236), the RAK
+ * four extensible measurements (44239) whose length is the one the realm hash algorithm (44236:
+ * sha-256, sha-384 or sha-512, as the CCA token draft allows) implies, the RAK
  * hash algorithm (44240), personalization value (44235), optional profile; platform token:
  * COSE_Sign1 (ES256/ES384) verifying with a registered CCA platform key, its challenge (claim 10)
  * equal to hash(RAK bytes) by the realm's named algorithm, profile (265), lifecycle (2395)
@@ -169,16 +170,25 @@ static int check_realm_claims(const realm_claims *c, const EVP_MD **md, sb_err *
         return sb_err_set(err, 1, "realm public key (44237) missing");
     if (!c->rak_hash_alg || !named_md(c->rak_hash_alg, c->rak_hash_alg_len))
         return sb_err_set(err, 1, "RAK hash algorithm (44240) missing or unknown");
-    *md = c->hash_alg ? named_md(c->hash_alg, c->hash_alg_len) : NULL;
-    if (!*md || *md == EVP_sha384())
-        return sb_err_set(err, 1, "realm hash algorithm (44236) missing or not sha-256/sha-512");
+    if (!c->hash_alg)
+        return sb_err_set(err, 1, "realm hash algorithm (44236) missing");
+    if (!(*md = named_md(c->hash_alg, c->hash_alg_len)))
+        return sb_err_set(err, 1, "realm hash algorithm (44236) is not sha-256, sha-384 or sha-512");
+    /* RIM and REMs are digests by the realm's algorithm: their size is the one it implies */
     size_t dlen = (size_t)EVP_MD_get_size(*md);
-    if (!c->rim.p || c->rim.n != dlen)
-        return sb_err_set(err, 1, "realm initial measurement (44238) missing or not %zu bytes", dlen);
+    int an = (int)c->hash_alg_len; /* one of the three names just matched */
+    if (!c->rim.p)
+        return sb_err_set(err, 1, "realm initial measurement (44238) missing");
+    if (c->rim.n != dlen)
+        return sb_err_set(err, 1, "realm initial measurement (44238) is %zu bytes, but the realm "
+                          "hash algorithm %.*s needs %zu", c->rim.n, an, c->hash_alg, dlen);
+    if (!c->rem[0].p)
+        return sb_err_set(err, 1, "realm extensible measurements (44239) missing");
     for (int i = 0; i < 4; i++)
-        if (!c->rem[i].p || c->rem[i].n != dlen)
-            return sb_err_set(err, 1, "realm extensible measurement %d missing or not %zu bytes", i,
-                              dlen);
+        if (c->rem[i].n != dlen)
+            return sb_err_set(err, 1, "realm extensible measurement %d (44239) is %zu bytes, but "
+                              "the realm hash algorithm %.*s needs %zu", i, c->rem[i].n, an,
+                              c->hash_alg, dlen);
     if (c->profile && !text_is(c->profile, c->profile_len, "tag:arm.com,2023:realm#1.0.0"))
         return sb_err_set(err, 1, "realm profile is not tag:arm.com,2023:realm#1.0.0");
     return 0;

@@ -5,9 +5,15 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define NAME_MAX_LEN 255
 #define FIRST_SEQ 3 /* cookies 0 and 1 lead to "." and "..", 2 to the first entry; entries are 3.. */
+#define FILL_STEP (1u << 20) /* prefault granule: zeroed pages still in cache when written */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 
 typedef struct node {
     struct node *parent; /* NULL for the root and for unlinked nodes */
@@ -253,6 +259,23 @@ static int path_of(const sb_vfs *v, const node *n, char *buf, size_t cap, size_t
     return 0;
 }
 
+/* ---------------------------------------------------------------- file memory (see vfs.h) */
+
+/* Populates each FILL_STEP-sized step of the block whose start the write [off, off + len) covers:
+ * in a sequential fill every step is mapped once, in one call, just as the writes reach it. */
+void sb_vfs_data_prefault(void *data, size_t cap, size_t off, size_t len)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (cap < FILL_STEP || off >= cap || len == 0 || page == 0 || (page & (page - 1)))
+        return;
+    size_t end = len > cap - off ? cap : off + len;
+    for (size_t s = (off + FILL_STEP - 1) / FILL_STEP * FILL_STEP; s < end; s += FILL_STEP) {
+        uintptr_t a = ((uintptr_t)data + s) & ~(page - 1);
+        uintptr_t e = (uintptr_t)data + (cap - s > FILL_STEP ? s + FILL_STEP : cap);
+        madvise((void *)a, e - a, MADV_POPULATE_WRITE); /* EINVAL on old kernels: faults as usual */
+    }
+}
+
 /* Sets a file's size, checking the byte limit before allocating; new bytes read as zeros unless
  * the caller overwrites them at once (zero false: a write, which zeroes only the gap it leaves). */
 static int set_size(sb_vfs *v, node *n, uint64_t size, bool zero)
@@ -279,6 +302,7 @@ static int set_size(sb_vfs *v, node *n, uint64_t size, bool zero)
         n->data = d;
         n->cap = cap;
     }
+    sb_vfs_data_prefault(n->data, n->cap, n->size, grow);
     if (zero)
         memset(n->data + n->size, 0, grow);
     v->bytes += grow;

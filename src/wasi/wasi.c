@@ -785,6 +785,10 @@ static int path_open(call *c, const wasm_val *a)
     sb_fs_stat st;
     if ((rc = d->ops->open(d->fs, d->node, p, A32(3), flags, &node, &st)))
         return sb_wasi_errno(rc);
+    if (st.type == SB_FS_SYMLINK) { /* a path-only open without SYMLINK_FOLLOW found the link */
+        d->ops->close(d->fs, node);
+        return E_LOOP; /* as open(2) with O_NOFOLLOW, and wasmtime */
+    }
     fdent *e = &c->w->fds[nfd];
     *e = (fdent){.used = 1, .type = st.type, .stream = BACKEND, .flags = (uint16_t)fdflags,
                  .inh = inh, .ops = d->ops, .fs = d->fs, .node = node};
@@ -930,6 +934,8 @@ static int path_symlink(call *c, const wasm_val *a)
         rc = gpath(c, A32(3), A32(4), &p);
     if (rc)
         return rc;
+    if (A32(1) > 0 && target[0] == '/')
+        return E_PERM; /* an absolute target could only ever lead out: refused, as wasmtime does */
     return sb_wasi_errno(d->ops->symlink(d->fs, target, A32(1), d->node, p, A32(4)));
 }
 

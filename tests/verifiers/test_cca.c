@@ -1,6 +1,7 @@
 /* Tests for the CCA verifier: the captured tag-399 TF-RMM token (valid, every byte flipped,
  * truncations, wrong/no platform key) and synthetic tokens built here: the tag-907 CMW
- * collection with a COSE_Key RAK, sha-512 realm measurements, ES256 platform key, debug and
+ * collection with a COSE_Key RAK, sha-256/384/512 realm measurements and sizes that do not match
+ * the named algorithm, ES256 platform key, debug and
  * invalid lifecycles, broken binding, wrong signer, malformed collections. */
 #include "cose/cose.h"
 #include "testgen.h"
@@ -84,7 +85,21 @@ typedef struct token_spec {
     uint64_t lifecycle;
     int break_binding;
     int realm_signed_by_other;
+    size_t rim_len, rem_len; /* 0: the size the realm hash algorithm implies */
+    int omit_realm_hash;
 } token_spec;
+
+/* The digest size a realm hash algorithm name implies (32 for names the verifier must refuse). */
+static size_t size_for(const char *alg)
+{
+    return strcmp(alg, "sha-512") == 0 ? 64 : strcmp(alg, "sha-384") == 0 ? 48 : 32;
+}
+
+static const EVP_MD *md_for(const char *alg)
+{
+    size_t n = size_for(alg);
+    return n == 64 ? EVP_sha512() : n == 48 ? EVP_sha384() : EVP_sha256();
+}
 
 static void put_cose_key(sb_cbuf *b, EVP_PKEY *k)
 {
@@ -113,23 +128,25 @@ static uint8_t *build_token(const token_spec *s, EVP_PKEY *cpak, EVP_PKEY *rak, 
         sb_cbor_put_raw(&rk, pt, n);
     }
     sb_cbuf_finish(&rk, NULL);
-    size_t mlen = strcmp(s->realm_hash, "sha-512") == 0 ? 64 : 32;
-    uint8_t meas[64], chal[64], rpv[64];
+    size_t rim_len = s->rim_len ? s->rim_len : size_for(s->realm_hash);
+    size_t rem_len = s->rem_len ? s->rem_len : size_for(s->realm_hash);
+    uint8_t meas[80], chal[64], rpv[64];
     memset(chal, 0x5c, 64), memset(rpv, 0x11, 64);
     sb_cbuf r;
     sb_cbuf_init(&r);
-    sb_cbor_put_map(&r, 8);
+    sb_cbor_put_map(&r, s->omit_realm_hash ? 7 : 8);
     sb_cbor_put_uint(&r, 10), sb_cbor_put_bytes(&r, chal, 64);
     sb_cbor_put_uint(&r, 44235), sb_cbor_put_bytes(&r, rpv, 64);
-    sb_cbor_put_uint(&r, 44236), sb_cbor_put_text(&r, s->realm_hash);
+    if (!s->omit_realm_hash)
+        sb_cbor_put_uint(&r, 44236), sb_cbor_put_text(&r, s->realm_hash);
     sb_cbor_put_uint(&r, 44240), sb_cbor_put_text(&r, s->rak_hash);
     sb_cbor_put_uint(&r, 44237), sb_cbor_put_bytes(&r, rk.data, rk.len);
-    memset(meas, 0x21, 64);
-    sb_cbor_put_uint(&r, 44238), sb_cbor_put_bytes(&r, meas, mlen);
+    memset(meas, 0x21, sizeof meas);
+    sb_cbor_put_uint(&r, 44238), sb_cbor_put_bytes(&r, meas, rim_len);
     sb_cbor_put_uint(&r, 44239), sb_cbor_put_array(&r, 4);
     for (int i = 0; i < 4; i++) {
-        memset(meas, 0x30 + i, 64);
-        sb_cbor_put_bytes(&r, meas, mlen);
+        memset(meas, 0x30 + i, sizeof meas);
+        sb_cbor_put_bytes(&r, meas, rem_len);
     }
     sb_cbor_put_uint(&r, 265), sb_cbor_put_text(&r, "tag:arm.com,2023:realm#1.0.0");
     sb_cbuf_finish(&r, NULL);
@@ -145,8 +162,7 @@ static uint8_t *build_token(const token_spec *s, EVP_PKEY *cpak, EVP_PKEY *rak, 
     /* platform challenge = hash(RAK bytes) */
     uint8_t h[64];
     unsigned hl;
-    EVP_Digest(rk.data, rk.len, h, &hl,
-               strcmp(s->rak_hash, "sha-512") == 0 ? EVP_sha512() : EVP_sha256(), NULL);
+    EVP_Digest(rk.data, rk.len, h, &hl, md_for(s->rak_hash), NULL);
     if (s->break_binding)
         h[0] ^= 1;
     uint8_t impl[32], inst[33], cfg[4] = {1, 2, 3, 4};
@@ -186,6 +202,68 @@ static uint8_t *build_token(const token_spec *s, EVP_PKEY *cpak, EVP_PKEY *rak, 
     return t.data;
 }
 
+/* A synthetic token verifies, or fails with `want` in the reason. */
+static void expect(const token_spec *s, EVP_PKEY *cpak, EVP_PKEY *rak, sb_trust_anchors *a,
+                   const char *want, sb_claims *c)
+{
+    size_t len;
+    sb_err err = {0};
+    uint8_t *t = build_token(s, cpak, rak, &len);
+    if (want)
+        CHECK_ERR(sb_verify_cca(t, len, a, 0, c, &err), err, want);
+    else if (sb_verify_cca(t, len, a, 0, c, &err) != 0) {
+        fprintf(stderr, "cca %s/%s: refused: %s\n", s->realm_hash, s->rak_hash, err.msg);
+        tg_failures++;
+    }
+    free(t);
+}
+
+/* RIM and REMs have the size the realm hash algorithm implies (32, 48 or 64 bytes), and the
+ * primary measurement the policy matches is the RIM at that size. */
+static void test_realm_hashes(EVP_PKEY *cpak, EVP_PKEY *rak, sb_trust_anchors *a)
+{
+    static const char *const algs[] = {"sha-256", "sha-384", "sha-512"};
+    sb_claims c;
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 3; k++) { /* every realm hash with every RAK hash, both forms */
+            token_spec ok = {i & 1, k & 1, algs[i], algs[k], 0x3000, 0, 0, 0, 0, 0};
+            memset(&c, 0, sizeof c);
+            expect(&ok, cpak, rak, a, NULL, &c);
+            size_t n = size_for(algs[i]);
+            CHECK(c.n_measurements == 6 && strcmp(c.measurements[0].name, "rim") == 0);
+            CHECK(c.measurements[0].len == n && c.measurements[0].value[n - 1] == 0x21);
+            CHECK(c.measurements[4].len == n && c.measurements[4].value[0] == 0x33);
+            CHECK(strstr(c.tcb, algs[i]) != NULL);
+        }
+    }
+    token_spec s512_rim32 = {0, 0, "sha-512", "sha-256", 0x3000, 0, 0, 32, 0, 0};
+    expect(&s512_rim32, cpak, rak, a, "realm initial measurement (44238) is 32 bytes, but the "
+           "realm hash algorithm sha-512 needs 64", &c);
+    token_spec s256_rim64 = {1, 1, "sha-256", "sha-256", 0x3000, 0, 0, 64, 64, 0};
+    expect(&s256_rim64, cpak, rak, a, "realm initial measurement (44238) is 64 bytes, but the "
+           "realm hash algorithm sha-256 needs 32", &c);
+    token_spec s384_rim64 = {0, 0, "sha-384", "sha-384", 0x3000, 0, 0, 64, 0, 0};
+    expect(&s384_rim64, cpak, rak, a, "is 64 bytes, but the realm hash algorithm sha-384 needs 48",
+           &c);
+    token_spec s384_rem64 = {0, 0, "sha-384", "sha-384", 0x3000, 0, 0, 0, 64, 0};
+    expect(&s384_rem64, cpak, rak, a, "realm extensible measurement 0 (44239) is 64 bytes, but "
+           "the realm hash algorithm sha-384 needs 48", &c);
+    token_spec s512_rem48 = {0, 0, "sha-512", "sha-512", 0x3000, 0, 0, 0, 48, 0};
+    expect(&s512_rem48, cpak, rak, a, "realm extensible measurement 0 (44239) is 48 bytes, but "
+           "the realm hash algorithm sha-512 needs 64", &c);
+    token_spec s512_65 = {0, 0, "sha-512", "sha-512", 0x3000, 0, 0, 65, 0, 0};
+    expect(&s512_65, cpak, rak, a, "is 65 bytes, but the realm hash algorithm sha-512 needs 64",
+           &c);
+    static const char *const unknown[] = {"sha-1", "sha3-256", "SHA-256", "sha-256\n", ""};
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+        token_spec bad = {0, 0, unknown[i], "sha-256", 0x3000, 0, 0, 0, 0, 0};
+        expect(&bad, cpak, rak, a, "realm hash algorithm (44236) is not sha-256, sha-384 or "
+               "sha-512", &c);
+    }
+    token_spec none = {0, 0, "sha-256", "sha-256", 0x3000, 0, 0, 0, 0, 1};
+    expect(&none, cpak, rak, a, "realm hash algorithm (44236) missing", &c);
+}
+
 static void test_synthetic(void)
 {
     EVP_PKEY *cpak = tg_ec_key(NID_X9_62_prime256v1), *rak = tg_ec_key(NID_secp384r1);
@@ -195,7 +273,7 @@ static void test_synthetic(void)
     sb_err err = {0};
     size_t len;
     uint8_t *t;
-    token_spec cmw = {1, 1, "sha-512", "sha-512", 0x3000, 0, 0};
+    token_spec cmw = {1, 1, "sha-512", "sha-512", 0x3000, 0, 0, 0, 0, 0};
     t = build_token(&cmw, cpak, rak, &len);
     CHECK(sb_verify_cca(t, len, &a, 0, &c, &err) == 0);
     if (err.msg[0])
@@ -213,30 +291,27 @@ static void test_synthetic(void)
     printf("cca synthetic CMW/COSE_Key: %d/%d flips refused\n", refused, flips);
     free(copy);
     free(t);
-    token_spec raw399 = {0, 0, "sha-256", "sha-256", 0x3000, 0, 0};
+    token_spec raw399 = {0, 0, "sha-256", "sha-256", 0x3000, 0, 0, 0, 0, 0};
     t = build_token(&raw399, cpak, rak, &len);
     CHECK(sb_verify_cca(t, len, &a, 0, &c, &err) == 0);
     free(t);
-    token_spec cmw_raw = {1, 0, "sha-256", "sha-256", 0x4001, 0, 0};
+    token_spec cmw_raw = {1, 0, "sha-256", "sha-256", 0x4001, 0, 0, 0, 0, 0};
     t = build_token(&cmw_raw, cpak, rak, &len);
     CHECK(sb_verify_cca(t, len, &a, 0, &c, &err) == 0 && c.debug == 1);
     free(t);
-    token_spec decom = {0, 0, "sha-256", "sha-256", 0x6000, 0, 0};
+    token_spec decom = {0, 0, "sha-256", "sha-256", 0x6000, 0, 0, 0, 0, 0};
     t = build_token(&decom, cpak, rak, &len);
     CHECK_ERR(sb_verify_cca(t, len, &a, 0, &c, &err), err, "lifecycle 0x6000");
     free(t);
-    token_spec binding = {1, 1, "sha-256", "sha-256", 0x3000, 1, 0};
+    token_spec binding = {1, 1, "sha-256", "sha-256", 0x3000, 1, 0, 0, 0, 0};
     t = build_token(&binding, cpak, rak, &len);
     CHECK_ERR(sb_verify_cca(t, len, &a, 0, &c, &err), err, "not the sha-256 hash of the realm");
     free(t);
-    token_spec other = {1, 1, "sha-256", "sha-256", 0x3000, 0, 1};
+    token_spec other = {1, 1, "sha-256", "sha-256", 0x3000, 0, 1, 0, 0, 0};
     t = build_token(&other, cpak, rak, &len);
     CHECK_ERR(sb_verify_cca(t, len, &a, 0, &c, &err), err, "signature by the RAK");
     free(t);
-    token_spec badhash = {0, 0, "sha-1", "sha-256", 0x3000, 0, 0};
-    t = build_token(&badhash, cpak, rak, &len);
-    CHECK_ERR(sb_verify_cca(t, len, &a, 0, &c, &err), err, "realm hash algorithm");
-    free(t);
+    test_realm_hashes(cpak, rak, &a);
     /* A CMW entry with the wrong content format. */
     t = build_token(&cmw_raw, cpak, rak, &len);
     for (size_t i = 0; i + 3 < len; i++)

@@ -68,6 +68,14 @@ int main(void)
     result("openat(/in, data, O_WRONLY)", openat(d, "data", O_WRONLY));
     result("openat(/in, ../out/y, O_CREAT)", openat(d, "../out/y", O_CREAT | O_WRONLY, 0644));
     close(d);
+    /* the VFS has no links (one path per node keeps rights from widening): as a filesystem
+     * without them, symlink(2) and link(2) say EPERM, readlink(2) EINVAL, NOFOLLOW changes nothing */
+    result("symlink r2 /out/ln", symlink("r2", "/out/ln"));
+    result("symlink /in/data /out/ln", symlink("/in/data", "/out/ln"));
+    result("link /out/r2 /out/hl", link("/out/r2", "/out/hl"));
+    result("readlink /out/r2", (int)readlink("/out/r2", buf, sizeof buf));
+    result("readlink /out/none", (int)readlink("/out/none", buf, sizeof buf));
+    close(try_open("open /out/r2 O_NOFOLLOW", "/out/r2", O_RDONLY | O_NOFOLLOW));
     /* limits: the harness allows 64 bytes of content and 8 files in all */
     fd = try_open("create /out/big", "/out/big", O_CREAT | O_WRONLY);
     char big[100] = {0};
