@@ -6,8 +6,9 @@
  * that launch measurement: host-rooted and insecure (the host can read guest memory).
  *
  * Launch: a socketpair (the host's end is an ordinary stream socket, so the relay is unchanged),
- * then fork; in the child, in this order: descriptors (stdin /dev/null, stdout/stderr kept for the
- * guest console and QEMU's own messages, channel = 3, kernel = 4, initrd = 5, the rest closed),
+ * then fork; in the child, in this order: descriptors (stdin /dev/null, stdout and stderr the
+ * host's stderr for the guest console and QEMU's own messages, channel = 3, kernel = 4,
+ * initrd = 5, the rest closed),
  * network/IPC/UTS namespaces where the kernel permits, when root an unprivileged uid/gid (keeping
  * /dev/kvm's group for --accel kvm), rlimits (CORE=0, NOFILE, CPU), PR_SET_NO_NEW_PRIVS,
  * parent-death signal = SIGKILL, execve of QEMU with an argument vector built beforehand by the
@@ -187,7 +188,9 @@ static int arrange_fds(const struct child_args *a)
     for (int i = 0; i < 4; i++) /* above every target number first, so no dup2 clobbers a source */
         if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
             return -1;
-    if (dup2(a->null_fd, 0) < 0 || dup2(tmp[0], SB_KVM_QEMU_CHANNEL_FD) < 0 ||
+    /* The guest console (QEMU's stdout) joins the host's stderr: diagnostics, like the process
+     * platform's runtime stderr. */
+    if (dup2(a->null_fd, 0) < 0 || dup2(2, 1) < 0 || dup2(tmp[0], SB_KVM_QEMU_CHANNEL_FD) < 0 ||
         dup2(tmp[1], SB_KVM_QEMU_KERNEL_FD) < 0 || dup2(tmp[2], SB_KVM_QEMU_INITRD_FD) < 0 ||
         dup3(tmp[3], REPORT_FD, O_CLOEXEC) < 0)
         return -1;
