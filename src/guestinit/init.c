@@ -126,7 +126,8 @@ int main(int argc, char **argv)
     if (getpid() != 1)
         return fprintf(stderr, "strongbox-init: not PID 1: this is the guest image's init\n"), 2;
     const char *platform = argc == 2 ? argv[1] : "";
-    if (strcmp(platform, "kvm") && strcmp(platform, "sev-snp") && strcmp(platform, "tdx")) {
+    if (strcmp(platform, "kvm") != 0 && strcmp(platform, "sev-snp") != 0 &&
+        strcmp(platform, "tdx") != 0) {
         errno = EINVAL;
         die("the kernel command line must end with '-- kvm|sev-snp|tdx'");
     }
