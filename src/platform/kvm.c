@@ -139,21 +139,7 @@ int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, ch
         "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
         "-chardev", chardev, "-device", "virtio-serial-device", "-device", port,
     };
-    size_t n = sizeof args / sizeof *args, bytes = (n + 1) * sizeof(char *);
-    for (size_t i = 0; i < n; i++)
-        bytes += strlen(args[i]) + 1;
-    char **v = malloc(bytes);
-    if (!v)
-        return sb_err_set(err, ENOMEM, "QEMU command line: out of memory");
-    char *s = (char *)(v + n + 1);
-    for (size_t i = 0; i < n; i++) {
-        size_t l = strlen(args[i]) + 1;
-        v[i] = memcpy(s, args[i], l);
-        s += l;
-    }
-    v[n] = NULL;
-    *argv_out = v;
-    return 0;
+    return sb_platform_argv_pack(args, sizeof args / sizeof *args, argv_out, err);
 }
 
 /* ---- the child between fork and exec: async-signal-safe calls only ---- */

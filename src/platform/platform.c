@@ -56,6 +56,25 @@ fail:
     return -1;
 }
 
+int sb_platform_argv_pack(const char *const *args, size_t n, char ***out, sb_err *err)
+{
+    size_t bytes = (n + 1) * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(args[i]) + 1;
+    char **v = malloc(bytes);
+    if (!v)
+        return sb_err_set(err, ENOMEM, "QEMU command line: out of memory");
+    char *s = (char *)(v + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(args[i]) + 1;
+        v[i] = memcpy(s, args[i], l);
+        s += l;
+    }
+    v[n] = NULL;
+    *out = v;
+    return 0;
+}
+
 static int process_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
 {
     uint8_t *data;

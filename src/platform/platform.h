@@ -92,6 +92,20 @@ const char *sb_platform_ready_hint(const sb_platform *p);
  * one malloc'd, NULL-terminated vector (free() it once). Returns 0 or -1 (not a kvm platform). */
 int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, char ***argv,
                           sb_err *err);
+/* The QEMU command line of a confidential VM (cvm.c): sev-snp or tdx. Not yet an ops table:
+ * this is what the launcher will exec, checked by tests/vm/test_measure. Descriptors as for kvm. */
+typedef struct sb_cvm_launch {
+    const char *platform;         /* "sev-snp" or "tdx" */
+    const char *qemu;             /* a QEMU with sev-snp-guest (>= 9.1) or tdx-guest (>= 10.1) */
+    const char *firmware;         /* AmdSev OVMF (with kernel-hashes) or TDVF */
+    const char *cmdline;          /* the kernel command line, as measured */
+    const char *vcpu_type;        /* sev-snp: the EPYC model the VMSAs are measured with */
+    unsigned vcpus;               /* 1..64 */
+    unsigned long long memory_mib; /* 256 .. 1 TiB */
+} sb_cvm_launch;
+#define SB_SNP_POLICY 0x30000ull /* bit 16 (must be one), bit 17 SMT; no debug, no migration */
+#define SB_CVM_PORT_NAME "sb.channel"
+int sb_platform_cvm_argv(const sb_cvm_launch *l, char ***argv, sb_err *err);
 #define SB_KVM_QEMU_CHANNEL_FD 3
 #define SB_KVM_QEMU_KERNEL_FD 4
 #define SB_KVM_QEMU_INITRD_FD 5

@@ -39,6 +39,8 @@ struct sb_isolate {
 
 int sb_platform_sealed_copy(const char *what, const char *path, size_t max, int *fd,
                             uint8_t **data, size_t *len, sb_err *err);
+/* Copies args[0..n) into one malloc'd NULL-terminated vector (free() it once). */
+int sb_platform_argv_pack(const char *const *args, size_t n, char ***out, sb_err *err);
 int sb_kvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err);
 int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err);
 int sb_kvm_evidence(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,

@@ -215,8 +215,81 @@ static void test_files_and_platform(void)
     free(initrd);
 }
 
+static size_t argv_len(char **v)
+{
+    size_t n = 0;
+    while (v[n])
+        n++;
+    return n;
+}
+
+/* The confidential-VM command lines (no hardware here): what enters their launch measurement is
+ * fixed or the caller's, and nothing debuggable or extra is added. */
+static void test_cvm_argv(void)
+{
+    sb_cvm_launch l = {.platform = "sev-snp", .qemu = "/opt/qemu/bin/qemu-system-x86_64",
+                       .firmware = "/opt/ovmf/OVMF.amdsev.fd", .cmdline = "console=ttyS0 -- sev-snp",
+                       .vcpu_type = "EPYC-Milan", .vcpus = 2, .memory_mib = 512};
+    sb_err err = {0};
+    char **v = NULL;
+    CHECKF(sb_platform_cvm_argv(&l, &v, &err) == 0, "%s", err.msg);
+    if (v) {
+        CHECK(strcmp(v[0], l.qemu) == 0 && argv_has(v, "-accel", "kvm"));
+        CHECK(argv_has(v, "-object", "sev-snp-guest,id=cvm0,cbitpos=51,reduced-phys-bits=1,"
+                                     "policy=0x30000,kernel-hashes=on"));
+        CHECK(argv_has(v, "-M", "q35,confidential-guest-support=cvm0,memory-backend=ram0,vmport=off"));
+        CHECK(argv_has(v, "-object", "memory-backend-memfd,id=ram0,size=512M,share=true"));
+        CHECK(argv_has(v, "-cpu", "EPYC-Milan") && argv_has(v, "-smp", "2") && argv_has(v, "-m", "512M"));
+        CHECK(argv_has(v, "-bios", l.firmware) && argv_has(v, "-append", l.cmdline));
+        CHECK(argv_has(v, "-kernel", "/proc/self/fd/4") && argv_has(v, "-initrd", "/proc/self/fd/5"));
+        CHECK(argv_has(v, "-device", "virtio-serial-pci,disable-legacy=on,iommu_platform=true"));
+        CHECK(argv_has(v, "-device", "virtserialport,chardev=channel,name=sb.channel"));
+        CHECK(argv_has(v, "-chardev", "socket,id=channel,fd=3") && argv_has(v, "-nodefaults", NULL));
+        /* The policy's debug (bit 19) and migration-agent (bit 18) bits stay clear. */
+        CHECK((SB_SNP_POLICY & (1ull << 19)) == 0 && (SB_SNP_POLICY & (1ull << 18)) == 0 &&
+              (SB_SNP_POLICY & (1ull << 16)) != 0);
+        size_t n = argv_len(v);
+        for (size_t i = 0; i < n; i++)
+            CHECK(strcmp(v[i], "-nic") != 0 && strcmp(v[i], "-drive") != 0 &&
+                  strstr(v[i], "debug") == NULL && strcmp(v[i], "-gdb") != 0 && strcmp(v[i], "-s") != 0);
+        free(v);
+    }
+    l.platform = "tdx";
+    l.firmware = "/opt/tdvf/OVMF.inteltdx.fd";
+    l.cmdline = "console=ttyS0 -- tdx";
+    CHECKF(sb_platform_cvm_argv(&l, &v, &err) == 0, "%s", err.msg);
+    if (v) {
+        CHECK(argv_has(v, "-object", "tdx-guest,id=cvm0") && argv_has(v, "-cpu", "host"));
+        CHECK(argv_has(v, "-M", "q35,confidential-guest-support=cvm0,memory-backend=ram0,"
+                                "kernel-irqchip=split,hpet=off,smm=off,pic=off"));
+        CHECK(argv_has(v, "-bios", l.firmware) && argv_has(v, "-smp", "2"));
+        for (size_t i = 0; v[i]; i++)
+            CHECK(strstr(v[i], "debug") == NULL && strstr(v[i], "sev") == NULL);
+        free(v);
+    }
+    /* Refused: unknown platform, missing firmware, a non-EPYC or option-smuggling vCPU model,
+     * out-of-range shapes. */
+    l.platform = "sgx";
+    CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && !v && strstr(err.msg, "'sgx'"));
+    l.platform = "sev-snp";
+    l.firmware = NULL;
+    CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && strstr(err.msg, "firmware"));
+    l.firmware = "/opt/ovmf/OVMF.amdsev.fd";
+    l.vcpu_type = "EPYC,+debug";
+    CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && strstr(err.msg, "EPYC model"));
+    l.vcpu_type = "Skylake-Server";
+    CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && strstr(err.msg, "EPYC model"));
+    l.vcpu_type = "EPYC-v4";
+    l.vcpus = 0;
+    CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && strstr(err.msg, "vCPUs"));
+    l.vcpus = 1;
+    l.memory_mib = 64;
+    CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && strstr(err.msg, "memory"));
+}
+
 int main(void)
 {
+    test_cvm_argv();
     test_definition();
     test_cmdline();
     test_files_and_platform();
