@@ -35,8 +35,12 @@ fetch_guest_kernel() {
   local tmp
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/sb-kernel.XXXXXX")
   chmod 755 "$tmp" # apt's download user must be able to write there
-  (cd "$tmp" && apt-get download -qq "$SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION") ||
-    { echo "setup: apt-get download of the guest kernel failed (run apt-get update?)" >&2; rm -rf "$tmp"; return 1; }
+  # A stale package index may not know the pinned version yet: update it once and retry.
+  download() { (cd "$tmp" && apt-get download -qq "$SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION"); }
+  download 2>/dev/null || { ${SUDO:-} apt-get update -qq && download; } ||
+    { echo "setup: apt-get download of $SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION failed;" \
+           "once the security archive has superseded it, fetch the pinned .deb from" \
+           "snapshot.debian.org (scripts/guest-kernel.pin)" >&2; rm -rf "$tmp"; return 1; }
   local deb
   deb=$(ls "$tmp"/*.deb)
   if ! echo "$SB_GUEST_KERNEL_DEB_SHA256  $deb" | sha256sum -c --status; then
@@ -52,6 +56,9 @@ fetch_guest_kernel() {
   fi
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
