@@ -19,6 +19,7 @@ if [ -z "$ACCEL" ]; then
        [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then ACCEL=kvm; else ACCEL=tcg; fi
 fi
 SBX_PLATFORM=process
+SBX_HOST_FLAGS="--max-isolates $((RUNS + 4))" # (the later one wins)
 sbx_init "$B" sb-bench-vm
 sbx_start_services              # attestd + the process host ($HP)
 PROC_HP=$HP PROC_M=$MEASUREMENT
