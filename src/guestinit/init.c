@@ -10,7 +10,8 @@
  *   4. forks /strongbox-runtime --channel-fd 3 --platform P (P: the kernel command line's word
  *      after "--"), with an empty environment, stdin/stdout on /dev/null, stderr on the console;
  *   5. reaps every child until the runtime has ended, prints its exit status on the console and
- *      powers the VM off, so that the VMM's exit is the isolate's end.
+ *      ends the VM with it (isa-debug-exit; else power-off), so that the VMM's exit is the
+ *      isolate's end and carries the runtime's status to the host.
  * PID 1 never execs the runtime and never exits (that would panic the kernel): every failure is
  * printed and ends in power-off. */
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/io.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -29,6 +31,7 @@
 #define SB_PORT_NAME "sb.channel"
 #define CHANNEL_FD 3
 #define PORT_WAIT_MS 10000
+#define DEBUG_EXIT_PORT 0xf4 /* QEMU's isa-debug-exit (src/platform/kvm.c) */
 
 static const char *const modules[] = {
     "virtio_ring.ko", "virtio.ko", "virtio_mmio.ko", "virtio_pci_legacy_dev.ko",
@@ -154,5 +157,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "strongbox-init: runtime exited with status %d\n", WEXITSTATUS(st));
     else
         fprintf(stderr, "strongbox-init: runtime killed by signal %d\n", WTERMSIG(st));
+    /* The VMM's exit status carries the runtime's: QEMU's isa-debug-exit device ends QEMU with
+     * status (value << 1) | 1. value = 1 + (exit status, at most 62) or 1 + 63 + signal, so
+     * that QEMU's own failure (status 1) is never read as the runtime's. Where the device is
+     * absent, power-off still ends the VM. */
+    int st_code = WEXITSTATUS(st) < 63 ? WEXITSTATUS(st) : 62;
+    int value = 1 + (WIFEXITED(st) ? st_code : 63 + (WTERMSIG(st) & 63));
+    sync();
+    if (ioperm(DEBUG_EXIT_PORT, 1, 1) == 0)
+        outb((unsigned char)value, DEBUG_EXIT_PORT);
     power_off();
 }

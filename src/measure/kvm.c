@@ -26,10 +26,12 @@ static const struct accel_profile {
 } profiles[] = {
     {"kvm", "host", KVM_CMDLINE_BASE " -- kvm",
      "qemu-microvm-v1;machine=microvm,pit=on;accel=kvm;cpu=host;smp=1;"
-     "devices=virtio-serial-device,virtserialport:" SB_KVM_PORT_NAME ";serial=ttyS0"},
+     "devices=virtio-serial-device,virtserialport:" SB_KVM_PORT_NAME
+     ",isa-debug-exit:0xf4;serial=ttyS0"},
     {"tcg", "max", KVM_CMDLINE_BASE KVM_TCG_TSC " -- kvm",
      "qemu-microvm-v1;machine=microvm,pit=on;accel=tcg;cpu=max;smp=1;"
-     "devices=virtio-serial-device,virtserialport:" SB_KVM_PORT_NAME ";serial=ttyS0"},
+     "devices=virtio-serial-device,virtserialport:" SB_KVM_PORT_NAME
+     ",isa-debug-exit:0xf4;serial=ttyS0"},
 };
 
 static const struct accel_profile *profile(const char *accel)

@@ -138,6 +138,8 @@ int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, ch
         "-kernel", kernel, "-initrd", initrd, "-append", sb_measure_kvm_cmdline(p->accel),
         "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
         "-chardev", chardev, "-device", "virtio-serial-device", "-device", port,
+        /* strongbox-init ends QEMU with the runtime's status through it (sb_kvm_exit_status). */
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=1",
     };
     return sb_platform_argv_pack(args, sizeof args / sizeof *args, argv_out, err);
 }
@@ -296,6 +298,18 @@ fail:
     free(argv);
     free(iso);
     return -1;
+}
+
+/* QEMU's exit status -> the runtime's. strongbox-init writes value = 1 + status (at most 62) or
+ * 1 + 63 + signal to isa-debug-exit and QEMU exits with (value << 1) | 1, so an odd status of 3
+ * or more is the runtime's; anything else (0: power-off, 1: QEMU's own error, a signal) is
+ * QEMU's and stays as it is. */
+void sb_kvm_exit_status(sb_isolate_exit *ex)
+{
+    if (!ex->exited || ex->code < 3 || !(ex->code & 1))
+        return;
+    int v = (ex->code >> 1) - 1;
+    *ex = v >= 63 ? (sb_isolate_exit){0, v - 63} : (sb_isolate_exit){1, v};
 }
 
 int sb_kvm_evidence(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,

@@ -212,6 +212,8 @@ static void record_status(sb_isolate *iso, int st)
         iso->exit = (sb_isolate_exit){0, WTERMSIG(st)};
     else
         iso->exit = (sb_isolate_exit){1, WEXITSTATUS(st)};
+    if (iso->platform && iso->platform->ops == &kvm_ops)
+        sb_kvm_exit_status(&iso->exit); /* the runtime's status, not QEMU's */
 }
 
 int sb_isolate_reap(sb_isolate *iso, sb_isolate_exit *ex)

@@ -132,6 +132,11 @@ void sb_isolate_free(sb_isolate *iso);
 int sb_platform_evidence(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,
                          size_t *ev_len, sb_err *err);
 
+/* kvm: turns QEMU's exit status into the runtime's where strongbox-init passed it through
+ * QEMU's isa-debug-exit (odd statuses of 3 or more); leaves QEMU's own statuses as they are.
+ * sb_isolate_reap/kill apply it to kvm isolates. */
+void sb_kvm_exit_status(sb_isolate_exit *ex);
+
 /* "exited with status 3" / "killed by signal 9 (Killed)". */
 void sb_isolate_exit_describe(const sb_isolate_exit *ex, char *buf, size_t len);
 

@@ -173,6 +173,8 @@ static void test_files_and_platform(void)
             CHECK(argv_has(v, "-append", sb_measure_kvm_cmdline("tcg")));
             CHECK(argv_has(v, "-kernel", "/proc/self/fd/4") && argv_has(v, "-initrd", "/proc/self/fd/5"));
             CHECK(argv_has(v, "-chardev", "socket,id=channel,fd=3"));
+            CHECK(argv_has(v, "-device", "isa-debug-exit,iobase=0xf4,iosize=1") &&
+                  strstr(sb_measure_kvm_shape("tcg"), "isa-debug-exit:0xf4"));
             CHECK(argv_has(v, "-device", "virtserialport,chardev=channel,name=sb.channel"));
             CHECK(argv_has(v, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
                                           "resourcecontrol=deny"));
@@ -287,8 +289,28 @@ static void test_cvm_argv(void)
     CHECK(sb_platform_cvm_argv(&l, &v, &err) == -1 && strstr(err.msg, "memory"));
 }
 
+/* strongbox-init's value v (1 + status, or 1 + 63 + signal) reaches the host as QEMU's exit
+ * status (v << 1) | 1; QEMU's own statuses (0 power-off, 1 error) and signals stay QEMU's. */
+static void test_exit_status(void)
+{
+    static const struct {
+        sb_isolate_exit qemu, want;
+    } cases[] = {
+        {{1, 3}, {1, 0}},   {{1, 5}, {1, 1}},   {{1, (3 << 1) | 1}, {1, 2}},
+        {{1, ((1 + 63 + 9) << 1) | 1}, {0, 9}}, {{1, ((1 + 63 + 31) << 1) | 1}, {0, 31}},
+        {{1, 0}, {1, 0}},   {{1, 1}, {1, 1}},   {{1, 2}, {1, 2}},   {{0, 9}, {0, 9}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sb_isolate_exit ex = cases[i].qemu;
+        sb_kvm_exit_status(&ex);
+        CHECKF(ex.exited == cases[i].want.exited && ex.code == cases[i].want.code,
+               "case %zu: got %d/%d", i, ex.exited, ex.code);
+    }
+}
+
 int main(void)
 {
+    test_exit_status();
     test_cvm_argv();
     test_definition();
     test_cmdline();
