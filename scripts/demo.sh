@@ -11,7 +11,27 @@
 # before sending anything (the client's transcript), what it sent (names, sizes and SHA-256 of its
 # files, never their contents) and what it received. Everything it starts is stopped at the end;
 # run it again as often as you like, from any directory.
+#
+#   scripts/demo.sh [--platform process|kvm] [--accel kvm|tcg]
+# --platform kvm runs the runtime in a QEMU micro-VM (docs/host.md); its accelerator is kvm where
+# /dev/kvm can boot the guest and tcg (QEMU's emulator, slower) elsewhere, unless --accel says.
 set -euo pipefail
+PLATFORM=process ACCEL=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --platform) PLATFORM=${2:-}; shift 2 || exit 2 ;;
+    --accel) ACCEL=${2:-}; shift 2 || exit 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "demo: unknown argument '$1' (--platform process|kvm, --accel kvm|tcg)" >&2; exit 2 ;;
+  esac
+done
+case "$PLATFORM" in process|kvm) ;; *) echo "demo: --platform $PLATFORM: process or kvm" >&2; exit 2 ;; esac
+case "$ACCEL" in ""|kvm|tcg) ;; *) echo "demo: --accel $ACCEL: kvm or tcg" >&2; exit 2 ;; esac
+if [ "$PLATFORM" = kvm ] && [ -z "$ACCEL" ]; then
+  # A paravirtual /dev/kvm (kvm_pvm, nested cloud VMs) cannot boot the guest's Debian kernel.
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ] && { [ ! -d /sys/module/kvm_pvm ] ||
+       [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then ACCEL=kvm; else ACCEL=tcg; fi
+fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 B=$ROOT/build/demo
 EX=$ROOT/examples/regression
@@ -21,13 +41,17 @@ indent() { sed 's/^/    /'; }
 step() { printf '  %-10s %s\n' "$1" "$2"; }
 
 bold "== Strongbox demo: joint model training by alice, bob and carol"
+if [ "$PLATFORM" = kvm ]; then
+  echo "   the isolate: strongbox-runtime in a QEMU micro-VM (platform kvm, accelerator $ACCEL)"
+fi
 echo "   setting up (scripts/setup.sh) and building build/demo (a few minutes the first time)..."
 "$ROOT/scripts/setup.sh"
 mkdir -p "$B"
 if ! { cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release &&
        cmake --build "$B" -j"$(nproc)" --target strongbox strongbox-host strongbox-attestd \
          strongbox-runtime example-regression-wasm example-regression-gen \
-         example-regression-reference numcmp; } >"$B/demo-build.log" 2>&1; then
+         example-regression-reference numcmp $([ "$PLATFORM" = kvm ] && echo guest-image); } \
+       >"$B/demo-build.log" 2>&1; then
   tail -30 "$B/demo-build.log"
   echo "demo: the build failed (full log: $B/demo-build.log)" >&2
   exit 1
@@ -36,6 +60,7 @@ fi
 # Services and parties: the shared start-up of the example tests.
 source "$ROOT/tests/examples-e2e/lib.sh"
 set +e # lib.sh checks every step itself
+SBX_PLATFORM=$PLATFORM SBX_ACCEL=${ACCEL:-tcg}
 sbx_init "$B" sb-demo
 sbx_start_services
 sbx_keygen alice bob carol
@@ -43,6 +68,11 @@ sbx_keygen alice bob carol
 cd "$T"
 for who in alice bob carol; do mkdir "$who" && mv "$who.key" "$who/" && cp "$who.crt" "$who/"; done
 cp "$EX/policy.template.json" carol/
+if [ "$PLATFORM" = kvm ]; then # the policy names the VM's launch measurement instead of the binary's
+  sed -i "s|\"process\": \[\"@strongbox-runtime\"\]|\"kvm\": [\"$MEASUREMENT\"]|" carol/policy.template.json
+  grep -q "\"kvm\": \[\"$MEASUREMENT\"\]" carol/policy.template.json ||
+    { sbx_fail "the template's runtimes could not be set to the kvm measurement"; sbx_summary demo; exit 1; }
+fi
 cp "$B/examples/regression/program.wasm" carol/regression.wasm
 cp alice.crt bob.crt attest-root.pem carol/
 ln -s "$RUNTIME" carol/strongbox-runtime

@@ -17,13 +17,55 @@ PACKAGES=(
   nodejs                                          # V8 reference in the engine benchmark
   curl                                            # talking to the attestation service in tests
   cppcheck clang-tidy                             # static analysis of the trusted folders
+  qemu-system-x86                                 # the kvm platform's micro-VMs (docs/host.md)
 )
+
+# The guest kernel (scripts/guest-kernel.pin): downloaded, checked and unpacked, never installed.
+# SB_GUEST_CACHE overrides the folder (default ~/.cache/strongbox); the build looks there too.
+fetch_guest_kernel() {
+  # shellcheck source=guest-kernel.pin
+  . "$(dirname "$0")/guest-kernel.pin"
+  local cache=${SB_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strongbox}
+  local dir=$cache/$SB_GUEST_KERNEL_PACKAGE-$SB_GUEST_KERNEL_VERSION
+  local vmlinuz=$dir/boot/vmlinuz-$SB_GUEST_KERNEL_RELEASE
+  if [ -f "$vmlinuz" ] && echo "$SB_GUEST_KERNEL_VMLINUZ_SHA256  $vmlinuz" | sha256sum -c --status; then
+    return 0
+  fi
+  echo "setup: fetching the guest kernel $SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION into $dir"
+  local tmp
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/sb-kernel.XXXXXX")
+  chmod 755 "$tmp" # apt's download user must be able to write there
+  # A stale package index may not know the pinned version yet: update it once and retry.
+  download() { (cd "$tmp" && apt-get download -qq "$SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION"); }
+  download 2>/dev/null || { ${SUDO:-} apt-get update -qq && download; } ||
+    { echo "setup: apt-get download of $SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION failed;" \
+           "once the security archive has superseded it, fetch the pinned .deb from" \
+           "snapshot.debian.org (scripts/guest-kernel.pin)" >&2; rm -rf "$tmp"; return 1; }
+  local deb
+  deb=$(ls "$tmp"/*.deb)
+  if ! echo "$SB_GUEST_KERNEL_DEB_SHA256  $deb" | sha256sum -c --status; then
+    echo "setup: $deb does not have the pinned SHA-256 $SB_GUEST_KERNEL_DEB_SHA256" >&2
+    rm -rf "$tmp"; return 1
+  fi
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" && dpkg-deb -x "$deb" "$dir.tmp"
+  rm -rf "$tmp"
+  if ! echo "$SB_GUEST_KERNEL_VMLINUZ_SHA256  $dir.tmp/boot/vmlinuz-$SB_GUEST_KERNEL_RELEASE" |
+       sha256sum -c --status; then
+    echo "setup: the unpacked vmlinuz does not have the pinned SHA-256" >&2
+    rm -rf "$dir.tmp"; return 1
+  fi
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  fetch_guest_kernel
   exit 0
 fi
 echo "setup: installing ${missing[*]}"
@@ -35,3 +77,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fetch_guest_kernel

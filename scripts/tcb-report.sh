@@ -2,7 +2,9 @@
 # tcb-report.sh BUILD_DIR - what the trusted computing base of a computation is made of, checked
 # against its budgets (docs/tcb.md). Everything is derived from the build itself:
 #   * files: the objects the linker put into strongbox-runtime (its link map, written by
-#     cmake/tcb.cmake), mapped back to their sources, plus the project headers those include;
+#     cmake/tcb.cmake) and, when the guest image is built, into strongbox-init (PID 1 of the VM
+#     platforms' guest image, src/guestinit), mapped back to their sources, plus the project
+#     headers those include;
 #   * lines: project-written lines without blanks and comments (comments removed by the C
 #     preprocessor in -fpreprocessed mode, so strings and line continuations are handled right);
 #   * libraries: the static archives in the link map (static build) or DT_NEEDED (dynamic), with
@@ -15,7 +17,7 @@ set -euo pipefail
 
 MAX_LINES=${TCB_MAX_LINES:-15000}
 MAX_SYSCALLS=${TCB_MAX_SYSCALLS:-15}
-TRUSTED="common wasm vfs wasi policy proto runtime tsm"
+TRUSTED="common wasm vfs wasi policy proto runtime tsm guestinit"
 # Libraries the runtime may contain besides the trusted folders (docs/tcb.md says why each).
 ALLOWED_LIBS="libssl libcrypto libjansson libseccomp libc libm libgcc libgcc_eh libpthread libdl"
 
@@ -26,6 +28,7 @@ SRC=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$B/CMakeCache.txt" 2>/dev/n
 [ -n "$SRC" ] && [ -d "$SRC/src" ] || die "$B is not a configured strongbox build directory"
 RT="$B/src/runtime/strongbox-runtime"
 MAP=${TCB_MAP:-$RT.map}   # TCB_MAP: tests feed a doctored map
+INIT="$B/src/guestinit/strongbox-init"   # the guest image's init (only in builds with the image)
 DUMP="$B/tests/tcb/tcb-seccomp-dump"
 for f in "$RT" "$MAP" "$DUMP"; do
   [ -f "$f" ] || die "missing $f (build the tree first: cmake --build $B)"
@@ -39,23 +42,27 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- 1. what the linker put in: "LOAD obj" lines and "archive(member)" lines of the map.
 # (A member line may carry the referencing file after it on the same line when the name is short.)
-awk '/^LOAD [^ ]+\.o$/ { print "obj " $2 }
+# Each line carries the folder the map's relative paths start from (the target's build folder).
+map_members() {
+  awk -v dir="$2" '/^LOAD [^ ]+\.o$/ { print "obj " $2 " - " dir }
      /^[^ \t]+\.a\([^)]+\)([ \t]|$)/ { m = $1; sub(/\)$/, "", m); n = index(m, "(")
-                                   print "mem " substr(m, 1, n - 1) " " substr(m, n + 1) }' \
-    "$MAP" | sort -u > "$tmp/linked"
+                                   print "mem " substr(m, 1, n - 1) " " substr(m, n + 1) " " dir }' "$1"
+}
+{ map_members "$MAP" src/runtime
+  if [ -f "$INIT.map" ]; then map_members "$INIT.map" src/guestinit; fi; } | sort -u > "$tmp/linked"
 
 : > "$tmp/sources"
 : > "$tmp/libmembers"
-while read -r kind a b; do
+while read -r kind a b dir; do
   if [ "$kind" = obj ]; then
-    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/src/runtime/$a") ;; esac
+    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
     case "$path" in
       "$B"/*) rel=${path#"$B"/}                             # dir/CMakeFiles/T.dir/file.c.o
               src="$SRC/${rel%%/CMakeFiles/*}/${rel#*/CMakeFiles/*.dir/}"; echo "${src%.o}" >> "$tmp/sources" ;;
       *) echo "$(realpath -m "$path") startup" >> "$tmp/libmembers" ;;       # crt1.o, crti.o, crtbegin.o ...
     esac
   else
-    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/src/runtime/$a") ;; esac
+    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
     case "$path" in
       "$B"/*) rel=${path#"$B"/}; echo "$SRC/$(dirname "$rel")/${b%.o}" >> "$tmp/sources" ;;
       *) echo "$(realpath -m "$path") $b" >> "$tmp/libmembers" ;;
@@ -80,6 +87,7 @@ count_code() { gcc -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null | grep -cv '^[
 declare -A code raw nfiles
 total=0
 echo "== strongbox-runtime TCB report ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+[ -f "$INIT.map" ] && echo "   (with strongbox-init, the guest image's PID 1: src/guestinit)"
 echo "-- files compiled into the runtime (code lines = without blanks and comments / raw lines)"
 while read -r f; do
   rel=${f#"$SRC"/}

@@ -111,6 +111,18 @@ int sb_attest_key_hash(EVP_PKEY *key, uint8_t out[32], sb_err *err);
 int sb_process_evidence_create(EVP_PKEY *host_key, const uint8_t runtime_hash[32],
                                const uint8_t binding[SB_BINDING_LEN], uint8_t **out,
                                size_t *out_len, sb_err *err);
+/* The "kvm" platform's evidence: the same token shape, signed by the same kind of host key, with
+ * profile SB_KVM_PROFILE, implementation ID of "kvm" and one component "launch" = the launch
+ * measurement of the micro-VM (src/measure, docs/attestation.md). debug = 1 always: the host can
+ * read guest memory. */
+#define SB_KVM_PROFILE "tag:strongbox.dev,2026:kvm-evidence"
+
+/* Host-signed evidence for a host-rooted platform ("process" or "kvm"). */
+int sb_host_evidence_create(const char *platform, EVP_PKEY *host_key,
+                            const uint8_t measurement[32], const uint8_t binding[SB_BINDING_LEN],
+                            uint8_t **out, size_t *out_len, sb_err *err);
+int sb_verify_kvm(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                  sb_claims *out, sb_err *err);
 /* The (unverified) instance ID of a process/PSA token, to find the key to verify it with. */
 int sb_psa_peek_instance_id(const uint8_t *token, size_t len, uint8_t out[33], size_t *out_len,
                             sb_err *err);

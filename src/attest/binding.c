@@ -112,27 +112,49 @@ int sb_attest_binding_for_key(const uint8_t *nonce, size_t nonce_len, EVP_PKEY *
     return rc;
 }
 
-/* ---- process platform ---- */
+/* ---- host-rooted platforms: process and kvm ---- */
 
-int sb_process_evidence_create(EVP_PKEY *host_key, const uint8_t runtime_hash[32],
-                               const uint8_t binding[SB_BINDING_LEN], uint8_t **out,
-                               size_t *out_len, sb_err *err)
+/* What differs between the host-rooted platforms' tokens: the profile (so a token made for one
+ * can never pass as the other's, even under one host key), the component's name and the text. */
+static const struct host_platform {
+    const char *name, *profile, *component, *tcb;
+} host_platforms[] = {
+    {"process", SB_PROCESS_PROFILE, "runtime", "process platform (host-trusted, insecure)"},
+    {"kvm", SB_KVM_PROFILE, "launch", "kvm platform (host-trusted, insecure: the host can read "
+                                      "guest memory)"},
+};
+
+static const struct host_platform *host_platform(const char *name)
 {
+    for (size_t i = 0; name && i < sizeof host_platforms / sizeof *host_platforms; i++)
+        if (strcmp(host_platforms[i].name, name) == 0)
+            return &host_platforms[i];
+    return NULL;
+}
+
+int sb_host_evidence_create(const char *platform, EVP_PKEY *host_key,
+                            const uint8_t measurement[32], const uint8_t binding[SB_BINDING_LEN],
+                            uint8_t **out, size_t *out_len, sb_err *err)
+{
+    const struct host_platform *hp = host_platform(platform);
+    if (!hp)
+        return sb_err_set(err, 1, "platform '%s' has no host-signed evidence",
+                          platform ? platform : "(none)");
     sb_psa_token *t = calloc(1, sizeof *t);
     if (!t)
         return sb_err_set(err, 1, "out of memory");
-    snprintf(t->profile, sizeof t->profile, "%s", SB_PROCESS_PROFILE);
+    snprintf(t->profile, sizeof t->profile, "%s", hp->profile);
     memcpy(t->nonce, binding, SB_BINDING_LEN);
     t->nonce_len = SB_BINDING_LEN;
     t->instance_id_len = 33;
     t->implementation_id_len = 32;
-    sb_attest_platform_impl_id("process", t->implementation_id);
+    sb_attest_platform_impl_id(hp->name, t->implementation_id);
     t->client_id = -1;
-    /* The host is trusted by construction on this platform: never "secured". */
+    /* The host is trusted by construction on these platforms: never "secured". */
     t->lifecycle = SB_PSA_LIFECYCLE_NON_PSA_ROT_DEBUG;
     t->n_sw = 1;
-    snprintf(t->sw[0].type, sizeof t->sw[0].type, "runtime");
-    memcpy(t->sw[0].value, runtime_hash, 32);
+    snprintf(t->sw[0].type, sizeof t->sw[0].type, "%s", hp->component);
+    memcpy(t->sw[0].value, measurement, 32);
     t->sw[0].value_len = 32;
     snprintf(t->sw[0].desc, sizeof t->sw[0].desc, "sha-256");
     int rc = sb_attest_instance_id(host_key, t->instance_id, err);
@@ -142,26 +164,38 @@ int sb_process_evidence_create(EVP_PKEY *host_key, const uint8_t runtime_hash[32
     return rc;
 }
 
-/* Checks the structure a process token must have beyond generic PSA validity. */
-static int check_process_token(const sb_psa_token *t, sb_err *err)
+int sb_process_evidence_create(EVP_PKEY *host_key, const uint8_t runtime_hash[32],
+                               const uint8_t binding[SB_BINDING_LEN], uint8_t **out,
+                               size_t *out_len, sb_err *err)
 {
-    if (strcmp(t->profile, SB_PROCESS_PROFILE) != 0)
-        return sb_err_set(err, 1, "process: profile '%s' is not %s", t->profile,
-                          SB_PROCESS_PROFILE);
+    return sb_host_evidence_create("process", host_key, runtime_hash, binding, out, out_len, err);
+}
+
+/* Checks the structure a host-rooted token must have beyond generic PSA validity. */
+static int check_host_token(const struct host_platform *hp, const sb_psa_token *t, sb_err *err)
+{
+    uint8_t impl[32];
+    sb_attest_platform_impl_id(hp->name, impl);
+    if (strcmp(t->profile, hp->profile) != 0)
+        return sb_err_set(err, 1, "%s: profile '%s' is not %s", hp->name, t->profile,
+                          hp->profile);
+    if (t->implementation_id_len != 32 || memcmp(t->implementation_id, impl, 32) != 0)
+        return sb_err_set(err, 1, "%s: implementation ID is not the %s platform's", hp->name,
+                          hp->name);
     if (t->nonce_len != SB_BINDING_LEN)
-        return sb_err_set(err, 1, "process: nonce is %zu bytes, want the 64-byte binding",
+        return sb_err_set(err, 1, "%s: nonce is %zu bytes, want the 64-byte binding", hp->name,
                           t->nonce_len);
-    if (t->n_sw != 1 || strcmp(t->sw[0].type, "runtime") != 0 || t->sw[0].value_len != 32)
-        return sb_err_set(err, 1, "process: want exactly one 32-byte 'runtime' component");
+    if (t->n_sw != 1 || strcmp(t->sw[0].type, hp->component) != 0 || t->sw[0].value_len != 32)
+        return sb_err_set(err, 1, "%s: want exactly one 32-byte '%s' component", hp->name,
+                          hp->component);
     return 0;
 }
 
-int sb_verify_process(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors,
-                      time_t at, sb_claims *out, sb_err *err)
+static int verify_host_token(const struct host_platform *hp, const uint8_t *evidence, size_t len,
+                             const sb_trust_anchors *anchors, sb_claims *out, sb_err *err)
 {
-    (void)at;
     if (!anchors || anchors->n_keys == 0)
-        return sb_err_set(err, 1, "process: no host attestation key to verify with");
+        return sb_err_set(err, 1, "%s: no host attestation key to verify with", hp->name);
     uint8_t iid[33];
     size_t iid_len;
     if (sb_psa_peek_instance_id(evidence, len, iid, &iid_len, err) < 0)
@@ -179,20 +213,35 @@ int sb_verify_process(const uint8_t *evidence, size_t len, const sb_trust_anchor
         rc = sb_psa_verify(evidence, len, anchors->keys[i], NULL, 0, t, err);
     }
     if (!matched)
-        sb_err_set(err, 1, "process: no trust anchor matches the token's instance ID");
+        sb_err_set(err, 1, "%s: no trust anchor matches the token's instance ID", hp->name);
     if (rc == 0)
-        rc = check_process_token(t, err);
+        rc = check_host_token(hp, t, err);
     if (rc == 0) {
-        sb_attest_psa_claims(t, "process", out);
-        snprintf(out->measurements[0].name, sizeof out->measurements[0].name, "runtime");
+        sb_attest_psa_claims(t, hp->name, out);
+        snprintf(out->measurements[0].name, sizeof out->measurements[0].name, "%s",
+                 hp->component);
         out->debug = 1;
         char hex[67];
         sb_hex_encode(iid, 33, hex);
         snprintf(out->signer, sizeof out->signer, "host attestation key %s", hex);
-        snprintf(out->tcb, sizeof out->tcb, "process platform (host-trusted, insecure)");
+        snprintf(out->tcb, sizeof out->tcb, "%s", hp->tcb);
     }
     free(t);
     return rc;
+}
+
+int sb_verify_process(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors,
+                      time_t at, sb_claims *out, sb_err *err)
+{
+    (void)at;
+    return verify_host_token(host_platform("process"), evidence, len, anchors, out, err);
+}
+
+int sb_verify_kvm(const uint8_t *evidence, size_t len, const sb_trust_anchors *anchors, time_t at,
+                  sb_claims *out, sb_err *err)
+{
+    (void)at;
+    return verify_host_token(host_platform("kvm"), evidence, len, anchors, out, err);
 }
 
 /* ---- registry ---- */
@@ -200,6 +249,7 @@ int sb_verify_process(const uint8_t *evidence, size_t len, const sb_trust_anchor
 /* Hardware formats are added here, one line each, when their verifier exists (src/verifiers). */
 static const sb_platform_info platforms[] = {
     {"process", sb_verify_process, 0, 1},
+    {"kvm", sb_verify_kvm, 0, 1},
     {"psa", sb_verify_psa, 1, 1},
     {"sev-snp", sb_verify_snp, 1, 0},
     {"tdx", sb_verify_tdx, 1, 0},

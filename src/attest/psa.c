@@ -237,7 +237,7 @@ static int check_profile(const sb_psa_token *t, unsigned seen, int seed_key, sb_
             return sb_err_set(err, 1, "psa: mandatory claim '%s' missing", mandatory[i].name);
     int legacy = strcmp(t->profile, SB_PSA_PROFILE_LEGACY) == 0;
     if (!legacy && strcmp(t->profile, SB_PSA_PROFILE_2023) != 0 &&
-        strcmp(t->profile, SB_PROCESS_PROFILE) != 0)
+        strcmp(t->profile, SB_PROCESS_PROFILE) != 0 && strcmp(t->profile, SB_KVM_PROFILE) != 0)
         return sb_err_set(err, 1, "psa: unsupported profile '%s'", t->profile);
     if (seed_key && seed_key != (legacy ? K_BOOT_SEED_LEGACY : K_BOOT_SEED))
         return sb_err_set(err, 1, "psa: boot seed under key %d is not valid for profile '%s'",

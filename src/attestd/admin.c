@@ -122,7 +122,7 @@ static json_t *add_device(sb_service *s, json_t *o, const char *peer, sb_refusal
     if (!valid_id(id))
         return refuse(r, 400, "malformed request", "id: 1..64 of [A-Za-z0-9._-]"), NULL;
     if (!info || !info->device_keyed)
-        return refuse(r, 400, "unknown platform", "devices are registered for process or psa"),
+        return refuse(r, 400, "unknown platform", "devices are registered for process, kvm or psa"),
                NULL;
     BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
     EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;

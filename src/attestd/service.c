@@ -414,12 +414,18 @@ static char *pem_of(X509 *c1, X509 *c2)
     return out;
 }
 
+/* An isolate's clock may lag the service's by a little: a VM guest reads its wall clock at boot
+ * from an RTC with whole-second resolution, so a certificate valid from exactly "now" could be
+ * "not yet valid" to the isolate that receives it. Backdated (its end is unchanged). */
+#define SB_ISSUE_BACKDATE_S 120
+
 static int issue(attempt *a, const char *peer, char **chain_pem, sb_refusal *r)
 {
     sb_issue_params p = {.ca_cert = a->s->ca_cert, .ca_key = a->s->ca_key,
                          .subject_key = a->csr_key, .claims = &a->claims,
                          .hardware = a->plat->hardware, .service_url = a->s->url,
-                         .not_before = time(NULL), .validity_seconds = a->s->cert_validity,
+                         .not_before = time(NULL) - SB_ISSUE_BACKDATE_S,
+                         .validity_seconds = a->s->cert_validity + SB_ISSUE_BACKDATE_S,
                          .subject_spki = a->csr_spki};
     memcpy(p.binding, a->claims.report_data, SB_BINDING_LEN);
     memcpy(p.policy_hash, a->req->policy_hash, SB_POLICY_HASH_LEN);

@@ -2,7 +2,7 @@
  * operator's side:
  *   verify-cert      check an isolate certificate against a policy (or explicit expectations)
  *   root             fetch the service's root certificate
- *   register-device  register a host attestation key (process platform) or PSA IAK (admin) */
+ *   register-device  register a host attestation key (process, kvm platforms) or PSA IAK (admin) */
 #include "attest/attest.h"
 #include "cli/commands.h"
 #include "common/common.h"
@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "                 [--measurement PLATFORM:HEX]... [--allow-debug] [--at TIME]\n"
             "       strongbox attest root --url URL\n"
             "       strongbox attest register-device --url URL --token-file FILE --id ID --key PEM\n"
-            "                 [--platform process|psa]\n"
+            "                 [--platform process|kvm|psa]\n"
             "verify-cert prints a transcript of every check and exits 0 only when all pass.\n"
             "CERT may hold the chain after the leaf (as the service returns it).\n");
 }

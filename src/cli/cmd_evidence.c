@@ -252,7 +252,8 @@ static int verify(int argc, char **argv)
             (!expect || check_report_data(&claims, expect, &err) == 0)) {
             json_t *out = json_pack("{s:s, s:b, s:o}", "format", format, "valid", 1, "claims",
                                     claims_json(&claims));
-            json_t *tok = plat->verify == sb_verify_psa || plat->verify == sb_verify_process
+            json_t *tok = plat->verify == sb_verify_psa || plat->verify == sb_verify_process ||
+                                      plat->verify == sb_verify_kvm
                               ? psa_json(ev, len, &b)
                               : NULL;
             if (tok)

@@ -320,6 +320,7 @@ static int launch(struct host *h, struct comp *c, char *why, size_t why_len)
     sb_isolate_limits lim = {
         .address_space = h->cfg->sanitizer_compat ? 0 : c->mem_budget,
         .open_files = 16,
+        .memory = c->mem_budget,
     };
     clock_gettime(CLOCK_MONOTONIC, &c->t_launch);
     /* Ask the service for a nonce first: its round trip overlaps the launch. */
@@ -702,7 +703,8 @@ void comp_tick(struct host *h, time_t now)
     for (struct comp *c = h->comps; c; c = c->next) {
         if ((c->state == C_LAUNCHING || c->state == C_ATTESTING) &&
             now - c->launched > (time_t)h->cfg->ready_timeout_s)
-            comp_end(h, c, "not attested within %u s", h->cfg->ready_timeout_s);
+            comp_end(h, c, "not attested within %u s%s", h->cfg->ready_timeout_s,
+                     sb_platform_ready_hint(h->platform));
         /* Backstop for the runtime's own expiry handling. */
         else if (c->state != C_DEAD && c->policy && now > sb_policy_expires(c->policy) + 10)
             comp_end(h, c, "policy expired");

@@ -123,12 +123,14 @@ static int setup(struct host *h, sb_err *err)
     const sb_host_config *cfg = h->cfg;
     raise_fd_limit(h);
     EVP_PKEY *key = NULL;
-    if (!cfg->runtime_path)
+    if (!cfg->runtime_path && strcmp(cfg->platform, "kvm") != 0) /* kvm: it is in the image */
         return sb_err_set(err, EINVAL, "no runtime binary given (--runtime)");
     if (cfg->attest_key_path && load_key(cfg->attest_key_path, &key, err) != 0)
         return -1;
     sb_platform_config pc = {.runtime_path = cfg->runtime_path, .attest_key = key,
-                             .sanitizer_compat = cfg->sanitizer_compat};
+                             .sanitizer_compat = cfg->sanitizer_compat, .accel = cfg->accel,
+                             .qemu_path = cfg->qemu_path, .guest_kernel = cfg->guest_kernel,
+                             .guest_initrd = cfg->guest_initrd};
     int rc = sb_platform_open(cfg->platform, &pc, &h->platform, err);
     EVP_PKEY_free(key);
     if (rc != 0)
@@ -137,8 +139,9 @@ static int setup(struct host *h, sb_err *err)
     char mhex[65];
     const uint8_t *m = sb_platform_measurement(h->platform, &mlen);
     sb_hex_encode(m, mlen > 32 ? 32 : mlen, mhex);
-    host_log(h, "info", "platform %s, runtime %s, measurement %s", cfg->platform,
-             cfg->runtime_path, mhex);
+    host_log(h, "info", "platform %s, %s %s, measurement %s", cfg->platform,
+             cfg->runtime_path ? "runtime" : "guest image", cfg->runtime_path ? cfg->runtime_path
+             : cfg->guest_initrd ? cfg->guest_initrd : "", mhex);
     if (!(h->chunk = malloc(HOST_READ_CHUNK)))
         return sb_err_set(err, ENOMEM, "out of memory");
     h->no_splice = cfg->no_splice;
@@ -274,13 +277,13 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
         cfg.max_memory = 8ull << 30;
     if (!cfg.isolate_overhead)
         cfg.isolate_overhead = 256ull << 20;
-    if (!cfg.ready_timeout_s)
-        cfg.ready_timeout_s = 30;
     if (!cfg.stop_timeout_s)
         cfg.stop_timeout_s = 10;
     struct host h = {.cfg = &cfg, .log = cfg.log ? cfg.log : stderr, .ep = -1, .jobs_wr = -1};
     h.listen.fd = h.sig.fd = h.jobs.fd = -1;
     int rc = setup(&h, err);
+    if (rc == 0 && !cfg.ready_timeout_s) /* a VM boots before its runtime starts */
+        cfg.ready_timeout_s = sb_platform_ready_timeout(h.platform);
     if (rc == 0) {
         loop(&h);
         host_log(&h, "info", "stopped");

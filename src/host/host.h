@@ -18,6 +18,10 @@ typedef struct sb_host_config {
     const char *port_file;       /* if set, the bound port is written there once listening */
     const char *runtime_path;    /* strongbox-runtime binary (measured, then exec'd per isolate) */
     const char *platform;        /* isolate backend; default "process" */
+    const char *accel;           /* kvm: "kvm" (default) or "tcg" */
+    const char *qemu_path;       /* kvm: QEMU binary; default qemu-system-x86_64 in /usr/bin */
+    const char *guest_kernel;    /* kvm: the guest image (BUILD/guest/vmlinuz, initrd.cpio) */
+    const char *guest_initrd;
     const char *attest_key_path; /* PEM private key of the host (process-platform evidence) */
     const char *attestd_url;     /* overrides the policy's attestation URL (e.g. another route) */
     unsigned max_isolates;       /* live isolates at once; default 64 */
@@ -26,7 +30,8 @@ typedef struct sb_host_config {
                                     budget and RLIMIT_AS; default 256 MiB */
     int sanitizer_compat;        /* tests of sanitizer builds only: no RLIMIT_AS, isolates get
                                     their own /proc and ASAN_OPTIONS=detect_leaks=0 */
-    unsigned ready_timeout_s;    /* launch to attested; default 30 */
+    unsigned ready_timeout_s;    /* launch to attested; default per platform (process 30 s, kvm
+                                    60 s, 120 s under TCG) */
     int no_splice;               /* relay party bytes with read/write, not splice(2) (tests) */
     unsigned stop_timeout_s;     /* graceful stop: wait this long for isolates; default 10 */
     FILE *log;                   /* log lines (metadata only, never data); NULL = stderr */

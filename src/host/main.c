@@ -13,11 +13,16 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: strongbox-host --runtime PATH --attest-key KEY.pem [options]\n"
+            "       strongbox-host --platform kvm --guest-kernel K --guest-initrd I --attest-key KEY.pem [options]\n"
             "       strongbox-host --init-key KEY.pem\n\n"
             "  --listen ADDR:PORT      party/deploy port (default 127.0.0.1:7433; port 0 = any)\n"
             "  --port-file FILE        write the bound port there\n"
             "  --runtime PATH          strongbox-runtime binary (measured, exec'd per isolate)\n"
-            "  --platform NAME         isolate backend (default process)\n"
+            "  --platform NAME         isolate backend: process (default) or kvm\n"
+            "  --accel kvm|tcg         kvm: QEMU accelerator (default kvm; tcg emulates, slowly)\n"
+            "  --qemu PATH             kvm: QEMU binary (default qemu-system-x86_64)\n"
+            "  --guest-kernel FILE     kvm: the guest image's kernel (BUILD/guest/vmlinuz)\n"
+            "  --guest-initrd FILE     kvm: its initramfs (BUILD/guest/initrd.cpio)\n"
             "  --attest-key FILE       the host's attestation key (process-platform evidence)\n"
             "  --attestd URL           use this attestation service URL instead of the policy's\n"
             "  --max-isolates N        live isolates at once (default 64)\n"
@@ -25,7 +30,7 @@ static void usage(FILE *out)
             "  --isolate-overhead MIB  added to a policy's memory limit per isolate (default 256)\n"
             "  --sanitizer-compat      tests of ASan builds only: no RLIMIT_AS, own /proc\n"
             "  --no-splice             relay with read/write instead of splice(2) (tests)\n"
-            "  --ready-timeout S       launch-to-attested limit (default 30)\n"
+            "  --ready-timeout S       launch-to-attested limit (default process 30, kvm 60, tcg 120)\n"
             "  --log FILE              append log lines there (default stderr)\n"
             "  --init-key FILE         create a P-256 attestation key, print its public key\n");
 }
@@ -76,6 +81,8 @@ int main(int argc, char **argv)
         {"max-isolates", 1, 0, 'i'}, {"max-memory", 1, 0, 'm'},  {"isolate-overhead", 1, 0, 'o'},
         {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'}, {"no-splice", 0, 0, 'S'},
         {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
+        {"accel", 1, 0, 'A'},        {"qemu", 1, 0, 'Q'},        {"guest-kernel", 1, 0, 'G'},
+        {"guest-initrd", 1, 0, 'I'},
         {0, 0, 0, 0},
     };
     sb_host_config cfg = {0};
@@ -88,6 +95,10 @@ int main(int argc, char **argv)
         case 'p': cfg.port_file = optarg; break;
         case 'r': cfg.runtime_path = optarg; break;
         case 'P': cfg.platform = optarg; break;
+        case 'A': cfg.accel = optarg; break;
+        case 'Q': cfg.qemu_path = optarg; break;
+        case 'G': cfg.guest_kernel = optarg; break;
+        case 'I': cfg.guest_initrd = optarg; break;
         case 'k': cfg.attest_key_path = optarg; break;
         case 'a': cfg.attestd_url = optarg; break;
         case 'N': cfg.sanitizer_compat = 1; break;
@@ -118,8 +129,19 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (optind != argc || !cfg.runtime_path) {
+    int vm = cfg.platform && strcmp(cfg.platform, "kvm") == 0; /* its runtime is in the image */
+    if (optind != argc || (!cfg.runtime_path && !vm)) {
         usage(stderr);
+        return 2;
+    }
+    if (vm && cfg.runtime_path) {
+        fprintf(stderr, "strongbox-host: --runtime: on --platform kvm the runtime is the one in "
+                        "the guest image (--guest-initrd)\n");
+        return 2;
+    }
+    if (!vm && (cfg.accel || cfg.qemu_path || cfg.guest_kernel || cfg.guest_initrd)) {
+        fprintf(stderr, "strongbox-host: --accel, --qemu and --guest-* apply to --platform kvm "
+                        "only\n");
         return 2;
     }
     if (log_path && !(cfg.log = fopen(log_path, "a"))) {

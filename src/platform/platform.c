@@ -13,56 +13,90 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const struct sb_platform_ops process_ops = {"process", sb_process_launch,
-                                                   sb_process_evidence};
-/* Next: {"kvm", kvm_launch, kvm_evidence} (host-rooted), {"sev-snp", cvm_launch, NULL} ... */
-static const struct sb_platform_ops *const backends[] = {&process_ops};
-
-/* Copies the runtime into a sealed memfd and hashes the very same bytes: what is measured is what
- * every isolate execs, even if the file on disk changes afterwards. */
-static int load_image(sb_platform *p, const char *path, sb_err *err)
+/* Copies a file into a sealed memfd and returns the very same bytes (*data, malloc'd) for the
+ * caller to hash: what is measured is what every isolate gets, even if the file on disk changes
+ * afterwards. */
+int sb_platform_sealed_copy(const char *what, const char *path, size_t max, int *fd_out,
+                            uint8_t **data_out, size_t *len_out, sb_err *err)
 {
     uint8_t *data;
     size_t len;
-    if (sb_read_file(path, SB_RUNTIME_IMAGE_MAX, &data, &len, err) != 0) {
-        sb_err_prefix(err, "runtime image");
+    if (sb_read_file(path, max, &data, &len, err) != 0) {
+        sb_err_prefix(err, "%s", what);
         return -1;
     }
-    int fd = memfd_create("strongbox-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    int rc = -1;
+    int fd = memfd_create(what, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) {
-        sb_err_set(err, errno, "runtime image: memfd_create: %s", strerror(errno));
-        goto out;
+        sb_err_set(err, errno, "%s: memfd_create: %s", what, strerror(errno));
+        goto fail;
     }
     for (size_t done = 0; done < len;) {
         ssize_t n = write(fd, data + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            sb_err_set(err, errno, "runtime image: copy: %s", strerror(errno));
-            goto out;
+            sb_err_set(err, errno, "%s: copy: %s", what, strerror(errno));
+            goto fail;
         }
         done += (size_t)n;
     }
     if (fchmod(fd, 0555) != 0 ||
         fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-        sb_err_set(err, errno, "runtime image: sealing: %s", strerror(errno));
-        goto out;
+        sb_err_set(err, errno, "%s: sealing: %s", what, strerror(errno));
+        goto fail;
     }
-    unsigned int mlen = 0;
-    if (!EVP_Digest(data, len, p->measurement, &mlen, EVP_sha256(), NULL) || mlen != 32) {
-        sb_err_set(err, EIO, "runtime image: SHA-256 failed");
-        goto out;
-    }
-    p->image_fd = fd;
-    fd = -1;
-    rc = 0;
-out:
+    *fd_out = fd;
+    *data_out = data;
+    *len_out = len;
+    return 0;
+fail:
     if (fd >= 0)
         close(fd);
     free(data);
-    return rc;
+    return -1;
 }
+
+int sb_platform_argv_pack(const char *const *args, size_t n, char ***out, sb_err *err)
+{
+    size_t bytes = (n + 1) * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(args[i]) + 1;
+    char **v = malloc(bytes);
+    if (!v)
+        return sb_err_set(err, ENOMEM, "QEMU command line: out of memory");
+    char *s = (char *)(v + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(args[i]) + 1;
+        v[i] = memcpy(s, args[i], l);
+        s += l;
+    }
+    v[n] = NULL;
+    *out = v;
+    return 0;
+}
+
+static int process_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
+{
+    uint8_t *data;
+    size_t len;
+    if (!cfg->runtime_path)
+        return sb_err_set(err, EINVAL, "platform process: no runtime binary given");
+    if (sb_platform_sealed_copy("runtime image", cfg->runtime_path, SB_RUNTIME_IMAGE_MAX,
+                                &p->image_fd, &data, &len, err) != 0)
+        return -1;
+    unsigned int mlen = 0;
+    int ok = EVP_Digest(data, len, p->measurement, &mlen, EVP_sha256(), NULL) && mlen == 32;
+    free(data);
+    return ok ? 0 : sb_err_set(err, EIO, "runtime image: SHA-256 failed");
+}
+
+static const struct sb_platform_ops process_ops = {"process", process_open, 30,
+                                                   sb_process_launch, sb_process_evidence};
+/* Host-rooted like process; the runtime runs in a QEMU micro-VM (kvm.c). */
+static const struct sb_platform_ops kvm_ops = {"kvm", sb_kvm_open, 60, sb_kvm_launch,
+                                               sb_kvm_evidence};
+/* Next: {"sev-snp", ..., NULL} (evidence from inside the isolate) ... */
+static const struct sb_platform_ops *const backends[] = {&process_ops, &kvm_ops};
 
 int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platform **out,
                      sb_err *err)
@@ -73,19 +107,20 @@ int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platfor
         if (strcmp(backends[i]->name, name) == 0)
             ops = backends[i];
     if (!ops)
-        return sb_err_set(err, EINVAL, "platform '%s' is not supported by this host (known: process)",
-                          name);
-    if (!cfg || !cfg->runtime_path)
-        return sb_err_set(err, EINVAL, "platform %s: no runtime binary given", name);
+        return sb_err_set(err, EINVAL,
+                          "platform '%s' is not supported by this host (known: process, kvm)",
+                          name ? name : "(none)");
+    if (!cfg)
+        return sb_err_set(err, EINVAL, "platform %s: no configuration given", name);
     sb_platform *p = calloc(1, sizeof *p);
     if (!p)
         return sb_err_set(err, ENOMEM, "platform %s: out of memory", name);
     p->ops = ops;
-    p->image_fd = -1;
+    p->image_fd = p->kernel_fd = p->initrd_fd = -1;
     p->sanitizer_compat = cfg->sanitizer_compat;
     p->drop_uid = cfg->drop_uid ? (uid_t)cfg->drop_uid : 65534;
-    if (load_image(p, cfg->runtime_path, err) != 0) {
-        free(p);
+    if (ops->open(p, cfg, err) != 0) {
+        sb_platform_close(p);
         return -1;
     }
     if (cfg->attest_key) {
@@ -100,8 +135,10 @@ void sb_platform_close(sb_platform *p)
 {
     if (!p)
         return;
-    if (p->image_fd >= 0)
-        close(p->image_fd);
+    int fds[] = {p->image_fd, p->kernel_fd, p->initrd_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
     EVP_PKEY_free(p->attest_key);
     free(p);
 }
@@ -115,6 +152,20 @@ const uint8_t *sb_platform_measurement(const sb_platform *p, size_t *len)
 {
     *len = sizeof p->measurement;
     return p->measurement;
+}
+
+unsigned sb_platform_ready_timeout(const sb_platform *p)
+{
+    /* Under TCG a boot alone takes seconds and a busy host stretches it: give it twice as long. */
+    return p->ops->ready_timeout_s * (strcmp(p->accel, "tcg") == 0 ? 2 : 1);
+}
+
+const char *sb_platform_ready_hint(const sb_platform *p)
+{
+    if (p->ops == &kvm_ops && strcmp(p->accel, "kvm") == 0)
+        return " (the VM did not start its runtime: if this /dev/kvm cannot run the guest kernel, "
+               "as a nested or paravirtual KVM may not, run the host with --accel tcg)";
+    return "";
 }
 
 int sb_isolate_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err)
@@ -161,6 +212,8 @@ static void record_status(sb_isolate *iso, int st)
         iso->exit = (sb_isolate_exit){0, WTERMSIG(st)};
     else
         iso->exit = (sb_isolate_exit){1, WEXITSTATUS(st)};
+    if (iso->platform && iso->platform->ops == &kvm_ops)
+        sb_kvm_exit_status(&iso->exit); /* the runtime's status, not QEMU's */
 }
 
 int sb_isolate_reap(sb_isolate *iso, sb_isolate_exit *ex)

@@ -5,7 +5,7 @@
  * daemon only calls the functions below, so a KVM micro-VM or confidential-VM backend slots in by
  * adding an ops table:
  *   - launch    starts the isolate with the runtime image and returns the host's channel end
- *               (socketpair for "process", virtio-vsock/serial for VMs);
+ *               (a socketpair for both; for "kvm" QEMU carries it to a virtio-serial port);
  *   - evidence  produces platform evidence for a binding. Host-rooted platforms (process, kvm) sign
  *               it with the host's attestation key; hardware platforms (sev-snp, tdx, ...) leave
  *               it NULL because the evidence comes from inside the isolate (configfs-tsm);
@@ -37,13 +37,23 @@ typedef struct sb_platform_config {
                                  /proc/self/maps) and pass ASAN_OPTIONS=detect_leaks=0 (LSan
                                  needs to fork, which the sandbox forbids); off by default */
     int drop_uid;             /* uid/gid to switch to when started as root; 0 = 65534 (nobody) */
+    /* kvm: the runtime is inside the guest image, so runtime_path is not used. */
+    const char *accel;        /* "kvm" (default) or "tcg" (QEMU's emulator: slow, works anywhere) */
+    const char *qemu_path;    /* default "qemu-system-x86_64" looked up in /usr/bin, /usr/local/bin */
+    const char *guest_kernel; /* the guest image (src/guestimage): both copied into sealed memfds */
+    const char *guest_initrd; /* and measured once, like the runtime binary of "process" */
 } sb_platform_config;
 
 typedef struct sb_isolate_limits {
     uint64_t address_space;   /* RLIMIT_AS in bytes; 0 = none (needed under AddressSanitizer) */
     uint32_t open_files;      /* RLIMIT_NOFILE; 0 = 16 */
     uint32_t cpu_seconds;     /* RLIMIT_CPU; 0 = none (wall-clock limits are the runtime's) */
+    uint64_t memory;          /* the isolate's memory budget (kvm: guest RAM = this plus
+                                 SB_KVM_GUEST_OVERHEAD; 0 = SB_KVM_GUEST_MIN); process: unused */
 } sb_isolate_limits;
+
+#define SB_KVM_GUEST_OVERHEAD (64ull << 20) /* guest kernel, initramfs and page tables */
+#define SB_KVM_GUEST_MIN (256ull << 20)
 
 /* What the launch really applied: namespaces are used where the kernel permits and skipped with a
  * note otherwise, so the host can log what isolation a computation got. */
@@ -64,15 +74,41 @@ typedef struct sb_isolate_exit {
     int code;
 } sb_isolate_exit;
 
-/* Opens a backend by name ("process"). Measures the runtime image once: every isolate of this
+/* Opens a backend by name ("process", "kvm"). Measures the runtime image once: every isolate of this
  * platform execs exactly the measured bytes. Returns 0 or -1 with err filled. */
 int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platform **out,
                      sb_err *err);
 void sb_platform_close(sb_platform *p);
 const char *sb_platform_name(const sb_platform *p);
 /* The primary measurement of the runtime as the platform reports it (process: SHA-256 of the
- * runtime binary). */
+ * runtime binary; kvm: the launch measurement of src/measure). */
 const uint8_t *sb_platform_measurement(const sb_platform *p, size_t *len);
+/* Launch-to-attested limit when the operator sets none: a VM boots before its runtime starts. */
+unsigned sb_platform_ready_timeout(const sb_platform *p);
+/* What to tell the operator when an isolate was not ready in time ("" if nothing to add). */
+const char *sb_platform_ready_hint(const sb_platform *p);
+/* The QEMU command line of one kvm isolate (the channel is descriptor SB_KVM_QEMU_CHANNEL_FD,
+ * the kernel and initrd descriptors SB_KVM_QEMU_KERNEL_FD and SB_KVM_QEMU_INITRD_FD in QEMU):
+ * one malloc'd, NULL-terminated vector (free() it once). Returns 0 or -1 (not a kvm platform). */
+int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, char ***argv,
+                          sb_err *err);
+/* The QEMU command line of a confidential VM (cvm.c): sev-snp or tdx. Not yet an ops table:
+ * this is what the launcher will exec, checked by tests/vm/test_measure. Descriptors as for kvm. */
+typedef struct sb_cvm_launch {
+    const char *platform;         /* "sev-snp" or "tdx" */
+    const char *qemu;             /* a QEMU with sev-snp-guest (>= 9.1) or tdx-guest (>= 10.1) */
+    const char *firmware;         /* AmdSev OVMF (with kernel-hashes) or TDVF */
+    const char *cmdline;          /* the kernel command line, as measured */
+    const char *vcpu_type;        /* sev-snp: the EPYC model the VMSAs are measured with */
+    unsigned vcpus;               /* 1..64 */
+    unsigned long long memory_mib; /* 256 .. 1 TiB */
+} sb_cvm_launch;
+#define SB_SNP_POLICY 0x30000ull /* bit 16 (must be one), bit 17 SMT; no debug, no migration */
+#define SB_CVM_PORT_NAME "sb.channel"
+int sb_platform_cvm_argv(const sb_cvm_launch *l, char ***argv, sb_err *err);
+#define SB_KVM_QEMU_CHANNEL_FD 3
+#define SB_KVM_QEMU_KERNEL_FD 4
+#define SB_KVM_QEMU_INITRD_FD 5
 
 /* Starts one isolate. *out owns the child; sb_isolate_channel() is the host's end (non-blocking,
  * close-on-exec). Returns 0 or -1 with err naming the step that failed. */
@@ -95,6 +131,11 @@ void sb_isolate_free(sb_isolate *iso);
  * *ev is malloc'd. Returns 0, or -1 (also for platforms whose evidence comes from inside). */
 int sb_platform_evidence(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,
                          size_t *ev_len, sb_err *err);
+
+/* kvm: turns QEMU's exit status into the runtime's where strongbox-init passed it through
+ * QEMU's isa-debug-exit (odd statuses of 3 or more); leaves QEMU's own statuses as they are.
+ * sb_isolate_reap/kill apply it to kvm isolates. */
+void sb_kvm_exit_status(sb_isolate_exit *ex);
 
 /* "exited with status 3" / "killed by signal 9 (Killed)". */
 void sb_isolate_exit_describe(const sb_isolate_exit *ex, char *buf, size_t len);

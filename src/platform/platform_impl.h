@@ -6,6 +6,9 @@
 
 struct sb_platform_ops {
     const char *name;
+    /* Loads and measures what every isolate of the platform runs. */
+    int (*open)(sb_platform *p, const sb_platform_config *cfg, sb_err *err);
+    unsigned ready_timeout_s;
     int (*launch)(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err);
     /* NULL for platforms whose evidence is produced inside the isolate. */
     int (*evidence)(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,
@@ -15,6 +18,9 @@ struct sb_platform_ops {
 struct sb_platform {
     const struct sb_platform_ops *ops;
     int image_fd;               /* sealed memfd with the runtime bytes that were measured */
+    int kernel_fd, initrd_fd;   /* kvm: sealed memfds with the guest image that was measured */
+    char accel[8];              /* kvm: "kvm" or "tcg" */
+    char qemu[256];             /* kvm: the QEMU binary */
     uint8_t measurement[32];
     EVP_PKEY *attest_key;
     int sanitizer_compat;
@@ -31,6 +37,14 @@ struct sb_isolate {
     sb_isolate_exit exit;
 };
 
+int sb_platform_sealed_copy(const char *what, const char *path, size_t max, int *fd,
+                            uint8_t **data, size_t *len, sb_err *err);
+/* Copies args[0..n) into one malloc'd NULL-terminated vector (free() it once). */
+int sb_platform_argv_pack(const char *const *args, size_t n, char ***out, sb_err *err);
+int sb_kvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err);
+int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err);
+int sb_kvm_evidence(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,
+                    size_t *ev_len, sb_err *err);
 int sb_process_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err);
 int sb_process_evidence(sb_platform *p, const uint8_t *binding, size_t binding_len, uint8_t **ev,
                         size_t *ev_len, sb_err *err);

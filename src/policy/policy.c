@@ -540,8 +540,8 @@ static const struct platform {
     unsigned char lens[3]; /* accepted measurement lengths in bytes */
     bool insecure;
 } platforms[] = {
-    {"process", {32}, true}, {"kvm", {32, 48}, false},        {"sev-snp", {48}, false},
-    {"tdx", {48}, false},    {"cca", {32, 48, 64}, false},    {"nitro", {48}, false},
+    {"process", {32}, true}, {"kvm", {32}, true},          {"sev-snp", {48}, false},
+    {"tdx", {48}, false},    {"cca", {32, 48, 64}, false}, {"nitro", {48}, false},
     {"psa", {32, 48, 64}, false},
 };
 

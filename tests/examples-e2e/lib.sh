@@ -3,7 +3,11 @@
 # with bounded time, records checks, and cleans every process up on exit.
 #
 #   sbx_init BUILD_DIR [TMP_PREFIX]     sets SB HOSTD ATTESTD RUNTIME, makes $T, installs the trap
-#   sbx_start_services                  attestd + host; sets AP (attestd port), HP (host port)
+#   sbx_start_services                  attestd + host; sets AP (attestd port), HP (host port) and
+#                                       MEASUREMENT (what the policy's runtimes entry must name)
+# SBX_PLATFORM=kvm (default process) runs the isolates as micro-VMs booting BUILD/guest (the guest
+# image; GUEST_KERNEL, GUEST_INITRD), with QEMU's accelerator SBX_ACCEL (default tcg: it works
+# everywhere, also where /dev/kvm cannot boot the guest).
 #   sbx_keygen NAME...                  keys and certificates in $T
 #   sbx_sb DESC WANT_RC WANT_TEXT ARGS  one CLI call in $T (60 s at most), output in $OUT, checked
 #   sbx_check DESC SHELL_CONDITION [DETAIL]
@@ -18,9 +22,18 @@ sbx_init() {
   HOSTD=$b/src/host/strongbox-host
   ATTESTD=$b/src/attestd/strongbox-attestd
   RUNTIME=$b/src/runtime/strongbox-runtime
+  GUEST_KERNEL=$b/guest/vmlinuz
+  GUEST_INITRD=$b/guest/initrd.cpio
+  SBX_PLATFORM=${SBX_PLATFORM:-process}
+  SBX_ACCEL=${SBX_ACCEL:-tcg}
   for f in "$SB" "$HOSTD" "$ATTESTD" "$RUNTIME"; do
     [ -x "$f" ] || { echo "missing $f (build the project first)" >&2; exit 2; }
   done
+  if [ "$SBX_PLATFORM" = kvm ]; then
+    for f in "$GUEST_KERNEL" "$GUEST_INITRD"; do
+      [ -f "$f" ] || { echo "missing $f (scripts/setup.sh, then build target guest-image)" >&2; exit 2; }
+    done
+  fi
   T=$(mktemp -d "${TMPDIR:-/tmp}/$prefix-XXXXXX")
   SBX_PIDS=()
   SBX_FAILED=0
@@ -74,16 +87,23 @@ sbx_start_services() {
   local admin reg
   admin=$(cat "$T/attestd/admin.token")
   "$HOSTD" --init-key "$T/host.key" >"$T/host.pub" || { echo "host --init-key failed" >&2; exit 1; }
+  local isolate=(--runtime "$RUNTIME")
+  MEASUREMENT=$(sbx_sha "$RUNTIME")
+  if [ "$SBX_PLATFORM" = kvm ]; then
+    isolate=(--platform kvm --accel "$SBX_ACCEL" --guest-kernel "$GUEST_KERNEL" --guest-initrd "$GUEST_INITRD")
+    MEASUREMENT=$("$SB" measure --platform kvm --accel "$SBX_ACCEL" --guest-kernel "$GUEST_KERNEL" \
+      --guest-initrd "$GUEST_INITRD") || { echo "strongbox measure --platform kvm failed" >&2; exit 1; }
+  fi
   reg=$(curl -sS --max-time 10 -H "Authorization: Bearer $admin" -X POST \
-    --data "{\"id\":\"host1\",\"platform\":\"process\",\"public_key\":\"$(sbx_pem_json "$T/host.pub")\"}" \
+    --data "{\"id\":\"host1\",\"platform\":\"$SBX_PLATFORM\",\"public_key\":\"$(sbx_pem_json "$T/host.pub")\"}" \
     "http://127.0.0.1:$AP/v1/admin/devices"
     curl -sS --max-time 10 -H "Authorization: Bearer $admin" -X POST \
-    --data "{\"platform\":\"process\",\"measurement\":\"$(sbx_sha "$RUNTIME")\"}" \
+    --data "{\"platform\":\"$SBX_PLATFORM\",\"measurement\":\"$MEASUREMENT\"}" \
     "http://127.0.0.1:$AP/v1/admin/measurements")
   grep -q registered <<<"$reg" && grep -q added <<<"$reg" ||
     { echo "registering with the attestation service failed: $reg" >&2; exit 1; }
   cp "$T/attestd/ca.pem" "$T/attest-root.pem"
-  "$HOSTD" --listen 127.0.0.1:0 --port-file "$T/host.port" --runtime "$RUNTIME" \
+  "$HOSTD" --listen 127.0.0.1:0 --port-file "$T/host.port" "${isolate[@]}" \
     --attest-key "$T/host.key" --log "$T/host.log" --max-isolates 4 ${SBX_HOST_FLAGS:-} &
   SBX_PIDS+=($!)
   SBX_HOST_PID=$!

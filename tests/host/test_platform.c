@@ -137,8 +137,8 @@ static void test_errors(const char *probe)
     sb_err err = {0};
     sb_platform *p;
     sb_platform_config cfg = {.runtime_path = probe};
-    CHECK(sb_platform_open("kvm", &cfg, &p, &err) == -1 && !p);
-    CHECK(strstr(err.msg, "platform 'kvm' is not supported") != NULL);
+    CHECK(sb_platform_open("vmware", &cfg, &p, &err) == -1 && !p);
+    CHECK(strstr(err.msg, "platform 'vmware' is not supported") != NULL);
     cfg.runtime_path = "/nonexistent/strongbox-runtime";
     CHECK(sb_platform_open("process", &cfg, &p, &err) == -1);
     CHECK(strstr(err.msg, "runtime image: cannot open /nonexistent/strongbox-runtime") != NULL);
