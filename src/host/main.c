@@ -27,6 +27,9 @@ static void usage(FILE *out)
             "  --no-splice             relay with read/write instead of splice(2) (tests)\n"
             "  --ready-timeout S       launch-to-attested limit (default 30)\n"
             "  --log FILE              append log lines there (default stderr)\n"
+            "  --max-connections N     open connections at once (default 4096)\n"
+            "  --max-unauth-per-source N  not yet authenticated connections per address (default 64)\n"
+            "  --stall-timeout S       close a session whose party read nothing for S s (default 60)\n"
             "  --init-key FILE         create a P-256 attestation key, print its public key\n");
 }
 
@@ -76,6 +79,8 @@ int main(int argc, char **argv)
         {"max-isolates", 1, 0, 'i'}, {"max-memory", 1, 0, 'm'},  {"isolate-overhead", 1, 0, 'o'},
         {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'}, {"no-splice", 0, 0, 'S'},
         {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
+        {"max-connections", 1, 0, 'C'}, {"max-unauth-per-source", 1, 0, 'U'},
+        {"stall-timeout", 1, 0, 'T'},
         {0, 0, 0, 0},
     };
     sb_host_config cfg = {0};
@@ -114,6 +119,13 @@ int main(int argc, char **argv)
             if (parse_uint("--ready-timeout", optarg, 3600, &v))
                 return 2;
             cfg.ready_timeout_s = (unsigned)v;
+            break;
+        case 'C': case 'U': case 'T': /* connection limits (docs/host.md) */
+            if (parse_uint(c == 'C' ? "--max-connections" : c == 'U' ? "--max-unauth-per-source"
+                           : "--stall-timeout", optarg, c == 'T' ? 86400 : 1000000, &v))
+                return 2;
+            *(c == 'C' ? &cfg.max_connections : c == 'U' ? &cfg.max_unauth_per_source
+                                                        : &cfg.stall_timeout_s) = (unsigned)v;
             break;
         default: usage(stderr); return 2;
         }
