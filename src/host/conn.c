@@ -567,6 +567,8 @@ void conn_deliver(struct host *h, struct conn *k, const uint8_t *data, size_t le
         conn_close(h, k);
         return;
     }
+    if (buf_size(&k->out) == 0)
+        k->progress_at = time(NULL); /* the stall clock starts when bytes begin to wait */
     if (buf_append(&k->out, data, len) != 0) {
         conn_close(h, k);
         return;

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,10 @@ static int noread(int port, const char *hash, const char *key, const char *cert,
     int n;
     while ((n = SSL_read(ssl, buf, sizeof buf)) > 0)
         total += (unsigned)n;
-    int e = SSL_get_error(ssl, n);
-    printf("read %llu bytes, then %s\n", total,
-           e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK) ? "idle" : "eof");
+    int e = SSL_get_error(ssl, n); /* the receive timeout shows as WANT_READ or EAGAIN */
+    bool idle = e == SSL_ERROR_WANT_READ ||
+                (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK));
+    printf("read %llu bytes, then %s\n", total, idle ? "idle" : "eof");
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     close(fd);
