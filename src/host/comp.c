@@ -101,12 +101,23 @@ void comp_update_events(struct host *h, struct comp *c)
         host_watch(h, &c->src, ev);
 }
 
-/* Backpressure: parties stop being read while the runtime is behind. */
-static void after_send(struct host *h, struct comp *c)
+/* Backpressure: parties stop being read while the runtime is behind, and are read again as soon
+ * as it caught up, whatever emptied the queue: a write of a later frame can flush it at once, and
+ * then no EPOLLOUT comes to resume them (that lost wake-up left parties unread until their
+ * client gave up after 30 s). */
+static void pace_parties(struct host *h, struct comp *c)
 {
-    if (comp_queued(c) > relay_high(h))
+    size_t q = comp_queued(c);
+    if (q > relay_high(h) || (q <= relay_low(h) && c->parties_paused)) {
+        c->parties_paused = false; /* conn_update_events sets it again for those it pauses */
         for (struct conn *k = c->conns; k; k = k->cnext)
             conn_update_events(h, k);
+    }
+}
+
+static void after_send(struct host *h, struct comp *c)
+{
+    pace_parties(h, c);
     comp_update_events(h, c);
 }
 
@@ -643,9 +654,7 @@ void comp_on_channel(struct host *h, struct comp *c, uint32_t events)
             comp_check_exits(h);
             return;
         }
-        if (comp_queued(c) <= relay_low(h))
-            for (struct conn *k = c->conns; k; k = k->cnext)
-                conn_update_events(h, k);
+        pace_parties(h, c);
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
         read_channel(h, c);

@@ -85,6 +85,8 @@ void conn_update_events(struct host *h, struct conn *k)
     if (k->state == K_RELAY && k->comp && comp_queued(k->comp) > relay_low(h) && k->rd_paused)
         want_read = false; /* hysteresis: resume only once the runtime caught up */
     k->rd_paused = k->state == K_RELAY && !want_read;
+    if (k->rd_paused && k->tx_credit > 0 && k->comp)
+        k->comp->parties_paused = true; /* paused for the channel queue: resumed by its drain */
     if (k->state == K_CLOSING && !k->deadline)
         k->deadline = time(NULL) + 10; /* a party that never reads its last bytes */
     uint32_t ev = (want_read ? EPOLLIN : 0) | (buf_size(&k->out) ? EPOLLOUT : 0) |

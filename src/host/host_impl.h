@@ -75,6 +75,7 @@ struct comp {
      * certificate from the service, runtime ready. */
     double launch_ms, challenge_ms, request_ms, issued_ms, ready_ms;
     bool chan_eof;          /* the runtime closed its end; waiting to reap */
+    bool parties_paused;    /* some party is not read until the channel queue drains */
     bool attest_pending;
     uint64_t next_sid;
     struct conn *conns;     /* sessions and connections waiting for readiness */
