@@ -7,7 +7,9 @@
 #   (b) a party's 40 MiB get that it never reads, while others put, run and get;
 #   (c) a session whose party reads nothing is closed after the host's --stall-timeout, with the
 #       reason in the log, and nothing else is disturbed;
-#   (d) refusals at the host's limits are "ERR busy" lines that the client shows to its user.
+#   (d) refusals at the host's limits are "ERR busy" lines that the client shows to its user;
+#   (e) 16 parties x 16 puts and gets of 4 MiB at once on one computation: none stalls (a lost
+#       wake-up in the host's relay once left parties unread until their client gave up).
 #
 # usage: hostile.sh BUILD_DIR PROGRAM_DIR HOSTILE_TOOL [--sanitizer-compat]
 set -u
@@ -119,6 +121,7 @@ echo 1234 >"$T/alice.num"
 echo 4321 >"$T/bob.num"
 head -c $((40 << 20)) /dev/urandom >"$T/big.bin"
 head -c $((8 << 20)) /dev/urandom >"$T/eight.bin"
+head -c $((4 << 20)) /dev/urandom >"$T/two.bin"
 
 run_sb "deploy on host A" 0 "attested" deploy job.json
 HASH=$(awk '{print $2}' <<<"$OUT")
@@ -160,6 +163,35 @@ run_sb "(b) ... bob gets his result" 0 "total=5555 bob=4321" get job.json --as b
 run_sb "(b) ... and alice herself, in another session, gets hers" 0 "total=5555 alice=1234" \
   get job.json --as alice -q /results/alice/answer -
 kill "$NOREAD"
+
+# ---------------------------------------------------------------- (e) many parties at once
+run_sb "(e) alice uploads 4 MiB" 0 "" put job.json --as alice -q two.bin /inputs/alice/two
+run_sb "(e) bob uploads 4 MiB" 0 "" put job.json --as bob -q two.bin /inputs/bob/two
+worker() { # N WHO: 16 operations, alternately put and get, each under the liveness bound
+  for i in $(seq 1 16); do
+    local t0 rc op
+    t0=$(date +%s%N)
+    if [ $((i % 2)) = 0 ]; then
+      op=get
+      (cd "$T" && timeout 20 "$SB" get job.json --as "$2" -q "/inputs/$2/two" - | cmp -s - two.bin)
+    else
+      op=put
+      (cd "$T" && timeout 20 "$SB" put job.json --as "$2" -q two.bin "/inputs/$2/w$1" >/dev/null 2>&1)
+    fi
+    rc=$?
+    echo "$1 $i $op $rc $((($(date +%s%N) - t0) / 1000000))" >>"$T/ops"
+  done
+}
+WORKERS=()
+for n in $(seq 1 16); do
+  if [ $((n % 2)) = 0 ]; then worker "$n" bob & else worker "$n" alice & fi
+  WORKERS+=($!)
+done
+wait "${WORKERS[@]}"
+SLOWEST=$(sort -k5 -n "$T/ops" | tail -1 | awk '{print $5}')
+check "(e) 16 parties x 16 puts/gets of 4 MiB: all $(wc -l <"$T/ops") succeed (slowest $SLOWEST ms)" \
+  "[ \$(wc -l <'$T/ops') -eq 256 ] && [ \$(awk '\$4 != 0' '$T/ops' | wc -l) -eq 0 ]" \
+  "$(awk '$4 != 0' "$T/ops")"
 
 # ---------------------------------------------------------------- (c) the stall timeout
 OUT=$(cd "$T" && timeout 60 "$SB" put job.json --as alice -q --host "127.0.0.1:$HPB" eight.bin /inputs/alice/eight 2>&1)
