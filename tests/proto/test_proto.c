@@ -435,7 +435,7 @@ static void test_space(void)
 static void test_seeds(const char *dir)
 {
     static const char *const names[] = {"policy_hash", "get", "run", "put_begin", "response",
-                                        "attest_request", "challenge"};
+                                        "attest_request", "challenge", "session_credit"};
     char path[4096];
     uint8_t *data;
     size_t len;
