@@ -294,9 +294,10 @@ static void start_session(struct host *h, struct conn *k)
     for (struct conn *o = c->conns; o; o = o->cnext)
         handshaking += o->opened && !o->authed && o->state == K_RELAY;
     if (c->n_sessions >= HOST_MAX_SESSIONS || handshaking >= HOST_MAX_HANDSHAKES) {
-        conn_fail(h, k, "busy: computation %.16s has %s; try again shortly", c->hex,
-                  c->n_sessions >= HOST_MAX_SESSIONS ? "256 sessions open (its limit)"
-                  : "64 connections in their TLS handshake (its limit)");
+        bool full = c->n_sessions >= HOST_MAX_SESSIONS;
+        conn_fail(h, k, "busy: computation %.16s has %d %s (its limit); try again shortly", c->hex,
+                  full ? HOST_MAX_SESSIONS : HOST_MAX_HANDSHAKES,
+                  full ? "sessions open" : "connections in their TLS handshake");
         return;
     }
     k->state = K_RELAY;

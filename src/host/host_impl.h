@@ -22,8 +22,8 @@
 #define HOST_FIRST_BYTE_TIMEOUT_S 10   /* after OK to CONNECT: the party's first TLS bytes */
 #define HOST_REFUSALS 64               /* connections over the cap kept to say "ERR busy" */
 #define HOST_LINGER_S 2                /* a refused party's time to read its ERR line */
-#define HOST_MAX_SESSIONS 256          /* per computation, as the runtime (RT_MAX_SESSIONS) */
-#define HOST_MAX_HANDSHAKES 64         /* of which in their TLS handshake (RT_MAX_HANDSHAKES) */
+#define HOST_MAX_SESSIONS SB_MAX_SESSIONS     /* per computation, as the runtime */
+#define HOST_MAX_HANDSHAKES SB_MAX_HANDSHAKES /* of which in their TLS handshake */
 
 /* A growable byte queue with a consumed offset (compacted lazily). */
 struct buf {

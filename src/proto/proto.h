@@ -41,6 +41,10 @@
  * holds more than the window unacknowledged. */
 #define SB_SESSION_WINDOW (1024u * 1024u)
 #define SB_CREDIT_STEP (SB_SESSION_WINDOW / 4)
+/* Sessions the runtime holds at once, and how many of them may still be in their TLS handshake
+ * (more get session-close(busy)); the host answers "ERR busy" before OK at the same limits. */
+#define SB_MAX_SESSIONS 256
+#define SB_MAX_HANDSHAKES 64
 #define SB_PATH_MAX 1024               /* bytes of a path, without NUL */
 #define SB_REASON_MAX 1024             /* bytes of a reason / log text */
 #define SB_PLATFORM_MAX 31             /* bytes of a platform name */

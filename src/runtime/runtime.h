@@ -21,8 +21,8 @@
 
 #define RT_OUT_HIGH (4u << 20)     /* channel queue level above which we stop producing/reading */
 #define RT_SESSION_OUT_MAX (256u << 10) /* encrypted bytes a session may have waiting for credit */
-#define RT_MAX_SESSIONS 256        /* open sessions at once */
-#define RT_MAX_HANDSHAKES 64       /* of which not yet authenticated: parties always have room */
+#define RT_MAX_SESSIONS SB_MAX_SESSIONS     /* open sessions at once */
+#define RT_MAX_HANDSHAKES SB_MAX_HANDSHAKES /* of which unauthenticated: parties always have room */
 #define RT_HANDSHAKE_S 10          /* a TLS handshake must finish this soon after session-open */
 
 enum rt_state { RT_WAIT_INIT, RT_WAIT_CHALLENGE, RT_WAIT_RESULT, RT_READY, RT_ENDING };

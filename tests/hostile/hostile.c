@@ -6,6 +6,9 @@
  *       "STRONGBOX/1 CONNECT HASH" on each and then nothing. Prints one line once every
  *       connection has its answer, "ok A busy B closed C other D" (ERR busy lines, connections
  *       closed without a line), then holds them all until killed.
+ *   hostile hello PORT HASH N SRC_FIRST SRC_COUNT
+ *       The same, but each connection answered OK then sends a TLS ClientHello and nothing more
+ *       (a handshake left hanging: it holds one of the isolate's handshake slots).
  *   hostile noread PORT HASH KEY CERT PATH HOLD_S
  *       As the party whose key and certificate are given: CONNECT, TLS 1.3 (the isolate is not
  *       verified: this is the attacker), one get request for PATH, then it reads nothing for
@@ -62,7 +65,31 @@ static void read_line(int fd, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
-static int idle(int port, const char *hash, int n, int first, int count)
+/* Sends a ClientHello on fd and leaves the handshake hanging (made over memory BIOs: whatever the
+ * isolate answers is never read). */
+static void hello(int fd)
+{
+    static SSL_CTX *ctx;
+    if (!ctx)
+        ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+    static char buf[16384];
+    int n = -1;
+    if (ssl && rb && wb) {
+        SSL_set_bio(ssl, rb, wb);
+        SSL_connect(ssl); /* wants the server's answer: the ClientHello is in wb */
+        n = BIO_read(wb, buf, sizeof buf);
+    }
+    if (n <= 0 || write(fd, buf, (size_t)n) != n) {
+        fprintf(stderr, "hostile: ClientHello not sent\n");
+        exit(1);
+    }
+    SSL_free(ssl);
+    ERR_clear_error();
+}
+
+static int idle(int port, const char *hash, int n, int first, int count, bool send_hello)
 {
     int *fds = calloc((size_t)n, sizeof *fds), ok = 0, busy = 0, closed = 0, other = 0;
     char line[128], ans[512];
@@ -77,6 +104,8 @@ static int idle(int port, const char *hash, int n, int first, int count)
         busy += strncmp(ans, "ERR busy: ", 10) == 0;
         closed += ans[0] == '\0';
         other += ans[0] && strncmp(ans, "OK ", 3) != 0 && strncmp(ans, "ERR busy: ", 10) != 0;
+        if (send_hello && strncmp(ans, "OK ", 3) == 0)
+            hello(fds[i]);
     }
     printf("ok %d busy %d closed %d other %d\n", ok, busy, closed, other);
     fflush(stdout);
@@ -142,11 +171,12 @@ static int noread(int port, const char *hash, const char *key, const char *cert,
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc == 7 && strcmp(argv[1], "idle") == 0)
-        return idle(atoi(argv[2]), argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]));
+    if (argc == 7 && (strcmp(argv[1], "idle") == 0 || strcmp(argv[1], "hello") == 0))
+        return idle(atoi(argv[2]), argv[3], atoi(argv[4]), atoi(argv[5]), atoi(argv[6]),
+                    strcmp(argv[1], "hello") == 0);
     if (argc == 8 && strcmp(argv[1], "noread") == 0)
         return noread(atoi(argv[2]), argv[3], argv[4], argv[5], argv[6], atoi(argv[7]));
-    fprintf(stderr, "usage: hostile idle PORT HASH N SRC_FIRST SRC_COUNT\n"
+    fprintf(stderr, "usage: hostile idle|hello PORT HASH N SRC_FIRST SRC_COUNT\n"
                     "       hostile noread PORT HASH KEY CERT PATH HOLD_S\n");
     return 2;
 }

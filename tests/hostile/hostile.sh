@@ -4,6 +4,8 @@
 # check that an innocent party is still served "within seconds" (a generous liveness bound: every
 # innocent operation runs under `timeout 20`, the client's own deadline being 30 s):
 #   (a) 256 idle CONNECT connections held from 8 addresses while alice puts and gets;
+#   (a2) 64 TLS handshakes left hanging: the 65th connection gets "ERR busy", parties already in
+#       are served, and 10 s later (the runtime's handshake deadline) newcomers are again;
 #   (b) a party's 40 MiB get that it never reads, while others put, run and get;
 #   (c) a session whose party reads nothing is closed after the host's --stall-timeout, with the
 #       reason in the log, and nothing else is disturbed;
@@ -147,6 +149,26 @@ done
 check "(a) the host closes each of them 10 s after its CONNECT (no TLS bytes came)" \
   "[ \$(grep -c 'no TLS bytes within 10 s of its CONNECT' '$T/hostA.log') -eq 256 ]"
 kill "$IDLE"
+
+# ---------------------------------------------------------------- (a2) hanging handshakes
+"$HOSTILE" hello "$HP" "$HASH" 64 2 8 >"$T/hello.out" &
+HELLO=$!
+PIDS+=($HELLO)
+wait_file "$T/hello.out"
+check "(a2) 64 connections from 8 addresses each send a ClientHello and stop: $(cat "$T/hello.out")" \
+  "grep -q '^ok 64 busy 0 closed 0 other 0' '$T/hello.out'"
+sleep 1
+run_sb "(a2) the next party is told the computation is busy" 1 \
+  "host refused: busy: computation ${HASH:0:16} has 64 connections in their TLS handshake" \
+  get job.json --as alice -q /inputs/alice/number -
+for _ in $(seq 1 150); do
+  [ "$(grep -c 'timeout: TLS handshake not finished within 10 s' "$T/hostA.log")" -ge 64 ] && break
+  sleep 0.1
+done
+check "(a2) the runtime ends each hanging handshake after 10 s, and the host logs why" \
+  "[ \$(grep -c 'closed by the runtime: timeout: TLS handshake not finished within 10 s' '$T/hostA.log') -eq 64 ]"
+run_sb "(a2) then alice is served again" 0 "1234" get job.json --as alice -q /inputs/alice/number -
+kill "$HELLO"
 
 # ---------------------------------------------------------------- (b) a party that never reads
 OUT=$(cd "$T" && timeout 120 "$SB" put job.json --as alice -q big.bin /inputs/alice/big 2>&1)
