@@ -94,17 +94,30 @@ void comp_update_events(struct host *h, struct comp *c)
 {
     if (c->src.fd < 0 || c->chan_eof)
         return;
-    uint32_t ev = (c->chan_paused ? 0 : EPOLLIN) | (comp_queued(c) ? EPOLLOUT : 0);
+    /* Always read: every session's bytes to its party are bounded by its credit window, so a
+     * party that does not read stalls only its own session, never the channel. */
+    uint32_t ev = EPOLLIN | (comp_queued(c) ? EPOLLOUT : 0);
     if (ev != c->src.events)
         host_watch(h, &c->src, ev);
 }
 
-/* Backpressure: parties stop being read while the runtime is behind. */
-static void after_send(struct host *h, struct comp *c)
+/* Backpressure: parties stop being read while the runtime is behind, and are read again as soon
+ * as it caught up, whatever emptied the queue: a write of a later frame can flush it at once, and
+ * then no EPOLLOUT comes to resume them (that lost wake-up left parties unread until their
+ * client gave up after 30 s). */
+static void pace_parties(struct host *h, struct comp *c)
 {
-    if (comp_queued(c) > relay_high(h))
+    size_t q = comp_queued(c);
+    if (q > relay_high(h) || (q <= relay_low(h) && c->parties_paused)) {
+        c->parties_paused = false; /* conn_update_events sets it again for those it pauses */
         for (struct conn *k = c->conns; k; k = k->cnext)
             conn_update_events(h, k);
+    }
+}
+
+static void after_send(struct host *h, struct comp *c)
+{
+    pace_parties(h, c);
     comp_update_events(h, c);
 }
 
@@ -502,13 +515,34 @@ static void on_attest_request(struct host *h, struct comp *c, const sb_msg *m)
     start_job(h, c, j);
 }
 
+static struct conn *session_conn(struct comp *c, uint64_t sid)
+{
+    for (struct conn *k = c->conns; k; k = k->cnext)
+        if (k->opened && k->sid == sid && k->state == K_RELAY)
+            return k;
+    return NULL;
+}
+
+static void on_session_flow(struct host *h, struct comp *c, const sb_msg *m)
+{
+    struct conn *k = session_conn(c, m->id);
+    if (k && m->type == SB_MSG_SESSION_AUTH)
+        k->authed = true;
+    else if (k)
+        conn_credit(h, k, m->size);
+}
+
 static void on_session_data(struct host *h, struct comp *c, const sb_msg *m, bool close)
 {
     for (struct conn *k = c->conns; k; k = k->cnext) {
-        if (k->sid != m->id || k->state != K_RELAY)
+        if (!k->opened || k->sid != m->id || k->state != K_RELAY)
             continue;
         if (m->present & SB_F(SB_K_DATA))
             conn_deliver(h, k, m->data.p, m->data.len);
+        if (close && (m->present & SB_F(SB_K_REASON)))
+            host_log(h, "info", "conn %llu (%s): session %llu closed by the runtime: %s: %s",
+                     (unsigned long long)k->id, k->peer, (unsigned long long)k->sid,
+                     sb_status_name((int)m->status), m->reason);
         if (close) {
             k->state = K_CLOSING;
             conn_update_events(h, k);
@@ -553,6 +587,10 @@ static void on_frame(struct host *h, struct comp *c, const sb_msg *m)
     case SB_MSG_SESSION_CLOSE:
         on_session_data(h, c, m, true);
         break;
+    case SB_MSG_SESSION_CREDIT:
+    case SB_MSG_SESSION_AUTH:
+        on_session_flow(h, c, m);
+        break;
     case SB_MSG_SHUTDOWN:
         snprintf(c->reason, sizeof c->reason, "shutdown by the runtime: %s (%s)",
                  m->present & SB_F(SB_K_REASON) ? m->reason : "no reason given",
@@ -572,7 +610,7 @@ static void on_frame(struct host *h, struct comp *c, const sb_msg *m)
 static void read_channel(struct host *h, struct comp *c)
 {
     sb_err err = {0};
-    for (int rounds = 0; rounds < 64 && !c->chan_paused && c->state != C_DEAD; rounds++) {
+    for (int rounds = 0; rounds < 64 && c->state != C_DEAD; rounds++) {
         long n = sb_frame_reader_read_fd(&c->rd, c->src.fd, &err);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             /* The isolate closed its end: it is exiting; reaping gives the reason. */
@@ -596,7 +634,7 @@ static void read_channel(struct host *h, struct comp *c)
             }
             on_frame(h, c, &m);
             sb_msg_free(&m);
-            if (c->state == C_DEAD || c->chan_paused)
+            if (c->state == C_DEAD)
                 return;
         }
         if (r < 0) {
@@ -617,26 +655,12 @@ void comp_on_channel(struct host *h, struct comp *c, uint32_t events)
             comp_check_exits(h);
             return;
         }
-        if (comp_queued(c) <= relay_low(h))
-            for (struct conn *k = c->conns; k; k = k->cnext)
-                conn_update_events(h, k);
+        pace_parties(h, c);
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
         read_channel(h, c);
     if (c->state != C_DEAD)
         comp_update_events(h, c);
-}
-
-void comp_maybe_resume(struct host *h, struct comp *c)
-{
-    if (!c->chan_paused)
-        return;
-    for (struct conn *k = c->conns; k; k = k->cnext)
-        if (buf_size(&k->out) > HOST_BUF_LOW)
-            return;
-    c->chan_paused = false;
-    comp_update_events(h, c);
-    read_channel(h, c); /* frames may already wait in the reader */
 }
 
 void comp_on_job(struct host *h, struct job *j)

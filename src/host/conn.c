@@ -31,11 +31,13 @@ static void unlink_from_comp(struct conn *k)
 void conn_close(struct host *h, struct conn *k)
 {
     struct comp *c = k->comp;
-    if (c && k->state == K_RELAY && c->state != C_DEAD) {
+    if (c && k->state == K_RELAY && k->opened && c->state != C_DEAD) {
         sb_msg m;
         sb_msg_init(&m, SB_MSG_SESSION_CLOSE);
-        m.present = SB_F(SB_K_ID);
+        m.present = SB_F(SB_K_ID) | (k->close_why[0] ? SB_F(SB_K_STATUS) | SB_F(SB_K_REASON) : 0);
         m.id = k->sid;
+        m.status = SB_ST_TIMEOUT;
+        m.reason = k->close_why;
         comp_send(h, c, &m);
     }
     if (k->kind == KIND_CONNECT && k->sid)
@@ -43,8 +45,6 @@ void conn_close(struct host *h, struct conn *k)
                  (unsigned long long)k->id, k->peer, (unsigned long long)k->sid,
                  (unsigned long long)k->bytes_up, (unsigned long long)k->bytes_down);
     unlink_from_comp(k);
-    if (c)
-        comp_maybe_resume(h, c);
     host_unwatch(h, &k->src);
     close(k->src.fd);
     if (k->prev)
@@ -53,7 +53,10 @@ void conn_close(struct host *h, struct conn *k)
         h->conns = k->next;
     if (k->next)
         k->next->prev = k->prev;
-    h->n_conns--;
+    if (k->refusal)
+        h->n_refusals--;
+    else
+        h->n_conns--;
     buf_free(&k->out);
     free(k->body);
     k->body = NULL;
@@ -73,11 +76,17 @@ void conn_bury(struct host *h)
 
 void conn_update_events(struct host *h, struct conn *k)
 {
+    /* A party is read while the runtime's window for its session is open (and, to keep party
+     * bytes in their socket rather than in our queue, while its channel queue is short). */
     bool want_read = k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY ||
-                     (k->state == K_RELAY && k->comp && comp_queued(k->comp) <= relay_high(h));
+                     (k->state == K_CLOSING && k->shut) ||
+                     (k->state == K_RELAY && k->comp && k->tx_credit > 0 &&
+                      comp_queued(k->comp) <= relay_high(h));
     if (k->state == K_RELAY && k->comp && comp_queued(k->comp) > relay_low(h) && k->rd_paused)
         want_read = false; /* hysteresis: resume only once the runtime caught up */
     k->rd_paused = k->state == K_RELAY && !want_read;
+    if (k->rd_paused && k->tx_credit > 0 && k->comp)
+        k->comp->parties_paused = true; /* paused for the channel queue: resumed by its drain */
     if (k->state == K_CLOSING && !k->deadline)
         k->deadline = time(NULL) + 10; /* a party that never reads its last bytes */
     uint32_t ev = (want_read ? EPOLLIN : 0) | (buf_size(&k->out) ? EPOLLOUT : 0) |
@@ -98,8 +107,65 @@ void conn_reply(struct host *h, struct conn *k, const char *fmt, ...)
     if ((size_t)n > sizeof line - 2)
         n = (int)sizeof line - 2;
     line[n++] = '\n';
-    if (buf_append(&k->out, line, (size_t)n) == 0)
+    if (buf_append(&k->out, line, (size_t)n) == 0) {
+        size_t before = buf_size(&k->out);
+        k->line_pending += (size_t)n;
         buf_flush(&k->out, k->src.fd);
+        size_t sent = before - buf_size(&k->out);
+        k->line_pending -= sent < k->line_pending ? sent : k->line_pending;
+    }
+    conn_update_events(h, k);
+}
+
+/* A closing connection has sent everything: close it, or after an ERR line shut down writing and
+ * wait for the party to close (closing with its unread bytes pending would reset the connection,
+ * which can destroy the line before the party reads it). */
+static void conn_flushed(struct host *h, struct conn *k)
+{
+    if (!k->linger) {
+        conn_close(h, k);
+    } else if (!k->shut) {
+        shutdown(k->src.fd, SHUT_WR);
+        k->shut = true;
+        k->deadline = time(NULL) + HOST_LINGER_S;
+        conn_update_events(h, k);
+    }
+}
+
+/* Writes what waits for the party, and returns the credit for its session's bytes to the runtime
+ * once a step's worth went out. Returns -1 when the connection was closed. */
+static int flush_to_party(struct host *h, struct conn *k)
+{
+    size_t before = buf_size(&k->out);
+    if (buf_flush(&k->out, k->src.fd) != 0) {
+        conn_close(h, k);
+        return -1;
+    }
+    size_t sent = before - buf_size(&k->out), line = sent < k->line_pending ? sent : k->line_pending;
+    k->line_pending -= line;
+    if (sent || !buf_size(&k->out))
+        k->progress_at = time(NULL);
+    k->rx_owed += sent - line;
+    if (k->opened && k->state == K_RELAY && k->comp && k->rx_owed >= SB_CREDIT_STEP) {
+        sb_msg m;
+        sb_msg_init(&m, SB_MSG_SESSION_CREDIT);
+        m.present = SB_F(SB_K_ID) | SB_F(SB_K_SIZE);
+        m.id = k->sid;
+        m.size = k->rx_owed;
+        k->rx_owed = 0;
+        comp_send(h, k->comp, &m);
+    }
+    return 0;
+}
+
+void conn_credit(struct host *h, struct conn *k, uint64_t n)
+{
+    if (n > SB_SESSION_WINDOW - k->tx_credit) { /* the runtime's bug: keep our own bound */
+        host_log(h, "warn", "conn %llu: runtime granted more than the session's window",
+                 (unsigned long long)k->id);
+        n = SB_SESSION_WINDOW - k->tx_credit;
+    }
+    k->tx_credit += n;
     conn_update_events(h, k);
 }
 
@@ -117,9 +183,19 @@ static void conn_fail(struct host *h, struct conn *k, const char *fmt, ...)
     unlink_from_comp(k);
     k->comp = NULL;
     k->state = K_CLOSING;
+    k->linger = true;
     conn_reply(h, k, "ERR %s", msg);
     if (buf_size(&k->out) == 0)
-        conn_close(h, k);
+        conn_flushed(h, k);
+}
+
+/* Connections from addr that no isolate has authenticated yet (per-source limit). */
+static unsigned unauthenticated_from(const struct host *h, const char *addr)
+{
+    unsigned n = 0;
+    for (const struct conn *o = h->conns; o; o = o->next)
+        n += !o->refusal && !o->authed && o->state != K_CLOSING && strcmp(o->addr, addr) == 0;
+    return n;
 }
 
 void conn_accept(struct host *h)
@@ -130,7 +206,9 @@ void conn_accept(struct host *h)
         int fd = accept4(h->listen.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or a transient error (EMFILE...): try again on the next event */
-        if (h->n_conns >= HOST_MAX_CONNS || h->stopping) {
+        /* Over the cap a few more are taken in, only to say so ("ERR busy"). */
+        bool over = h->n_conns >= h->cfg->max_connections;
+        if (h->stopping || (over && h->n_refusals >= HOST_REFUSALS)) {
             close(fd);
             continue;
         }
@@ -156,25 +234,35 @@ void conn_accept(struct host *h)
             port = ntohs(a->sin6_port);
         }
         snprintf(k->peer, sizeof k->peer, "%s:%d", addr, port);
+        snprintf(k->addr, sizeof k->addr, "%s", addr);
+        unsigned unauth = over ? 0 : unauthenticated_from(h, k->addr);
         k->next = h->conns;
         if (h->conns)
             h->conns->prev = k;
         h->conns = k;
-        h->n_conns++;
-        conn_update_events(h, k);
+        k->refusal = over;
+        *(over ? &h->n_refusals : &h->n_conns) += 1;
+        if (over)
+            conn_fail(h, k, "busy: the host is at its connection limit (%u); try again later",
+                      h->cfg->max_connections);
+        else if (unauth >= h->cfg->max_unauth_per_source)
+            conn_fail(h, k, "busy: %u connections from %s are not yet authenticated (the limit "
+                      "per address); try again later", unauth, k->addr);
+        else
+            conn_update_events(h, k);
     }
 }
 
-/* Attaches k as a session of its computation (which is ready): OK line, then session-open. */
-static void start_session(struct host *h, struct conn *k)
+/* The party's first bytes are here: the runtime gets a session for it. Until then a connection
+ * costs the isolate nothing (idle CONNECTs cannot fill its session table). */
+static void open_session(struct host *h, struct conn *k)
 {
     struct comp *c = k->comp;
-    k->state = K_RELAY;
+    k->opened = true;
     k->deadline = 0;
     k->sid = ++c->next_sid;
     c->n_sessions++;
     k->counted = true;
-    conn_reply(h, k, "OK %s", c->hex);
     sb_msg m;
     sb_msg_init(&m, SB_MSG_SESSION_OPEN);
     m.present = SB_F(SB_K_ID);
@@ -190,10 +278,35 @@ static void start_session(struct host *h, struct conn *k)
         m.data = (sb_bytes){k->body, k->body_len};
         comp_send(h, c, &m);
         k->bytes_up += k->body_len;
+        k->tx_credit -= k->body_len; /* < SB_PREAMBLE_MAX */
         free(k->body);
         k->body = NULL;
         k->body_len = 0;
     }
+}
+
+/* Attaches k as a session of its computation (which is ready): OK line; the session opens with
+ * the party's first bytes, which must come within HOST_FIRST_BYTE_TIMEOUT_S. */
+static void start_session(struct host *h, struct conn *k)
+{
+    struct comp *c = k->comp;
+    unsigned handshaking = 0;
+    for (struct conn *o = c->conns; o; o = o->cnext)
+        handshaking += o->opened && !o->authed && o->state == K_RELAY;
+    if (c->n_sessions >= HOST_MAX_SESSIONS || handshaking >= HOST_MAX_HANDSHAKES) {
+        bool full = c->n_sessions >= HOST_MAX_SESSIONS;
+        conn_fail(h, k, "busy: computation %.16s has %d %s (its limit); try again shortly", c->hex,
+                  full ? HOST_MAX_SESSIONS : HOST_MAX_HANDSHAKES,
+                  full ? "sessions open" : "connections in their TLS handshake");
+        return;
+    }
+    k->state = K_RELAY;
+    k->deadline = time(NULL) + HOST_FIRST_BYTE_TIMEOUT_S;
+    k->tx_credit = SB_SESSION_WINDOW;
+    k->progress_at = time(NULL);
+    conn_reply(h, k, "OK %s", c->hex);
+    if (k->body_len)
+        open_session(h, k);
 }
 
 void conn_comp_ready(struct host *h, struct conn *k)
@@ -407,13 +520,25 @@ static void relay_up(struct host *h, struct conn *k)
     uint8_t *chunk = h->chunk;
     for (int i = 0; i < rounds; i++) {
         struct comp *c = k->comp;
-        if (!c || comp_queued(c) > relay_high(h))
+        if (!c || comp_queued(c) > relay_high(h) || k->tx_credit == 0)
             break;
+        if (!k->opened) { /* first bytes, or the party left without sending any */
+            char b;
+            ssize_t p = recv(k->src.fd, &b, 1, MSG_PEEK);
+            if (p < 0 && (errno == EAGAIN || errno == EINTR))
+                break;
+            if (p <= 0) {
+                conn_close(h, k);
+                return;
+            }
+            open_session(h, k);
+        }
+        size_t want = k->tx_credit < HOST_READ_CHUNK ? (size_t)k->tx_credit : HOST_READ_CHUNK;
         /* splice(2) moves the bytes socket -> pipe -> channel by page reference, no copies */
         bool spliced = !h->no_splice && comp_queued(c) == 0 && comp_pipe(c) == 0;
-        ssize_t n = spliced ? splice(k->src.fd, NULL, c->pipe[1], NULL, HOST_READ_CHUNK,
+        ssize_t n = spliced ? splice(k->src.fd, NULL, c->pipe[1], NULL, want,
                                      SPLICE_F_NONBLOCK | SPLICE_F_MOVE)
-                            : read(k->src.fd, chunk, HOST_READ_CHUNK);
+                            : read(k->src.fd, chunk, want);
         if (n < 0 && spliced && errno == EINVAL) { /* no splice for these descriptors */
             h->no_splice = true;
             host_log(h, "info", "splice(2) unavailable: relaying with read/write");
@@ -426,6 +551,7 @@ static void relay_up(struct host *h, struct conn *k)
             return;
         }
         k->bytes_up += (uint64_t)n;
+        k->tx_credit -= (size_t)n;
         if (spliced)
             comp_send_pipe(h, c, k->sid, (size_t)n);
         else
@@ -434,37 +560,36 @@ static void relay_up(struct host *h, struct conn *k)
     conn_update_events(h, k);
 }
 
+/* Runtime -> party. What the party does not take waits in k->out, bounded by the session's
+ * window: a party that does not read stalls its own session only. */
 void conn_deliver(struct host *h, struct conn *k, const uint8_t *data, size_t len)
 {
+    if (buf_size(&k->out) + len > 2 * (size_t)SB_SESSION_WINDOW) {
+        host_log(h, "warn", "conn %llu: the runtime sent beyond the session's window",
+                 (unsigned long long)k->id);
+        conn_close(h, k);
+        return;
+    }
+    if (buf_size(&k->out) == 0)
+        k->progress_at = time(NULL); /* the stall clock starts when bytes begin to wait */
     if (buf_append(&k->out, data, len) != 0) {
         conn_close(h, k);
         return;
     }
     k->bytes_down += len;
-    if (buf_flush(&k->out, k->src.fd) != 0) {
-        conn_close(h, k);
-        return;
-    }
-    if (buf_size(&k->out) > HOST_BUF_HIGH && k->comp) {
-        k->comp->chan_paused = true; /* the party reads slower than the runtime writes */
-        comp_update_events(h, k->comp);
-    }
-    conn_update_events(h, k);
+    if (flush_to_party(h, k) == 0)
+        conn_update_events(h, k);
 }
 
 void conn_on_event(struct host *h, struct conn *k, uint32_t events)
 {
     if (events & EPOLLOUT) {
-        if (buf_flush(&k->out, k->src.fd) != 0) {
-            conn_close(h, k);
+        if (flush_to_party(h, k) != 0)
+            return;
+        if (k->state == K_CLOSING && buf_size(&k->out) == 0 && !k->shut) {
+            conn_flushed(h, k);
             return;
         }
-        if (k->state == K_CLOSING && buf_size(&k->out) == 0) {
-            conn_close(h, k);
-            return;
-        }
-        if (k->comp && buf_size(&k->out) < HOST_BUF_LOW)
-            comp_maybe_resume(h, k->comp);
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
         switch (k->state) {
@@ -481,8 +606,13 @@ void conn_on_event(struct host *h, struct conn *k, uint32_t events)
             conn_close(h, k);
             return;
         case K_CLOSING:
-            if (events & (EPOLLHUP | EPOLLERR))
+            if (k->shut) { /* a refused party: discard what it still sends until it closes */
+                ssize_t n = read(k->src.fd, h->chunk, HOST_READ_CHUNK);
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                    conn_close(h, k);
+            } else if (events & (EPOLLHUP | EPOLLERR)) {
                 conn_close(h, k);
+            }
             return;
         }
     }
@@ -493,9 +623,22 @@ void conn_tick(struct host *h, time_t now)
 {
     for (struct conn *k = h->conns, *next; k; k = next) {
         next = k->next;
+        if (k->state == K_RELAY && k->opened && buf_size(&k->out) &&
+            now - k->progress_at >= (time_t)h->cfg->stall_timeout_s) {
+            snprintf(k->close_why, sizeof k->close_why, "the party read nothing for %u s while "
+                     "%zu bytes waited", h->cfg->stall_timeout_s, buf_size(&k->out));
+            host_log(h, "info", "conn %llu (%s): session %llu closed: %s",
+                     (unsigned long long)k->id, k->peer, (unsigned long long)k->sid, k->close_why);
+            conn_close(h, k);
+            continue;
+        }
         if (!k->deadline || now < k->deadline)
             continue;
-        if (k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY)
+        if (k->state == K_RELAY && !k->opened) {
+            host_log(h, "info", "conn %llu (%s): closed: no TLS bytes within %d s of its CONNECT",
+                     (unsigned long long)k->id, k->peer, HOST_FIRST_BYTE_TIMEOUT_S);
+            conn_close(h, k);
+        } else if (k->state == K_PREAMBLE || k->state == K_DEPLOY_BODY)
             conn_fail(h, k, "preamble timeout (%d s)", HOST_PREAMBLE_TIMEOUT_S);
         else if (k->state == K_WAIT_READY)
             conn_fail(h, k, "computation %s not ready in time", k->comp ? k->comp->hex : "?");

@@ -279,6 +279,12 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
         cfg.isolate_overhead = 256ull << 20;
     if (!cfg.stop_timeout_s)
         cfg.stop_timeout_s = 10;
+    if (!cfg.max_connections)
+        cfg.max_connections = HOST_MAX_CONNS;
+    if (!cfg.max_unauth_per_source)
+        cfg.max_unauth_per_source = 64;
+    if (!cfg.stall_timeout_s)
+        cfg.stall_timeout_s = 60;
     struct host h = {.cfg = &cfg, .log = cfg.log ? cfg.log : stderr, .ep = -1, .jobs_wr = -1};
     h.listen.fd = h.sig.fd = h.jobs.fd = -1;
     int rc = setup(&h, err);

@@ -34,6 +34,11 @@ typedef struct sb_host_config {
                                     60 s, 120 s under TCG) */
     int no_splice;               /* relay party bytes with read/write, not splice(2) (tests) */
     unsigned stop_timeout_s;     /* graceful stop: wait this long for isolates; default 10 */
+    unsigned max_connections;    /* open connections at once; default 4096 */
+    unsigned max_unauth_per_source; /* connections per source address not yet authenticated by
+                                       an isolate (preamble, waiting, TLS handshake); default 64 */
+    unsigned stall_timeout_s;    /* a session whose party read nothing while bytes waited for it
+                                    this long is closed; default 60 */
     FILE *log;                   /* log lines (metadata only, never data); NULL = stderr */
 } sb_host_config;
 

@@ -12,13 +12,18 @@
 #include <stdbool.h>
 #include <time.h>
 
-#define HOST_BUF_HIGH (1u << 20)       /* stop reading the other side above this many bytes */
+#define HOST_BUF_HIGH (1u << 20)       /* --no-splice: stop reading parties above this many bytes */
 #define HOST_BUF_LOW (256u << 10)      /* resume below this */
 #define HOST_READ_CHUNK (256u << 10)  /* at most this many bytes of TLS per session-data frame */
 #define HOST_CHAN_SNDBUF (2 << 20)     /* send buffer of the host's end of each channel */
 #define HOST_MAX_CONNS 4096
 #define HOST_MAX_DEAD 256              /* ended computations remembered for status/errors */
 #define HOST_PREAMBLE_TIMEOUT_S 10
+#define HOST_FIRST_BYTE_TIMEOUT_S 10   /* after OK to CONNECT: the party's first TLS bytes */
+#define HOST_REFUSALS 64               /* connections over the cap kept to say "ERR busy" */
+#define HOST_LINGER_S 2                /* a refused party's time to read its ERR line */
+#define HOST_MAX_SESSIONS SB_MAX_SESSIONS     /* per computation, as the runtime */
+#define HOST_MAX_HANDSHAKES SB_MAX_HANDSHAKES /* of which in their TLS handshake */
 
 /* A growable byte queue with a consumed offset (compacted lazily). */
 struct buf {
@@ -69,8 +74,8 @@ struct comp {
     /* Milliseconds since clone: exec'd, nonce from the service, runtime's attest-request,
      * certificate from the service, runtime ready. */
     double launch_ms, challenge_ms, request_ms, issued_ms, ready_ms;
-    bool chan_paused;
     bool chan_eof;          /* the runtime closed its end; waiting to reap */
+    bool parties_paused;    /* some party is not read until the channel queue drains */
     bool attest_pending;
     uint64_t next_sid;
     struct conn *conns;     /* sessions and connections waiting for readiness */
@@ -89,6 +94,7 @@ struct conn {
     enum conn_kind kind;
     uint64_t id, sid;
     char peer[64];
+    char addr[48];                /* the peer's address without the port (per-source limits) */
     uint8_t line[SB_PREAMBLE_MAX];
     size_t line_len;
     uint8_t *body;
@@ -96,6 +102,15 @@ struct conn {
     struct buf out;               /* to the party */
     bool rd_paused;
     bool counted;                 /* in its computation's n_sessions */
+    bool opened;                  /* session-open sent: the party's first bytes came */
+    bool authed;                  /* the runtime said the TLS handshake authenticated it */
+    bool refusal;                 /* accepted over the connection cap only to say ERR busy */
+    bool linger, shut;            /* after an ERR line: shut down writing, wait for the party */
+    uint64_t tx_credit;           /* bytes the runtime lets us relay to it (flow control) */
+    uint64_t rx_owed;             /* bytes delivered to the party, credit not yet returned */
+    time_t progress_at;           /* last time the party took bytes (or had none waiting) */
+    char close_why[128];          /* reason sent with our session-close ("": the party left) */
+    size_t line_pending;          /* bytes of our own plaintext lines still in out */
     time_t deadline;              /* 0 = none */
     uint64_t bytes_up, bytes_down;
 };
@@ -131,7 +146,7 @@ struct host {
     struct comp *comps;
     struct conn *conns;
     struct conn *grave;     /* closed, freed after the current event batch */
-    unsigned n_conns, n_live;
+    unsigned n_conns, n_refusals, n_live;
     uint64_t mem_used;
     uint64_t next_serial, next_conn;
     bool stopping;
@@ -183,8 +198,6 @@ void comp_free_all(struct host *h);
 void comp_prune(struct host *h);
 void comp_update_events(struct host *h, struct comp *c);
 const char *comp_state_name(enum comp_state s);
-/* A session's party-side buffer drained below the low mark: maybe resume the channel. */
-void comp_maybe_resume(struct host *h, struct comp *c);
 
 /* conn.c */
 void conn_accept(struct host *h);
@@ -195,6 +208,8 @@ void conn_reply(struct host *h, struct conn *k, const char *fmt, ...)
 /* The computation became ready (or died): answer every waiting connection. */
 void conn_comp_ready(struct host *h, struct conn *k);
 void conn_deliver(struct host *h, struct conn *k, const uint8_t *data, size_t len);
+/* Flow control messages of the runtime for k's session. */
+void conn_credit(struct host *h, struct conn *k, uint64_t n);
 void conn_update_events(struct host *h, struct conn *k);
 void conn_tick(struct host *h, time_t now);
 void conn_free_all(struct host *h);

@@ -32,6 +32,9 @@ static void usage(FILE *out)
             "  --no-splice             relay with read/write instead of splice(2) (tests)\n"
             "  --ready-timeout S       launch-to-attested limit (default process 30, kvm 60, tcg 120)\n"
             "  --log FILE              append log lines there (default stderr)\n"
+            "  --max-connections N     open connections at once (default 4096)\n"
+            "  --max-unauth-per-source N  not yet authenticated connections per address (default 64)\n"
+            "  --stall-timeout S       close a session whose party read nothing for S s (default 60)\n"
             "  --init-key FILE         create a P-256 attestation key, print its public key\n");
 }
 
@@ -83,6 +86,8 @@ int main(int argc, char **argv)
         {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
         {"accel", 1, 0, 'A'},        {"qemu", 1, 0, 'Q'},        {"guest-kernel", 1, 0, 'G'},
         {"guest-initrd", 1, 0, 'I'},
+        {"max-connections", 1, 0, 'C'}, {"max-unauth-per-source", 1, 0, 'U'},
+        {"stall-timeout", 1, 0, 'T'},
         {0, 0, 0, 0},
     };
     sb_host_config cfg = {0};
@@ -125,6 +130,13 @@ int main(int argc, char **argv)
             if (parse_uint("--ready-timeout", optarg, 3600, &v))
                 return 2;
             cfg.ready_timeout_s = (unsigned)v;
+            break;
+        case 'C': case 'U': case 'T': /* connection limits (docs/host.md) */
+            if (parse_uint(c == 'C' ? "--max-connections" : c == 'U' ? "--max-unauth-per-source"
+                           : "--stall-timeout", optarg, c == 'T' ? 86400 : 1000000, &v))
+                return 2;
+            *(c == 'C' ? &cfg.max_connections : c == 'U' ? &cfg.max_unauth_per_source
+                                                        : &cfg.stall_timeout_s) = (unsigned)v;
             break;
         default: usage(stderr); return 2;
         }

@@ -62,6 +62,8 @@ static const struct schema {
     [SB_MSG_SESSION_CLOSE] = {"session-close", F(SB_K_ID), F(SB_K_STATUS) | F(SB_K_REASON)},
     [SB_MSG_SHUTDOWN] = {"shutdown", F(SB_K_STATUS) | F(SB_K_REASON), 0},
     [SB_MSG_EVENT] = {"event", F(SB_K_LEVEL) | F(SB_K_REASON), 0},
+    [SB_MSG_SESSION_CREDIT] = {"session-credit", F(SB_K_ID) | F(SB_K_SIZE), 0},
+    [SB_MSG_SESSION_AUTH] = {"session-auth", F(SB_K_ID), 0},
     [SB_MSG_PUT_BEGIN] = {"put-begin", F(SB_K_ID) | F(SB_K_PATH) | F(SB_K_MODE), F(SB_K_SIZE)},
     [SB_MSG_PUT_CHUNK] = {"put-chunk", F(SB_K_ID) | F(SB_K_DATA), 0},
     [SB_MSG_PUT_END] = {"put-end", F(SB_K_ID), 0},
@@ -95,7 +97,7 @@ const char *sb_status_name(int status)
     static const char *const names[SB_ST_COUNT_] = {
         "ok", "bad-request", "denied", "not-found", "too-large", "expired", "conflict",
         "hash-mismatch", "not-ready", "shutting-down", "unauthenticated", "attest-failed",
-        "internal"};
+        "internal", "busy", "timeout"};
     return status >= 0 && status < SB_ST_COUNT_ ? names[status] : "unknown";
 }
 

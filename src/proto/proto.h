@@ -35,6 +35,16 @@
 /* What senders put in one chunk frame; the host relays up to 256 KiB of TLS per session-data. */
 #define SB_CHUNK_SIZE (64u * 1024u)
 #define SB_READ_WINDOW (256u * 1024u)  /* bytes sb_frame_reader_read_fd asks read() for at most */
+/* Per-session flow control on the channel (docs/protocol.md): each direction of each session
+ * starts with SB_SESSION_WINDOW bytes of session-data credit; a receiver returns credit with
+ * session-credit as it consumes bytes, once at least SB_CREDIT_STEP are owed, so a sender never
+ * holds more than the window unacknowledged. */
+#define SB_SESSION_WINDOW (1024u * 1024u)
+#define SB_CREDIT_STEP (SB_SESSION_WINDOW / 4)
+/* Sessions the runtime holds at once, and how many of them may still be in their TLS handshake
+ * (more get session-close(busy)); the host answers "ERR busy" before OK at the same limits. */
+#define SB_MAX_SESSIONS 256
+#define SB_MAX_HANDSHAKES 64
 #define SB_PATH_MAX 1024               /* bytes of a path, without NUL */
 #define SB_REASON_MAX 1024             /* bytes of a reason / log text */
 #define SB_PLATFORM_MAX 31             /* bytes of a platform name */
@@ -59,6 +69,10 @@ typedef enum sb_msg_type {
     SB_MSG_SHUTDOWN = 9,         /* [h<->r] STATUS, REASON. r->h: the isolate is ending (rule met,
                                     expiry, fatal error); its last frame. h->r: stop now. */
     SB_MSG_EVENT = 10,           /* [r->h] LEVEL, REASON: log/status text, never party data */
+    SB_MSG_SESSION_CREDIT = 11,  /* [h<->r] ID, SIZE: the sender consumed SIZE more bytes of the
+                                    session; its peer may send that many more (flow control) */
+    SB_MSG_SESSION_AUTH = 12,    /* [r->h] ID: the session's TLS handshake finished with a client
+                                    certificate of the policy (no identity is named) */
 
     /* ---- client -> runtime (requests; ID = request id chosen by the client) */
     SB_MSG_PUT_BEGIN = 32,       /* ID, PATH, MODE, [SIZE = total bytes when known] */
@@ -120,6 +134,8 @@ typedef enum sb_status {
     SB_ST_UNAUTHENTICATED = 10, /* client certificate missing or matching no policy identity */
     SB_ST_ATTEST_FAILED = 11,/* attestation refused or the returned certificate is unusable */
     SB_ST_INTERNAL = 12,     /* resource exhaustion or a bug; reason says which */
+    SB_ST_BUSY = 13,         /* a session limit is reached (sessions, handshakes); try later */
+    SB_ST_TIMEOUT = 14,      /* a deadline passed: TLS handshake, or a party that read nothing */
     SB_ST_COUNT_
 } sb_status;
 

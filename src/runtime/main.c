@@ -339,6 +339,7 @@ static void on_frame(rt *r, const sb_msg *m)
         case SB_MSG_SESSION_OPEN: rt_session_open(r, m->id); return;
         case SB_MSG_SESSION_DATA: rt_session_data(r, m->id, m->data.p, m->data.len); return;
         case SB_MSG_SESSION_CLOSE: rt_session_close(r, m->id, false, SB_ST_OK, NULL); return;
+        case SB_MSG_SESSION_CREDIT: rt_session_credit(r, m->id, m->size); return;
         default: break;
         }
     } else if (m->type == expected[r->state]) {
@@ -356,7 +357,8 @@ static void on_frame(rt *r, const sb_msg *m)
         c.reason = "the isolate is not attested yet";
         rt_send(r, &c);
         return;
-    } else if (m->type == SB_MSG_SESSION_CLOSE || m->type == SB_MSG_SESSION_DATA) {
+    } else if (m->type == SB_MSG_SESSION_CLOSE || m->type == SB_MSG_SESSION_DATA ||
+               m->type == SB_MSG_SESSION_CREDIT) {
         return; /* for a session refused above: nothing to do */
     }
     snprintf(why, sizeof why, "unexpected %s frame from the host", sb_msg_type_name(m->type));
@@ -398,21 +400,26 @@ static void read_channel(rt *r)
 
 /* ---------------------------------------------------------------- loop */
 
-static int poll_timeout_ms(const rt *r)
+/* Wakes for expiry and for the next handshake deadline (handshake_ms, -1 = none). */
+static int poll_timeout_ms(const rt *r, int handshake_ms)
 {
     if (r->state != RT_READY)
         return r->state == RT_ENDING ? 1000 : -1;
     time_t left = sb_policy_expires(r->policy) - time(NULL);
-    return left <= 0 ? 0 : left > 60 ? 60000 : (int)left * 1000;
+    int ms = left <= 0 ? 0 : left > 60 ? 60000 : (int)left * 1000;
+    return handshake_ms >= 0 && handshake_ms < ms ? handshake_ms : ms;
 }
 
 static void run_loop(rt *r)
 {
     for (;;) {
+        int handshake_ms = -1;
         if (r->state == RT_READY && sb_policy_expired(r->policy, time(NULL)))
             rt_end(r, SB_ST_EXPIRED, "the policy has expired");
-        if (r->state == RT_READY)
+        if (r->state == RT_READY) {
+            handshake_ms = rt_sessions_tick(r);
             rt_sessions_pump(r);
+        }
         flush_out(r);
         if (r->chan_eof || (r->state == RT_ENDING && (!rt_queued(r) || time(NULL) > r->end_by)))
             return;
@@ -421,7 +428,7 @@ static void run_loop(rt *r)
             pfd.events |= POLLIN;
         if (rt_queued(r))
             pfd.events |= POLLOUT;
-        int n = poll(&pfd, 1, poll_timeout_ms(r));
+        int n = poll(&pfd, 1, poll_timeout_ms(r, handshake_ms));
         if (n < 0 && errno != EINTR)
             return;
         if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) && (pfd.events & POLLIN))

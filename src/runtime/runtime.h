@@ -20,8 +20,10 @@
 #include <stdbool.h>
 
 #define RT_OUT_HIGH (4u << 20)     /* channel queue level above which we stop producing/reading */
-#define RT_TLS_IN_MAX (4u << 20)   /* undecrypted bytes a session may have waiting */
-#define RT_MAX_SESSIONS 256        /* open sessions at once */
+#define RT_SESSION_OUT_MAX (256u << 10) /* encrypted bytes a session may have waiting for credit */
+#define RT_MAX_SESSIONS SB_MAX_SESSIONS     /* open sessions at once */
+#define RT_MAX_HANDSHAKES SB_MAX_HANDSHAKES /* of which unauthenticated: parties always have room */
+#define RT_HANDSHAKE_S 10          /* a TLS handshake must finish this soon after session-open */
 
 enum rt_state { RT_WAIT_INIT, RT_WAIT_CHALLENGE, RT_WAIT_RESULT, RT_READY, RT_ENDING };
 
@@ -50,6 +52,9 @@ typedef struct rt_session {
     size_t stream_len, stream_off;
     char stream_path[SB_PATH_MAX + 1];
     bool streaming, closed;
+    uint64_t out_credit;        /* session-data bytes we may still send (flow control) */
+    uint64_t in_credit;         /* session-data bytes the host may still send us */
+    time_t opened;              /* for the handshake deadline */
     struct rt_session *next;
 } rt_session;
 
@@ -103,6 +108,8 @@ int rt_tls_install(rt *r, const uint8_t *pem, size_t len, sb_err *err);
 void rt_session_open(rt *r, uint64_t id);
 void rt_session_data(rt *r, uint64_t id, const uint8_t *p, size_t len);
 void rt_session_close(rt *r, uint64_t id, bool notify_host, sb_status st, const char *reason);
+void rt_session_credit(rt *r, uint64_t id, uint64_t n);   /* the host delivered n more bytes */
+int rt_sessions_tick(rt *r); /* handshake deadlines; ms until the next one, or -1 if none */
 void rt_sessions_pump(rt *r);                              /* stream answers while room */
 void rt_sessions_end(rt *r);                               /* close_notify + close all */
 void rt_sessions_free(rt *r);                              /* at exit: free every session */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Chain certificates do not matter: an identity is its exact leaf certificate, whose key the TLS
  * handshake has proven the client holds. */
@@ -125,14 +126,16 @@ static rt_session *find(rt *r, uint64_t id)
     return NULL;
 }
 
-/* Moves whatever OpenSSL wrote into session-data frames. */
+/* Moves what OpenSSL wrote into session-data frames, as far as the session's credit allows: the
+ * rest waits in the session (bounded: nothing more is produced for it while bytes wait). */
 static void drain(rt *r, rt_session *s)
 {
     static const size_t chunk = SB_CHUNK_SIZE;
     uint8_t *buf = NULL;
     size_t pending;
-    while ((pending = BIO_ctrl_pending(s->wbio)) > 0) {
+    while ((pending = BIO_ctrl_pending(s->wbio)) > 0 && s->out_credit > 0) {
         size_t n = pending < chunk ? pending : chunk;
+        n = n < s->out_credit ? n : (size_t)s->out_credit;
         if (!buf && !(buf = malloc(chunk)))
             return;
         int got = BIO_read(s->wbio, buf, (int)n);
@@ -144,8 +147,24 @@ static void drain(rt *r, rt_session *s)
         m.id = s->id;
         m.data = (sb_bytes){buf, (size_t)got};
         rt_send(r, &m);
+        s->out_credit -= (size_t)got;
     }
     free(buf);
+}
+
+/* Returns the host credit for the bytes the session consumed (decrypted) since the last grant. */
+static void grant(rt *r, rt_session *s)
+{
+    uint64_t owed = SB_SESSION_WINDOW - s->in_credit - BIO_ctrl_pending(s->rbio);
+    if (s->closed || owed < SB_CREDIT_STEP)
+        return;
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_CREDIT);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_SIZE);
+    m.id = s->id;
+    m.size = owed;
+    rt_send(r, &m);
+    s->in_credit += owed;
 }
 
 static void refuse_open(rt *r, uint64_t id, sb_status st, const char *reason)
@@ -163,16 +182,22 @@ static void close_with(rt *r, rt_session *s, sb_status st, const char *reason);
 
 void rt_session_open(rt *r, uint64_t id)
 {
-    size_t n = 0;
-    for (rt_session *o = r->sessions; o; o = o->next)
+    size_t n = 0, unauthenticated = 0;
+    for (rt_session *o = r->sessions; o; o = o->next) {
         n += !o->closed;
+        unauthenticated += !o->closed && !o->who;
+    }
     rt_session *dup = find(r, id);
     if (dup) { /* the host lost track: end both rather than guess which one it means */
         close_with(r, dup, SB_ST_BAD_REQUEST, "session id opened twice");
         return;
     }
-    if (n >= RT_MAX_SESSIONS) {
-        refuse_open(r, id, SB_ST_TOO_LARGE, "too many sessions");
+    char why[128];
+    if (n >= RT_MAX_SESSIONS || unauthenticated >= RT_MAX_HANDSHAKES) {
+        snprintf(why, sizeof why, n >= RT_MAX_SESSIONS ? "busy: %d sessions are open (the limit)"
+                 : "busy: %d sessions are in their TLS handshake (the limit); try again shortly",
+                 n >= RT_MAX_SESSIONS ? RT_MAX_SESSIONS : RT_MAX_HANDSHAKES);
+        refuse_open(r, id, SB_ST_BUSY, why);
         return;
     }
     rt_session *s = calloc(1, sizeof *s);
@@ -190,6 +215,8 @@ void rt_session_open(rt *r, uint64_t id)
     SSL_set_bio(s->ssl, s->rbio, s->wbio);
     SSL_set_accept_state(s->ssl);
     s->id = id;
+    s->out_credit = s->in_credit = SB_SESSION_WINDOW;
+    s->opened = time(NULL);
     sb_frame_reader_init(&s->req, 0);
     s->next = r->sessions;
     r->sessions = s;
@@ -308,7 +335,8 @@ void rt_respond(rt *r, rt_session *s, uint64_t id, sb_status st, const char *fmt
 static void serve(rt *r, rt_session *s)
 {
     sb_err err = {0};
-    while (!s->closed && !s->streaming && r->state == RT_READY) {
+    while (!s->closed && !s->streaming && r->state == RT_READY &&
+           BIO_ctrl_pending(s->wbio) < RT_SESSION_OUT_MAX) { /* a party that does not read waits */
         const uint8_t *p;
         size_t len, room = 0;
         int got = sb_frame_reader_next(&s->req, &p, &len, &err);
@@ -346,8 +374,15 @@ static void handshake(rt *r, rt_session *s)
     drain(r, s); /* our flight, or the alert */
     if (rc == 1) {
         s->who = sb_policy_find_identity_by_cert(r->policy, SSL_get0_peer_certificate(s->ssl));
-        if (!s->who) /* cannot happen: verify_client admitted the certificate */
+        if (!s->who) { /* cannot happen: verify_client admitted the certificate */
             close_with(r, s, SB_ST_UNAUTHENTICATED, "client certificate matches no identity");
+            return;
+        }
+        sb_msg m; /* the host counts unauthenticated connections per address */
+        sb_msg_init(&m, SB_MSG_SESSION_AUTH);
+        m.present = SB_F(SB_K_ID);
+        m.id = s->id;
+        rt_send(r, &m);
         return;
     }
     int e = SSL_get_error(s->ssl, rc);
@@ -384,14 +419,51 @@ void rt_session_data(rt *r, uint64_t id, const uint8_t *p, size_t len)
     rt_session *s = find(r, id);
     if (!s)
         return; /* a session we already closed: the host has not seen our close yet */
-    if (BIO_ctrl_pending(s->rbio) + len > RT_TLS_IN_MAX) {
-        close_with(r, s, SB_ST_TOO_LARGE, "client sends faster than its requests are served");
+    if (len > s->in_credit) {
+        close_with(r, s, SB_ST_BAD_REQUEST, "the host sent more than the session's window");
     } else if (BIO_write(s->rbio, p, (int)len) != (int)len) {
         close_with(r, s, SB_ST_INTERNAL, "out of memory");
     } else {
+        s->in_credit -= len;
         advance(r, s);
+        grant(r, s);
     }
     reap(r);
+}
+
+void rt_session_credit(rt *r, uint64_t id, uint64_t n)
+{
+    rt_session *s = find(r, id);
+    if (!s)
+        return;
+    if (n > SB_SESSION_WINDOW - s->out_credit) {
+        close_with(r, s, SB_ST_BAD_REQUEST, "the host granted more than the session's window");
+    } else {
+        s->out_credit += n;
+        drain(r, s);
+        advance(r, s); /* requests that waited for the party to read */
+        grant(r, s);
+    }
+    reap(r);
+}
+
+int rt_sessions_tick(rt *r)
+{
+    time_t now = time(NULL);
+    int next = -1;
+    for (rt_session *s = r->sessions; s; s = s->next) {
+        if (s->closed || s->who)
+            continue;
+        time_t left = s->opened + RT_HANDSHAKE_S - now;
+        char why[96];
+        snprintf(why, sizeof why, "TLS handshake not finished within %d s", RT_HANDSHAKE_S);
+        if (left <= 0)
+            close_with(r, s, SB_ST_TIMEOUT, why);
+        else if (next < 0 || left * 1000 < next)
+            next = (int)left * 1000;
+    }
+    reap(r);
+    return next;
 }
 
 void rt_sessions_pump(rt *r)
@@ -400,12 +472,14 @@ void rt_sessions_pump(rt *r)
     while (progress && r->state == RT_READY && rt_queued(r) < RT_OUT_HIGH) {
         progress = false;
         for (rt_session *s = r->sessions; s && r->state == RT_READY; s = s->next) {
-            if (s->closed || !s->streaming)
+            /* A session whose last chunk still waits for credit gets no more: it stalls alone. */
+            if (s->closed || !s->streaming || BIO_ctrl_pending(s->wbio) > 0)
                 continue;
             progress = true;
             if (!rt_stream_step(r, s)) {
                 s->streaming = false;
                 serve(r, s); /* requests that waited behind the stream */
+                grant(r, s);
             }
             if (rt_queued(r) >= RT_OUT_HIGH)
                 break;

@@ -5,7 +5,10 @@
  *   "CRASH"     abort() (the host must report the signal and keep other computations running)
  *   "BYE"       session-close from the runtime side
  *   "SHUTDOWN"  a shutdown frame ("test rule met"), then exit 0
- * It exits 0 when the host sends shutdown or closes the channel. */
+ * It keeps the per-session flow control of the channel like the runtime: an echo waits for the
+ * host's credit, and credit goes back to the host only for bytes echoed (so a party that does not
+ * read stalls its own session). The first bytes of a session stand for a finished handshake
+ * (session-auth). It exits 0 when the host sends shutdown or closes the channel. */
 #include "attest/attest.h"
 #include "policy/policy.h"
 #include "proto/proto.h"
@@ -107,6 +110,80 @@ static void attest(sb_frame_reader *r)
     sb_policy_free(policy);
 }
 
+/* One session's echo waiting for credit (at most a window: the host sends no more unechoed). */
+struct sess {
+    uint64_t id, credit, owed;
+    uint8_t *pend;
+    size_t pend_len;
+    int used;
+};
+static struct sess sessions[300];
+
+static struct sess *sess_of(uint64_t id, int create)
+{
+    for (size_t i = 0; i < sizeof sessions / sizeof *sessions; i++)
+        if (sessions[i].used && sessions[i].id == id)
+            return &sessions[i];
+    for (size_t i = 0; create && i < sizeof sessions / sizeof *sessions; i++)
+        if (!sessions[i].used) {
+            sessions[i] = (struct sess){.id = id, .credit = SB_SESSION_WINDOW, .used = 1};
+            return &sessions[i];
+        }
+    return NULL;
+}
+
+static void send_credit(uint64_t id, uint64_t n)
+{
+    sb_msg q;
+    sb_msg_init(&q, SB_MSG_SESSION_CREDIT);
+    q.present = SB_F(SB_K_ID) | SB_F(SB_K_SIZE);
+    q.id = id;
+    q.size = n;
+    send_msg(&q);
+}
+
+static void echo(struct sess *s)
+{
+    while (s->pend_len && s->credit) {
+        size_t n = s->pend_len < s->credit ? s->pend_len : (size_t)s->credit;
+        n = n < (256u << 10) ? n : 256u << 10;
+        sb_msg q;
+        sb_msg_init(&q, SB_MSG_SESSION_DATA);
+        q.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        q.id = s->id;
+        q.data = (sb_bytes){s->pend, n};
+        send_msg(&q);
+        memmove(s->pend, s->pend + n, s->pend_len - n);
+        s->pend_len -= n;
+        s->credit -= n;
+        if ((s->owed += n) >= SB_CREDIT_STEP) {
+            send_credit(s->id, s->owed);
+            s->owed = 0;
+        }
+    }
+}
+
+static void on_data(const sb_msg *m)
+{
+    struct sess *s = sess_of(m->id, 0);
+    if (!s)
+        return;
+    if (!s->pend) { /* the first bytes: as if the handshake finished */
+        sb_msg q;
+        sb_msg_init(&q, SB_MSG_SESSION_AUTH);
+        q.present = SB_F(SB_K_ID);
+        q.id = m->id;
+        send_msg(&q);
+    }
+    uint8_t *p = realloc(s->pend, s->pend_len + m->data.len + 1);
+    if (!p)
+        die("out of memory", NULL);
+    memcpy(p + s->pend_len, m->data.p, m->data.len);
+    s->pend = p;
+    s->pend_len += m->data.len;
+    echo(s);
+}
+
 static int is_cmd(const sb_msg *m, const char *cmd)
 {
     return m->data.len == strlen(cmd) && memcmp(m->data.p, cmd, m->data.len) == 0;
@@ -140,11 +217,22 @@ int main(int argc, char **argv)
                 sb_msg_free(&m);
                 break;
             }
-            sb_msg_init(&q, is_cmd(&m, "BYE") ? SB_MSG_SESSION_CLOSE : SB_MSG_SESSION_DATA);
-            q.present = SB_F(SB_K_ID) | (q.type == SB_MSG_SESSION_DATA ? SB_F(SB_K_DATA) : 0);
-            q.id = m.id;
-            q.data = m.data;
-            send_msg(&q);
+            if (is_cmd(&m, "BYE")) {
+                sb_msg_init(&q, SB_MSG_SESSION_CLOSE);
+                q.present = SB_F(SB_K_ID);
+                q.id = m.id;
+                send_msg(&q);
+            } else {
+                on_data(&m);
+            }
+        }
+        struct sess *s = sess_of(m.id, m.type == SB_MSG_SESSION_OPEN);
+        if (s && m.type == SB_MSG_SESSION_CREDIT) {
+            s->credit += m.size;
+            echo(s);
+        } else if (s && m.type == SB_MSG_SESSION_CLOSE) {
+            free(s->pend);
+            *s = (struct sess){0};
         }
         sb_msg_free(&m);
     }

@@ -195,9 +195,17 @@ static void hash_of(const char *json, char hex[65])
 
 static int host_port;
 
-static int dial(void)
+/* A connection from source address 127.0.0.src (loopback: every 127/8 address is local), so
+ * per-address limits can be tested on one machine; src 0 = the default source. */
+static int dial_from(int src)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (src) {
+        struct sockaddr_in b = {.sin_family = AF_INET};
+        b.sin_addr.s_addr = htonl(INADDR_LOOPBACK + (uint32_t)src - 1);
+        if (bind(fd, (struct sockaddr *)&b, sizeof b) != 0)
+            perror("bind");
+    }
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)host_port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -207,6 +215,11 @@ static int dial(void)
     struct timeval tv = {20, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
+}
+
+static int dial(void)
+{
+    return dial_from(0);
 }
 
 static void send_all(int fd, const void *p, size_t n)
@@ -308,11 +321,12 @@ static int echo_bulk(int fd, size_t len)
     return ok ? 0 : -1;
 }
 
-/* A party that sends without reading stalls its computation: its echo fills the host's queue
- * towards it, the channel is no longer read, the runtime stops reading, and relayed bytes wait in
- * the host (in the computation's pipe with splice). A session opened meanwhile is queued behind
- * them, in order; once the first party reads, both get their bytes back intact. */
-static int stalled_channel(const char *hash)
+/* A party that sends without reading stalls only its own session: its echo waits within its
+ * window (in the host and the runtime), its further bytes in its own socket. A session opened
+ * meanwhile is served at once, in bulk too; once the first party reads, it gets its bytes back
+ * intact. (Before per-session flow control the whole channel stopped: the second session's echo
+ * waited until the first party read.) */
+static int stalled_session(const char *hash)
 {
     int a = session(hash);
     size_t cap = 64u << 20, sent = 0; /* it stalls after ~22 MiB (socket buffers, queues) */
@@ -327,10 +341,14 @@ static int stalled_channel(const char *hash)
             usleep(50000), idle++;
     }
     int b = session(hash), ok = sent < cap; /* stalled before the cap */
+    CHECK(ok);
     send_all(b, "second-session", 14);
     char echo[16] = {0};
-    ok = ok && read_exact(a, in, sent) == 0 && memcmp(in, out, sent) == 0 &&
-         read_exact(b, echo, 14) == 0 && memcmp(echo, "second-session", 14) == 0;
+    ok = ok && read_exact(b, echo, 14) == 0 && memcmp(echo, "second-session", 14) == 0;
+    CHECK(ok);
+    ok = ok && echo_bulk(b, 4u << 20) == 0;
+    CHECK(ok);
+    ok = ok && read_exact(a, in, sent) == 0 && memcmp(in, out, sent) == 0;
     close(a);
     close(b);
     free(out);
@@ -392,6 +410,37 @@ static void test_preambles(void)
     CHECK(strcmp(ans, "ERR bad preamble: NUL byte") == 0);
 }
 
+/* The host was started with --max-connections 12 --max-unauth-per-source 8. Refusals are
+ * "ERR busy" lines, never bare closes. */
+static void test_limits(void)
+{
+    char ans[512];
+    int held[16], n = 0;
+    for (; n < 8; n++)
+        held[n] = dial_from(2);
+    int fd = dial_from(2);
+    read_line(fd, ans, sizeof ans);
+    close(fd);
+    CHECK(strcmp(ans, "ERR busy: 8 connections from 127.0.0.2 are not yet authenticated (the "
+                      "limit per address); try again later") == 0);
+    for (; n < 12; n++)
+        held[n] = dial_from(3); /* another address still gets in, up to the host's cap */
+    usleep(200000);
+    fd = dial_from(4);
+    read_line(fd, ans, sizeof ans);
+    close(fd);
+    CHECK(strcmp(ans, "ERR busy: the host is at its connection limit (12); try again later") == 0);
+    while (n > 0)
+        close(held[--n]);
+    for (int i = 0; i < 100; i++) { /* the host notices the closes */
+        ask("STRONGBOX/1 STATUS\n", NULL, 0, ans, sizeof ans);
+        if (strncmp(ans, "ERR", 3) != 0)
+            break;
+        usleep(20000);
+    }
+    CHECK(strncmp(ans, "OK ", 3) == 0);
+}
+
 static void host_status(const char *hash, char *buf, size_t cap)
 {
     char pre[128];
@@ -446,6 +495,7 @@ int main(int argc, char **argv)
         char *args[] = {argv[1], "--listen", listen, "--runtime", argv[2], "--attest-key",
                         keypath, "--port-file", portfile, "--log", logpath, "--max-isolates",
                         "3", "--max-memory", "2048", "--isolate-overhead", "64",
+                        "--max-connections", "12", "--max-unauth-per-source", "8",
                         argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL, NULL};
         execv(argv[1], args);
         _exit(127);
@@ -462,6 +512,7 @@ int main(int argc, char **argv)
     CHECK(host_port > 0);
 
     test_preambles();
+    test_limits();
 
     /* Deploy: idempotent per hash. */
     char *p1 = make_policy("one", ad.port, 64 << 20), h1[65], ans[512], want[128];
@@ -480,7 +531,7 @@ int main(int argc, char **argv)
     char buf[64] = {0};
     CHECK(read_exact(s1, buf, strlen(secret)) == 0 && memcmp(buf, secret, strlen(secret)) == 0);
     CHECK(echo_bulk(s2, 8u << 20) == 0);
-    CHECK(stalled_channel(h1) == 0);
+    CHECK(stalled_session(h1) == 0);
     send_all(s2, "BYE", 3); /* runtime-side close: the host closes the connection */
     CHECK(read(s2, buf, 1) == 0);
     close(s2);

@@ -107,7 +107,19 @@ static void test_round_trips(void)
         sb_msg_free(&d);
     }
     CHECK(strcmp(sb_status_name(SB_ST_DENIED), "denied") == 0);
+    CHECK(strcmp(sb_status_name(SB_ST_BUSY), "busy") == 0);
+    CHECK(strcmp(sb_status_name(SB_ST_TIMEOUT), "timeout") == 0);
     CHECK(strcmp(sb_status_name(99), "unknown") == 0);
+    /* Flow control: session-credit carries exactly id and size; session-auth only the id. */
+    sb_msg_init(&m, SB_MSG_SESSION_CREDIT);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_SIZE);
+    m.id = 7;
+    m.size = SB_SESSION_WINDOW;
+    CHECK(round_trip(&m, &d) == 0 && d.type == SB_MSG_SESSION_CREDIT && d.id == 7 &&
+          d.size == SB_SESSION_WINDOW);
+    sb_msg_free(&d);
+    CHECK(strcmp(sb_msg_type_name(SB_MSG_SESSION_CREDIT), "session-credit") == 0 &&
+          strcmp(sb_msg_type_name(SB_MSG_SESSION_AUTH), "session-auth") == 0);
     CHECK(strcmp(sb_outcome_name(SB_OUT_FUEL_LIMIT), "fuel-limit") == 0);
 }
 
@@ -153,6 +165,10 @@ static void test_malformed(void)
     expect_bad("too long", ok, SB_FRAME_MAX + 1, SB_PE_OVERSIZE, "must be 1..");
 
     BAD("not a map", SB_PE_CBOR, "not a CBOR map", 0x83, 0x00, 0x01, 0x02);
+    BAD("credit without size", SB_PE_MISSING, "session-credit: field size missing", 0xA3, 0x00,
+        0x01, 0x01, 0x0B, 0x02, 0x05);
+    BAD("auth with size", SB_PE_FIELD, "session-auth: field size not allowed", 0xA4, 0x00, 0x01,
+        0x01, 0x0C, 0x02, 0x05, 0x07, 0x01);
     BAD("garbage", SB_PE_CBOR, "major type 7", 0xFF, 0xFF, 0xFF);
     BAD("indefinite map", SB_PE_CBOR, "indefinite", 0xBF, 0x00, 0x01, 0xFF);
     BAD("tag", SB_PE_CBOR, "major type 6", 0xA3, 0x00, 0xC1, 0x01);
@@ -419,7 +435,7 @@ static void test_space(void)
 static void test_seeds(const char *dir)
 {
     static const char *const names[] = {"policy_hash", "get", "run", "put_begin", "response",
-                                        "attest_request", "challenge"};
+                                        "attest_request", "challenge", "session_credit"};
     char path[4096];
     uint8_t *data;
     size_t len;

@@ -215,14 +215,44 @@ static int read_frame(host *h, sb_msg *m)
     }
 }
 
+static void give_credit(client *c)
+{
+    if (c->withhold || c->rx_owed < SB_CREDIT_STEP)
+        return;
+    sb_msg m;
+    sb_msg_init(&m, SB_MSG_SESSION_CREDIT);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_SIZE);
+    m.id = c->sid;
+    m.size = c->rx_owed;
+    h_send(c->h, &m);
+    c->rx_owed = 0;
+}
+
+void c_release(client *c)
+{
+    c->withhold = false;
+    give_credit(c);
+}
+
 /* Handles session traffic and events; returns 1 when m is for the caller. */
 static int dispatch(host *h, sb_msg *m)
 {
     client *c;
     switch (m->type) {
     case SB_MSG_SESSION_DATA:
-        if ((c = client_of(h, m->id)))
+        if ((c = client_of(h, m->id))) {
             BIO_write(c->rb, m->data.p, (int)m->data.len);
+            c->rx_owed += m->data.len;
+            give_credit(c);
+        }
+        return 0;
+    case SB_MSG_SESSION_CREDIT:
+        if ((c = client_of(h, m->id)))
+            c->tx_credit += m->size;
+        return 0;
+    case SB_MSG_SESSION_AUTH:
+        if ((c = client_of(h, m->id)))
+            c->authenticated = true;
         return 0;
     case SB_MSG_SESSION_CLOSE:
         h->last_close_id = m->id;
@@ -351,11 +381,21 @@ void h_free(host *h)
 
 /* ---------------------------------------------------------------- clients */
 
+/* Sends what the client's TLS wrote, within the runtime's credit (waiting for more). */
 static void c_flush(client *c)
 {
     uint8_t buf[65536];
     int n;
-    while ((n = BIO_read(c->wb, buf, sizeof buf)) > 0) {
+    while (BIO_ctrl_pending(c->wb) > 0) {
+        while (c->tx_credit == 0 && !c->closed)
+            if (h_pump(c->h) < 0)
+                return;
+        if (c->closed)
+            return;
+        size_t want = c->tx_credit < sizeof buf ? (size_t)c->tx_credit : sizeof buf;
+        if ((n = BIO_read(c->wb, buf, (int)want)) <= 0)
+            break;
+        c->tx_credit -= (size_t)n;
         sb_msg m;
         sb_msg_init(&m, SB_MSG_SESSION_DATA);
         m.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
@@ -370,6 +410,7 @@ client *c_connect(host *h, const party *who)
     client *c = calloc(1, sizeof *c);
     c->h = h;
     c->sid = h->next_sid++;
+    c->tx_credit = SB_SESSION_WINDOW;
     c->ssl = SSL_new(h->cctx);
     c->rb = BIO_new(BIO_s_mem());
     c->wb = BIO_new(BIO_s_mem());

@@ -40,6 +40,10 @@ typedef struct client {
     bool closed;         /* the runtime sent session-close */
     uint32_t close_status;
     char close_reason[SB_REASON_MAX + 1];
+    bool authenticated;  /* the runtime sent session-auth */
+    uint64_t tx_credit;  /* session-data bytes the runtime lets us send (flow control) */
+    uint64_t rx_owed;    /* bytes received and not yet returned as credit */
+    bool withhold;       /* a party that reads nothing: no credit is returned */
     struct client *next;
 } client;
 
@@ -99,6 +103,8 @@ int c_next(client *c, sb_msg *m);
 /* Sends a request and returns its (first) response; -1 if none came. */
 int c_call(client *c, const sb_msg *req, sb_msg *resp);
 void c_close(client *c);
+/* Returns the credit withheld so far (and stops withholding). */
+void c_release(client *c);
 
 /* Convenience requests. Return the response status, or -1 on a dead session. reason (may be NULL)
  * receives the reason text. */
