@@ -93,6 +93,19 @@ int strongbox_get_file(strongbox *s, const char *remote, const char *local_path,
 /* Downloads into memory (*data malloc'd, NUL-terminated for convenience). max_len caps it. */
 int strongbox_get_buffer(strongbox *s, const char *remote, size_t max_len, uint8_t **data,
                          size_t *len, strongbox_error *err);
+/* Like strongbox_get_file, but what is written is `remote` sealed inside the isolate to the P-256
+ * key of the caller's certificate in the policy (HPKE, RFC 9180): an envelope (docs/sealed.md)
+ * that only that key opens, safe to keep on untrusted storage. Same rights as a get. */
+int strongbox_get_sealed_file(strongbox *s, const char *remote, const char *local_path,
+                              strongbox_error *err);
+
+/* Opens a sealed envelope (no connection needed) with the reader's private key (PEM). With
+ * policy_path, also checks the envelope names that policy's hash (and, with expect_path, that
+ * path). *data (malloc'd, NUL-terminated) gets the file; path_out (1025 bytes, may be NULL) the
+ * path the envelope names. Refuses a modified envelope or another key with the reason. */
+int strongbox_unseal(const uint8_t *envelope, size_t len, const char *key_path,
+                     const char *policy_path, const char *expect_path, uint8_t **data,
+                     size_t *data_len, char *path_out, strongbox_error *err);
 
 typedef enum strongbox_outcome {
     STRONGBOX_EXITED = 0, STRONGBOX_TRAPPED = 1, STRONGBOX_FUEL_LIMIT = 2,
