@@ -20,6 +20,8 @@
 #define SB_SEALED_VERSION 1
 #define SB_SEALED_PATH_MAX 1024
 #define SB_SEALED_INFO "strongbox sealed result v1"
+#define SB_SEALED_FIXED_LEN (8 + 1 + 6 + HPKE_PK_LEN + 32 + 2) /* header bytes before the path */
+#define SB_SEALED_SUITE ((const uint8_t[6]){0x00, 0x10, 0x00, 0x01, 0x00, 0x01})
 
 typedef struct sb_sealed_header {
     uint8_t policy_hash[32];

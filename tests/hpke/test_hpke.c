@@ -4,6 +4,7 @@
  * Then every bad input: a short or malformed encapsulated key, a point off the curve, a wrong
  * private key, a modified ciphertext or aad, a truncated ciphertext. */
 #include "hpke/hpke.h"
+#include "hpke/sealed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,48 @@ static void test_bad_inputs(void)
     CHECK(memcmp(enc, enc2, sizeof enc) != 0);
 }
 
+/* The sealed-result envelope (sealed.h): round trip, then EVERY single-bit change of every byte,
+ * every truncation and an extension are refused, and another key fails. */
+static void test_envelope(void)
+{
+    uint8_t hash[32], *env = NULL, *out = NULL;
+    size_t env_len = 0, out_len = 0;
+    sb_sealed_header h;
+    sb_err err;
+    memset(hash, 0xab, sizeof hash);
+    CHECK(sb_sealed_seal(pk_r, hash, "/results/bob/answer", pt, pt_len, &env, &env_len, &err) == 0);
+    CHECK(env_len == SB_SEALED_FIXED_LEN + 19 + 8 + pt_len + HPKE_TAG_LEN);
+    CHECK(sb_sealed_open(env, env_len, sk_r, &h, &out, &out_len, &err) == 0 && out_len == pt_len &&
+          memcmp(out, pt, pt_len) == 0 && strcmp(h.path, "/results/bob/answer") == 0 &&
+          memcmp(h.policy_hash, hash, 32) == 0);
+    free(out);
+    int refused = 0;
+    for (size_t i = 0; i < env_len; i++) {
+        env[i] ^= 0x01;
+        refused += sb_sealed_open(env, env_len, sk_r, &h, &out, &out_len, &err) != 0 && !out;
+        env[i] ^= 0x01;
+    }
+    CHECKF(refused == (int)env_len, "%d of %zu one-bit changes refused", refused, env_len);
+    refused = 0;
+    for (size_t n = 0; n < env_len; n++)
+        refused += sb_sealed_open(env, n, sk_r, &h, &out, &out_len, &err) != 0;
+    CHECKF(refused == (int)env_len, "%d of %zu truncations refused", refused, env_len);
+    uint8_t *longer = malloc(env_len + 1);
+    memcpy(longer, env, env_len);
+    longer[env_len] = 0;
+    CHECK_ERR(sb_sealed_open(longer, env_len + 1, sk_r, &h, &out, &out_len, &e_), "extended");
+    free(longer);
+    uint8_t other_sk[HPKE_SK_LEN], other_pk[HPKE_PK_LEN], ikm[32] = {9};
+    CHECK(hpke_derive_keypair(ikm, sizeof ikm, other_sk, other_pk, &err) == 0);
+    CHECK_ERR(sb_sealed_open(env, env_len, other_sk, &h, &out, &out_len, &e_), "does not open with this key");
+    CHECK_ERR(sb_sealed_open((const uint8_t *)"hello", 5, sk_r, &h, &out, &out_len, &e_), "not a sealed result");
+    uint8_t *none = NULL;
+    size_t none_len = 0;
+    CHECK_ERR(sb_sealed_seal(pk_r, hash, "", pt, pt_len, &none, &none_len, &e_), "path of 0 bytes");
+    CHECK(none == NULL);
+    free(env);
+}
+
 int main(void)
 {
     info_len = unhex(INFO, info, sizeof info);
@@ -215,6 +258,7 @@ int main(void)
     unhex(SK_RM, sk_r, sizeof sk_r);
     test_vectors();
     test_bad_inputs();
+    test_envelope();
     printf("%d checks, %d failures\n", checks, failures);
     return failures != 0;
 }
