@@ -21,7 +21,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: strongbox unseal --key KEY [--policy POLICY] [--path REMOTE] FILE [OUT|-]\n"
                  "Opens FILE, an envelope written by `strongbox get --sealed`, with your private key\n"
                  "(PEM) and writes the result to OUT (default: standard output). --policy checks\n"
-                 "the envelope was sealed by that policy's computation, --path that it holds REMOTE.\n"
+                 "the envelope was sealed and signed by an isolate attested for that policy (as of\n"
+                 "its sealing time), --path that it holds REMOTE.\n"
                  "Exit: 0 opened, 1 local error, 2 usage, 3 refused (modified, or not sealed to\n"
                  "this key, or another policy or path).\n");
 }
@@ -77,8 +78,8 @@ int sb_cmd_unseal(int argc, char **argv)
         return 1;
     }
     strongbox_error se;
-    char named[1025];
-    int rc = strongbox_unseal(env, env_len, key, policy, path, &data, &len, named, &se);
+    strongbox_unsealed info;
+    int rc = strongbox_unseal(env, env_len, key, policy, path, &data, &len, &info, &se);
     free(env);
     if (rc != 0) {
         fprintf(stderr, "strongbox unseal: %s: %s\n", pos[0], se.message);
@@ -87,7 +88,8 @@ int sb_cmd_unseal(int argc, char **argv)
     rc = write_out(pos[1], data, len);
     OPENSSL_cleanse(data, len);
     free(data);
-    if (rc == 0 && pos[1] && strcmp(pos[1], "-") != 0)
-        fprintf(stderr, "%s (%s%s) -> %s: opened\n", pos[0], named, policy ? ", policy checked" : "", pos[1]);
+    if (rc == 0)
+        fprintf(stderr, "%s: %s of computation %.16s...: opened\norigin: %s\n", pos[0], info.path,
+                info.policy_hash, info.origin);
     return rc;
 }

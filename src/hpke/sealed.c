@@ -51,17 +51,37 @@ static void put_be(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)v;
 }
 
-int sb_sealed_seal(const uint8_t pk[HPKE_PK_LEN], const uint8_t policy_hash[32], const char *path,
-                   const uint8_t *pt, size_t pt_len, uint8_t **env, size_t *env_len, sb_err *err)
+/* Appends signature length, ECDSA-SHA256 signature over e[0..len) and the chain. */
+static int sign_and_append(uint8_t *e, size_t len, EVP_PKEY *key, const uint8_t *chain,
+                           size_t chain_len, sb_err *err)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    size_t sig_len = SB_SEALED_SIG_MAX;
+    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+             EVP_DigestSign(md, e + len + 2, &sig_len, e, len) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return sb_err_set(err, 1, "sealing: signing the envelope failed");
+    put_be(e + len, sig_len, 2);
+    put_be(e + len + 2 + sig_len, chain_len, 4);
+    memcpy(e + len + 2 + sig_len + 4, chain, chain_len);
+    return (int)(2 + sig_len + 4 + chain_len); /* bytes appended */
+}
+
+int sb_sealed_seal(const uint8_t pk[HPKE_PK_LEN], const uint8_t policy_hash[32], uint64_t sealed_at,
+                   const char *path, const uint8_t *pt, size_t pt_len, EVP_PKEY *sign_key,
+                   const uint8_t *chain, size_t chain_len, uint8_t **env, size_t *env_len, sb_err *err)
 {
     size_t n = strnlen(path, SB_SEALED_PATH_MAX + 1); /* copied without its NUL: n is stored */
     *env = NULL;
     if (n == 0 || n > SB_SEALED_PATH_MAX)
         return sb_err_set(err, 1, "sealing: path of %zu bytes (1..%d allowed)", n, SB_SEALED_PATH_MAX);
-    size_t head = FIXED_LEN + n + 8;
-    if (pt_len > SIZE_MAX - head - HPKE_TAG_LEN)
+    if (chain_len > SB_SEALED_CHAIN_MAX || EVP_PKEY_get_size(sign_key) > SB_SEALED_SIG_MAX)
+        return sb_err_set(err, 1, "sealing: certificate chain or signing key too large");
+    size_t head = FIXED_LEN + n + 8, tail = 2 + SB_SEALED_SIG_MAX + 4 + chain_len;
+    if (pt_len > SIZE_MAX - head - HPKE_TAG_LEN - tail)
         return sb_err_set(err, 1, "sealing: file too large");
-    uint8_t *e = malloc(head + pt_len + HPKE_TAG_LEN), *p = e;
+    uint8_t *e = malloc(head + pt_len + HPKE_TAG_LEN + tail), *p = e;
     if (!e)
         return sb_err_set(err, 1, "sealing: out of memory");
     memcpy(p, SB_SEALED_MAGIC, 8);
@@ -69,6 +89,7 @@ int sb_sealed_seal(const uint8_t pk[HPKE_PK_LEN], const uint8_t policy_hash[32],
     memcpy(p + 9, SUITE, 6);
     uint8_t *enc = p + 15;
     memcpy(p + 15 + HPKE_PK_LEN, policy_hash, 32);
+    put_be(p + 15 + HPKE_PK_LEN + 32, sealed_at, 8);
     put_be(p + FIXED_LEN - 2, n, 2);
     memcpy(p + FIXED_LEN, path, n);
     put_be(p + FIXED_LEN + n, pt_len + HPKE_TAG_LEN, 8);
@@ -78,11 +99,12 @@ int sb_sealed_seal(const uint8_t pk[HPKE_PK_LEN], const uint8_t policy_hash[32],
                                NULL, 0, enc, &ctx, err);
     rc = rc == 0 ? hpke_seal_seq(&ctx, 0, e, head, pt, pt_len, e + head, err) : -1;
     hpke_ctx_clear(&ctx);
-    if (rc != 0) {
+    int added = rc == 0 ? sign_and_append(e, head + pt_len + HPKE_TAG_LEN, sign_key, chain, chain_len, err) : -1;
+    if (added < 0) {
         free(e);
         return -1;
     }
     *env = e;
-    *env_len = head + pt_len + HPKE_TAG_LEN;
+    *env_len = head + pt_len + HPKE_TAG_LEN + (size_t)added;
     return 0;
 }

@@ -37,12 +37,25 @@ static int parse(const uint8_t *env, size_t len, sb_sealed_header *hdr, size_t *
         return sb_err_set(err, 1, "envelope path contains a NUL byte");
     *head = FIXED_LEN + n + 8;
     uint64_t m = get_be(env + FIXED_LEN + n, 8);
-    if (m < HPKE_TAG_LEN || m != len - *head)
-        return sb_err_set(err, 1, "envelope is %s: it says %llu ciphertext bytes, %zu follow",
-                          m > len - *head ? "truncated" : "extended or malformed", (unsigned long long)m, len - *head);
+    if (m < HPKE_TAG_LEN || len - *head < 2 || m > len - *head - 2)
+        return sb_err_set(err, 1, "envelope is truncated: it says %llu ciphertext bytes, %zu follow",
+                          (unsigned long long)m, len - *head);
+    size_t at = *head + (size_t)m, s_len = (size_t)get_be(env + at, 2);
+    if (s_len == 0 || s_len > SB_SEALED_SIG_MAX || len - at - 2 < s_len + 4)
+        return sb_err_set(err, 1, "envelope is truncated or malformed (signature of %zu bytes)", s_len);
+    size_t c_at = at + 2 + s_len, c_len = (size_t)get_be(env + c_at, 4);
+    if (c_len != len - c_at - 4)
+        return sb_err_set(err, 1, "envelope is %s: it says %zu certificate chain bytes, %zu follow",
+                          c_len > len - c_at - 4 ? "truncated" : "extended or malformed", c_len, len - c_at - 4);
     memcpy(hdr->policy_hash, env + 15 + HPKE_PK_LEN, 32);
+    hdr->sealed_at = get_be(env + 15 + HPKE_PK_LEN + 32, 8);
     memcpy(hdr->path, env + FIXED_LEN, n);
     hdr->path[n] = '\0';
+    hdr->signed_len = at;
+    hdr->sig = env + at + 2;
+    hdr->sig_len = s_len;
+    hdr->chain = env + c_at + 4;
+    hdr->chain_len = c_len;
     return 0;
 }
 
@@ -53,12 +66,12 @@ int sb_sealed_open(const uint8_t *env, size_t env_len, const uint8_t sk[HPKE_SK_
     *pt = NULL;
     if (parse(env, env_len, hdr, &head, err) != 0)
         return -1;
-    size_t n = env_len - head - HPKE_TAG_LEN;
+    size_t ct_len = hdr->signed_len - head, n = ct_len - HPKE_TAG_LEN;
     uint8_t *out = malloc(n + 1);
     if (!out)
         return sb_err_set(err, 1, "out of memory");
     if (hpke_open(env + 15, HPKE_PK_LEN, sk, (const uint8_t *)SB_SEALED_INFO, strlen(SB_SEALED_INFO), env,
-                  head, env + head, env_len - head, out, err) != 0) {
+                  head, env + head, ct_len, out, err) != 0) {
         free(out);
         if (err && err->code == 2)
             sb_err_set(err, 2, "the envelope does not open with this key: it was sealed to another "
@@ -71,4 +84,14 @@ int sb_sealed_open(const uint8_t *env, size_t env_len, const uint8_t sk[HPKE_SK_
     *pt = out;
     *pt_len = n;
     return 0;
+}
+
+int sb_sealed_check_signature(const uint8_t *env, const sb_sealed_header *hdr, EVP_PKEY *leaf_key,
+                              sb_err *err)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, leaf_key) == 1 &&
+             EVP_DigestVerify(md, hdr->sig, hdr->sig_len, env, hdr->signed_len) == 1;
+    EVP_MD_CTX_free(md);
+    return ok ? 0 : sb_err_set(err, 1, "the envelope's signature does not verify with the isolate's key");
 }

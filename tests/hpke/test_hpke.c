@@ -6,6 +6,8 @@
 #include "hpke/hpke.h"
 #include "hpke/sealed.h"
 
+#include <openssl/ec.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,32 +208,42 @@ static void test_bad_inputs(void)
     CHECK(memcmp(enc, enc2, sizeof enc) != 0);
 }
 
-/* The sealed-result envelope (sealed.h): round trip, then EVERY single-bit change of every byte,
- * every truncation and an extension are refused, and another key fails. */
+/* The sealed-result envelope (sealed.h): round trip; EVERY single-bit change of every signed byte
+ * or of the signature is refused (by opening or by the signature check), every truncation and an
+ * extension are refused, and another key fails. */
 static void test_envelope(void)
 {
     uint8_t hash[32], *env = NULL, *out = NULL;
     size_t env_len = 0, out_len = 0;
     sb_sealed_header h;
     sb_err err;
+    const char chain[] = "-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n";
+    EVP_PKEY *signer = EVP_EC_gen("P-256");
     memset(hash, 0xab, sizeof hash);
-    CHECK(sb_sealed_seal(pk_r, hash, "/results/bob/answer", pt, pt_len, &env, &env_len, &err) == 0);
-    CHECK(env_len == SB_SEALED_FIXED_LEN + 19 + 8 + pt_len + HPKE_TAG_LEN);
+    CHECK(signer && sb_sealed_seal(pk_r, hash, 1765065600, "/results/bob/answer", pt, pt_len, signer,
+                                   (const uint8_t *)chain, strlen(chain), &env, &env_len, &err) == 0);
     CHECK(sb_sealed_open(env, env_len, sk_r, &h, &out, &out_len, &err) == 0 && out_len == pt_len &&
           memcmp(out, pt, pt_len) == 0 && strcmp(h.path, "/results/bob/answer") == 0 &&
-          memcmp(h.policy_hash, hash, 32) == 0);
+          memcmp(h.policy_hash, hash, 32) == 0 && h.sealed_at == 1765065600 &&
+          h.signed_len == SB_SEALED_FIXED_LEN + 19 + 8 + pt_len + HPKE_TAG_LEN &&
+          h.chain_len == strlen(chain) && memcmp(h.chain, chain, h.chain_len) == 0);
+    CHECK(sb_sealed_check_signature(env, &h, signer, &err) == 0);
     free(out);
-    int refused = 0;
-    for (size_t i = 0; i < env_len; i++) {
+    size_t covered = h.signed_len + 2 + h.sig_len, refused = 0;
+    for (size_t i = 0; i < covered; i++) {
         env[i] ^= 0x01;
-        refused += sb_sealed_open(env, env_len, sk_r, &h, &out, &out_len, &err) != 0 && !out;
+        sb_sealed_header h2;
+        int rc = sb_sealed_open(env, env_len, sk_r, &h2, &out, &out_len, &err);
+        refused += rc != 0 ? !out : sb_sealed_check_signature(env, &h2, signer, &err) != 0;
+        free(out);
+        out = NULL;
         env[i] ^= 0x01;
     }
-    CHECKF(refused == (int)env_len, "%d of %zu one-bit changes refused", refused, env_len);
+    CHECKF(refused == covered, "%zu of %zu one-bit changes refused", refused, covered);
     refused = 0;
     for (size_t n = 0; n < env_len; n++)
         refused += sb_sealed_open(env, n, sk_r, &h, &out, &out_len, &err) != 0;
-    CHECKF(refused == (int)env_len, "%d of %zu truncations refused", refused, env_len);
+    CHECKF(refused == env_len, "%zu of %zu truncations refused", refused, env_len);
     uint8_t *longer = malloc(env_len + 1);
     memcpy(longer, env, env_len);
     longer[env_len] = 0;
@@ -241,11 +253,19 @@ static void test_envelope(void)
     CHECK(hpke_derive_keypair(ikm, sizeof ikm, other_sk, other_pk, &err) == 0);
     CHECK_ERR(sb_sealed_open(env, env_len, other_sk, &h, &out, &out_len, &e_), "does not open with this key");
     CHECK_ERR(sb_sealed_open((const uint8_t *)"hello", 5, sk_r, &h, &out, &out_len, &e_), "not a sealed result");
+    EVP_PKEY *other = EVP_EC_gen("P-256");
+    CHECK(sb_sealed_open(env, env_len, sk_r, &h, &out, &out_len, &err) == 0);
+    free(out);
+    CHECK_ERR(sb_sealed_check_signature(env, &h, other, &e_), "signature does not verify");
+    EVP_PKEY_free(other);
     uint8_t *none = NULL;
     size_t none_len = 0;
-    CHECK_ERR(sb_sealed_seal(pk_r, hash, "", pt, pt_len, &none, &none_len, &e_), "path of 0 bytes");
+    CHECK_ERR(sb_sealed_seal(pk_r, hash, 0, "", pt, pt_len, signer, (const uint8_t *)chain, strlen(chain), &none,
+                             &none_len, &e_),
+              "path of 0 bytes");
     CHECK(none == NULL);
     free(env);
+    EVP_PKEY_free(signer);
 }
 
 int main(void)

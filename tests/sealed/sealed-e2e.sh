@@ -64,8 +64,10 @@ sbx_check "the envelope starts with its magic and version 1" \
   "[ \"\$(head -c 9 '$T/alice.sealed' | od -An -c | tr -d ' ')\" = 'SBSEALED001' ]" \
   "$(head -c 9 "$T/alice.sealed" | od -An -c)"
 sbx_check "the envelope does not contain the result in clear" "! grep -q 'total=' '$T/alice.sealed'"
-sbx_sb "alice unseals it offline with her key, checked against her policy" 0 "policy checked" \
+sbx_sb "alice unseals it offline with her key, origin checked against her policy" 0 \
+  "origin: signed at" \
   unseal --key alice.key --policy job.json alice.sealed alice.out
+sbx_check "  ... by an isolate attested for that policy" "grep -q 'by an isolate attested for this policy (platform process' <<<\"\$OUT\"" "$OUT"
 sbx_check "  ... and gets her right answer" "grep -q 'total=5555 alice=1234 share=22%' '$T/alice.out'" \
   "$(cat "$T/alice.out" 2>/dev/null)"
 sbx_sb "unseal to standard output, with the expected path" 0 "total=5555 alice=1234" \
@@ -86,15 +88,30 @@ sbx_check "  ... and no output file is left behind" "[ ! -e '$T/out.x' ]"
 
 # ---- a modified envelope is refused (layout: docs/sealed.md)
 plen=$(printf %s /results/alice/answer | wc -c)
+ct_at=$((122 + plen + 8))
+ct_len=0
+for b in $(od -An -tu1 -j$((122 + plen)) -N8 "$T/alice.sealed"); do ct_len=$((ct_len * 256 + b)); done
+sig_at=$((ct_at + ct_len))   # signature length (2), signature, chain length (4), chain
+sig_len=$(( $(od -An -tu1 -j$sig_at -N1 "$T/alice.sealed") * 256 + $(od -An -tu1 -j$((sig_at + 1)) -N1 "$T/alice.sealed") ))
+chain_at=$((sig_at + 2 + sig_len + 4))
 for spec in "0:magic:not a sealed result" "8:version:version" "10:suite:suite" \
-            "20:encapsulated key:modified" "90:policy hash:does not open" "$((114 + 3)):path:does not open" \
-            "$((114 + plen + 7)):ciphertext length:envelope is" "$((114 + plen + 8 + 3)):ciphertext:does not open" \
-            "$(($(stat -c %s "$T/alice.sealed") - 1)):tag:does not open"; do
+            "20:encapsulated key:modified" "90:policy hash:does not open" "119:sealing time:does not open" \
+            "$((122 + 3)):path:does not open" "$((122 + plen + 7)):ciphertext length:envelope is" \
+            "$((ct_at + 3)):ciphertext:does not open" "$((sig_at - 1)):tag:does not open" \
+            "$((sig_at + 1)):signature length:envelope is" "$((chain_at - 1)):chain length:envelope is"; do
   IFS=: read -r off what why <<<"$spec"
   flip "$T/alice.sealed" "$off" "$T/bad.sealed"
   sbx_sb "refused: one bit changed in the envelope's $what (byte $off)" 3 "$why" \
-    unseal --key alice.key bad.sealed out.x
+    unseal --key alice.key --policy job.json bad.sealed out.x
 done
+flip "$T/alice.sealed" $((sig_at + 2 + sig_len / 2)) "$T/badsig.sealed"
+sbx_sb "refused with the policy: one bit changed in the isolate's signature" 3 "signature does not verify" \
+  unseal --key alice.key --policy job.json badsig.sealed out.x
+flip "$T/alice.sealed" $((chain_at + 200)) "$T/badchain.sealed"
+sbx_sb "refused with the policy: one bit changed in the isolate's certificate chain" 3 "isolate certificate" \
+  unseal --key alice.key --policy job.json badchain.sealed out.x
+sbx_sb "without the policy the origin is not checked, and unseal says so" 0 "origin not checked" \
+  unseal --key alice.key badsig.sealed out.y
 head -c -1 "$T/alice.sealed" >"$T/short.sealed"
 sbx_sb "refused: a truncated envelope" 3 "truncated" unseal --key alice.key short.sealed out.x
 cp "$T/alice.sealed" "$T/long.sealed"; printf x >>"$T/long.sealed"
