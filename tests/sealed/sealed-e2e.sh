@@ -12,6 +12,9 @@ B=$1 PROGS=$2 SRC=$3
 sbx_init "$B" sb-sealed
 sbx_start_services
 sbx_keygen alice bob carol mallory
+# dave's certificate has a P-384 key: a valid identity, but nothing can be sealed to it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$T/dave.key" \
+  -out "$T/dave.crt" -subj /CN=dave -days 30 2>/dev/null || { echo "openssl req failed" >&2; exit 1; }
 cp "$PROGS/sum.wasm" "$T/"
 echo 1234 >"$T/alice.num"
 echo 4321 >"$T/bob.num"
@@ -24,7 +27,8 @@ cat >"$T/job.json" <<JSON
      "rights": {"/inputs/alice": "rw", "/results/alice": "r"}},
     {"name": "bob", "certificate": "$(sbx_pem_json "$T/bob.crt")",
      "rights": {"/inputs/bob": "rw", "/results/bob": "r"}},
-    {"name": "carol", "certificate": "$(sbx_pem_json "$T/carol.crt")", "rights": {"/programs": "wx"}}
+    {"name": "carol", "certificate": "$(sbx_pem_json "$T/carol.crt")", "rights": {"/programs": "wx"}},
+    {"name": "dave", "certificate": "$(sbx_pem_json "$T/dave.crt")", "rights": {"/results/bob": "r"}}
   ],
   "programs": [
     {"path": "/programs/sum.wasm", "sha256": "$(sbx_sha "$T/sum.wasm")",
@@ -137,6 +141,12 @@ sbx_sb "refused: an identity not in the policy" 4 "not the certificate of an ide
 sbx_sb "refused: a file that does not exist" 4 "not-found" \
   get --sealed job.json --as alice -q /results/alice/nothing x.sealed
 sbx_check "  ... no envelope was written for any refusal" "! ls '$T'/x.sealed* >/dev/null 2>&1"
+
+sbx_sb "dave (a reader whose certificate key is P-384) may get the result in the clear" 0 "total=5555" \
+  get job.json --as dave -q /results/bob/answer -
+sbx_sb "refused: sealing to dave's P-384 certificate key, with the reason" 4 "not a P-256 key" \
+  get --sealed job.json --as dave -q /results/bob/answer x.sealed
+sbx_sb "unseal with a key that is not P-256" 1 "not a P-256 key" unseal --key dave.key bob.sealed out.x
 
 # ---- usage
 sbx_sb "usage: --sealed writes a file, not standard output" 2 "not standard output" \
