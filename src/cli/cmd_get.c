@@ -55,16 +55,16 @@ int sb_cmd_get(int argc, char **argv)
     sbcli_args a;
     strongbox *s;
     int sealed = take_sealed_flag(&argc, argv);
-    int rc = sbcli_open(argc, argv, usage, 1, 2, &a, &s);
+    int rc = sbcli_parse(argc, argv, usage, 1, 2, &a);
+    if (rc == SBCLI_OK && sealed && strcmp(a.pos[1], "-") == 0) { /* refused before connecting */
+        fprintf(stderr, "strongbox get: --sealed writes a file (an envelope), not standard output\n%s\n", usage);
+        return SBCLI_USAGE;
+    }
+    rc = rc == SBCLI_OK ? sbcli_connect(&a, &s) : rc;
     if (rc != SBCLI_OK)
         return rc < 0 ? 0 : rc;
     strongbox_error e;
     int to_stdout = strcmp(a.pos[1], "-") == 0;
-    if (sealed && to_stdout) {
-        strongbox_close(s);
-        fprintf(stderr, "strongbox get: --sealed writes a file (an envelope), not standard output\n%s\n", usage);
-        return SBCLI_USAGE;
-    }
     sbcli_progress_begin(&a, "get");
     rc = sealed      ? strongbox_get_sealed_file(s, a.pos[0], a.pos[1], &e)
          : to_stdout ? get_to_stdout(s, a.pos[0], &e)
