@@ -579,8 +579,8 @@ void rt_request(rt *r, rt_session *s, const sb_msg *m)
     case SB_MSG_PUT_BEGIN: put_begin(r, s, m); return;
     case SB_MSG_PUT_CHUNK: put_chunk(r, s, m); return;
     case SB_MSG_PUT_END: put_end(r, s, m); return;
+    case SB_MSG_GET_SEALED: /* the same get; get() seals the snapshot */
     case SB_MSG_GET: get(r, s, m); return;
-    case SB_MSG_GET_SEALED: get(r, s, m); return;
     case SB_MSG_LIST: list(r, s, m); return;
     case SB_MSG_RUN: rt_run(r, s, m); return;
     case SB_MSG_STATUS: status(r, s, m); return;
