@@ -93,6 +93,30 @@ int strongbox_get_file(strongbox *s, const char *remote, const char *local_path,
 /* Downloads into memory (*data malloc'd, NUL-terminated for convenience). max_len caps it. */
 int strongbox_get_buffer(strongbox *s, const char *remote, size_t max_len, uint8_t **data,
                          size_t *len, strongbox_error *err);
+/* Like strongbox_get_file, but what is written is `remote` sealed inside the isolate to the P-256
+ * key of the caller's certificate in the policy (HPKE, RFC 9180): an envelope (docs/sealed.md)
+ * that only that key opens, safe to keep on untrusted storage. Same rights as a get. */
+int strongbox_get_sealed_file(strongbox *s, const char *remote, const char *local_path,
+                              strongbox_error *err);
+
+/* What an opened envelope names, and what was proven about where it came from. */
+typedef struct strongbox_unsealed {
+    char path[1025];           /* the file of the computation it holds */
+    char policy_hash[65];      /* hex */
+    time_t sealed_at;          /* the isolate's clock when it sealed it */
+    int origin_checked;        /* 1: signed by an isolate attested for the given policy */
+    char origin[512];          /* readable: what was checked, or why the origin was not checked */
+} strongbox_unsealed;
+
+/* Opens a sealed envelope offline with the reader's private key (PEM): *data (malloc'd,
+ * NUL-terminated) gets the file, *info what it names. With policy_path the envelope must name that
+ * policy, and its signature and isolate certificate chain are verified against it as of the
+ * sealing time (attestation root, PSA token, accepted measurement, policy hash); with expect_path
+ * it must hold that path. Refuses a modified envelope, another key, policy or path with the
+ * reason (STRONGBOX_E_VERIFY). */
+int strongbox_unseal(const uint8_t *envelope, size_t len, const char *key_path,
+                     const char *policy_path, const char *expect_path, uint8_t **data,
+                     size_t *data_len, strongbox_unsealed *info, strongbox_error *err);
 
 typedef enum strongbox_outcome {
     STRONGBOX_EXITED = 0, STRONGBOX_TRAPPED = 1, STRONGBOX_FUEL_LIMIT = 2,

@@ -1,4 +1,4 @@
-/* strongbox get POLICY --as NAME REMOTE LOCAL: download a file from the isolate. */
+/* strongbox get [--sealed] POLICY --as NAME REMOTE LOCAL: download a file from the isolate. */
 #include "cli/commands.h"
 #include "client/cli_support.h"
 
@@ -27,24 +27,53 @@ static int get_to_stdout(strongbox *s, const char *remote, strongbox_error *e)
     return 0;
 }
 
+/* Removes "--sealed" from argv (before the shared parser, which does not know it). */
+static int take_sealed_flag(int *argc, char **argv)
+{
+    int found = 0, n = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0) { /* nothing after "--" is an option */
+            while (i < *argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--sealed") == 0)
+            found = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    *argc = n;
+    return found;
+}
+
 int sb_cmd_get(int argc, char **argv)
 {
     static const char usage[] =
-        "strongbox get POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] REMOTE LOCAL|-";
+        "strongbox get [--sealed] POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] REMOTE LOCAL|-\n"
+        "  --sealed  LOCAL gets the file sealed inside the isolate to NAME's key (open it with\n"
+        "            `strongbox unseal`); a file, not -";
     sbcli_args a;
     strongbox *s;
-    int rc = sbcli_open(argc, argv, usage, 1, 2, &a, &s);
+    int sealed = take_sealed_flag(&argc, argv);
+    int rc = sbcli_parse(argc, argv, usage, 1, 2, &a);
+    if (rc == SBCLI_OK && sealed && strcmp(a.pos[1], "-") == 0) { /* refused before connecting */
+        fprintf(stderr, "strongbox get: --sealed writes a file (an envelope), not standard output\n%s\n", usage);
+        return SBCLI_USAGE;
+    }
+    rc = rc == SBCLI_OK ? sbcli_connect(&a, &s) : rc;
     if (rc != SBCLI_OK)
         return rc < 0 ? 0 : rc;
     strongbox_error e;
     int to_stdout = strcmp(a.pos[1], "-") == 0;
     sbcli_progress_begin(&a, "get");
-    rc = to_stdout ? get_to_stdout(s, a.pos[0], &e) : strongbox_get_file(s, a.pos[0], a.pos[1], &e);
+    rc = sealed      ? strongbox_get_sealed_file(s, a.pos[0], a.pos[1], &e)
+         : to_stdout ? get_to_stdout(s, a.pos[0], &e)
+                     : strongbox_get_file(s, a.pos[0], a.pos[1], &e);
     sbcli_progress_end(&a);
     strongbox_close(s);
     if (rc != 0)
         return sbcli_fail(&a, &e);
     if (!a.quiet && !to_stdout)
-        fprintf(stderr, "%s -> %s: done\n", a.pos[0], a.pos[1]);
+        fprintf(stderr, "%s -> %s: done%s\n", a.pos[0], a.pos[1], sealed ? " (sealed to your key)" : "");
     return 0;
 }

@@ -42,6 +42,9 @@ void cl_sigpipe_restore(cl_sigpipe_guard *g);
 
 int cl_fail(strongbox_error *err, strongbox_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* session.c: attestation expectations from a policy (see there). */
+int cl_expectations(const sb_policy *p, time_t at, sb_attest_accepted **accepted,
+                    sb_attest_expect *exp, strongbox_error *err);
 
 /* Loads the policy (as of `at`) and fills the host address (opts->host or the policy's). */
 int cl_load_policy(const strongbox_options *opts, sb_policy **out, char *host, size_t host_len,

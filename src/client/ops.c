@@ -286,13 +286,13 @@ int strongbox_put_buffer(strongbox *s, const void *data, size_t len, const char 
 
 typedef int (*sink_fn)(void *ctx, const uint8_t *data, size_t len);
 
-static int get_stream(strongbox *s, const char *remote, uint64_t max, sink_fn sink, void *ctx,
-                      strongbox_error *err)
+static int get_stream_as(strongbox *s, sb_msg_type type, const char *remote, uint64_t max,
+                         sink_fn sink, void *ctx, strongbox_error *err)
 {
     char what[SB_PATH_MAX + 16];
-    snprintf(what, sizeof what, "get %s", remote);
+    snprintf(what, sizeof what, "%s %s", type == SB_MSG_GET_SEALED ? "get --sealed" : "get", remote);
     sb_msg m, resp;
-    sb_msg_init(&m, SB_MSG_GET);
+    sb_msg_init(&m, type);
     m.present = SB_F(SB_K_PATH);
     m.path = remote;
     if (request(s, &m, &resp, what, err) != 0)
@@ -327,6 +327,12 @@ static int get_stream(strongbox *s, const char *remote, uint64_t max, sink_fn si
     return 0;
 }
 
+static int get_stream(strongbox *s, const char *remote, uint64_t max, sink_fn sink, void *ctx,
+                      strongbox_error *err)
+{
+    return get_stream_as(s, SB_MSG_GET, remote, max, sink, ctx, err);
+}
+
 static int fd_sink(void *ctx, const uint8_t *data, size_t len)
 {
     int fd = *(int *)ctx;
@@ -342,7 +348,8 @@ static int fd_sink(void *ctx, const uint8_t *data, size_t len)
     return 0;
 }
 
-int strongbox_get_file(strongbox *s, const char *remote, const char *local, strongbox_error *err)
+static int get_file_as(strongbox *s, sb_msg_type type, const char *remote, const char *local,
+                       strongbox_error *err)
 {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.part.%ld", local, (long)getpid()) >= (int)sizeof tmp)
@@ -350,7 +357,7 @@ int strongbox_get_file(strongbox *s, const char *remote, const char *local, stro
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return cl_fail(err, STRONGBOX_E_LOCAL, "cannot create %s: %s", tmp, strerror(errno));
-    int rc = get_stream(s, remote, UINT64_MAX, fd_sink, &fd, err);
+    int rc = get_stream_as(s, type, remote, UINT64_MAX, fd_sink, &fd, err);
     if (rc == 0 && (fsync(fd) != 0 || close(fd) != 0)) {
         rc = cl_fail(err, STRONGBOX_E_LOCAL, "cannot finish %s: %s", tmp, strerror(errno));
         fd = -1;
@@ -365,6 +372,17 @@ int strongbox_get_file(strongbox *s, const char *remote, const char *local, stro
     if (rc != 0)
         unlink(tmp);
     return rc;
+}
+
+int strongbox_get_file(strongbox *s, const char *remote, const char *local, strongbox_error *err)
+{
+    return get_file_as(s, SB_MSG_GET, remote, local, err);
+}
+
+int strongbox_get_sealed_file(strongbox *s, const char *remote, const char *local,
+                              strongbox_error *err)
+{
+    return get_file_as(s, SB_MSG_GET_SEALED, remote, local, err);
 }
 
 struct mem_sink {

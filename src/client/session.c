@@ -12,34 +12,42 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The expectations come from the party's own policy, never from anything the host says. */
-static int build_expectations(strongbox *s, time_t at, strongbox_error *err)
+/* The expectations come from the party's own policy, never from anything the host says.
+ * *accepted (malloc'd) backs exp->accepted. Shared with strongbox_unseal (sealed.c). */
+int cl_expectations(const sb_policy *p, time_t at, sb_attest_accepted **accepted,
+                    sb_attest_expect *exp, strongbox_error *err)
 {
     size_t n = 0;
-    for (size_t i = 0; i < sb_policy_runtime_count(s->policy); i++)
-        n += sb_policy_runtime_at(s->policy, i)->n_measurements;
-    s->accepted = calloc(n ? n : 1, sizeof *s->accepted);
-    if (!s->accepted)
+    for (size_t i = 0; i < sb_policy_runtime_count(p); i++)
+        n += sb_policy_runtime_at(p, i)->n_measurements;
+    sb_attest_accepted *acc = calloc(n ? n : 1, sizeof *acc);
+    if (!acc)
         return cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
     size_t k = 0;
-    for (size_t i = 0; i < sb_policy_runtime_count(s->policy); i++) {
-        const sb_policy_runtime *r = sb_policy_runtime_at(s->policy, i);
+    for (size_t i = 0; i < sb_policy_runtime_count(p); i++) {
+        const sb_policy_runtime *r = sb_policy_runtime_at(p, i);
         for (size_t j = 0; j < r->n_measurements; j++, k++) {
-            snprintf(s->accepted[k].platform, sizeof s->accepted[k].platform, "%s", r->platform);
+            snprintf(acc[k].platform, sizeof acc[k].platform, "%s", r->platform);
             size_t len = r->measurements[j].len;
-            if (len > sizeof s->accepted[k].measurement)
-                len = sizeof s->accepted[k].measurement;
-            memcpy(s->accepted[k].measurement, r->measurements[j].value, len);
-            s->accepted[k].len = len;
+            if (len > sizeof acc[k].measurement)
+                len = sizeof acc[k].measurement;
+            memcpy(acc[k].measurement, r->measurements[j].value, len);
+            acc[k].len = len;
         }
     }
-    s->expect.root = sb_policy_attestation_root(s->policy);
-    s->expect.accepted = s->accepted;
-    s->expect.n_accepted = n;
-    s->expect.allow_debug = sb_policy_allow_debug(s->policy);
-    memcpy(s->expect.policy_hash, sb_policy_hash(s->policy), 32);
-    s->expect.at = at;
+    *accepted = acc;
+    exp->root = sb_policy_attestation_root(p);
+    exp->accepted = acc;
+    exp->n_accepted = n;
+    exp->allow_debug = sb_policy_allow_debug(p);
+    memcpy(exp->policy_hash, sb_policy_hash(p), 32);
+    exp->at = at;
     return 0;
+}
+
+static int build_expectations(strongbox *s, time_t at, strongbox_error *err)
+{
+    return cl_expectations(s->policy, at, &s->accepted, &s->expect, err);
 }
 
 static int verify_isolate(X509_STORE_CTX *store, void *arg)

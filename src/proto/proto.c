@@ -73,6 +73,7 @@ static const struct schema {
     [SB_MSG_POLICY_HASH] = {"policy-hash", F(SB_K_ID), 0},
     [SB_MSG_STATUS] = {"status", F(SB_K_ID), 0},
     [SB_MSG_END_VOTE] = {"end-vote", F(SB_K_ID), 0},
+    [SB_MSG_GET_SEALED] = {"get-sealed", F(SB_K_ID) | F(SB_K_PATH), 0},
     [SB_MSG_RESPONSE] = {"response", F(SB_K_ID) | F(SB_K_STATUS),
                          F(SB_K_REASON) | F(SB_K_SIZE) | F(SB_K_HASH) | F(SB_K_DATA) |
                              F(SB_K_EXIT_CODE) | F(SB_K_OUTCOME) | F(SB_K_OUT) | F(SB_K_ERR)},

@@ -85,6 +85,8 @@ typedef enum sb_msg_type {
     SB_MSG_POLICY_HASH = 38,     /* ID -> RESPONSE(HASH) */
     SB_MSG_STATUS = 39,          /* ID -> RESPONSE(DATA = status JSON object) */
     SB_MSG_END_VOTE = 40,        /* ID -> RESPONSE(REASON = vote tally) */
+    SB_MSG_GET_SEALED = 41,      /* ID, PATH -> like GET, but the CHUNKs carry the file sealed to
+                                    the caller's policy key (an envelope, docs/sealed.md) */
 
     /* ---- runtime -> client */
     SB_MSG_RESPONSE = 48,        /* ID, STATUS, [REASON, SIZE, HASH, DATA, EXIT_CODE, OUTCOME,

@@ -435,6 +435,8 @@ static void get(rt *r, rt_session *s, const sb_msg *m)
         rc = -ENOMEM, snprintf(err.msg, sizeof err.msg, "out of memory");
     if (rc == 0)
         rc = sb_vfs_get(&v, m->path, 0, snap, st.size, &got, &err);
+    if (rc == 0 && m->type == SB_MSG_GET_SEALED) /* same rights, another transport */
+        rc = rt_seal_snapshot(r, s, m->path, &snap, &got, &err);
     if (rc < 0) {
         free(snap);
         rt_respond(r, s, m->id, status_of(rc), "get: %s", err.msg);
@@ -578,6 +580,7 @@ void rt_request(rt *r, rt_session *s, const sb_msg *m)
     case SB_MSG_PUT_BEGIN: put_begin(r, s, m); return;
     case SB_MSG_PUT_CHUNK: put_chunk(r, s, m); return;
     case SB_MSG_PUT_END: put_end(r, s, m); return;
+    case SB_MSG_GET_SEALED: /* the same get; get() seals the snapshot */
     case SB_MSG_GET: get(r, s, m); return;
     case SB_MSG_LIST: list(r, s, m); return;
     case SB_MSG_RUN: rt_run(r, s, m); return;

@@ -126,6 +126,10 @@ bool rt_stream_step(rt *r, rt_session *s);                /* one more chunk; fal
 void rt_marks_clear(rt *r, const char *path);             /* NULL: every file */
 bool rt_path_ok(rt *r, rt_session *s, const sb_msg *m);   /* else responds bad-request */
 
+/* seal.c: replaces a get snapshot by its envelope sealed to the caller; -errno on failure. */
+int rt_seal_snapshot(rt *r, const rt_session *s, const char *path, uint8_t **snap, size_t *len,
+                     sb_err *err);
+
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
 int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */

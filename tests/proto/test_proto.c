@@ -515,6 +515,27 @@ static void test_encode_head(void)
           strstr(err.msg, "DATA must be the last field"));
 }
 
+/* get-sealed (41): the same fields as get, and only those. */
+static void test_get_sealed(void)
+{
+    sb_msg m, out;
+    sb_err err;
+    uint8_t *f;
+    size_t len;
+    sb_msg_init(&m, SB_MSG_GET_SEALED);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH);
+    m.id = 7;
+    m.path = "/results/bob/answer";
+    CHECK(round_trip(&m, &out) == 0 && out.type == SB_MSG_GET_SEALED && out.id == 7 &&
+          strcmp(out.path, "/results/bob/answer") == 0);
+    sb_msg_free(&out);
+    CHECK(strcmp(sb_msg_type_name(SB_MSG_GET_SEALED), "get-sealed") == 0);
+    m.present = SB_F(SB_K_ID);
+    CHECK(sb_msg_encode(&m, &f, &len, &err) < 0 && strstr(err.msg, "get-sealed: field path missing"));
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_DATA);
+    CHECK(sb_msg_encode(&m, &f, &len, &err) < 0 && err.code == SB_PE_FIELD);
+}
+
 int main(int argc, char **argv)
 {
     test_encode_head();
@@ -524,6 +545,7 @@ int main(int argc, char **argv)
     test_reader();
     test_borrow();
     test_space();
+    test_get_sealed();
     if (argc > 1)
         test_seeds(argv[1]);
     else

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # static.sh SRC BUILD - cppcheck and clang-tidy on the trusted folders, zero findings.
 #
-# Both run on the sources of src/{common,wasm,vfs,wasi,policy,proto,runtime,tsm,guestinit} with the exact
+# Both run on the sources of src/{common,wasm,vfs,wasi,policy,proto,runtime,tsm,guestinit hpke} with the exact
 # flags of BUILD/compile_commands.json. clang-tidy's check set is SRC/.clang-tidy (each excluded
 # check says why there). A finding passes only if tests/tcb/static-reviewed.txt lists it (file,
 # check and the flagged line's text) with a justification. Exit 77 (ctest: skipped) only when a
 # tool is missing; scripts/setup.sh installs both.
 set -uo pipefail
 SRC=$1 BUILD=$2
-TRUSTED="common wasm vfs wasi policy proto runtime tsm guestinit"
+TRUSTED="common wasm vfs wasi policy proto runtime tsm guestinit hpke"
 for tool in cppcheck clang-tidy; do
   command -v $tool >/dev/null || { echo "SKIP: $tool is not installed (scripts/setup.sh installs it)"; exit 77; }
 done
