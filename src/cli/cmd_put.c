@@ -2,7 +2,12 @@
 #include "cli/commands.h"
 #include "client/cli_support.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 SB_COMMAND_DECL(put);
 const char sb_cmd_put_summary[] = "upload a file into a computation (after verifying the isolate)";
@@ -14,9 +19,22 @@ int sb_cmd_put(int argc, char **argv)
         "LOCAL REMOTE";
     sbcli_args a;
     strongbox *s;
-    int rc = sbcli_open(argc, argv, usage, 1, 2, &a, &s);
+    int rc = sbcli_parse(argc, argv, usage, 1, 2, &a);
     if (rc != SBCLI_OK)
         return rc < 0 ? 0 : rc;
+    /* A missing or unreadable file is said before the host and the isolate are bothered. */
+    struct stat st;
+    int fd = open(a.pos[0], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "strongbox put: %s: %s\n", a.pos[0],
+                fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return SBCLI_FAILED;
+    }
+    close(fd);
+    if ((rc = sbcli_connect(&a, &s)) != SBCLI_OK)
+        return rc;
     strongbox_error e;
     sbcli_progress_begin(&a, "put");
     rc = strongbox_put_file(s, a.pos[0], a.pos[1], a.append, &e);

@@ -1,5 +1,6 @@
 /* cli_support.c - shared code of the `strongbox` session subcommands (see cli_support.h). */
 #include "client/cli_support.h"
+#include "client/client_impl.h"
 #include "common/common.h"
 #include "policy/policy.h"
 
@@ -286,5 +287,20 @@ int sbcli_connect(sbcli_args *a, strongbox **s)
     if (!a->quiet)
         fprintf(stderr, "verified isolate of computation %s:\n%s", strongbox_policy_hash(*s),
                 strongbox_transcript(*s));
+    return SBCLI_OK;
+}
+
+int sbcli_deploy(sbcli_args *a)
+{
+    strongbox_options o;
+    sbcli_options(a, &o);
+    strongbox_error e;
+    char hash[65], *transcript;
+    if (cl_deploy(&o, hash, &transcript, &e) != 0)
+        return sbcli_fail(a, &e);
+    if (!a->quiet)
+        fprintf(stderr, "verified isolate of computation %s:\n%s", hash, transcript);
+    free(transcript);
+    printf("computation %s is running and attested\n", hash);
     return SBCLI_OK;
 }

@@ -51,6 +51,9 @@ int sbcli_connect(sbcli_args *a, strongbox **s);
  * was printed). */
 int sbcli_open(int argc, char **argv, const char *usage, int need_identity, int npos,
                sbcli_args *a, strongbox **s);
+/* Deploys the policy, verifies the isolate (printing the transcript unless --quiet) and says
+ * so; or prints why not. Returns the exit code. */
+int sbcli_deploy(sbcli_args *a);
 /* Prints "strongbox CMD: message" and returns the exit code for the error. */
 int sbcli_fail(const sbcli_args *a, const strongbox_error *e);
 void sbcli_progress_begin(sbcli_args *a, const char *label);
