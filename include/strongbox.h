@@ -105,7 +105,7 @@ typedef enum strongbox_outcome {
 typedef struct strongbox_run_result {
     strongbox_outcome outcome;
     uint32_t exit_code;        /* for STRONGBOX_EXITED */
-    char reason[1025];         /* trap or limit text, "" if none */
+    char reason[1025];         /* trap or limit text, or a notice ("output cut at the policy's output_bytes"); "" if none */
     uint8_t *out, *err;        /* captured stdout / stderr (malloc'd, NUL-terminated) */
     size_t out_len, err_len;
 } strongbox_run_result;

@@ -1,6 +1,7 @@
 /* strongbox put POLICY --as NAME LOCAL REMOTE: upload a file into the isolate. */
 #include "cli/commands.h"
 #include "client/cli_support.h"
+#include "policy/policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,25 @@
 
 SB_COMMAND_DECL(put);
 const char sb_cmd_put_summary[] = "upload a file into a computation (after verifying the isolate)";
+
+/* More than the policy's filesystem holds is refused before connecting: nothing is sent. */
+static int fits_policy(const sbcli_args *a, uint64_t size)
+{
+    sb_policy *p;
+    sb_err e = {0};
+    if (sb_policy_load(a->policy, 0, SB_POLICY_SKIP_TIME_CHECKS, &p, &e) != 0) {
+        fprintf(stderr, "strongbox put: %s: %s\n", a->policy, e.msg);
+        return SBCLI_FAILED;
+    }
+    uint64_t limit = sb_policy_limits_of(p)->fs_bytes;
+    sb_policy_free(p);
+    if (size <= limit)
+        return SBCLI_OK;
+    fprintf(stderr, "strongbox put: %s: %llu bytes, more than the policy's filesystem limit "
+            "(fs_bytes %llu): nothing was sent\n", a->pos[0], (unsigned long long)size,
+            (unsigned long long)limit);
+    return SBCLI_FAILED;
+}
 
 int sb_cmd_put(int argc, char **argv)
 {
@@ -33,7 +53,8 @@ int sb_cmd_put(int argc, char **argv)
         return SBCLI_FAILED;
     }
     close(fd);
-    if ((rc = sbcli_connect(&a, &s)) != SBCLI_OK)
+    if ((rc = fits_policy(&a, (uint64_t)st.st_size)) != SBCLI_OK ||
+        (rc = sbcli_connect(&a, &s)) != SBCLI_OK)
         return rc;
     strongbox_error e;
     sbcli_progress_begin(&a, "put");

@@ -40,8 +40,10 @@ int sb_cmd_session_run(int argc, char **argv)
     fflush(stdout);
     fwrite(r.err, 1, r.err_len, stderr);
     if (r.outcome == STRONGBOX_EXITED) {
-        if (!a.quiet)
-            fprintf(stderr, "%s: exited with code %u\n", a.pos[0], r.exit_code);
+        /* The reason of a normal exit is a notice (output cut at the policy's limit): always shown. */
+        if (!a.quiet || r.reason[0])
+            fprintf(stderr, "%s: exited with code %u%s%s\n", a.pos[0], r.exit_code,
+                    r.reason[0] ? "; " : "", r.reason);
         rc = r.exit_code == 0 ? 0 : 1;
     } else {
         fprintf(stderr, "%s: %s%s%s\n", a.pos[0], outcome_text(r.outcome), r.reason[0] ? ": " : "",

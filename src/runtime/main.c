@@ -402,6 +402,11 @@ static int poll_timeout_ms(const rt *r)
 {
     if (r->state != RT_READY)
         return r->state == RT_ENDING ? 1000 : -1;
+    /* A stream not yet queued whole must go on even when the host took every queued byte and
+     * nothing arrives: blocking here stalled large downloads (issue 16). */
+    for (const rt_session *s = r->sessions; s; s = s->next)
+        if (s->streaming && !s->closed && rt_queued(r) < RT_OUT_HIGH)
+            return 0;
     time_t left = sb_policy_expires(r->policy) - time(NULL);
     return left <= 0 ? 0 : left > 60 ? 60000 : (int)left * 1000;
 }
