@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "  --no-splice             relay with read/write instead of splice(2) (tests)\n"
             "  --ready-timeout S       launch-to-attested limit (default 30)\n"
             "  --log FILE              append log lines there (default stderr)\n"
-            "  --init-key FILE         create a P-256 attestation key, print its public key\n");
+            "  --init-key FILE         create a P-256 attestation key, print its public key\n"
+            "  --version               print the version\n");
 }
 
 static int init_key(const char *path)
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
         {"platform", 1, 0, 'P'},     {"attest-key", 1, 0, 'k'},  {"attestd", 1, 0, 'a'},
         {"max-isolates", 1, 0, 'i'}, {"max-memory", 1, 0, 'm'},  {"isolate-overhead", 1, 0, 'o'},
         {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'}, {"no-splice", 0, 0, 'S'},
-        {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
+        {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
         {0, 0, 0, 0},
     };
     sb_host_config cfg = {0};
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
         case 'L': log_path = optarg; break;
         case 'K': return init_key(optarg);
         case 'h': usage(stdout); return 0;
+        case 'V': printf("strongbox-host %s\n", SB_VERSION); return 0;
         case 'i':
             if (parse_uint("--max-isolates", optarg, 100000, &v))
                 return 2;

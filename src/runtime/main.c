@@ -438,7 +438,7 @@ static void run_loop(rt *r)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: strongbox-runtime --channel-fd N [--platform NAME] [--no-sandbox]\n");
+    fprintf(stderr, "usage: strongbox-runtime --channel-fd N [--platform NAME] [--no-sandbox] | --version\n");
     return 2;
 }
 
@@ -457,6 +457,9 @@ int main(int argc, char **argv)
             r.fd = (int)fd;
         } else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
             r.platform = argv[++i];
+        } else if (strcmp(argv[i], "--version") == 0 && argc == 2) {
+            printf("strongbox-runtime %s\n", SB_VERSION);
+            return 0;
         } else if (strcmp(argv[i], "--no-sandbox") == 0) {
             r.no_sandbox = true;
         } else {

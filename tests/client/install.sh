@@ -21,13 +21,38 @@ LIBDIR=$(sed -n 's/^libdir=\${prefix}\///p' "$D/usr/"lib*/pkgconfig/strongbox.pc
 missing=""
 for f in bin/strongbox bin/strongbox-host bin/strongbox-attestd libexec/strongbox/strongbox-runtime \
          include/strongbox.h "$LIBDIR/libstrongbox.a" "$LIBDIR/libstrongbox.so" \
-         "$LIBDIR/libstrongbox.so.0" "$LIBDIR/pkgconfig/strongbox.pc" ${SB_INSTALL_MORE:-}; do
+         "$LIBDIR/libstrongbox.so.0" "$LIBDIR/pkgconfig/strongbox.pc" share/man/man1/strongbox.1 \
+         share/man/man5/strongbox-policy.5 share/man/man8/strongbox-host.8 \
+         share/man/man8/strongbox-attestd.8 lib/systemd/system/strongbox-host.service \
+         lib/systemd/system/strongbox-attestd.service; do
   [ -e "$D/usr/$f" ] || missing="$missing $f"
 done
 sbx_check "DESTDIR holds the CLI, both daemons, the runtime, header, libraries and .pc" \
   '[ -z "$missing" ]' "missing:$missing"
 outside=$(cd "$D" && find . -type f | grep -v '^\./usr/' | head)
 sbx_check "nothing installed outside the prefix" '[ -z "$outside" ]' "$outside"
+
+# Man pages: strongbox(1) names every subcommand `strongbox help` lists; all render cleanly.
+undocumented=$("$B/src/cli/strongbox" help | sed -n 's/^  \([a-z-]*\) .*/\1/p' | while read -r c; do
+  grep -q "^\.B $c\b" "$D/usr/share/man/man1/strongbox.1" || echo "$c"; done)
+sbx_check "strongbox(1) describes every subcommand" '[ -z "$undocumented" ]' "missing: $undocumented"
+warnings=$(for m in "$D"/usr/share/man/man*/*; do groff -man -Tutf8 -ww -z "$m" 2>&1; done)
+sbx_check "the man pages render without warnings" '[ -z "$warnings" ]' "$warnings"
+# systemd units: hardened, state under StateDirectory, commands that the install holds.
+for u in host attestd; do
+  f=$D/usr/lib/systemd/system/strongbox-$u.service
+  sbx_check "strongbox-$u.service: DynamicUser, ProtectSystem=strict, StateDirectory" \
+    'grep -qx DynamicUser=yes "$f" && grep -qx ProtectSystem=strict "$f" &&
+     grep -qx "StateDirectory=strongbox-$u" "$f" && grep -qx NoNewPrivileges=yes "$f"' "$(cat "$f")"
+  absent=$(grep -o '/usr/[^ "]*strongbox[^ "]*' "$f" | sort -u | while read -r x; do
+    [ -x "$D$x" ] || echo "$x"; done)
+  sbx_check "strongbox-$u.service runs installed binaries" '[ -z "$absent" ]' "not installed: $absent"
+done
+
+noversion=$(for x in bin/strongbox bin/strongbox-host bin/strongbox-attestd \
+                    libexec/strongbox/strongbox-runtime; do
+  "$D/usr/$x" --version | grep -qx "$(basename "$x") [0-9.]*" || echo "$x"; done)
+sbx_check "every installed binary answers --version" '[ -z "$noversion" ]' "no version: $noversion"
 
 # ---------------------------------------------------------------- 2. prefix + pkg-config
 cmake --install "$B" --prefix "$P" >"$T/install.log" 2>&1 ||

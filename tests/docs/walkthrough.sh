@@ -18,7 +18,7 @@ LOG=$SCRATCH/log
 trap 'rm -rf "$SCRATCH"' EXIT
 # The block runs in its own bash; on any exit that bash ends the jobs it started.
 SCRIPT="set -e -o pipefail
-trap 'rc=\$?; for p in \$(jobs -p); do kill \"\$p\" 2>/dev/null; done; wait; exit \$rc' EXIT
+trap 'rc=\$?; set +e; for p in \$(jobs -p); do kill \"\$p\" 2>/dev/null; done; wait; exit \$rc' EXIT
 $BLOCK"
 (cd "$ROOT" && env -i HOME="${HOME:-/root}" PATH=/usr/local/bin:/usr/bin:/bin TERM=dumb TMPDIR="$SCRATCH" B="$B" \
    timeout "${SB_WALKTHROUGH_TIMEOUT:-240}" bash ${SB_WALKTHROUGH_TRACE:+-x} -c "$SCRIPT") >"$LOG" 2>&1
