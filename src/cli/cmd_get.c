@@ -30,7 +30,7 @@ static int get_to_stdout(strongbox *s, const char *remote, strongbox_error *e)
 int sb_cmd_get(int argc, char **argv)
 {
     static const char usage[] =
-        "strongbox get POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] REMOTE LOCAL|-";
+        "strongbox get POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] [--json] REMOTE LOCAL|-";
     sbcli_args a;
     strongbox *s;
     int rc = sbcli_open(argc, argv, usage, 1, 2, &a, &s);

@@ -19,18 +19,22 @@ const char sb_cmd_measure_summary[] = "print the measurement of a runtime binary
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: strongbox measure [--platform process] RUNTIME_BINARY\n"
+    fprintf(out, "usage: strongbox measure [--platform process] [--json] RUNTIME_BINARY\n"
                  "Prints the platform's measurement of the binary as hex, the form a policy's\n"
-                 "runtimes[].measurements entry takes. Platforms: process (SHA-256 of the binary).\n");
+                 "runtimes[].measurements entry takes. Platforms: process (SHA-256 of the binary).\n"
+                 "--json prints {\"platform\": NAME, \"measurement\": HEX}.\n");
 }
 
 int sb_cmd_measure(int argc, char **argv)
 {
     const char *platform = "process", *path = NULL;
+    int json = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
         } else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
             platform = argv[++i];
         } else if (argv[i][0] == '-' || path) {
@@ -65,6 +69,9 @@ int sb_cmd_measure(int argc, char **argv)
     }
     char hex[65];
     sb_hex_encode(digest, sizeof digest, hex);
-    printf("%s\n", hex);
+    if (json)
+        printf("{\"platform\":\"%s\",\"measurement\":\"%s\"}\n", platform, hex);
+    else
+        printf("%s\n", hex);
     return 0;
 }

@@ -47,7 +47,7 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: strongbox policy new [OPTIONS] [-o FILE]\n"
         "       strongbox policy check FILE [--at TIME]\n"
-        "       strongbox policy hash FILE [--canonical]\n"
+        "       strongbox policy hash FILE [--canonical | --json]\n"
         "       strongbox policy show FILE\n"
         "\n"
         "policy new builds a policy from flags and/or a template (--from), hashes program files\n"
@@ -77,7 +77,8 @@ static void usage(FILE *out)
         "  -o FILE [--force]                   write to FILE (default: standard output)\n"
         "\n"
         "check exits 0 for a valid policy (as of now, or --at TIME) and 1 with the problem.\n"
-        "hash prints the policy hash; --canonical prints the RFC 8785 bytes that are hashed.\n");
+        "hash prints the policy hash; --canonical prints the RFC 8785 bytes that are hashed;\n"
+        "--json prints {\"policy_hash\": HEX}.\n");
 }
 
 /* ---- small parsers ---- */
@@ -788,8 +789,9 @@ static int cmd_check(int argc, char **argv)
 static int cmd_hash(int argc, char **argv)
 {
     bool canonical = argc == 3 && strcmp(argv[2], "--canonical") == 0;
-    if (argc != 2 && !canonical)
-        return fail("hash: usage: strongbox policy hash FILE [--canonical]"), 2;
+    bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc != 2 && !canonical && !json)
+        return fail("hash: usage: strongbox policy hash FILE [--canonical | --json]"), 2;
     sb_policy *p;
     sb_err err;
     /* hashing names a policy, valid now or not (an expired one still has its hash) */
@@ -799,7 +801,8 @@ static int cmd_hash(int argc, char **argv)
     }
     size_t len;
     const uint8_t *c = sb_policy_canonical(p, &len);
-    int rc = canonical ? fwrite(c, 1, len, stdout) != len : printf("%s\n", sb_policy_hash_hex(p)) < 0;
+    int rc = canonical ? fwrite(c, 1, len, stdout) != len
+             : printf(json ? "{\"policy_hash\":\"%s\"}\n" : "%s\n", sb_policy_hash_hex(p)) < 0;
     sb_policy_free(p);
     return rc;
 }

@@ -35,7 +35,7 @@ static int fits_policy(const sbcli_args *a, uint64_t size)
 int sb_cmd_put(int argc, char **argv)
 {
     static const char usage[] =
-        "strongbox put POLICY --as NAME [--key F --cert F] [--host H:P] [--append] [--quiet] "
+        "strongbox put POLICY --as NAME [--key F --cert F] [--host H:P] [--append] [--quiet] [--json] "
         "LOCAL REMOTE";
     sbcli_args a;
     strongbox *s;

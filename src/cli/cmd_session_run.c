@@ -24,7 +24,7 @@ static const char *outcome_text(strongbox_outcome o)
 int sb_cmd_session_run(int argc, char **argv)
 {
     static const char usage[] = "strongbox run POLICY --as NAME [--key F --cert F] [--host H:P] "
-                                "[--quiet] PROGRAM_PATH [-- ARGS...]";
+                                "[--quiet] [--json] PROGRAM_PATH [-- ARGS...]";
     sbcli_args a;
     strongbox *s;
     int rc = sbcli_open(argc, argv, usage, 1, 1, &a, &s);

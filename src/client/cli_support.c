@@ -5,6 +5,7 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -154,6 +155,10 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
             a->quiet = 1;
             continue;
         }
+        if (strcmp(arg, "--json") == 0) {
+            a->json = 1;
+            continue;
+        }
         if (strcmp(arg, "--append") == 0) {
             a->append = 1;
             continue;
@@ -275,6 +280,28 @@ int sbcli_open(int argc, char **argv, const char *usage, int need_identity, int 
     return rc != SBCLI_OK ? rc : sbcli_connect(a, s);
 }
 
+/* The verification transcript as one JSON object (one line): what --json prints on stderr, where
+ * it never mixes with the data a command writes to stdout. */
+static void print_transcript_json(const strongbox *s, FILE *out)
+{
+    const sb_attest_verdict *v = &s->verdict;
+    char mhex[2 * SB_MEASUREMENT_MAX + 1];
+    sb_hex_encode(v->measurement, v->measurement_len, mhex);
+    json_t *steps = json_array();
+    for (size_t i = 0; i < v->n_steps; i++)
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:s}", "check", v->steps[i].name,
+                                               "result", v->steps[i].ok == 1 ? "ok" :
+                                               v->steps[i].ok == 0 ? "failed" : "not reached",
+                                               "detail", v->steps[i].detail));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "policy_hash", strongbox_policy_hash(s),
+                          "verdict", v->ok ? "ATTESTED" : "REFUSED", "platform", v->platform,
+                          "measurement", mhex, "checks", steps);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    fprintf(out, "%s\n", text ? text : "{\"error\":\"out of memory\"}");
+    free(text);
+    json_decref(o);
+}
+
 int sbcli_connect(sbcli_args *a, strongbox **s)
 {
     strongbox_options o;
@@ -284,7 +311,9 @@ int sbcli_connect(sbcli_args *a, strongbox **s)
         int rc = sbcli_fail(a, &e);
         return rc;
     }
-    if (!a->quiet)
+    if (a->json)
+        print_transcript_json(*s, stderr);
+    else if (!a->quiet)
         fprintf(stderr, "verified isolate of computation %s:\n%s", strongbox_policy_hash(*s),
                 strongbox_transcript(*s));
     return SBCLI_OK;

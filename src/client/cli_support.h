@@ -25,7 +25,7 @@ typedef struct sbcli_args {
     const char *policy;
     const char *as;
     const char *key, *cert, *host;
-    int quiet, append;
+    int quiet, append, json;
     const char *pos[SBCLI_MAX_POS]; /* positional arguments after POLICY */
     int npos;
     char **rest;                    /* after "--" */
@@ -36,7 +36,7 @@ typedef struct sbcli_args {
     double t0, last;
 } sbcli_args;
 
-/* Parses `CMD POLICY [--as NAME] [--key F] [--cert F] [--host H:P] [--append] [--quiet] POS...
+/* Parses `CMD POLICY [--as NAME] [--key F] [--cert F] [--host H:P] [--append] [--quiet] [--json] POS...
  * [-- REST...]`. need_identity: 1 = --as or --key/--cert required, 0 = optional. Resolves the key
  * and certificate (NAME.key / NAME.crt beside the policy unless given) and checks that NAME is an
  * identity of the policy whose certificate is that file. Returns SBCLI_OK or an exit code (after

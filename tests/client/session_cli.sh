@@ -47,6 +47,7 @@ sbx_check "... running and attested" 'grep -q "is running and attested" <<<"$OUT
 # ---------------------------------------------------------------- uploads and the fs limit
 head -c $((17 << 20)) /dev/zero >"$T/huge"
 head -c $((10 << 20)) /dev/zero >"$T/ten"
+head -c $((15 << 20)) /dev/zero >"$T/fifteen"
 sessions_before=$(grep -c "opened" "$T/host.log")
 sbx_sb "an upload larger than fs_bytes is refused before connecting" 1 \
   "more than the policy's filesystem limit (fs_bytes 16777216): nothing was sent" \
@@ -55,11 +56,13 @@ sbx_check "... no session was opened for it" \
   '[ "$(grep -c "opened" "$T/host.log")" = "$sessions_before" ]'
 sbx_sb "10 MiB fit" 0 "" put p.json --as alice -q ten /in/a
 sleep 0.2
-sbx_sb "10 MiB more do not fit: refused by the isolate at put-begin (exit 4)" 4 \
-  "the filesystem limit of the policy would be exceeded" put p.json --as alice -q ten /in/b
+sbx_sb "15 MiB more do not fit: refused by the isolate at put-begin (exit 4)" 4 \
+  "the filesystem limit of the policy would be exceeded" put p.json --as alice -q fifteen /in/b
 sleep 0.2
 up=$(bytes_up_of_last_session)
-sbx_check "... after a fraction of the bytes ($up of 10485760 sent)" '[ "${up:-99999999}" -lt 4194304 ]'
+# The refusal comes back while chunks are in flight: a round trip's worth, not the whole file
+# (before: all 15 MiB, refused at put-end).
+sbx_check "... after a fraction of the bytes ($up of 15728640 sent)" '[ "${up:-99999999}" -lt 12582912 ]'
 
 # ---------------------------------------------------------------- run: output cut
 sbx_sb "program uploaded" 0 "" put p.json --as alice -q echo.wasm /p/echo.wasm
@@ -72,6 +75,19 @@ sbx_sb "status without --as: the host's view of this policy's computation" 0 "\"
 sbx_check "... and of no other computation" '[ "$(grep -c policy_hash <<<"$OUT")" = 1 ]' "$OUT"
 sbx_check "... not the one of wrong.json" \
   '! grep -q "$(cd "$T" && "$SB" policy hash wrong.json | grep -o "[0-9a-f]\{64\}")" <<<"$OUT"' "$OUT"
+
+# ---------------------------------------------------------------- --json
+json_ok() { python3 -c "import json,sys; d=json.loads(sys.stdin.read()); sys.exit(0 if $1 else 1)"; }
+out=$(cd "$T" && "$SB" status p.json --as alice --json 2>/dev/null)
+sbx_check "status --json: one object, the host's and the verified isolate's view" \
+  'json_ok "d[\"host\"][\"state\"] == \"ready\" and isinstance(d[\"isolate\"], dict)" <<<"$out"' "$out"
+out=$(cd "$T" && "$SB" get p.json --as bob --json /in/a - 2>&1 >/dev/null)
+sbx_check "get --json: the verification transcript as JSON on stderr" \
+  'json_ok "d[\"verdict\"] == \"ATTESTED\" and all(c[\"result\"] == \"ok\" for c in d[\"checks\"])" <<<"$out"' "$out"
+out=$(cd "$T" && "$SB" policy hash p.json --json)
+sbx_check "policy hash --json" 'json_ok "len(d[\"policy_hash\"]) == 64" <<<"$out"' "$out"
+out=$("$SB" measure --json "$RUNTIME")
+sbx_check "measure --json" 'json_ok "d[\"platform\"] == \"process\" and len(d[\"measurement\"]) == 64" <<<"$out"' "$out"
 
 # ---------------------------------------------------------------- large get under a pty
 head -c $((12 << 20)) /dev/urandom >"$T/rand"
