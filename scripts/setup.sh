@@ -17,6 +17,7 @@ PACKAGES=(
   nodejs                                          # V8 reference in the engine benchmark
   curl                                            # talking to the attestation service in tests
   cppcheck clang-tidy                             # static analysis of the trusted folders
+  debhelper dpkg-dev lintian fakeroot             # Debian packages (debian/, label package)
 )
 
 missing=()
