@@ -134,6 +134,21 @@ static int take_value(int argc, char **argv, int *i, const char **out)
     return 0;
 }
 
+/* Every option sbcli_parse takes; a command's usage line says which apply to it. */
+static const char options_help[] =
+    "The isolate is verified against POLICY (your own copy) before anything is sent.\n"
+    "  --as NAME         who you are: NAME.key and NAME.crt beside the policy file\n"
+    "  --key F --cert F  your key and certificate files (instead of, or overriding, --as)\n"
+    "  --host H:P        the host to use instead of the policy's \"host\"\n"
+    "  --append          put: append to the remote file instead of replacing it\n"
+    "  --quiet, -q       no verification transcript, no progress\n"
+    "  --json            the verification transcript as one JSON object on stderr\n"
+    "                    (status: {\"host\", \"isolate\"} on stdout)\n"
+    "  --help, -h        this text\n"
+    "Environment: STRONGBOX_VERIFY_AT=RFC3339 verifies as of that time.\n"
+    "Exit: 0 done, 1 error, 2 usage, 3 isolate not verified (nothing sent), 4 refused by the\n"
+    "isolate, 5 computation ended, 6 run: program stopped (docs/client.md).\n";
+
 int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int npos,
                 sbcli_args *a)
 {
@@ -143,7 +158,7 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            printf("usage: %s\n", usage);
+            printf("usage: %s\n\n%s", usage, options_help);
             return -1;
         }
         if (strcmp(arg, "--") == 0) {

@@ -61,4 +61,9 @@ expect "put: a directory is no file" 1 "strongbox put: .: not a regular file" pu
 expect "unreachable host" 1 "cannot connect to host 127.0.0.1:1" put p.json --as alice f /in/f
 expect "status: unreachable host" 1 "cannot connect to host 127.0.0.1:1" status p.json
 expect "--help" 0 "usage: strongbox end POLICY --as NAME" end --help
+for c in deploy put get status end; do
+  expect "$c --help describes every option and the exit codes" 0 "--json            the verification transcript" $c --help
+  expect "$c --help: exit codes" 0 "3 isolate not verified (nothing sent)" $c --help
+done
+expect "run --as --help describes the session run's options" 0 "--key F --cert F  your key" run x.json --as alice --help
 [ "$FAILED" -eq 0 ]
