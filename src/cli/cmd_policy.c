@@ -48,7 +48,7 @@ static void usage(FILE *out)
         "usage: strongbox policy new [OPTIONS] [-o FILE]\n"
         "       strongbox policy check FILE [--at TIME]\n"
         "       strongbox policy hash FILE [--canonical | --json]\n"
-        "       strongbox policy show FILE\n"
+        "       strongbox policy show FILE [--json]\n"
         "\n"
         "policy new builds a policy from flags and/or a template (--from), hashes program files\n"
         "itself, validates the result exactly as the isolate will, and writes it:\n"
@@ -949,10 +949,29 @@ static void show_programs(const sb_policy *p)
     }
 }
 
+static int show_json(sb_policy *p, bool valid_now, const char *why)
+{
+    size_t len;
+    const uint8_t *c = sb_policy_canonical(p, &len);
+    json_error_t je;
+    json_t *policy = json_loadb((const char *)c, len, 0, &je);
+    json_t *o = json_pack("{s:s, s:b, s:s, s:o?}", "policy_hash", sb_policy_hash_hex(p),
+                          "valid_now", valid_now, "invalid_because", why, "policy", policy);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    sb_policy_free(p);
+    if (!text)
+        return fail("show: out of memory"), 1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
 static int cmd_show(int argc, char **argv)
 {
-    if (argc != 2)
-        return fail("show: usage: strongbox policy show FILE"), 2;
+    bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc != 2 && !json)
+        return fail("show: usage: strongbox policy show FILE [--json]"), 2;
     sb_policy *p;
     sb_err err, now_err;
     if (sb_policy_load(argv[1], 0, SB_POLICY_SKIP_TIME_CHECKS, &p, &err) != 0) {
@@ -962,6 +981,8 @@ static int cmd_show(int argc, char **argv)
     sb_policy *check;
     bool valid_now = sb_policy_load(argv[1], time(NULL), 0, &check, &now_err) == 0;
     sb_policy_free(check);
+    if (json) /* the hash, whether it is valid now, and the policy itself (RFC 8785 form) */
+        return show_json(p, valid_now, valid_now ? "" : now_err.msg);
     char when[32], cn[128] = "?";
     sb_time_format(sb_policy_expires(p), when, sizeof when);
     X509_NAME_get_text_by_NID(X509_get_subject_name(sb_policy_attestation_root(p)), NID_commonName,

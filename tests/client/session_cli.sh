@@ -86,6 +86,9 @@ sbx_check "get --json: the verification transcript as JSON on stderr" \
   'json_ok "d[\"verdict\"] == \"ATTESTED\" and all(c[\"result\"] == \"ok\" for c in d[\"checks\"])" <<<"$out"' "$out"
 out=$(cd "$T" && "$SB" policy hash p.json --json)
 sbx_check "policy hash --json" 'json_ok "len(d[\"policy_hash\"]) == 64" <<<"$out"' "$out"
+out=$(cd "$T" && "$SB" policy show p.json --json)
+sbx_check "policy show --json: hash, validity and the policy" \
+  'json_ok "len(d[\"policy_hash\"]) == 64 and d[\"valid_now\"] and d[\"policy\"][\"limits\"][\"output_bytes\"] == 3" <<<"$out"' "$out"
 out=$("$SB" measure --json "$RUNTIME")
 sbx_check "measure --json" 'json_ok "d[\"platform\"] == \"process\" and len(d[\"measurement\"]) == 64" <<<"$out"' "$out"
 
