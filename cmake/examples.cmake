@@ -23,6 +23,12 @@ function(sb_add_example name)
     # Example code is written for clarity over the project's stricter prototype rules.
     target_compile_options(example-${name}-${t} PRIVATE -Wno-missing-prototypes)
   endforeach()
+  # `cmake --build BUILD --target examples`: every example's programs and the CLI that runs them
+  # (what the examples' README walkthroughs use).
+  if(NOT TARGET examples)
+    add_custom_target(examples)
+  endif()
+  add_dependencies(examples example-${name}-wasm example-${name}-gen example-${name}-program strongbox)
   set(runner ${CMAKE_SOURCE_DIR}/examples/common/test-example.sh)
   add_test(NAME example.${name}.native
            COMMAND ${runner} native ${dir} ${CMAKE_CURRENT_BINARY_DIR})

@@ -68,7 +68,10 @@ typedef struct strongbox_options {
 typedef struct strongbox strongbox;
 
 /* Sends the policy to the host, which launches (or finds, same hash) its isolate; waits until it
- * is attested. hash_hex (65 bytes) receives the policy hash. Returns 0 or -1. */
+ * is attested, then verifies the isolate exactly as strongbox_connect does (STRONGBOX_E_VERIFY
+ * naming the failed check otherwise). With key_path/cert_path the party also authenticates;
+ * without, none of its certificates is sent. hash_hex (65 bytes) receives the policy hash.
+ * Returns 0 or -1. */
 int strongbox_deploy(const strongbox_options *opts, char hash_hex[65], strongbox_error *err);
 
 /* Connects to the computation of the policy, verifies the isolate (refusing with
@@ -126,7 +129,7 @@ typedef enum strongbox_outcome {
 typedef struct strongbox_run_result {
     strongbox_outcome outcome;
     uint32_t exit_code;        /* for STRONGBOX_EXITED */
-    char reason[1025];         /* trap or limit text, "" if none */
+    char reason[1025];         /* trap or limit text, or a notice ("output cut at the policy's output_bytes"); "" if none */
     uint8_t *out, *err;        /* captured stdout / stderr (malloc'd, NUL-terminated) */
     size_t out_len, err_len;
 } strongbox_run_result;
@@ -144,8 +147,9 @@ int strongbox_end_vote(strongbox *s, char **tally, strongbox_error *err);
 
 void strongbox_close(strongbox *s);
 
-/* The host's own (unauthenticated) view: one JSON line per computation (malloc'd). Only needs
- * opts->policy_path (for the host address) or opts->host; hash_hex NULL = all computations. */
+/* The host's own (unauthenticated) view of one computation: its JSON line (malloc'd). Needs
+ * opts->policy_path (host address and hash), or opts->host and hash_hex; hash_hex NULL = the
+ * policy's. The host lists no other computation (docs/host.md). */
 int strongbox_host_status(const strongbox_options *opts, const char *hash_hex, char **text,
                           strongbox_error *err);
 

@@ -19,7 +19,8 @@ static void usage(FILE *out)
             "  --nonce-ttl SECS       challenge lifetime (default 300)\n"
             "  --threads N            worker threads (default 2)\n"
             "  --refuse-insecure      refuse debug/insecure platforms (process, debug VMs)\n"
-            "  --serve-insecure       serve them (default unless changed via the admin API)\n");
+            "  --serve-insecure       serve them (default unless changed via the admin API)\n"
+            "  --version              print the version\n");
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -78,6 +79,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("strongbox-attestd %s\n", SB_VERSION);
         return 0;
     }
     sb_attestd_config cfg = {.port = 7780, .serve_insecure = -1};

@@ -12,7 +12,7 @@ const char sb_cmd_end_summary[] = "vote to end a computation (ends when the poli
 int sb_cmd_end(int argc, char **argv)
 {
     static const char usage[] =
-        "strongbox end POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet]";
+        "strongbox end POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] [--json]";
     sbcli_args a;
     strongbox *s;
     int rc = sbcli_open(argc, argv, usage, 1, 0, &a, &s);

@@ -49,7 +49,7 @@ static int take_sealed_flag(int *argc, char **argv)
 int sb_cmd_get(int argc, char **argv)
 {
     static const char usage[] =
-        "strongbox get [--sealed] POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] REMOTE LOCAL|-\n"
+        "strongbox get [--sealed] POLICY --as NAME [--key F --cert F] [--host H:P] [--quiet] [--json] REMOTE LOCAL|-\n"
         "  --sealed  LOCAL gets the file sealed inside the isolate to NAME's key (open it with\n"
         "            `strongbox unseal`); a file, not -";
     sbcli_args a;

@@ -32,11 +32,11 @@ const char sb_cmd_measure_summary[] = "print a platform's measurement of a runti
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: strongbox measure [--platform process] RUNTIME_BINARY\n"
+            "usage: strongbox measure [--platform process] [--json] RUNTIME_BINARY\n"
             "       strongbox measure --platform kvm [--accel kvm|tcg] [--guest-kernel K "
-            "--guest-initrd I]\n"
+            "--guest-initrd I] [--json]\n"
             "Prints the platform's measurement as hex, the form a policy's runtimes.platforms\n"
-            "entry takes.\n"
+            "entry takes; --json prints {\"platform\": NAME, \"measurement\": HEX}.\n"
             "  process  SHA-256 of the runtime binary\n"
             "  kvm      launch measurement of the micro-VM: kernel, initrd, command line and\n"
             "           machine shape for the accelerator (default kvm; the host's --accel);\n"
@@ -53,13 +53,17 @@ static void usage(FILE *out)
 
 struct measure_args {
     const char *platform, *path, *accel, *kernel, *initrd;
+    int json;
 };
 
-static int print_hex(const uint8_t *d, size_t len)
+static int print_measurement(const struct measure_args *a, const uint8_t *d, size_t len)
 {
     char hex[2 * 64 + 1];
     sb_hex_encode(d, len, hex);
-    printf("%s\n", hex);
+    if (a->json)
+        printf("{\"platform\":\"%s\",\"measurement\":\"%s\"}\n", a->platform, hex);
+    else
+        printf("%s\n", hex);
     return 0;
 }
 
@@ -76,7 +80,7 @@ static int measure_process(const struct measure_args *a, sb_err *err)
     free(data);
     if (!ok || dlen != sizeof digest)
         return sb_err_set(err, 1, "SHA-256 failed");
-    return print_hex(digest, sizeof digest);
+    return print_measurement(a, digest, sizeof digest);
 }
 
 static int measure_kvm(const struct measure_args *a, sb_err *err)
@@ -92,7 +96,7 @@ static int measure_kvm(const struct measure_args *a, sb_err *err)
                              a->initrd ? a->initrd : SB_GUEST_IMAGE_DIR "/initrd.cpio", accel, m,
                              err) != 0)
         return -1;
-    return print_hex(m, sizeof m);
+    return print_measurement(a, m, sizeof m);
 }
 
 static const struct {
@@ -178,7 +182,9 @@ static int parse(int argc, char **argv, struct measure_args *a)
                            : strcmp(argv[i], "--guest-kernel") == 0 ? &a->kernel
                            : strcmp(argv[i], "--guest-initrd") == 0 ? &a->initrd
                                                                     : NULL;
-        if (opt && i + 1 < argc)
+        if (strcmp(argv[i], "--json") == 0)
+            a->json = 1;
+        else if (opt && i + 1 < argc)
             *opt = argv[++i];
         else if (opt || argv[i][0] == '-' || a->path)
             return -1;

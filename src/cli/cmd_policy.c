@@ -47,8 +47,8 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: strongbox policy new [OPTIONS] [-o FILE]\n"
         "       strongbox policy check FILE [--at TIME]\n"
-        "       strongbox policy hash FILE [--canonical]\n"
-        "       strongbox policy show FILE\n"
+        "       strongbox policy hash FILE [--canonical | --json]\n"
+        "       strongbox policy show FILE [--json]\n"
         "\n"
         "policy new builds a policy from flags and/or a template (--from), hashes program files\n"
         "itself, validates the result exactly as the isolate will, and writes it:\n"
@@ -77,7 +77,8 @@ static void usage(FILE *out)
         "  -o FILE [--force]                   write to FILE (default: standard output)\n"
         "\n"
         "check exits 0 for a valid policy (as of now, or --at TIME) and 1 with the problem.\n"
-        "hash prints the policy hash; --canonical prints the RFC 8785 bytes that are hashed.\n");
+        "hash prints the policy hash; --canonical prints the RFC 8785 bytes that are hashed;\n"
+        "--json prints {\"policy_hash\": HEX}.\n");
 }
 
 /* ---- small parsers ---- */
@@ -788,8 +789,9 @@ static int cmd_check(int argc, char **argv)
 static int cmd_hash(int argc, char **argv)
 {
     bool canonical = argc == 3 && strcmp(argv[2], "--canonical") == 0;
-    if (argc != 2 && !canonical)
-        return fail("hash: usage: strongbox policy hash FILE [--canonical]"), 2;
+    bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc != 2 && !canonical && !json)
+        return fail("hash: usage: strongbox policy hash FILE [--canonical | --json]"), 2;
     sb_policy *p;
     sb_err err;
     /* hashing names a policy, valid now or not (an expired one still has its hash) */
@@ -799,7 +801,8 @@ static int cmd_hash(int argc, char **argv)
     }
     size_t len;
     const uint8_t *c = sb_policy_canonical(p, &len);
-    int rc = canonical ? fwrite(c, 1, len, stdout) != len : printf("%s\n", sb_policy_hash_hex(p)) < 0;
+    int rc = canonical ? fwrite(c, 1, len, stdout) != len
+             : printf(json ? "{\"policy_hash\":\"%s\"}\n" : "%s\n", sb_policy_hash_hex(p)) < 0;
     sb_policy_free(p);
     return rc;
 }
@@ -946,10 +949,29 @@ static void show_programs(const sb_policy *p)
     }
 }
 
+static int show_json(sb_policy *p, bool valid_now, const char *why)
+{
+    size_t len;
+    const uint8_t *c = sb_policy_canonical(p, &len);
+    json_error_t je;
+    json_t *policy = json_loadb((const char *)c, len, 0, &je);
+    json_t *o = json_pack("{s:s, s:b, s:s, s:o?}", "policy_hash", sb_policy_hash_hex(p),
+                          "valid_now", valid_now, "invalid_because", why, "policy", policy);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    sb_policy_free(p);
+    if (!text)
+        return fail("show: out of memory"), 1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
 static int cmd_show(int argc, char **argv)
 {
-    if (argc != 2)
-        return fail("show: usage: strongbox policy show FILE"), 2;
+    bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc != 2 && !json)
+        return fail("show: usage: strongbox policy show FILE [--json]"), 2;
     sb_policy *p;
     sb_err err, now_err;
     if (sb_policy_load(argv[1], 0, SB_POLICY_SKIP_TIME_CHECKS, &p, &err) != 0) {
@@ -959,6 +981,8 @@ static int cmd_show(int argc, char **argv)
     sb_policy *check;
     bool valid_now = sb_policy_load(argv[1], time(NULL), 0, &check, &now_err) == 0;
     sb_policy_free(check);
+    if (json) /* the hash, whether it is valid now, and the policy itself (RFC 8785 form) */
+        return show_json(p, valid_now, valid_now ? "" : now_err.msg);
     char when[32], cn[128] = "?";
     sb_time_format(sb_policy_expires(p), when, sizeof when);
     X509_NAME_get_text_by_NID(X509_get_subject_name(sb_policy_attestation_root(p)), NID_commonName,

@@ -24,7 +24,7 @@ static const char *outcome_text(strongbox_outcome o)
 int sb_cmd_session_run(int argc, char **argv)
 {
     static const char usage[] = "strongbox run POLICY --as NAME [--key F --cert F] [--host H:P] "
-                                "[--quiet] PROGRAM_PATH [-- ARGS...]";
+                                "[--quiet] [--json] PROGRAM_PATH [-- ARGS...]";
     sbcli_args a;
     strongbox *s;
     int rc = sbcli_open(argc, argv, usage, 1, 1, &a, &s);
@@ -40,8 +40,10 @@ int sb_cmd_session_run(int argc, char **argv)
     fflush(stdout);
     fwrite(r.err, 1, r.err_len, stderr);
     if (r.outcome == STRONGBOX_EXITED) {
-        if (!a.quiet)
-            fprintf(stderr, "%s: exited with code %u\n", a.pos[0], r.exit_code);
+        /* The reason of a normal exit is a notice (output cut at the policy's limit): always shown. */
+        if (!a.quiet || r.reason[0])
+            fprintf(stderr, "%s: exited with code %u%s%s\n", a.pos[0], r.exit_code,
+                    r.reason[0] ? "; " : "", r.reason);
         rc = r.exit_code == 0 ? 0 : 1;
     } else {
         fprintf(stderr, "%s: %s%s%s\n", a.pos[0], outcome_text(r.outcome), r.reason[0] ? ": " : "",

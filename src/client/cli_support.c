@@ -1,9 +1,11 @@
 /* cli_support.c - shared code of the `strongbox` session subcommands (see cli_support.h). */
 #include "client/cli_support.h"
+#include "client/client_impl.h"
 #include "common/common.h"
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -132,6 +134,21 @@ static int take_value(int argc, char **argv, int *i, const char **out)
     return 0;
 }
 
+/* Every option sbcli_parse takes; a command's usage line says which apply to it. */
+static const char options_help[] =
+    "The isolate is verified against POLICY (your own copy) before anything is sent.\n"
+    "  --as NAME         who you are: NAME.key and NAME.crt beside the policy file\n"
+    "  --key F --cert F  your key and certificate files (instead of, or overriding, --as)\n"
+    "  --host H:P        the host to use instead of the policy's \"host\"\n"
+    "  --append          put: append to the remote file instead of replacing it\n"
+    "  --quiet, -q       no verification transcript, no progress\n"
+    "  --json            the verification transcript as one JSON object on stderr\n"
+    "                    (status: {\"host\", \"isolate\"} on stdout)\n"
+    "  --help, -h        this text\n"
+    "Environment: STRONGBOX_VERIFY_AT=RFC3339 verifies as of that time.\n"
+    "Exit: 0 done, 1 error, 2 usage, 3 isolate not verified (nothing sent), 4 refused by the\n"
+    "isolate, 5 computation ended, 6 run: program stopped (docs/client.md).\n";
+
 int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int npos,
                 sbcli_args *a)
 {
@@ -141,7 +158,7 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            printf("usage: %s\n", usage);
+            printf("usage: %s\n\n%s", usage, options_help);
             return -1;
         }
         if (strcmp(arg, "--") == 0) {
@@ -151,6 +168,10 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
         }
         if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
             a->quiet = 1;
+            continue;
+        }
+        if (strcmp(arg, "--json") == 0) {
+            a->json = 1;
             continue;
         }
         if (strcmp(arg, "--append") == 0) {
@@ -274,6 +295,28 @@ int sbcli_open(int argc, char **argv, const char *usage, int need_identity, int 
     return rc != SBCLI_OK ? rc : sbcli_connect(a, s);
 }
 
+/* The verification transcript as one JSON object (one line): what --json prints on stderr, where
+ * it never mixes with the data a command writes to stdout. */
+static void print_transcript_json(const strongbox *s, FILE *out)
+{
+    const sb_attest_verdict *v = &s->verdict;
+    char mhex[2 * SB_MEASUREMENT_MAX + 1];
+    sb_hex_encode(v->measurement, v->measurement_len, mhex);
+    json_t *steps = json_array();
+    for (size_t i = 0; i < v->n_steps; i++)
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:s}", "check", v->steps[i].name,
+                                               "result", v->steps[i].ok == 1 ? "ok" :
+                                               v->steps[i].ok == 0 ? "failed" : "not reached",
+                                               "detail", v->steps[i].detail));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "policy_hash", strongbox_policy_hash(s),
+                          "verdict", v->ok ? "ATTESTED" : "REFUSED", "platform", v->platform,
+                          "measurement", mhex, "checks", steps);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    fprintf(out, "%s\n", text ? text : "{\"error\":\"out of memory\"}");
+    free(text);
+    json_decref(o);
+}
+
 int sbcli_connect(sbcli_args *a, strongbox **s)
 {
     strongbox_options o;
@@ -283,8 +326,25 @@ int sbcli_connect(sbcli_args *a, strongbox **s)
         int rc = sbcli_fail(a, &e);
         return rc;
     }
-    if (!a->quiet)
+    if (a->json)
+        print_transcript_json(*s, stderr);
+    else if (!a->quiet)
         fprintf(stderr, "verified isolate of computation %s:\n%s", strongbox_policy_hash(*s),
                 strongbox_transcript(*s));
+    return SBCLI_OK;
+}
+
+int sbcli_deploy(sbcli_args *a)
+{
+    strongbox_options o;
+    sbcli_options(a, &o);
+    strongbox_error e;
+    char hash[65], *transcript;
+    if (cl_deploy(&o, hash, &transcript, &e) != 0)
+        return sbcli_fail(a, &e);
+    if (!a->quiet)
+        fprintf(stderr, "verified isolate of computation %s:\n%s", hash, transcript);
+    free(transcript);
+    printf("computation %s is running and attested\n", hash);
     return SBCLI_OK;
 }

@@ -25,7 +25,7 @@ typedef struct sbcli_args {
     const char *policy;
     const char *as;
     const char *key, *cert, *host;
-    int quiet, append;
+    int quiet, append, json;
     const char *pos[SBCLI_MAX_POS]; /* positional arguments after POLICY */
     int npos;
     char **rest;                    /* after "--" */
@@ -36,7 +36,7 @@ typedef struct sbcli_args {
     double t0, last;
 } sbcli_args;
 
-/* Parses `CMD POLICY [--as NAME] [--key F] [--cert F] [--host H:P] [--append] [--quiet] POS...
+/* Parses `CMD POLICY [--as NAME] [--key F] [--cert F] [--host H:P] [--append] [--quiet] [--json] POS...
  * [-- REST...]`. need_identity: 1 = --as or --key/--cert required, 0 = optional. Resolves the key
  * and certificate (NAME.key / NAME.crt beside the policy unless given) and checks that NAME is an
  * identity of the policy whose certificate is that file. Returns SBCLI_OK or an exit code (after
@@ -51,6 +51,9 @@ int sbcli_connect(sbcli_args *a, strongbox **s);
  * was printed). */
 int sbcli_open(int argc, char **argv, const char *usage, int need_identity, int npos,
                sbcli_args *a, strongbox **s);
+/* Deploys the policy, verifies the isolate (printing the transcript unless --quiet) and says
+ * so; or prints why not. Returns the exit code. */
+int sbcli_deploy(sbcli_args *a);
 /* Prints "strongbox CMD: message" and returns the exit code for the error. */
 int sbcli_fail(const sbcli_args *a, const strongbox_error *e);
 void sbcli_progress_begin(sbcli_args *a, const char *label);

@@ -58,6 +58,14 @@ int cl_preamble(int fd, const char *line, char *reply, size_t reply_len, strongb
 void cl_host_reason(const char *hostport, const char *hash_hex, int timeout_ms, char *why,
                     size_t why_len);
 
+/* Connects to the policy's computation, verifies its isolate exactly as strongbox_connect does,
+ * and hangs up. With opts->key_path/cert_path the party also authenticates; without, no
+ * certificate of ours is sent. *transcript (malloc'd) when transcript is not NULL. */
+int cl_verify_isolate(const strongbox_options *opts, char **transcript, strongbox_error *err);
+/* strongbox_deploy, also returning the verification transcript (malloc'd) when asked. */
+int cl_deploy(const strongbox_options *opts, char hash_hex[65], char **transcript,
+              strongbox_error *err);
+
 /* Requests (ops.c). */
 int cl_send(strongbox *s, const sb_msg *m, strongbox_error *err);
 /* Reads the next frame for request `id` into m (sb_msg_free it). */

@@ -195,6 +195,24 @@ static int read_line(int fd, char *line, size_t cap, strongbox_error *err)
     return 0;
 }
 
+/* The host's refusal of a CONNECT (docs/host.md), told in the party's terms. A computation that
+ * ended is STRONGBOX_E_ENDED (exit 5). An unknown hash usually means the party's copy of the policy
+ * differs from the one the others deployed (one edited field changes the hash): deploying it would
+ * start a second, separate computation, so that is not what we suggest first. */
+static int host_refusal(const char *why, strongbox_error *err)
+{
+    char hash[65];
+    if (sscanf(why, "computation %64[0-9a-f] ended: ", hash) == 1)
+        return cl_fail(err, STRONGBOX_E_ENDED, "the computation has ended; the host reports "
+                       "(unauthenticated): %s", why);
+    if (sscanf(why, "no computation %64[0-9a-f]", hash) == 1 && strlen(hash) == 64)
+        return cl_fail(err, STRONGBOX_E_HOST,
+                       "no computation with this policy's hash (%.16s...) runs on the host: your "
+                       "copy of the policy may differ from the other parties' (compare `strongbox "
+                       "policy hash` with them); only if nobody started it yet, deploy it", hash);
+    return cl_fail(err, STRONGBOX_E_HOST, "host refused: %s", why);
+}
+
 int cl_preamble(int fd, const char *line, char *reply, size_t reply_len, strongbox_error *err)
 {
     if (write_all(fd, line, strlen(line)) != 0)
@@ -204,7 +222,7 @@ int cl_preamble(int fd, const char *line, char *reply, size_t reply_len, strongb
     if (strncmp(reply, "OK", 2) == 0 && (reply[2] == '\0' || reply[2] == ' '))
         return 0;
     if (strncmp(reply, "ERR ", 4) == 0)
-        return cl_fail(err, STRONGBOX_E_HOST, "host refused: %s", reply + 4);
+        return host_refusal(reply + 4, err);
     return cl_fail(err, STRONGBOX_E_PROTOCOL, "unexpected answer from host: '%.200s'", reply);
 }
 
@@ -236,6 +254,15 @@ void cl_host_reason(const char *hostport, const char *hash_hex, int timeout_ms, 
 
 int strongbox_deploy(const strongbox_options *opts, char hash_hex[65], strongbox_error *err)
 {
+    return cl_deploy(opts, hash_hex, NULL, err);
+}
+
+/* The host's "ready" is only its word: the isolate is verified before deploy reports success. */
+int cl_deploy(const strongbox_options *opts, char hash_hex[65], char **transcript,
+              strongbox_error *err)
+{
+    if (transcript)
+        *transcript = NULL;
     sb_policy *p;
     char host[300];
     if (cl_load_policy(opts, &p, host, sizeof host, err) != 0)
@@ -270,29 +297,33 @@ int strongbox_deploy(const strongbox_options *opts, char hash_hex[65], strongbox
     }
     free(json);
     sb_policy_free(p);
-    return rc;
+    return rc == 0 ? cl_verify_isolate(opts, transcript, err) : rc;
 }
 
 int strongbox_host_status(const strongbox_options *opts, const char *hash_hex, char **text,
                           strongbox_error *err)
 {
     *text = NULL;
-    char host[300];
-    if (opts->host) {
+    char host[300], own_hash[65];
+    if (!hash_hex && !opts->policy_path)
+        return cl_fail(err, STRONGBOX_E_USAGE, "host status needs a policy or a policy hash");
+    if (opts->host && hash_hex) {
         snprintf(host, sizeof host, "%s", opts->host);
     } else {
         sb_policy *p;
         if (cl_load_policy(opts, &p, host, sizeof host, err) != 0)
             return -1;
+        snprintf(own_hash, sizeof own_hash, "%s", sb_policy_hash_hex(p));
         sb_policy_free(p);
+        if (!hash_hex)
+            hash_hex = own_hash;
     }
     int fd;
     int timeout = opts->timeout_ms ? opts->timeout_ms : 30000;
     if (cl_dial(host, timeout, &fd, err) != 0)
         return -1;
     char line[128];
-    snprintf(line, sizeof line, PREAMBLE_MAGIC " STATUS%s%s\n", hash_hex ? " " : "",
-             hash_hex ? hash_hex : "");
+    snprintf(line, sizeof line, PREAMBLE_MAGIC " STATUS %s\n", hash_hex);
     size_t cap = 4096, len = 0;
     char *out = malloc(cap);
     int rc = -1;

@@ -164,6 +164,11 @@ static int put_stream(strongbox *s, source_fn src, void *ctx, uint64_t total, co
 {
     char what[SB_PATH_MAX + 16];
     snprintf(what, sizeof what, "put %s", remote);
+    uint64_t limit = sb_policy_limits_of(s->policy)->fs_bytes;
+    if (total > limit)
+        return cl_fail(err, STRONGBOX_E_LOCAL, "%s: %llu bytes, more than the policy's filesystem "
+                       "limit (fs_bytes %llu): nothing was sent", what,
+                       (unsigned long long)total, (unsigned long long)limit);
     uint64_t id = ++s->next_id, done = 0;
     sb_msg m;
     sb_msg_init(&m, SB_MSG_PUT_BEGIN);
@@ -209,7 +214,7 @@ static int put_stream(strongbox *s, source_fn src, void *ctx, uint64_t total, co
         done += (uint64_t)got;
         if (s->progress)
             s->progress(s->progress_ctx, done, total);
-        if (n % 16 == 15 && (rc = early_refusal(s, id, what, err)) != 0)
+        if ((n < 16 || n % 16 == 15) && (rc = early_refusal(s, id, what, err)) != 0)
             break;
     }
     free(frame);

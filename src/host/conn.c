@@ -425,7 +425,7 @@ static void on_preamble(struct host *h, struct conn *k, char *line)
         struct comp *c = comp_find(h, hash);
         k->kind = KIND_CONNECT;
         if (!c)
-            conn_fail(h, k, "no computation %s on this host (deploy its policy first)", arg);
+            conn_fail(h, k, "no computation %s on this host", arg);
         else
             attach(h, k, c);
     } else if (strcmp(verb, "DEPLOY") == 0 && n == 2) {
@@ -453,10 +453,12 @@ static void on_preamble(struct host *h, struct conn *k, char *line)
             finish_deploy(h, k);
     } else if (strcmp(verb, "STATUS") == 0) {
         k->kind = KIND_STATUS;
-        if (n == 2 && !is_hex64(arg))
-            conn_fail(h, k, "bad preamble: STATUS takes an optional policy hash");
+        /* Only for one policy hash, which the parties hold: the list of every computation is
+         * not for anyone who can reach the public port (docs/host.md). */
+        if (n != 2 || !is_hex64(arg))
+            conn_fail(h, k, "bad preamble: STATUS needs a policy hash (64 lower-case hex digits)");
         else
-            status_reply(h, k, n == 2 ? arg : NULL);
+            status_reply(h, k, arg);
     } else {
         conn_fail(h, k, "bad preamble: unknown request '%s'", verb);
     }

@@ -35,7 +35,8 @@ static void usage(FILE *out)
             "  --max-connections N     open connections at once (default 4096)\n"
             "  --max-unauth-per-source N  not yet authenticated connections per address (default 64)\n"
             "  --stall-timeout S       close a session whose party read nothing for S s (default 60)\n"
-            "  --init-key FILE         create a P-256 attestation key, print its public key\n");
+            "  --init-key FILE         create a P-256 attestation key, print its public key\n"
+            "  --version               print the version\n");
 }
 
 static int init_key(const char *path)
@@ -83,7 +84,7 @@ int main(int argc, char **argv)
         {"platform", 1, 0, 'P'},     {"attest-key", 1, 0, 'k'},  {"attestd", 1, 0, 'a'},
         {"max-isolates", 1, 0, 'i'}, {"max-memory", 1, 0, 'm'},  {"isolate-overhead", 1, 0, 'o'},
         {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'}, {"no-splice", 0, 0, 'S'},
-        {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'},
+        {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
         {"accel", 1, 0, 'A'},        {"qemu", 1, 0, 'Q'},        {"guest-kernel", 1, 0, 'G'},
         {"guest-initrd", 1, 0, 'I'},
         {"max-connections", 1, 0, 'C'}, {"max-unauth-per-source", 1, 0, 'U'},
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
         case 'L': log_path = optarg; break;
         case 'K': return init_key(optarg);
         case 'h': usage(stdout); return 0;
+        case 'V': printf("strongbox-host %s\n", SB_VERSION); return 0;
         case 'i':
             if (parse_uint("--max-isolates", optarg, 100000, &v))
                 return 2;

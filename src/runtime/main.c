@@ -405,6 +405,11 @@ static int poll_timeout_ms(const rt *r, int handshake_ms)
 {
     if (r->state != RT_READY)
         return r->state == RT_ENDING ? 1000 : -1;
+    /* A stream not yet queued whole must go on even when the host took every queued byte and
+     * nothing arrives: blocking here stalled large downloads (issue 16). */
+    for (const rt_session *s = r->sessions; s; s = s->next)
+        if (s->streaming && !s->closed && rt_queued(r) < RT_OUT_HIGH)
+            return 0;
     time_t left = sb_policy_expires(r->policy) - time(NULL);
     int ms = left <= 0 ? 0 : left > 60 ? 60000 : (int)left * 1000;
     return handshake_ms >= 0 && handshake_ms < ms ? handshake_ms : ms;
@@ -440,7 +445,7 @@ static void run_loop(rt *r)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: strongbox-runtime --channel-fd N [--platform NAME] [--no-sandbox]\n");
+    fprintf(stderr, "usage: strongbox-runtime --channel-fd N [--platform NAME] [--no-sandbox] | --version\n");
     return 2;
 }
 
@@ -459,6 +464,9 @@ int main(int argc, char **argv)
             r.fd = (int)fd;
         } else if (strcmp(argv[i], "--platform") == 0 && i + 1 < argc) {
             r.platform = argv[++i];
+        } else if (strcmp(argv[i], "--version") == 0 && argc == 2) {
+            printf("strongbox-runtime %s\n", SB_VERSION);
+            return 0;
         } else if (strcmp(argv[i], "--no-sandbox") == 0) {
             r.no_sandbox = true;
         } else {

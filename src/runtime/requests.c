@@ -300,6 +300,17 @@ static int put_stage(rt *r, rt_session *s, size_t cap)
     return 0;
 }
 
+/* Bytes an upload may still bring: refused at put-begin, before the party sends them. */
+static uint64_t put_room(rt *r, sb_vfs_view *v, const sb_msg *m)
+{
+    sb_fs_stat st = {0};
+    uint64_t old = m->mode == SB_PUT_WRITE && sb_vfs_stat_path(v, m->path, &st, NULL) == 0
+                       ? st.size : 0;
+    uint64_t used = sb_vfs_bytes_used(r->vfs) - old + r->staged, limit;
+    limit = sb_policy_limits_of(r->policy)->fs_bytes;
+    return used >= limit ? 0 : limit - used;
+}
+
 static void put_begin(rt *r, rt_session *s, const sb_msg *m)
 {
     uint64_t limit = sb_policy_limits_of(r->policy)->fs_bytes;
@@ -324,6 +335,8 @@ static void put_begin(rt *r, rt_session *s, const sb_msg *m)
         put_fail(r, s, SB_ST_DENIED, "the policy gives you no write right here");
     else if (s->put.sized && m->size > limit)
         put_fail(r, s, SB_ST_TOO_LARGE, "larger than the policy's filesystem limit");
+    else if (s->put.sized && m->size > put_room(r, &v, m))
+        put_fail(r, s, SB_ST_TOO_LARGE, "the filesystem limit of the policy would be exceeded");
     else if (s->put.sized && m->size > 0 && m->size <= limit - r->staged)
         put_stage(r, s, (size_t)m->size); /* one buffer, never regrown, copied or wiped twice */
 }

@@ -199,8 +199,9 @@ static void respond_run(rt *r, rt_session *s, const sb_msg *m, const sb_wasi_res
     a.out = (sb_bytes){j->out.buf[0], j->out.len[0] < cap ? j->out.len[0] : cap};
     a.err = (sb_bytes){j->out.buf[1], j->out.len[1] < cap ? j->out.len[1] : cap};
     if (j->out.truncated || j->out.len[0] > cap || j->out.len[1] > cap)
-        snprintf(reason + strlen(reason), sizeof reason - strlen(reason), "%soutput truncated",
-                 reason[0] ? "; " : "");
+        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
+                 "%soutput cut at the policy's output_bytes (%llu bytes)", reason[0] ? "; " : "",
+                 (unsigned long long)j->out.limit);
     if (reason[0]) {
         a.present |= SB_F(SB_K_REASON);
         a.reason = reason;

@@ -54,7 +54,16 @@ expect "--as NAME with another identity's certificate" 1 "bob.crt is not the cer
   put p.json --as alice --cert bob.crt f /in/f
 expect "a key that is not the certificate's" 1 "bob.key is not the key of alice.crt" \
   put p.json --key bob.key --cert alice.crt f /in/f
+# The local file is checked before the host is contacted (nothing listens at 127.0.0.1:1).
+expect "put: missing local file, said before connecting" 1 "strongbox put: nofile: No such file or directory" \
+  put p.json --as alice nofile /in/f
+expect "put: a directory is no file" 1 "strongbox put: .: not a regular file" put p.json --as alice . /in/f
 expect "unreachable host" 1 "cannot connect to host 127.0.0.1:1" put p.json --as alice f /in/f
 expect "status: unreachable host" 1 "cannot connect to host 127.0.0.1:1" status p.json
 expect "--help" 0 "usage: strongbox end POLICY --as NAME" end --help
+for c in deploy put get status end; do
+  expect "$c --help describes every option and the exit codes" 0 "--json            the verification transcript" $c --help
+  expect "$c --help: exit codes" 0 "3 isolate not verified (nothing sent)" $c --help
+done
+expect "run --as --help describes the session run's options" 0 "--key F --cert F  your key" run x.json --as alice --help
 [ "$FAILED" -eq 0 ]

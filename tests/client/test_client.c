@@ -82,7 +82,7 @@ static void make_policy(int host_port, X509 *party, X509 *root)
 /* ---------------- the scripted fake host ---------------- */
 
 enum script { S_ERR, S_GARBAGE, S_CLOSE, S_OK_JUNK, S_OK_TLS, S_DEPLOY_ERR, S_DEPLOY_WRONG,
-              S_STATUS };
+              S_STATUS, S_ENDED, S_DEPLOY_READY };
 
 struct fake {
     int lfd, port;
@@ -132,7 +132,17 @@ static void serve_one(struct fake *f, int fd, enum script script)
     char line[256];
     switch (script) {
     case S_ERR:
-        dprintf(fd, "ERR no computation %s on this host (deploy its policy first)\n", hash_hex);
+        dprintf(fd, "ERR no computation %s on this host\n", hash_hex);
+        break;
+    case S_ENDED:
+        dprintf(fd, "ERR computation %s ended: the shutdown rule was met\n", hash_hex);
+        break;
+    case S_DEPLOY_READY: /* "ready", and the connection that verifies gets an unattested isolate */
+        pthread_mutex_lock(&f->mu);
+        f->script = S_OK_TLS;
+        f->pending = 1;
+        pthread_mutex_unlock(&f->mu);
+        dprintf(fd, "OK %s ready\n", hash_hex);
         break;
     case S_GARBAGE:
         dprintf(fd, "HTTP/1.1 400 Bad Request\n");
@@ -255,7 +265,15 @@ static void test_local_errors(void)
 
 static void test_host_answers(struct fake *f)
 {
-    expect_connect_fails(f, S_ERR, STRONGBOX_E_HOST, "host refused: no computation");
+    /* A party whose policy copy differs is not invited to deploy a second computation. */
+    expect_connect_fails(f, S_ERR, STRONGBOX_E_HOST,
+                         "your copy of the policy may differ from the other parties'");
+    strongbox_options o = opts();
+    strongbox *sb = NULL;
+    strongbox_error e = {0};
+    start_fake(f, S_ERR);
+    CHECK(strongbox_connect(&o, &sb, &e) == -1 && !strstr(e.message, "deploy its policy first"));
+    expect_connect_fails(f, S_ENDED, STRONGBOX_E_ENDED, "the computation has ended");
     expect_connect_fails(f, S_GARBAGE, STRONGBOX_E_PROTOCOL,
                          "unexpected answer from host: 'HTTP/1.1 400 Bad Request'");
     expect_connect_fails(f, S_CLOSE, STRONGBOX_E_NETWORK,
@@ -289,7 +307,18 @@ static void test_deploy_and_status(struct fake *f)
     char *text = NULL;
     CHECK(strongbox_host_status(&o, NULL, &text, &e) == 0 && text && strstr(text, hash_hex));
     free(text);
-    CHECK(strcmp(f->preamble, "STRONGBOX/1 STATUS") == 0);
+    /* Never the bare STATUS that would list every computation: the policy's own hash. */
+    char want[100];
+    snprintf(want, sizeof want, "STRONGBOX/1 STATUS %s", hash_hex);
+    CHECK(strcmp(f->preamble, want) == 0);
+    /* "ready" from the host is not enough: deploy verifies the isolate itself. */
+    o.key_path = o.cert_path = NULL;
+    start_fake(f, S_DEPLOY_READY);
+    CHECK(strongbox_deploy(&o, hash, &e) == -1);
+    CHECK_ERR(e, STRONGBOX_E_VERIFY, "refusing the isolate: ");
+    for (int i = 0; i < 500 && !__atomic_load_n(&f->tls_done, __ATOMIC_ACQUIRE); i++)
+        usleep(10000);
+    CHECK(__atomic_load_n(&f->tls_done, __ATOMIC_ACQUIRE) && f->got_client_cert == 0);
     start_fake(f, S_ERR);
     CHECK(strongbox_host_status(&o, hash_hex, &text, &e) == -1 && !text);
     CHECK_ERR(e, STRONGBOX_E_HOST, "host refused: no computation");

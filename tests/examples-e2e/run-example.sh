@@ -115,7 +115,7 @@ done
 sbx_check "the readers have read and voted: the policy's rule ended the isolate (host: ended)" \
   "grep -q '\"state\":\"ended\"' <<<\"\$HOST_VIEW\" &&
    grep -q 'shutdown rule met' <<<\"\$HOST_VIEW\"" "$HOST_VIEW"
-sbx_sb "  ... and nothing can be read from it any more" 1 "ended" get policy.json --as "$1" -q \
+sbx_sb "  ... and nothing can be read from it any more (exit 5: ended)" 5 "ended" get policy.json --as "$1" -q \
   "/outputs/$RESULT" -
 
 sbx_summary "examples-e2e.$NAME"

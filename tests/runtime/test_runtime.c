@@ -789,7 +789,7 @@ static void test_run(const char *flag)
           r.exit_code == 4 && bytes_has(r.out, "failed"));
     sb_msg_free(&r);
     CHECK(run(a, "/programs/p.wasm", "loud", NULL, &r) == SB_ST_OK && r.out.len <= 4096 &&
-          r.out.len > 0 && strstr(r.reason, "output truncated"));
+          r.out.len > 0 && strstr(r.reason, "output cut at the policy"));
     sb_msg_free(&r);
     CHECK(run(a, "/programs/p.wasm", "escape", NULL, &r) == SB_ST_OK && r.exit_code == 5);
     sb_msg_free(&r);
