@@ -126,7 +126,7 @@ head -c $((8 << 20)) /dev/urandom >"$T/eight.bin"
 head -c $((4 << 20)) /dev/urandom >"$T/two.bin"
 
 run_sb "deploy on host A" 0 "attested" deploy job.json
-HASH=$(awk '{print $2}' <<<"$OUT")
+HASH=$(sed -n 's/^computation \([0-9a-f]\{64\}\) is running and attested$/\1/p' <<<"$OUT")
 run_sb "deploy on host B (stall timeout 3 s, 6 connections, 3 unauthenticated per address)" 0 \
   "attested" deploy job.json --host "127.0.0.1:$HPB"
 run_sb "carol uploads the program" 0 "" put job.json --as carol -q sum.wasm /programs/sum.wasm

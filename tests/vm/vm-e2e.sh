@@ -61,7 +61,7 @@ host_status() { # HASH [PORT]: the host's status line for a computation
 make_policy job.json vm-sum "$MEASUREMENT"
 sbx_sb "deploy: the host boots a micro-VM ($SBX_ACCEL) and the isolate is attested" 0 \
   "is running and attested" deploy job.json
-HASH=$(awk '{print $2}' <<<"$OUT")
+HASH=$(sed -n 's/^computation \([0-9a-f]\{64\}\) is running and attested$/\1/p' <<<"$OUT")
 sbx_check "the host launched QEMU for it" "grep -q 'launched: pid' '$T/host.log'" "$(cat "$T/host.log")"
 STATUS=$(host_status "$HASH")
 sbx_check "the host reports platform kvm and the launch measurement" \
@@ -101,7 +101,7 @@ sbx_check "but QEMU's guest memory holds it ($QHITS hits): the host can read a k
 # ---------------------------------------------------------------- a VM killed mid-run
 make_policy victim.json vm-victim "$MEASUREMENT"
 sbx_sb "a second computation is deployed (another VM)" 0 "attested" deploy victim.json
-VHASH=$(awk '{print $2}' <<<"$OUT")
+VHASH=$(sed -n 's/^computation \([0-9a-f]\{64\}\) is running and attested$/\1/p' <<<"$OUT")
 sbx_sb "its program is uploaded" 0 "" put victim.json --as carol -q spin.wasm /programs/spin.wasm
 (cd "$T" && timeout 120 "$SB" run victim.json --as carol -q /programs/spin.wasm >"$T/victim.out" 2>&1
  echo $? >"$T/victim.rc") &
