@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian package Strongbox needs to build, test and run. Safe to run again:
 # it only calls apt-get when something is missing.
+#
+#   scripts/setup.sh               what the build and the default test run need
+#   scripts/setup.sh --packaging   that, plus the Debian packaging tools for debian/ and the opt-in
+#                                  package test (`cmake --build BUILD --target check-package`)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,6 +22,20 @@ PACKAGES=(
   curl                                            # talking to the attestation service in tests
   cppcheck clang-tidy                             # static analysis of the trusted folders
 )
+
+# Only for building the .deb packages: debhelper + lintian pull in ~140 packages (~120 of them
+# Perl), which the default set-up does not need. dpkg-dev comes with build-essential; no fakeroot:
+# debian/control says Rules-Requires-Root: no.
+PACKAGING_PACKAGES=(
+  debhelper                                       # dh, compat 13, cmake build system
+  lintian                                         # the package test requires no lintian error
+)
+
+case "${1:-}" in
+  "") ;;
+  --packaging) PACKAGES+=("${PACKAGING_PACKAGES[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--packaging]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
