@@ -82,6 +82,21 @@ must_hold strongbox-attestd usr/bin/strongbox-attestd
 must_hold libstrongbox0 "$lib/libstrongbox\.so\.0" "$lib/libstrongbox\.so\.${upstream//./\\.}"
 must_hold libstrongbox-dev usr/include/strongbox\.h "$lib/libstrongbox\.a" "$lib/libstrongbox\.so" \
           "$lib/pkgconfig/strongbox\.pc"
+# Every man page (man/) and systemd unit (dist/systemd/) of the tree is in its program's package.
+owner_of() {
+  case $1 in strongbox-host*) echo strongbox-host ;; strongbox-attestd*) echo strongbox-attestd ;;
+             *) echo strongbox ;; esac
+}
+for page in "$tree"/man/*.[1-8]; do
+  [ -e "$page" ] || continue
+  name=$(basename "$page")
+  must_hold "$(owner_of "$name")" "usr/share/man/man${name##*.}/${name//./\\.}\\.gz"
+done
+for unit in "$tree"/dist/systemd/*.service.in; do
+  [ -e "$unit" ] || continue
+  name=$(basename "$unit" .in)
+  must_hold "$(owner_of "$name")" "(usr/)?lib/systemd/system/${name//./\\.}"
+done
 # The runtime is exec'd by the host, not a command: never on PATH.
 contents strongbox-host | grep -q '^\./usr/bin/strongbox-runtime' && fail "runtime on PATH"
 # No file in two packages (apt would refuse to install them together).
