@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian package Strongbox needs to build, test and run. Safe to run again:
 # it only calls apt-get when something is missing.
+#
+#   scripts/setup.sh               what the build and the default test run need (and the pinned
+#                                  guest kernel, fetched and unpacked, never installed)
+#   scripts/setup.sh --packaging   that, plus the Debian packaging tools for debian/ and the
+#                                  package test (tests/package)
 set -euo pipefail
 
 PACKAGES=(
@@ -59,6 +64,20 @@ fetch_guest_kernel() {
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+
+# Only for building the .deb packages: debhelper + lintian pull in ~140 packages (~120 of them
+# Perl), which the default set-up does not need. dpkg-dev comes with build-essential; no fakeroot:
+# debian/control says Rules-Requires-Root: no.
+PACKAGING_PACKAGES=(
+  debhelper                                       # dh, compat 13, cmake build system
+  lintian                                         # the package test requires no lintian error
+)
+
+case "${1:-}" in
+  "") ;;
+  --packaging) PACKAGES+=("${PACKAGING_PACKAGES[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--packaging]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,7 +3,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer. Long fuzzing and soak runs are separate targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --packaging     # + debhelper, lintian: the package test (tests/package) runs too
+export SB_PACKAGE_REQUIRED=1     # so a missing packaging tool fails it instead of skipping it
 jobs=$(nproc)
 
 run_suite() {
