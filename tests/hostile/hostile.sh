@@ -94,6 +94,8 @@ HPB=$(cat "$T/hostB.port")
 for who in alice bob carol; do
   (cd "$T" && "$SB" keygen --name "$who" --dir . >/dev/null) || { echo "keygen failed"; exit 1; }
 done
+# fs_bytes: (e) keeps 16 x 4 MiB files, the 40 MiB of (b) and up to 16 uploads of 4 MiB staged at
+# once; staged uploads count against the limit, so 128 MiB would refuse some of them (rightly).
 cat >"$T/job.json" <<EOF
 {
   "version": 1,
@@ -112,7 +114,7 @@ cat >"$T/job.json" <<EOF
   "attestation": {"url": "http://127.0.0.1:$AP", "root_certificate": "$(pem_json "$T/attestd/ca.pem")"},
   "host": "127.0.0.1:$HP",
   "limits": {"fuel": 1000000000, "memory_bytes": 33554432, "run_seconds": 10,
-             "fs_bytes": 134217728, "output_bytes": 65536},
+             "fs_bytes": 268435456, "output_bytes": 65536},
   "clock": false,
   "expires": "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)",
   "shutdown": {"quorum": {"members": ["alice", "bob"], "count": 2}}

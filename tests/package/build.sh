@@ -15,6 +15,9 @@ src=$(cd "$1" && pwd)
 reference_runtime=${2:-}
 
 fail() { echo "package: FAIL: $*" >&2; exit 1; }
+# grep that reads all of its input: with pipefail, `producer | grep -q` fails at random when grep
+# exits at the first match and the producer (readelf, printf, ...) then dies of SIGPIPE.
+has() { grep "$@" >/dev/null; }
 # Without the packaging tools the test is skipped (77), except where it must run (CI).
 for tool in dpkg-buildpackage dh lintian dpkg-deb pkg-config readelf; do
   if ! command -v "$tool" >/dev/null; then
@@ -64,7 +67,7 @@ for p in "${packages[@]}"; do [ -f "$(deb "$p")" ] || fail "no $(basename "$(deb
 changes="$work/strongbox_${version}_${arch}.changes"
 lintian_out=$(lintian --tag-display-limit 0 "$changes" 2>&1) || true
 [ -z "$lintian_out" ] || printf '%s\n' "$lintian_out"
-if printf '%s\n' "$lintian_out" | grep -q '^E: '; then fail "lintian reports errors (E: above)"; fi
+if printf '%s\n' "$lintian_out" | has '^E: '; then fail "lintian reports errors (E: above)"; fi
 
 # Contents: what each package must hold (dpkg-deb -c, paths and symlinks).
 contents() { dpkg-deb -c "$(deb "$1")" | awk '{ $1=$2=$3=$4=$5=""; sub(/^ +/, ""); print }'; }
@@ -72,7 +75,7 @@ must_hold() {
   local pkg=$1; shift
   local list; list=$(contents "$pkg")
   for path in "$@"; do
-    printf '%s\n' "$list" | grep -qE "^\./${path}( -> .*)?$" || fail "$pkg lacks /$path"
+    printf '%s\n' "$list" | has -E "^\./${path}( -> .*)?$" || fail "$pkg lacks /$path"
   done
 }
 lib=usr/lib/$multiarch
@@ -98,7 +101,7 @@ for unit in "$tree"/dist/systemd/*.service.in; do
   must_hold "$(owner_of "$name")" "(usr/)?lib/systemd/system/${name//./\\.}"
 done
 # The runtime is exec'd by the host, not a command: never on PATH.
-contents strongbox-host | grep -q '^\./usr/bin/strongbox-runtime' && fail "runtime on PATH"
+contents strongbox-host | has '^\./usr/bin/strongbox-runtime' && fail "runtime on PATH"
 # No file in two packages (apt would refuse to install them together).
 dups=$(for p in "${packages[@]}"; do contents "$p" | grep -v '/$' | sed 's/ -> .*//'; done |
        sort | uniq -d)
@@ -106,13 +109,13 @@ dups=$(for p in "${packages[@]}"; do contents "$p" | grep -v '/$' | sed 's/ -> .
 
 # Dependencies were computed (shlibs), and the -dev package pins its library's exact version.
 field() { dpkg-deb -f "$(deb "$1")" "$2"; }
-field strongbox-host Depends | grep -q 'libssl3' || fail "strongbox-host Depends lacks libssl3"
-field strongbox Depends | grep -q 'libc6' || fail "strongbox Depends lacks libc6"
-field strongbox-attestd Depends | grep -q 'libmicrohttpd' ||
+field strongbox-host Depends | has 'libssl3' || fail "strongbox-host Depends lacks libssl3"
+field strongbox Depends | has 'libc6' || fail "strongbox Depends lacks libc6"
+field strongbox-attestd Depends | has 'libmicrohttpd' ||
   fail "strongbox-attestd Depends lacks libmicrohttpd"
-field libstrongbox-dev Depends | grep -qF "libstrongbox0 (= $version)" ||
+field libstrongbox-dev Depends | has -F "libstrongbox0 (= $version)" ||
   fail "libstrongbox-dev does not depend on libstrongbox0 (= $version)"
-dpkg-deb -I "$(deb libstrongbox0)" symbols | grep -q 'strongbox_connect@STRONGBOX_0' ||
+dpkg-deb -I "$(deb libstrongbox0)" symbols | has 'strongbox_connect@STRONGBOX_0' ||
   fail "libstrongbox0 has no symbols file with strongbox_connect@STRONGBOX_0"
 
 # Run what was packaged from an extraction (nothing is installed on this machine).
@@ -122,16 +125,16 @@ export LD_LIBRARY_PATH=$root/$lib
 got=$("$root/usr/bin/strongbox" --version)
 [ "$got" = "strongbox $upstream" ] ||
   fail "strongbox --version says '$got', debian/changelog says $upstream"
-"$root/usr/bin/strongbox-host" --help | grep -q '^usage: strongbox-host' ||
+"$root/usr/bin/strongbox-host" --help | has '^usage: strongbox-host' ||
   fail "strongbox-host --help"
 "$root/usr/bin/strongbox-attestd" --help >/dev/null || fail "strongbox-attestd --help"
 
 # The runtime: static (no interpreter, no shared library), with its debug information (not
 # stripped), and when a reproducible build is given, the very same measurement.
 runtime=$root/usr/libexec/strongbox/strongbox-runtime
-readelf -lW "$runtime" | grep -q 'INTERP' && fail "packaged runtime has an interpreter"
-readelf -dW "$runtime" | grep -q 'NEEDED' && fail "packaged runtime needs shared libraries"
-readelf -SW "$runtime" | grep -q '\.debug_info' || fail "packaged runtime was stripped"
+readelf -lW "$runtime" | has 'INTERP' && fail "packaged runtime has an interpreter"
+readelf -dW "$runtime" | has 'NEEDED' && fail "packaged runtime needs shared libraries"
+readelf -SW "$runtime" | has '\.debug_info' || fail "packaged runtime was stripped"
 if [ -n "$reference_runtime" ]; then
   want=$(sha256sum <"$reference_runtime" | cut -d' ' -f1)
   have=$(sha256sum <"$runtime" | cut -d' ' -f1)
@@ -163,7 +166,7 @@ C
 # shellcheck disable=SC2046
 cc -o "$work/uses_lib" "$work/uses_lib.c" $(pkg-config --cflags --libs strongbox) ||
   fail "a program using pkg-config strongbox does not build against the -dev package"
-ldd "$work/uses_lib" | grep -q "$root/$lib/libstrongbox.so.0" ||
+ldd "$work/uses_lib" | has "$root/$lib/libstrongbox.so.0" ||
   fail "the program does not load the packaged libstrongbox.so.0"
 out=$("$work/uses_lib" 2>&1) || fail "the program linked with the packaged library failed: $out"
 

@@ -134,16 +134,18 @@ MOD=$("$SB" measure --platform kvm --accel "$SBX_ACCEL" --guest-kernel "$GUEST_K
   --guest-initrd "$T/initrd-modified.cpio")
 curl -sS --max-time 10 -H "Authorization: Bearer $(cat "$T/attestd/admin.token")" -X POST \
   --data "{\"platform\":\"kvm\",\"measurement\":\"$MOD\"}" "http://127.0.0.1:$AP/v1/admin/measurements" >/dev/null
-sbx_sb "the service is told to accept the modified initrd: deployed again, it is attested" 0 \
-  "attested" deploy modified.json
+# deploy verifies the isolate like every command: the service now certifies it, the policy does not
+# name its measurement, so deploy itself refuses it (exit 3) and so does every later command.
+sbx_sb "the service accepts the modified initrd: deploy launches it, then refuses it (the policy does not name it)" 3 \
+  "is not accepted for platform kvm" deploy modified.json
 sbx_sb "refused by the client: the service accepts the modified initrd, the policy does not" 3 \
   "measurement" status modified.json --as alice -q
 # The command line is fixed per accelerator: a policy made for the other one names another line.
 OTHER=$([ "$SBX_ACCEL" = tcg ] && echo kvm || echo tcg)
 OTHER_M=$("$SB" measure --platform kvm --accel "$OTHER")
 make_policy cmdline.json vm-cmdline "$OTHER_M"
-sbx_sb "a policy naming the --accel $OTHER launch is deployed on the $SBX_ACCEL host" 0 "attested" \
-  deploy cmdline.json
+sbx_sb "a policy naming the --accel $OTHER launch, deployed on the $SBX_ACCEL host: refused by deploy" 3 \
+  "is not accepted for platform kvm" deploy cmdline.json
 sbx_sb "refused by the client: the VM's kernel command line is not the policy's" 3 "measurement" \
   status cmdline.json --as alice -q
 sbx_summary vm-e2e
