@@ -110,7 +110,7 @@ static void admin_close(struct host *h, struct admin_conn *a)
 static void say(struct admin_conn *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct admin_conn *a, const char *fmt, ...)
 {
-    char line[1024];
+    char line[4096]; /* a computation's object: at most about 2.3 KB (escaped reason and name) */
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof line - 1, fmt, ap);
@@ -164,7 +164,7 @@ static void describe(struct host *h, struct admin_conn *a, const struct comp *c,
         up += k->bytes_up;
         down += k->bytes_down;
     }
-    char reason[2 * sizeof c->reason], name[160], rss[24] = "null";
+    char reason[6 * sizeof c->reason], name[800], rss[24] = "null"; /* room for every escape */
     json_escape(c->reason, reason, sizeof reason);
     json_escape(c->policy ? sb_policy_name(c->policy) : "", name, sizeof name);
     long long r = live ? rss_bytes(c->pid) : -1;

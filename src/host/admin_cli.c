@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define ADMIN_DEFAULT_SOCKET "/run/strongbox-host/admin.sock" /* the packaged unit's */
-#define ADMIN_ANSWER_LINE_MAX 4096
+#define ADMIN_ANSWER_LINE_MAX 8192
 
 static void admin_usage(FILE *out)
 {

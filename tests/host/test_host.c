@@ -548,6 +548,97 @@ static json_t *listed(const char *list, const char *hash)
     return NULL;
 }
 
+/* At most 16 operator connections: the next is told so, not silently dropped. */
+static void test_admin_busy(void)
+{
+    int held[16], n = 0;
+    char ans[4096];
+    usleep(100000); /* the host has seen the earlier connections close */
+    for (; n < 16; n++) {
+        held[n] = admin_dial();
+        CHECK(held[n] >= 0);
+        send_all(held[n], "LIST\n", 5);
+        admin_read(held[n], ans, sizeof ans);
+        CHECK(strstr(ans, "OK ") != NULL);
+    }
+    int fd = admin_dial();
+    read_line(fd, ans, sizeof ans);
+    close(fd);
+    CHECK(strcmp(ans, "ERR busy: too many operator connections") == 0);
+    while (n > 0)
+        close(held[--n]);
+}
+
+/* A second host on the same PATH, a PATH that is another kind of file, or one too long for a
+ * socket: the host refuses to start and says why. A stale socket (nobody listening) is replaced,
+ * and the host removes its socket when it stops. */
+static void test_admin_startup(const char *runtime, const char *key)
+{
+    char cmd[1024], out[2048], path[400];
+    const char *cases[][2] = {
+        {admin_path, "another host is listening there"},
+        {"notasocket", "exists and is not a socket"},
+        {"", "the path must have 1 to 107 bytes"},
+    };
+    snprintf(path, sizeof path, "%s/notasocket", dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    cases[1][0] = path;
+    char longpath[200];
+    memset(longpath, 'x', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    cases[2][0] = longpath;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(cmd, sizeof cmd, "%s --listen 127.0.0.1:0 --runtime %s --attest-key %s "
+                 "--admin-socket %s 2>&1", host_bin, runtime, key, cases[i][0]);
+        FILE *p = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int st = pclose(p);
+        CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 1 && strstr(out, cases[i][1]), "%s", out);
+    }
+    struct stat stt;
+    CHECK(stat(path, &stt) == 0 && S_ISREG(stt.st_mode)); /* the file was left alone */
+
+    /* A stale socket: bound, never listening, its process gone. */
+    char stale[100], logp[128];
+    snprintf(stale, sizeof stale, "%s/stale.sock", dir);
+    snprintf(logp, sizeof logp, "%s/host2.log", dir);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path, stale, strlen(stale) + 1);
+    CHECK(bind(sfd, (struct sockaddr *)&a, sizeof a) == 0);
+    close(sfd);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *args[] = {host_bin, "--listen", "127.0.0.1:0", "--runtime", (char *)runtime,
+                        "--attest-key", (char *)key, "--admin-socket", stale, "--log", logp, NULL};
+        execv(host_bin, args);
+        _exit(127);
+    }
+    char saved[100];
+    memcpy(saved, admin_path, sizeof saved);
+    memcpy(admin_path, stale, sizeof stale);
+    char ans[256] = "";
+    for (int i = 0; i < 500; i++) { /* until the new host answers there */
+        int fd = admin_dial();
+        if (fd >= 0) {
+            send_all(fd, "LIST\n", 5);
+            admin_read(fd, ans, sizeof ans);
+            close(fd);
+            break;
+        }
+        usleep(10000);
+    }
+    CHECK(strcmp(ans, "OK 0\n") == 0);
+    memcpy(admin_path, saved, sizeof saved);
+    kill(pid, SIGTERM);
+    int st = -1;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(access(stale, F_OK) != 0 && errno == ENOENT); /* removed at stop */
+}
+
 /* ---------------- tests ---------------- */
 
 /* The operator lists, inspects and stops one computation (p4, with a party connected) while the
@@ -858,6 +949,8 @@ int main(int argc, char **argv)
     CHECK(strncmp(ans, "OK ", 3) == 0);
 
     test_admin_operator(p4, s1, ad.port);
+    test_admin_busy();
+    test_admin_startup(argv[2], keypath);
 
     /* The log has metadata only: never the bytes relayed. */
     CHECK(log_contains("session 1 of computation"));
