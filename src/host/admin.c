@@ -79,9 +79,14 @@ int admin_open(struct host *h, sb_err *err)
     return 0;
 }
 
+/* Writes what the socket takes; an operator gone away gets nothing more (else a hung-up socket
+ * would report EPOLLOUT|EPOLLHUP in a loop until the idle timeout). */
 static void admin_flush(struct admin_conn *a)
 {
-    buf_flush(&a->out, a->src.fd);
+    if (buf_flush(&a->out, a->src.fd) != 0) {
+        buf_consume(&a->out, buf_size(&a->out));
+        a->closing = true;
+    }
 }
 
 /* Reads the next command only when the last answer is written: an operator who does not read
