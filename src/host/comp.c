@@ -205,6 +205,8 @@ static void drop_conns(struct host *h, struct comp *c)
             conn_comp_ready(h, k); /* answers with the failure reason */
         } else {
             c->conns = k->cnext;
+            c->bytes_up += k->bytes_up;
+            c->bytes_down += k->bytes_down;
             k->comp = NULL;
             k->cnext = NULL;
             /* Let already-relayed bytes reach the party, then close. */
@@ -735,6 +737,12 @@ void comp_tick(struct host *h, time_t now)
         else if (h->stopping && c->state != C_DEAD && now >= h->stop_deadline)
             comp_end(h, c, "host stopped");
     }
+}
+
+void comp_stop(struct host *h, struct comp *c, const char *reason)
+{
+    c->reason[0] = '\0'; /* even a computation already ending gets the operator's reason */
+    comp_end(h, c, "stopped by the operator: %s", reason);
 }
 
 void comp_stop_all(struct host *h)

@@ -22,6 +22,8 @@ static void unlink_from_comp(struct conn *k)
             *pp = k->cnext;
             break;
         }
+    k->comp->bytes_up += k->bytes_up; /* the computation's totals outlive its sessions */
+    k->comp->bytes_down += k->bytes_down;
     if (k->counted && k->comp->n_sessions)
         k->comp->n_sessions--;
     k->counted = false;

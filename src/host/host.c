@@ -164,7 +164,7 @@ static int setup(struct host *h, sb_err *err)
     h->sig = (struct src){SRC_SIGNAL, sfd, 0, false};
     h->jobs = (struct src){SRC_JOBS, jp[0], 0, false};
     h->jobs_wr = jp[1];
-    if (open_listener(h, cfg->listen, err) != 0)
+    if (open_listener(h, cfg->listen, err) != 0 || admin_open(h, err) != 0)
         return -1;
     if (host_watch(h, &h->listen, EPOLLIN) || host_watch(h, &h->sig, EPOLLIN) ||
         host_watch(h, &h->jobs, EPOLLIN))
@@ -236,6 +236,12 @@ static void dispatch(struct host *h, struct epoll_event *ev)
     case SRC_CHAN:
         comp_on_channel(h, (struct comp *)s, ev->events);
         break;
+    case SRC_ADMIN_LISTEN:
+        admin_accept(h);
+        break;
+    case SRC_ADMIN:
+        admin_on_event(h, (struct admin_conn *)s, ev->events);
+        break;
     }
 }
 
@@ -260,6 +266,7 @@ static void loop(struct host *h)
             last_tick = now;
             conn_tick(h, now);
             comp_tick(h, now);
+            admin_tick(h, now);
         }
     }
 }
@@ -286,7 +293,7 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
     if (!cfg.stall_timeout_s)
         cfg.stall_timeout_s = 60;
     struct host h = {.cfg = &cfg, .log = cfg.log ? cfg.log : stderr, .ep = -1, .jobs_wr = -1};
-    h.listen.fd = h.sig.fd = h.jobs.fd = -1;
+    h.listen.fd = h.sig.fd = h.jobs.fd = h.admin.fd = -1;
     int rc = setup(&h, err);
     if (rc == 0 && !cfg.ready_timeout_s) /* a VM boots before its runtime starts */
         cfg.ready_timeout_s = sb_platform_ready_timeout(h.platform);
@@ -294,6 +301,7 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
         loop(&h);
         host_log(&h, "info", "stopped");
     }
+    admin_close_all(&h);
     conn_free_all(&h);
     comp_free_all(&h);
     /* Attestation calls still in flight finish within their own timeout; wait for them so their

@@ -39,12 +39,17 @@ typedef struct sb_host_config {
                                        an isolate (preamble, waiting, TLS handshake); default 64 */
     unsigned stall_timeout_s;    /* a session whose party read nothing while bytes waited for it
                                     this long is closed; default 60 */
+    const char *admin_socket;    /* operator's Unix socket (docs/host.md "Operator"); NULL: none */
     FILE *log;                   /* log lines (metadata only, never data); NULL = stderr */
 } sb_host_config;
 
 /* Runs the daemon until SIGTERM or SIGINT (blocked in the calling thread and taken by signalfd).
  * Returns 0 after a graceful stop, -1 with err filled when it cannot start. */
 int sb_host_run(const sb_host_config *cfg, sb_err *err);
+
+/* `strongbox-host admin ...` (admin_cli.c, in the binary only): the operator's client of the admin
+ * socket. argv[0] is "admin". Returns the exit status. */
+int sb_host_admin_cli(int argc, char **argv);
 
 /* Preamble lines (ASCII, one line, at most SB_PREAMBLE_MAX bytes with the '\n'). */
 #define SB_PREAMBLE_MAX 128

@@ -38,7 +38,7 @@ void buf_free(struct buf *b);
 /* write()s as much as possible; returns 0 (maybe partial), -1 on a hard error. */
 int buf_flush(struct buf *b, int fd);
 
-enum src_type { SRC_LISTEN, SRC_CONN, SRC_CHAN, SRC_SIGNAL, SRC_JOBS };
+enum src_type { SRC_LISTEN, SRC_CONN, SRC_CHAN, SRC_SIGNAL, SRC_JOBS, SRC_ADMIN_LISTEN, SRC_ADMIN };
 struct src {
     enum src_type type;
     int fd;
@@ -80,6 +80,7 @@ struct comp {
     uint64_t next_sid;
     struct conn *conns;     /* sessions and connections waiting for readiness */
     unsigned n_sessions;
+    uint64_t bytes_up, bytes_down; /* relayed by sessions already closed (admin LIST) */
 };
 
 enum conn_state { K_PREAMBLE, K_DEPLOY_BODY, K_WAIT_READY, K_RELAY, K_CLOSING };
@@ -154,6 +155,9 @@ struct host {
     uint8_t *chunk;         /* HOST_READ_CHUNK bytes for relaying */
     bool no_splice;         /* splice(2) refused here (or --no-splice): relay with read/write */
     time_t stop_deadline;
+    struct src admin;       /* --admin-socket listener (fd -1: none) */
+    struct admin_conn *admins;
+    unsigned n_admins;
 };
 
 /* Parties are not read while their computation's channel queue holds more than relay_high bytes,
@@ -198,6 +202,21 @@ void comp_free_all(struct host *h);
 void comp_prune(struct host *h);
 void comp_update_events(struct host *h, struct comp *c);
 const char *comp_state_name(enum comp_state s);
+
+/* Ends c now at the operator's request: the isolate is killed and reaped, its quota freed, its
+ * parties told "computation <hash> ended: stopped by the operator: <reason>". */
+void comp_stop(struct host *h, struct comp *c, const char *reason);
+
+/* admin.c - the operator's local control socket (--admin-socket, docs/host.md "Operator"). */
+#define ADMIN_LINE_MAX 256   /* one command line, '\n' included */
+#define ADMIN_MAX_CONNS 16   /* operator connections at once */
+#define ADMIN_IDLE_S 60      /* an operator connection idle this long is closed */
+struct admin_conn;
+int admin_open(struct host *h, sb_err *err);
+void admin_accept(struct host *h);
+void admin_on_event(struct host *h, struct admin_conn *a, uint32_t events);
+void admin_tick(struct host *h, time_t now);
+void admin_close_all(struct host *h);
 
 /* conn.c */
 void conn_accept(struct host *h);

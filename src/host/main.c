@@ -14,7 +14,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: strongbox-host --runtime PATH --attest-key KEY.pem [options]\n"
             "       strongbox-host --platform kvm --guest-kernel K --guest-initrd I --attest-key KEY.pem [options]\n"
-            "       strongbox-host --init-key KEY.pem\n\n"
+            "       strongbox-host --init-key KEY.pem\n"
+            "       strongbox-host admin [--socket PATH] list|show HASH|stop HASH [REASON]\n\n"
             "  --listen ADDR:PORT      party/deploy port (default 127.0.0.1:7433; port 0 = any)\n"
             "  --port-file FILE        write the bound port there\n"
             "  --runtime PATH          strongbox-runtime binary (measured, exec'd per isolate)\n"
@@ -35,6 +36,7 @@ static void usage(FILE *out)
             "  --max-connections N     open connections at once (default 4096)\n"
             "  --max-unauth-per-source N  not yet authenticated connections per address (default 64)\n"
             "  --stall-timeout S       close a session whose party read nothing for S s (default 60)\n"
+            "  --admin-socket PATH     operator's local control socket (mode 0600; off if not given)\n"
             "  --init-key FILE         create a P-256 attestation key, print its public key\n"
             "  --version               print the version\n");
 }
@@ -88,13 +90,15 @@ int main(int argc, char **argv)
         {"accel", 1, 0, 'A'},        {"qemu", 1, 0, 'Q'},        {"guest-kernel", 1, 0, 'G'},
         {"guest-initrd", 1, 0, 'I'},
         {"max-connections", 1, 0, 'C'}, {"max-unauth-per-source", 1, 0, 'U'},
-        {"stall-timeout", 1, 0, 'T'},
+        {"stall-timeout", 1, 0, 'T'}, {"admin-socket", 1, 0, 'M'},
         {0, 0, 0, 0},
     };
     sb_host_config cfg = {0};
     const char *log_path = NULL;
     unsigned long long v;
     int c;
+    if (argc > 1 && strcmp(argv[1], "admin") == 0) /* the operator's client (admin_cli.c) */
+        return sb_host_admin_cli(argc - 1, argv + 1);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l': cfg.listen = optarg; break;
@@ -110,6 +114,7 @@ int main(int argc, char **argv)
         case 'N': cfg.sanitizer_compat = 1; break;
         case 'S': cfg.no_splice = 1; break;
         case 'L': log_path = optarg; break;
+        case 'M': cfg.admin_socket = optarg; break;
         case 'K': return init_key(optarg);
         case 'h': usage(stdout); return 0;
         case 'V': printf("strongbox-host %s\n", SB_VERSION); return 0;

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,6 +196,7 @@ static void hash_of(const char *json, char hex[65])
 /* ---------------- talking to the host ---------------- */
 
 static int host_port;
+static void host_status(const char *hash, char *buf, size_t cap);
 
 /* A connection from source address 127.0.0.src (loopback: every 127/8 address is local), so
  * per-address limits can be tested on one machine; src 0 = the default source. */
@@ -376,7 +379,351 @@ static void wait_for_log(const char *needle)
         usleep(10000);
 }
 
+
+/* ---------------- the operator's admin socket ---------------- */
+
+static char admin_path[100], host_bin[256];
+
+static int admin_dial(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", admin_path);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    struct timeval tv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Reads answer lines until "OK n" or "ERR ..." into out (lines joined by '\n'). */
+static void admin_read(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (;;) {
+        char line[2048];
+        read_line(fd, line, sizeof line);
+        n += (size_t)snprintf(out + n, cap - n, "%s\n", line);
+        if (n >= cap || !line[0] || strncmp(line, "OK", 2) == 0 || strncmp(line, "ERR", 3) == 0)
+            return;
+    }
+}
+
+static void admin_ask(const char *cmd, size_t len, char *out, size_t cap)
+{
+    int fd = admin_dial();
+    CHECK(fd >= 0);
+    if (fd < 0) {
+        out[0] = '\0';
+        return;
+    }
+    send_all(fd, cmd, len);
+    admin_read(fd, out, cap);
+    close(fd);
+}
+
+static void admin_cmd(const char *cmd, char *out, size_t cap)
+{
+    admin_ask(cmd, strlen(cmd), out, cap);
+}
+
+/* `strongbox-host admin --socket P ARGS`: its stdout into out, its exit status returned. */
+static int admin_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s admin --socket %s %s 2>&1", host_bin, admin_path, args);
+    FILE *f = popen(cmd, "r");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = '\0';
+    int st = f ? pclose(f) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* In a child running as uid/gid 65534: connect, and report what happened (0: connect refused
+ * with EACCES; 1: connected and the host answered with a permission error; 2: anything else). */
+static int connect_as_nobody(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        int fd = admin_dial();
+        if (fd < 0)
+            _exit(errno == EACCES ? 0 : 2);
+        send_all(fd, "LIST\n", 5);
+        char ans[256];
+        read_line(fd, ans, sizeof ans);
+        _exit(strcmp(ans, "ERR permission denied: uid 65534 is not the host's (uid 0) or root")
+                  == 0 ? 1 : 2);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Only the host's user (or root) reaches the socket: mode 0600 first, SO_PEERCRED second. */
+static void test_admin_access(void)
+{
+    struct stat st;
+    CHECK(stat(admin_path, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600 &&
+          st.st_uid == geteuid());
+    if (geteuid() != 0) {
+        fprintf(stderr, "test_host: not root: the other-uid checks are skipped\n");
+        return;
+    }
+    CHECK(chmod(dir, 0711) == 0); /* so the socket's own mode is what keeps uid 65534 out */
+    CHECK(connect_as_nobody() == 0);
+    CHECK(chmod(admin_path, 0666) == 0); /* a mode changed by mistake: the uid check still holds */
+    CHECK(connect_as_nobody() == 1);
+    CHECK(chmod(admin_path, 0600) == 0 && chmod(dir, 0700) == 0);
+    CHECK(log_contains("admin: refused a connection from uid 65534"));
+}
+
+/* Every malformed request gets an ERR line with its reason; nothing is stopped by one. */
+static void test_admin_errors(const char *live_hash)
+{
+    char ans[4096], cmd[400];
+    admin_cmd("FROB\n", ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad command 'FROB': expected LIST, SHOW HASH or STOP HASH [REASON]\n")
+          == 0);
+    admin_cmd("SHOW\n", ans, sizeof ans);
+    CHECK(strncmp(ans, "ERR bad command 'SHOW'", 22) == 0);
+    admin_cmd("LIST extra\n", ans, sizeof ans);
+    CHECK(strncmp(ans, "ERR bad command 'LIST'", 22) == 0);
+    admin_cmd("list\n", ans, sizeof ans);
+    CHECK(strncmp(ans, "ERR bad command 'list'", 22) == 0);
+    admin_cmd("SHOW zz\n", ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad hash 'zz': expected 8 to 64 lower-case hex digits of a policy "
+                      "hash\n") == 0);
+    admin_cmd("STOP 0000000000000000\n", ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR no computation 0000000000000000 on this host\n") == 0);
+    admin_cmd("SHOW 0000000000000000000000000000000000000000000000000000000000000000\n", ans,
+              sizeof ans);
+    CHECK(strncmp(ans, "ERR no computation 0000", 23) == 0);
+    admin_cmd("STOP x\x01y\n", ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad command: printable ASCII only\n") == 0);
+    admin_ask("SH\0W\n", 5, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR bad command: NUL byte\n") == 0);
+    memset(cmd, 'A', sizeof cmd);
+    admin_ask(cmd, sizeof cmd, ans, sizeof ans); /* no newline within the bound */
+    CHECK(strcmp(ans, "ERR line longer than 255 bytes\n") == 0);
+    /* A reason that makes the line too long is refused too, and does not stop anything. */
+    int n = snprintf(cmd, sizeof cmd, "STOP %s ", live_hash);
+    memset(cmd + n, 'r', sizeof cmd - (size_t)n - 1);
+    cmd[sizeof cmd - 1] = '\n';
+    admin_ask(cmd, sizeof cmd, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR line longer than 255 bytes\n") == 0);
+    snprintf(cmd, sizeof cmd, "SHOW %.12s\n", live_hash); /* a prefix, as the log shows */
+    admin_cmd(cmd, ans, sizeof ans);
+    CHECK(strstr(ans, "\"state\":\"ready\"") && strstr(ans, "\nOK 1\n"));
+    /* Two commands in one write: answered in order on the same connection. */
+    snprintf(cmd, sizeof cmd, "SHOW %s\nSHOW 00000000\n", live_hash);
+    int fd = admin_dial();
+    send_all(fd, cmd, strlen(cmd));
+    admin_read(fd, ans, sizeof ans);
+    CHECK(strstr(ans, live_hash) && strstr(ans, "OK 1\n"));
+    admin_read(fd, ans, sizeof ans);
+    CHECK(strcmp(ans, "ERR no computation 00000000 on this host\n") == 0);
+    close(fd);
+}
+
+/* The JSON object of `hash` in a LIST answer, or NULL. */
+static json_t *listed(const char *list, const char *hash)
+{
+    for (const char *p = list; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        json_t *o = json_loadb(p, len, 0, NULL);
+        const char *h = o ? json_string_value(json_object_get(o, "policy_hash")) : NULL;
+        if (h && strcmp(h, hash) == 0)
+            return o;
+        json_decref(o);
+        p += len + (nl ? 1 : 0);
+    }
+    return NULL;
+}
+
+/* At most 16 operator connections: the next is told so, not silently dropped. */
+static void test_admin_busy(void)
+{
+    int held[16], n = 0;
+    char ans[4096];
+    usleep(100000); /* the host has seen the earlier connections close */
+    for (; n < 16; n++) {
+        held[n] = admin_dial();
+        CHECK(held[n] >= 0);
+        send_all(held[n], "LIST\n", 5);
+        admin_read(held[n], ans, sizeof ans);
+        CHECK(strstr(ans, "OK ") != NULL);
+    }
+    int fd = admin_dial();
+    read_line(fd, ans, sizeof ans);
+    close(fd);
+    CHECK(strcmp(ans, "ERR busy: too many operator connections") == 0);
+    while (n > 0)
+        close(held[--n]);
+}
+
+/* A second host on the same PATH, a PATH that is another kind of file, or one too long for a
+ * socket: the host refuses to start and says why. A stale socket (nobody listening) is replaced,
+ * and the host removes its socket when it stops. */
+static void test_admin_startup(const char *runtime, const char *key)
+{
+    char cmd[1024], out[2048], path[400];
+    const char *cases[][2] = {
+        {admin_path, "another host is listening there"},
+        {"notasocket", "exists and is not a socket"},
+        {"", "the path must have 1 to 107 bytes"},
+    };
+    snprintf(path, sizeof path, "%s/notasocket", dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    cases[1][0] = path;
+    char longpath[200];
+    memset(longpath, 'x', sizeof longpath - 1);
+    longpath[sizeof longpath - 1] = '\0';
+    cases[2][0] = longpath;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(cmd, sizeof cmd, "%s --listen 127.0.0.1:0 --runtime %s --attest-key %s "
+                 "--admin-socket %s 2>&1", host_bin, runtime, key, cases[i][0]);
+        FILE *p = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int st = pclose(p);
+        CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 1 && strstr(out, cases[i][1]), "%s", out);
+    }
+    struct stat stt;
+    CHECK(stat(path, &stt) == 0 && S_ISREG(stt.st_mode)); /* the file was left alone */
+
+    /* A stale socket: bound, never listening, its process gone. */
+    char stale[100], logp[128];
+    snprintf(stale, sizeof stale, "%s/stale.sock", dir);
+    snprintf(logp, sizeof logp, "%s/host2.log", dir);
+    int sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path, stale, strlen(stale) + 1);
+    CHECK(bind(sfd, (struct sockaddr *)&a, sizeof a) == 0);
+    close(sfd);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *args[] = {host_bin, "--listen", "127.0.0.1:0", "--runtime", (char *)runtime,
+                        "--attest-key", (char *)key, "--admin-socket", stale, "--log", logp, NULL};
+        execv(host_bin, args);
+        _exit(127);
+    }
+    char saved[100];
+    memcpy(saved, admin_path, sizeof saved);
+    memcpy(admin_path, stale, sizeof stale);
+    char ans[256] = "";
+    for (int i = 0; i < 500; i++) { /* until the new host answers there */
+        int fd = admin_dial();
+        if (fd >= 0) {
+            send_all(fd, "LIST\n", 5);
+            admin_read(fd, ans, sizeof ans);
+            close(fd);
+            break;
+        }
+        usleep(10000);
+    }
+    CHECK(strcmp(ans, "OK 0\n") == 0);
+    memcpy(admin_path, saved, sizeof saved);
+    kill(pid, SIGTERM);
+    int st = -1;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(access(stale, F_OK) != 0 && errno == ENOENT); /* removed at stop */
+}
+
 /* ---------------- tests ---------------- */
+
+/* The operator lists, inspects and stops one computation (p4, with a party connected) while the
+ * host is full (3 isolates): the party learns why, the room is free for a new deploy, the party
+ * of another computation (s1) goes on. */
+static void test_admin_operator(const char *p4, int s1, int attestd_port)
+{
+    char h4[65], ans[8192], cmd[256], buf[16];
+    hash_of(p4, h4);
+    int s4 = session(h4);
+    send_all(s4, "ping", 4);
+    CHECK(read_exact(s4, buf, 4) == 0 && memcmp(buf, "ping", 4) == 0);
+
+    admin_cmd("LIST\n", ans, sizeof ans);
+    CHECK(strstr(ans, "\nOK ") != NULL);
+    json_t *o = listed(ans, h4);
+    CHECK(o != NULL);
+    if (o) {
+        CHECK(strcmp(json_string_value(json_object_get(o, "state")), "ready") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(o, "platform")), "process") == 0);
+        CHECK(json_integer_value(json_object_get(o, "pid")) > 0);
+        /* 64 MiB memory + 2 x 64 MiB filesystem + 64 MiB overhead */
+        CHECK(json_integer_value(json_object_get(o, "memory_budget_bytes")) == 256ll << 20);
+        CHECK(json_integer_value(json_object_get(o, "rss_bytes")) > 0);
+        CHECK(json_integer_value(json_object_get(o, "sessions")) == 1);
+        CHECK(json_integer_value(json_object_get(o, "bytes_up")) == 4);
+        CHECK(json_integer_value(json_object_get(o, "bytes_down")) == 4);
+        CHECK(json_integer_value(json_object_get(o, "age_seconds")) >= 0);
+        json_decref(o);
+    }
+    /* The host is full: a deploy needs the room of one computation. */
+    char *roomy = make_policy("roomy", attestd_port, 1280ll << 20), hr[65];
+    hash_of(roomy, hr);
+    deploy(roomy, ans, sizeof ans);
+    CHECK(strncmp(ans, "ERR deploy: host quota: ", 24) == 0);
+
+    test_admin_errors(h4);
+
+    /* The client: list, show, stop, and its exit statuses. */
+    CHECK(admin_cli("list", ans, sizeof ans) == 0 && strstr(ans, h4) && !strstr(ans, "OK "));
+    snprintf(cmd, sizeof cmd, "show %s", h4);
+    CHECK(admin_cli(cmd, ans, sizeof ans) == 0 && strstr(ans, "\"rss_bytes\":"));
+    CHECK(admin_cli("show 0000000000", ans, sizeof ans) == 1 &&
+          strcmp(ans, "strongbox-host admin: no computation 0000000000 on this host\n") == 0);
+    CHECK(admin_cli("frob", ans, sizeof ans) == 2 && strstr(ans, "usage: strongbox-host admin"));
+    CHECK(admin_cli("stop", ans, sizeof ans) == 2);
+    snprintf(cmd, sizeof cmd, "stop %.16s quota for the demo", h4);
+    CHECK(admin_cli(cmd, ans, sizeof ans) == 0 && strstr(ans, "\"state\":\"ended\"") &&
+          strstr(ans, "stopped by the operator: quota for the demo"));
+
+    /* Its party's connection ends; asking again it is told why (as STATUS and the log are). */
+    CHECK(read(s4, buf, 1) <= 0);
+    close(s4);
+    snprintf(cmd, sizeof cmd, "STRONGBOX/1 CONNECT %s\n", h4);
+    ask(cmd, NULL, 0, ans, sizeof ans);
+    char want[200];
+    snprintf(want, sizeof want, "ERR computation %s ended: stopped by the operator: quota for "
+             "the demo", h4);
+    CHECK(strcmp(ans, want) == 0);
+    host_status(h4, ans, sizeof ans);
+    CHECK(strstr(ans, "\"state\":\"ended\"") && strstr(ans, "stopped by the operator"));
+    CHECK(log_contains("admin (uid "));
+    /* Killed and reaped: the process is gone (not a zombie). */
+    admin_cmd("LIST\n", ans, sizeof ans);
+    o = listed(ans, h4);
+    CHECK(o && json_integer_value(json_object_get(o, "pid")) == 0 &&
+          json_is_null(json_object_get(o, "rss_bytes")));
+    json_decref(o);
+    snprintf(cmd, sizeof cmd, "STOP %s\n", h4);
+    admin_cmd(cmd, ans, sizeof ans);
+    CHECK(strncmp(ans, "ERR computation ", 16) == 0 && strstr(ans, "already ended: stopped by "
+                                                               "the operator"));
+    /* The room is free; the others go on. */
+    deploy(roomy, ans, sizeof ans);
+    snprintf(want, sizeof want, "OK %s ready", hr);
+    CHECK(strcmp(ans, want) == 0);
+    send_all(s1, "after-stop", 10);
+    CHECK(read_exact(s1, buf, 10) == 0 && memcmp(buf, "after-stop", 10) == 0);
+    snprintf(cmd, sizeof cmd, "STOP %s\n", hr); /* no reason given */
+    admin_cmd(cmd, ans, sizeof ans);
+    CHECK(strstr(ans, "stopped by the operator: no reason given") && strstr(ans, "\nOK 1\n"));
+    free(roomy);
+
+    test_admin_access();
+}
 
 static void test_preambles(void)
 {
@@ -496,6 +843,8 @@ int main(int argc, char **argv)
 
     char portfile[128], logpath[128], listen[] = "127.0.0.1:0";
     snprintf(portfile, sizeof portfile, "%s/port", dir);
+    snprintf(admin_path, sizeof admin_path, "%s/admin.sock", dir);
+    snprintf(host_bin, sizeof host_bin, "%s", argv[1]);
     snprintf(logpath, sizeof logpath, "%s/host.log", dir);
     pid_t host = fork();
     if (host == 0) {
@@ -503,6 +852,7 @@ int main(int argc, char **argv)
                         keypath, "--port-file", portfile, "--log", logpath, "--max-isolates",
                         "3", "--max-memory", "2048", "--isolate-overhead", "64",
                         "--max-connections", "12", "--max-unauth-per-source", "8",
+                        "--admin-socket", admin_path,
                         argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL, NULL};
         execv(argv[1], args);
         _exit(127);
@@ -597,6 +947,10 @@ int main(int argc, char **argv)
     CHECK(strstr(ans, "shutdown by the runtime: test rule met (shutting-down)") != NULL);
     deploy(p6, ans, sizeof ans); /* a slot is free again */
     CHECK(strncmp(ans, "OK ", 3) == 0);
+
+    test_admin_operator(p4, s1, ad.port);
+    test_admin_busy();
+    test_admin_startup(argv[2], keypath);
 
     /* The log has metadata only: never the bytes relayed. */
     CHECK(log_contains("session 1 of computation"));
