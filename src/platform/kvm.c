@@ -1,4 +1,5 @@
-/* kvm.c - the "kvm" platform: the runtime in a QEMU micro-VM, one QEMU process per computation.
+/* kvm.c - the "kvm" platform: the runtime in a QEMU micro-VM, one QEMU process per computation;
+ * its launcher (the QEMU child below) also starts the sev-snp and tdx VMs of cvm.c.
  *
  * Open: the guest kernel and initrd (src/guestimage) are copied into sealed memfds and measured
  * once (src/measure: kernel, initrd, the fixed command line and machine shape of the accelerator);
@@ -63,7 +64,8 @@ static int check_kvm_device(sb_err *err)
     return 0;
 }
 
-static int find_qemu(const char *given, char *out, size_t len, sb_err *err)
+int sb_platform_find_qemu(const char *platform, const char *given, char *out, size_t len,
+                          sb_err *err)
 {
     static const char *const dirs[] = {"/usr/bin", "/usr/local/bin"};
     if (given) {
@@ -77,8 +79,29 @@ static int find_qemu(const char *given, char *out, size_t len, sb_err *err)
         if (access(out, X_OK) == 0)
             return 0;
     }
-    return sb_err_set(err, ENOENT, "platform kvm: no qemu-system-x86_64 in /usr/bin or "
-                      "/usr/local/bin (install qemu-system-x86: scripts/setup.sh, or --qemu)");
+    return sb_err_set(err, ENOENT, "platform %s: no qemu-system-x86_64 in /usr/bin or "
+                      "/usr/local/bin (install qemu-system-x86: scripts/setup.sh, or --qemu)",
+                      platform);
+}
+
+int sb_platform_guest_image(sb_platform *p, const sb_platform_config *cfg, uint8_t **kernel,
+                            size_t *klen, uint8_t **initrd, size_t *ilen, sb_err *err)
+{
+    if (!cfg->guest_kernel || !cfg->guest_initrd) /* before anything else: callers check first */
+        return sb_err_set(err, EINVAL, "platform %s: the guest image is needed "
+                          "(--guest-kernel and --guest-initrd; built as BUILD/guest/)",
+                          p->ops->name);
+    *kernel = *initrd = NULL;
+    if (sb_platform_sealed_copy("guest kernel", cfg->guest_kernel, SB_KVM_IMAGE_MAX,
+                                &p->kernel_fd, kernel, klen, err) != 0)
+        return -1;
+    if (sb_platform_sealed_copy("guest initrd", cfg->guest_initrd, SB_KVM_IMAGE_MAX,
+                                &p->initrd_fd, initrd, ilen, err) != 0) {
+        free(*kernel);
+        *kernel = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int sb_kvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
@@ -88,19 +111,15 @@ int sb_kvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
         return sb_err_set(err, EINVAL, "--accel %s: want kvm or tcg", accel);
     snprintf(p->accel, sizeof p->accel, "%s", accel);
     if (!cfg->guest_kernel || !cfg->guest_initrd)
-        return sb_err_set(err, EINVAL, "platform kvm: the guest image is needed "
-                          "(--guest-kernel and --guest-initrd; built as BUILD/guest/)");
-    if (find_qemu(cfg->qemu_path, p->qemu, sizeof p->qemu, err) != 0)
+        return sb_platform_guest_image(p, cfg, NULL, NULL, NULL, NULL, err);
+    if (sb_platform_find_qemu("kvm", cfg->qemu_path, p->qemu, sizeof p->qemu, err) != 0)
         return -1;
     if (strcmp(accel, "kvm") == 0 && check_kvm_device(err) != 0)
         return -1;
     uint8_t *kernel = NULL, *initrd = NULL;
     size_t klen = 0, ilen = 0;
     int rc = -1;
-    if (sb_platform_sealed_copy("guest kernel", cfg->guest_kernel, SB_KVM_IMAGE_MAX,
-                                &p->kernel_fd, &kernel, &klen, err) == 0 &&
-        sb_platform_sealed_copy("guest initrd", cfg->guest_initrd, SB_KVM_IMAGE_MAX,
-                                &p->initrd_fd, &initrd, &ilen, err) == 0)
+    if (sb_platform_guest_image(p, cfg, &kernel, &klen, &initrd, &ilen, err) == 0)
         rc = sb_measure_kvm(kernel, klen, initrd, ilen, accel, p->measurement, err);
     free(kernel);
     free(initrd);
@@ -123,6 +142,13 @@ int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, ch
     *argv_out = NULL;
     if (p->kernel_fd < 0)
         return sb_err_set(err, EINVAL, "platform %s has no QEMU command line", p->ops->name);
+    if (p->cvm) {
+        sb_cvm_launch l = {.platform = p->ops->name, .qemu = p->qemu, .firmware = p->firmware,
+                           .cmdline = sb_measure_cvm_cmdline(p->ops->name),
+                           .vcpu_type = p->vcpu_type, .vcpus = p->vcpus,
+                           .memory_mib = guest_mib(lim)};
+        return sb_platform_cvm_argv(&l, argv_out, err);
+    }
     char mem[32], kernel[32], initrd[32], chardev[64], port[64];
     snprintf(mem, sizeof mem, "%lluM", guest_mib(lim));
     snprintf(kernel, sizeof kernel, "/proc/self/fd/%d", SB_KVM_QEMU_KERNEL_FD);
@@ -224,8 +250,8 @@ static int await_exec(int fd, sb_err *err)
     if (n == 0)
         return 0;
     if (n != (ssize_t)sizeof r || r[0] < 0 || r[0] >= STEP_COUNT)
-        return sb_err_set(err, EIO, "kvm launch: garbled report from the child");
-    return sb_err_set(err, r[1], "kvm launch: %s failed: %s", step_names[r[0]], strerror(r[1]));
+        return sb_err_set(err, EIO, "QEMU launch: garbled report from the child");
+    return sb_err_set(err, r[1], "QEMU launch: %s failed: %s", step_names[r[0]], strerror(r[1]));
 }
 
 static gid_t kvm_group(const sb_platform *p)
@@ -243,14 +269,15 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (!iso || sb_platform_qemu_argv(p, lim, &argv, err) != 0) {
         if (!iso)
-            sb_err_set(err, ENOMEM, "kvm launch: out of memory");
+            sb_err_set(err, ENOMEM, "%s launch: out of memory", p->ops->name);
         goto fail;
     }
     iso->chan = -1;
     iso->platform = p;
     if (null_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
         pipe2(rp, O_CLOEXEC) != 0) {
-        sb_err_set(err, errno, "kvm launch: cannot create the channel: %s", strerror(errno));
+        sb_err_set(err, errno, "%s launch: cannot create the channel: %s", p->ops->name,
+                   strerror(errno));
         goto fail;
     }
     struct child_args a = {
@@ -260,7 +287,7 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
     };
     pid_t pid = fork();
     if (pid < 0) {
-        sb_err_set(err, errno, "kvm launch: fork: %s", strerror(errno));
+        sb_err_set(err, errno, "%s launch: fork: %s", p->ops->name, strerror(errno));
         goto fail;
     }
     if (pid == 0)
@@ -273,7 +300,7 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
                    SB_SANDBOX_UID_DROPPED * (unsigned)a.drop;
     if (await_exec(rp[0], err) != 0 || fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0) {
         if (!err->msg[0])
-            sb_err_set(err, errno, "kvm launch: fcntl: %s", strerror(errno));
+            sb_err_set(err, errno, "%s launch: fcntl: %s", p->ops->name, strerror(errno));
         iso->chan = sv[0];
         sv[0] = -1;
         sb_isolate_free(iso); /* kills and reaps the child */

@@ -95,8 +95,12 @@ static const struct sb_platform_ops process_ops = {"process", process_open, 30,
 /* Host-rooted like process; the runtime runs in a QEMU micro-VM (kvm.c). */
 static const struct sb_platform_ops kvm_ops = {"kvm", sb_kvm_open, 60, sb_kvm_launch,
                                                sb_kvm_evidence};
-/* Next: {"sev-snp", ..., NULL} (evidence from inside the isolate) ... */
-static const struct sb_platform_ops *const backends[] = {&process_ops, &kvm_ops};
+/* Confidential VMs (cvm.c) through the same QEMU launcher; evidence from inside the isolate.
+ * OVMF/TDVF and the guest's memory acceptance make their boot slower than a micro-VM's. */
+static const struct sb_platform_ops snp_ops = {"sev-snp", sb_cvm_open, 120, sb_kvm_launch, NULL};
+static const struct sb_platform_ops tdx_ops = {"tdx", sb_cvm_open, 120, sb_kvm_launch, NULL};
+static const struct sb_platform_ops *const backends[] = {&process_ops, &kvm_ops, &snp_ops,
+                                                         &tdx_ops};
 
 int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platform **out,
                      sb_err *err)
@@ -108,7 +112,8 @@ int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platfor
             ops = backends[i];
     if (!ops)
         return sb_err_set(err, EINVAL,
-                          "platform '%s' is not supported by this host (known: process, kvm)",
+                          "platform '%s' is not supported by this host (known: process, kvm, "
+                          "sev-snp, tdx)",
                           name ? name : "(none)");
     if (!cfg)
         return sb_err_set(err, EINVAL, "platform %s: no configuration given", name);
