@@ -5,8 +5,9 @@
  * Open refuses, naming the missing piece, what could only fail later inside a computation: no
  * --firmware, an unknown vCPU model, a QEMU without the guest object (`-object help`; bookworm's
  * 7.2 has neither), a host without the device (/dev/sev and kvm_amd sev_snp; kvm_intel tdx).
- * The platform measurement the host reports is the SHA-256 of the firmware file (informational:
- * the hardware measures the launch; `strongbox measure` computes what it must be).
+ * The firmware, like the guest image, is copied into a sealed memfd (QEMU, running as nobody,
+ * reads the bytes the host hashed). The platform measurement the host reports is their SHA-256
+ * (informational: the hardware measures the launch; `strongbox measure` computes what it is).
  *
  * Everything that enters the launch measurement is fixed or comes from the caller, who must use the same values when it
  * computes the expected measurement (src/measure): firmware, kernel, initrd, command line, vCPU
@@ -164,9 +165,7 @@ static int check_shape(const struct cvm_kind *k, const sb_platform_config *cfg, 
         return sb_err_set(err, EINVAL, "platform %s: --firmware is required (%s)", k->name,
                           strcmp(k->name, "tdx") == 0 ? "TDVF: edk2 OvmfPkg/IntelTdx"
                                                       : "OVMF built from edk2 OvmfPkg/AmdSev");
-    if (strlen(cfg->firmware) >= sizeof p->firmware)
-        return sb_err_set(err, ENAMETOOLONG, "--firmware: path too long");
-    snprintf(p->firmware, sizeof p->firmware, "%s", cfg->firmware);
+    snprintf(p->firmware, sizeof p->firmware, "/proc/self/fd/%d", SB_CVM_QEMU_FIRMWARE_FD);
     p->vcpus = cfg->vcpus ? cfg->vcpus : 1;
     if (p->vcpus > 64)
         return sb_err_set(err, EINVAL, "--vcpus %u: want 1-64", p->vcpus);
@@ -207,7 +206,8 @@ int sb_cvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
     size_t fwlen = 0, klen = 0, ilen = 0;
     unsigned mlen = 0;
     int rc = -1;
-    if (sb_read_file(cfg->firmware, SB_KVM_IMAGE_MAX, &fw, &fwlen, err) != 0)
+    if (sb_platform_sealed_copy("firmware", cfg->firmware, SB_KVM_IMAGE_MAX, &p->firmware_fd, &fw,
+                                &fwlen, err) != 0)
         sb_err_prefix(err, "--firmware");
     else if (sb_platform_guest_image(p, cfg, &kernel, &klen, &initrd, &ilen, err) == 0)
         rc = EVP_Digest(fw, fwlen, p->measurement, &mlen, EVP_sha256(), NULL) && mlen == 32

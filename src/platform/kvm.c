@@ -9,7 +9,7 @@
  * Launch: a socketpair (the host's end is an ordinary stream socket, so the relay is unchanged),
  * then fork; in the child, in this order: descriptors (stdin /dev/null, stdout and stderr the
  * host's stderr for the guest console and QEMU's own messages, channel = 3, kernel = 4,
- * initrd = 5, the rest closed),
+ * initrd = 5, for sev-snp and tdx the firmware = 7, the rest closed),
  * network/IPC/UTS namespaces where the kernel permits, when root an unprivileged uid/gid (keeping
  * /dev/kvm's group for --accel kvm), rlimits (CORE=0, NOFILE, CPU), PR_SET_NO_NEW_PRIVS,
  * parent-death signal = SIGKILL, execve of QEMU with an argument vector built beforehand by the
@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 #define QEMU_NOFILE 256 /* QEMU's own eventfds, threads' descriptors and the three it is given */
-#define REPORT_FD 6
+#define REPORT_FD 6 /* below SB_CVM_QEMU_FIRMWARE_FD */
 
 /* Refuses a /dev/kvm that cannot boot a stock kernel, naming the cause, before any computation
  * waits for a VM that spins forever. PVM ("kvm_pvm", a paravirtual KVM used for nested guests)
@@ -180,6 +180,7 @@ static const char *const step_names[STEP_COUNT] = {
 
 struct child_args {
     int chan, kernel, initrd, report, null_fd;
+    int firmware; /* sev-snp, tdx: SB_CVM_QEMU_FIRMWARE_FD in QEMU; -1 for kvm */
     int drop;
     uid_t uid;
     gid_t kvm_gid; /* 0: none to keep */
@@ -197,18 +198,19 @@ static void child_fail(int fd, int step)
 
 static int arrange_fds(const struct child_args *a)
 {
-    int src[] = {a->chan, a->kernel, a->initrd, a->report};
-    int tmp[4];
-    for (int i = 0; i < 4; i++) /* above every target number first, so no dup2 clobbers a source */
-        if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
+    int src[] = {a->chan, a->kernel, a->initrd, a->report, a->firmware};
+    int tmp[5] = {-1, -1, -1, -1, -1};
+    for (int i = 0; i < 5; i++) /* above every target number first, so no dup2 clobbers a source */
+        if (src[i] >= 0 && (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
             return -1;
     /* The guest console (QEMU's stdout) joins the host's stderr: diagnostics, like the process
      * platform's runtime stderr. */
     if (dup2(a->null_fd, 0) < 0 || dup2(2, 1) < 0 || dup2(tmp[0], SB_KVM_QEMU_CHANNEL_FD) < 0 ||
         dup2(tmp[1], SB_KVM_QEMU_KERNEL_FD) < 0 || dup2(tmp[2], SB_KVM_QEMU_INITRD_FD) < 0 ||
-        dup3(tmp[3], REPORT_FD, O_CLOEXEC) < 0)
+        dup3(tmp[3], REPORT_FD, O_CLOEXEC) < 0 ||
+        (tmp[4] >= 0 && dup2(tmp[4], SB_CVM_QEMU_FIRMWARE_FD) < 0))
         return -1;
-    return close_range(REPORT_FD + 1, ~0U, 0);
+    return close_range(tmp[4] >= 0 ? SB_CVM_QEMU_FIRMWARE_FD + 1 : REPORT_FD + 1, ~0U, 0);
 }
 
 static void kvm_child(const struct child_args *a)
@@ -282,6 +284,7 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
     }
     struct child_args a = {
         .chan = sv[1], .kernel = p->kernel_fd, .initrd = p->initrd_fd, .report = rp[1],
+        .firmware = p->firmware_fd,
         .null_fd = null_fd, .drop = geteuid() == 0, .uid = p->drop_uid, .kvm_gid = kvm_group(p),
         .cpu_seconds = lim ? lim->cpu_seconds : 0, .argv = argv,
     };

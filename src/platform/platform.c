@@ -121,7 +121,7 @@ int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platfor
     if (!p)
         return sb_err_set(err, ENOMEM, "platform %s: out of memory", name);
     p->ops = ops;
-    p->image_fd = p->kernel_fd = p->initrd_fd = -1;
+    p->image_fd = p->kernel_fd = p->initrd_fd = p->firmware_fd = -1;
     p->sanitizer_compat = cfg->sanitizer_compat;
     p->drop_uid = cfg->drop_uid ? (uid_t)cfg->drop_uid : 65534;
     if (ops->open(p, cfg, err) != 0) {
@@ -140,7 +140,7 @@ void sb_platform_close(sb_platform *p)
 {
     if (!p)
         return;
-    int fds[] = {p->image_fd, p->kernel_fd, p->initrd_fd};
+    int fds[] = {p->image_fd, p->kernel_fd, p->initrd_fd, p->firmware_fd};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);

@@ -116,6 +116,7 @@ int sb_platform_cvm_argv(const sb_cvm_launch *l, char ***argv, sb_err *err);
 #define SB_KVM_QEMU_CHANNEL_FD 3
 #define SB_KVM_QEMU_KERNEL_FD 4
 #define SB_KVM_QEMU_INITRD_FD 5
+#define SB_CVM_QEMU_FIRMWARE_FD 7 /* sev-snp, tdx: the sealed firmware copy (6 is the launcher's) */
 
 /* Starts one isolate. *out owns the child; sb_isolate_channel() is the host's end (non-blocking,
  * close-on-exec). Returns 0 or -1 with err naming the step that failed. */

@@ -22,7 +22,8 @@ struct sb_platform {
     char accel[8];              /* kvm: "kvm" or "tcg" */
     char qemu[256];             /* kvm, sev-snp, tdx: the QEMU binary */
     int cvm;                    /* sev-snp, tdx: the command line of cvm.c, evidence from inside */
-    char firmware[512];         /* cvm: the OVMF/TDVF path given to QEMU's -bios */
+    int firmware_fd;            /* cvm: sealed memfd with the OVMF/TDVF bytes that were hashed */
+    char firmware[32];          /* cvm: QEMU's -bios, /proc/self/fd/SB_CVM_QEMU_FIRMWARE_FD */
     char vcpu_type[32];         /* sev-snp: the measured EPYC model */
     unsigned vcpus;             /* cvm: the measured vCPU count */
     uint8_t measurement[32];

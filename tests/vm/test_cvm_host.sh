@@ -15,6 +15,7 @@ run() { OUT=$("$@" 2>&1); RC=$?; }
 printf 'kernel bytes' >"$T/k"
 printf 'initrd bytes' >"$T/i"
 printf 'firmware bytes' >"$T/fw"
+chmod 0600 "$T/fw" # QEMU, as nobody, reads the host's sealed copy, not this file
 mkdir -p "$T/snp/dev" "$T/snp/sys/module/kvm_amd/parameters" "$T/tdx/sys/module/kvm_intel/parameters" \
   "$T/none" "$T/rec"
 touch "$T/snp/dev/sev"
@@ -29,8 +30,9 @@ if [ "\$*" = "-object help" ]; then
   exit 0
 fi
 printf '%s\n' "\$0" "\$@" >"$T/rec/argv"
-# ls runs in a child: the shell's own descriptors stay as QEMU would have them (255: the script).
-/bin/ls -l /proc/\$\$/fd | sed -n 's/.* \([0-9]*\) -> /\1 /p' >"$T/rec/fds"
+# ls runs in a child, no pipe: the shell's descriptors stay as QEMU's were (255: the script).
+/bin/ls -l /proc/\$\$/fd >"$T/rec/fds.raw"
+/bin/sed -n 's/.* \([0-9]*\) -> /\1 /p' "$T/rec/fds.raw" >"$T/rec/fds"
 echo "fake qemu: no SNP or TDX here" >&2
 exit 1
 EOF
@@ -87,7 +89,7 @@ sbx_wait_file "$T/attestd.port" || exit 1
 AP=$(cat "$T/attestd.port")
 M96=$(printf '0%.0s' $(seq 96)) M64=$(printf '0%.0s' $(seq 64))
 for plat in sev-snp tdx; do
-  rm -f "$T/rec/argv" "$T/rec/fds" "$T/host.port"
+  rm -f "$T/rec/argv" "$T/rec/fds" "$T/rec/fds.raw" "$T/host.port"
   extra=(--vcpus 2); [ $plat = sev-snp ] && extra+=(--vcpu-type EPYC-Milan) && root=$T/snp || root=$T/tdx
   "$HOSTD" --platform $plat --firmware "$T/fw" --qemu "$T/qemu" --device-root "$root" "${extra[@]}" \
     "${COMMON[@]}" --port-file "$T/host.port" --log "$T/host-$plat.log" 2>"$T/host-$plat.err" &
@@ -115,7 +117,7 @@ JSON
   MEM=$(grep -A1 -x -- -m "$T/rec/argv" | sed -n 's/^\([0-9]*\)M$/\1/p')
   sbx_check "$plat: guest RAM ${MEM:-?} MiB covers the policy's 32 MiB and the 256 MiB minimum" \
     "[ \"\${MEM:-0}\" -ge 256 ]"
-  FW=$T/fw CMDLINE=$(strings "$HOSTD" | grep -m1 -x "console=ttyS0 .* -- $plat")
+  FW=/proc/self/fd/7 CMDLINE=$(strings "$HOSTD" | grep -m1 -x "console=ttyS0 .* -- $plat")
   if [ $plat = sev-snp ]; then
     want="$T/qemu -accel kvm -M q35,confidential-guest-support=cvm0,memory-backend=ram0,vmport=off"
     want+=" -object sev-snp-guest,id=cvm0,cbitpos=51,reduced-phys-bits=1,policy=0x30000,kernel-hashes=on"
@@ -136,9 +138,10 @@ want: $want"
   sbx_check "$plat: the command line ends with '-- $plat' (strongbox-init's --platform)" \
     "[ -n \"\$CMDLINE\" ] && grep -qx -- '-append' '$T/rec/argv' && grep -qx -- '.* -- $plat' '$T/rec/argv'"
   fds=$(cat "$T/rec/fds" 2>/dev/null)
-  sbx_check "$plat: QEMU gets the channel socket (3), the sealed kernel (4) and initrd (5), nothing else" \
+  sbx_check "$plat: QEMU gets the channel socket (3), the sealed kernel (4), initrd (5) and firmware (7), nothing else" \
     "grep -q '^3 socket:' <<<\"\$fds\" && grep -q '^4 /memfd:guest kernel' <<<\"\$fds\" &&
-     grep -q '^5 /memfd:guest initrd' <<<\"\$fds\" && [ \$(grep -vc '^[0-2] \|^255 ' <<<\"\$fds\") = 3 ]" "$fds"
+     grep -q '^5 /memfd:guest initrd' <<<\"\$fds\" && grep -q '^7 /memfd:firmware' <<<\"\$fds\" &&
+     [ \$(grep -vc '^[0-2] \|^255 ' <<<\"\$fds\") = 4 ]" "$fds"
   sbx_check "$plat: the host logged the early exit and QEMU's message reached its stderr" \
     "grep -q 'isolate exited with status 1 unexpectedly' '$T/host-$plat.log' && grep -q 'fake qemu: no SNP' '$T/host-$plat.err'" \
     "$(cat "$T/host-$plat.log" "$T/host-$plat.err")"
