@@ -19,7 +19,8 @@
  *   allowed; debug, migration agent and single-socket off), cbitpos 51, reduced-phys-bits 1,
  *   an EPYC vCPU model, firmware = an AmdSev OVMF (`-bios`). virtio devices use the IOMMU
  *   platform feature so that the guest bounces DMA through shared pages.
- * tdx: q35 with `tdx-guest` (attributes: no DEBUG), split irqchip, no HPET, SMM or PIC (as the
+ * tdx: q35 with `tdx-guest` (attributes: no DEBUG; GetQuote goes to Intel's QGS on the host,
+ *   vsock CID 2 port 4050, its default: not measured), split irqchip, no HPET, SMM or PIC (as the
  *   measured TD shape expects), `-cpu host`, firmware = TDVF (`-bios`). */
 #include "measure/measure.h"
 #include "platform/platform_impl.h"
@@ -249,7 +250,8 @@ int sb_platform_cvm_argv(const sb_cvm_launch *l, char ***argv_out, sb_err *err)
         snprintf(object, sizeof object, "sev-snp-guest,id=cvm0,cbitpos=51,reduced-phys-bits=1,"
                  "policy=0x%llx,kernel-hashes=on", (unsigned long long)SB_SNP_POLICY);
     else
-        snprintf(object, sizeof object, "tdx-guest,id=cvm0");
+        snprintf(object, sizeof object, "tdx-guest,id=cvm0,quote-generation-socket.type=vsock,"
+                 "quote-generation-socket.cid=2,quote-generation-socket.port=4050");
     const char *machine = snp ? "q35,confidential-guest-support=cvm0,memory-backend=ram0,vmport=off"
                               : "q35,confidential-guest-support=cvm0,memory-backend=ram0,"
                                 "kernel-irqchip=split,hpet=off,smm=off,pic=off";

@@ -124,7 +124,7 @@ JSON
     want+=" -object memory-backend-memfd,id=ram0,size=${MEM}M,share=true -cpu EPYC-Milan"
   else
     want="$T/qemu -accel kvm -M q35,confidential-guest-support=cvm0,memory-backend=ram0,kernel-irqchip=split,hpet=off,smm=off,pic=off"
-    want+=" -object tdx-guest,id=cvm0 -object memory-backend-memfd,id=ram0,size=${MEM}M,share=true -cpu host"
+    want+=" -object tdx-guest,id=cvm0,quote-generation-socket.type=vsock,quote-generation-socket.cid=2,quote-generation-socket.port=4050 -object memory-backend-memfd,id=ram0,size=${MEM}M,share=true -cpu host"
   fi
   want+=" -smp 2 -m ${MEM}M -bios $FW -nodefaults -no-user-config -nographic -no-reboot"
   want+=" -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
