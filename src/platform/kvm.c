@@ -11,7 +11,8 @@
  * host's stderr for the guest console and QEMU's own messages, channel = 3, kernel = 4,
  * initrd = 5, for sev-snp and tdx the firmware = 7, the rest closed),
  * network/IPC/UTS namespaces where the kernel permits, when root an unprivileged uid/gid (keeping
- * /dev/kvm's group for --accel kvm), rlimits (CORE=0, NOFILE, CPU), PR_SET_NO_NEW_PRIVS,
+ * /dev/kvm's group for --accel kvm, and /dev/sev's for sev-snp), rlimits (CORE=0, NOFILE, CPU),
+ * PR_SET_NO_NEW_PRIVS,
  * parent-death signal = SIGKILL, execve of QEMU with an argument vector built beforehand by the
  * host (no shell) and an empty environment. QEMU then confines itself (-sandbox on: no spawning,
  * no privilege changes, no obsolete system calls).
@@ -184,6 +185,7 @@ struct child_args {
     int drop;
     uid_t uid;
     gid_t kvm_gid; /* 0: none to keep */
+    gid_t sev_gid; /* sev-snp: /dev/sev's group (QEMU opens it too); 0: none */
     uint32_t cpu_seconds;
     char **argv;
 };
@@ -223,8 +225,13 @@ static void kvm_child(const struct child_args *a)
     (void)unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
     if (a->drop) {
         /* Raw syscalls: glibc's wrappers would wait for the (cloned-away) threads of the host. */
-        gid_t g = (gid_t)a->uid, groups[1] = {a->kvm_gid};
-        if (syscall(SYS_setgroups, a->kvm_gid ? 1 : 0, groups) != 0 ||
+        gid_t g = (gid_t)a->uid, groups[2];
+        int n = 0;
+        if (a->kvm_gid)
+            groups[n++] = a->kvm_gid;
+        if (a->sev_gid && a->sev_gid != a->kvm_gid)
+            groups[n++] = a->sev_gid;
+        if (syscall(SYS_setgroups, n, groups) != 0 ||
             syscall(SYS_setresgid, g, g, g) != 0 || syscall(SYS_setresuid, a->uid, a->uid, a->uid))
             child_fail(rep, STEP_UID);
     }
@@ -256,10 +263,11 @@ static int await_exec(int fd, sb_err *err)
     return sb_err_set(err, r[1], "QEMU launch: %s failed: %s", step_names[r[0]], strerror(r[1]));
 }
 
-static gid_t kvm_group(const sb_platform *p)
+/* The group of a device QEMU must open after the uid drop, or 0 (none, or root's). */
+static gid_t device_group(const sb_platform *p, const char *dev)
 {
     struct stat st;
-    return strcmp(p->accel, "kvm") == 0 && stat("/dev/kvm", &st) == 0 ? st.st_gid : 0;
+    return strcmp(p->accel, "kvm") == 0 && stat(dev, &st) == 0 ? st.st_gid : 0;
 }
 
 int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err)
@@ -285,7 +293,8 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
     struct child_args a = {
         .chan = sv[1], .kernel = p->kernel_fd, .initrd = p->initrd_fd, .report = rp[1],
         .firmware = p->firmware_fd,
-        .null_fd = null_fd, .drop = geteuid() == 0, .uid = p->drop_uid, .kvm_gid = kvm_group(p),
+        .null_fd = null_fd, .drop = geteuid() == 0, .uid = p->drop_uid, .kvm_gid = device_group(p, "/dev/kvm"),
+        .sev_gid = p->cvm && strcmp(p->ops->name, "sev-snp") == 0 ? device_group(p, "/dev/sev") : 0,
         .cpu_seconds = lim ? lim->cpu_seconds : 0, .argv = argv,
     };
     pid_t pid = fork();

@@ -55,6 +55,8 @@ run "$HOSTD" --platform tdx --firmware "$T/fw" --vcpu-type EPYC --qemu "$T/qemu"
 sbx_check "refused: --vcpu-type on tdx (-cpu host)" "[ $RC = 1 ] && grep -q 'cpu host' <<<\"\$OUT\"" "$OUT"
 run "$HOSTD" --platform sev-snp --firmware "$T/fw" --vcpus 0 --qemu "$T/qemu" "${COMMON[@]}"
 sbx_check "refused: --vcpus 0 (exit 2)" "[ $RC = 2 ] && grep -q 'want 1-64' <<<\"\$OUT\"" "$OUT"
+run "$HOSTD" --platform tdx --accel tcg --firmware "$T/fw" --qemu "$T/qemu" --device-root "$T/tdx" "${COMMON[@]}"
+sbx_check "refused: --accel tcg on tdx (KVM only)" "[ $RC = 1 ] && grep -q 'runs on KVM only' <<<\"\$OUT\"" "$OUT"
 run "$HOSTD" --platform kvm --firmware "$T/fw" "${COMMON[@]}"
 sbx_check "refused: --firmware with --platform kvm (exit 2)" \
   "[ $RC = 2 ] && grep -q 'sev-snp and tdx only' <<<\"\$OUT\"" "$OUT"
