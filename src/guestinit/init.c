@@ -8,7 +8,8 @@
  *   3. finds the virtio-serial port named SB_PORT_NAME (/sys/class/virtio-ports/NAME/name) and
  *      makes it descriptor 3;
  *   4. forks /strongbox-runtime --channel-fd 3 --platform P (P: the kernel command line's word
- *      after "--"), with an empty environment, stdin/stdout on /dev/null, stderr on the console;
+ *      after "--": measured with the command line, SNP's hash table or TDX's RTMR2, so a host
+ *      cannot start a CVM's runtime as "kvm"), with an empty environment, stdin/stdout on /dev/null, stderr on the console;
  *   5. reaps every child until the runtime has ended, prints its exit status on the console and
  *      ends the VM with it (isa-debug-exit; else power-off), so that the VMM's exit is the
  *      isolate's end and carries the runtime's status to the host.
@@ -36,7 +37,7 @@
 static const char *const modules[] = {
     "virtio_ring.ko", "virtio.ko", "virtio_mmio.ko", "virtio_pci_legacy_dev.ko",
     "virtio_pci_modern_dev.ko", "virtio_pci.ko", "virtio_console.ko", "configfs.ko",
-    "sev-guest.ko",
+    "tsm.ko", "sev-guest.ko", "tdx-guest.ko", /* CVM images: configfs-tsm (>= 6.7), then the TEE */
 };
 
 static void power_off(void)

@@ -123,14 +123,16 @@ static int setup(struct host *h, sb_err *err)
     const sb_host_config *cfg = h->cfg;
     raise_fd_limit(h);
     EVP_PKEY *key = NULL;
-    if (!cfg->runtime_path && strcmp(cfg->platform, "kvm") != 0) /* kvm: it is in the image */
+    if (!cfg->runtime_path && strcmp(cfg->platform, "process") == 0) /* VMs: in the image */
         return sb_err_set(err, EINVAL, "no runtime binary given (--runtime)");
     if (cfg->attest_key_path && load_key(cfg->attest_key_path, &key, err) != 0)
         return -1;
     sb_platform_config pc = {.runtime_path = cfg->runtime_path, .attest_key = key,
                              .sanitizer_compat = cfg->sanitizer_compat, .accel = cfg->accel,
                              .qemu_path = cfg->qemu_path, .guest_kernel = cfg->guest_kernel,
-                             .guest_initrd = cfg->guest_initrd};
+                             .guest_initrd = cfg->guest_initrd, .firmware = cfg->firmware,
+                             .vcpus = cfg->vcpus, .vcpu_type = cfg->vcpu_type,
+                             .device_root = cfg->device_root};
     int rc = sb_platform_open(cfg->platform, &pc, &h->platform, err);
     EVP_PKEY_free(key);
     if (rc != 0)

@@ -22,6 +22,10 @@ typedef struct sb_host_config {
     const char *qemu_path;       /* kvm: QEMU binary; default qemu-system-x86_64 in /usr/bin */
     const char *guest_kernel;    /* kvm: the guest image (BUILD/guest/vmlinuz, initrd.cpio) */
     const char *guest_initrd;
+    const char *firmware;        /* sev-snp, tdx: OVMF (AmdSev) or TDVF; required there */
+    unsigned vcpus;              /* sev-snp, tdx: measured vCPU count (0 = 1) */
+    const char *vcpu_type;       /* sev-snp: measured EPYC model (NULL = EPYC-v4) */
+    const char *device_root;     /* tests: where /dev/sev, /sys/module/kvm_* are probed */
     const char *attest_key_path; /* PEM private key of the host (process-platform evidence) */
     const char *attestd_url;     /* overrides the policy's attestation URL (e.g. another route) */
     unsigned max_isolates;       /* live isolates at once; default 64 */

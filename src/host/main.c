@@ -14,16 +14,21 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: strongbox-host --runtime PATH --attest-key KEY.pem [options]\n"
             "       strongbox-host --platform kvm --guest-kernel K --guest-initrd I --attest-key KEY.pem [options]\n"
+            "       strongbox-host --platform sev-snp|tdx --firmware FW --qemu Q --guest-kernel K --guest-initrd I [options]\n"
             "       strongbox-host --init-key KEY.pem\n"
             "       strongbox-host admin [--socket PATH] list|show HASH|stop HASH [REASON]\n\n"
             "  --listen ADDR:PORT      party/deploy port (default 127.0.0.1:7433; port 0 = any)\n"
             "  --port-file FILE        write the bound port there\n"
             "  --runtime PATH          strongbox-runtime binary (measured, exec'd per isolate)\n"
-            "  --platform NAME         isolate backend: process (default) or kvm\n"
+            "  --platform NAME         isolate backend: process (default), kvm, sev-snp or tdx\n"
             "  --accel kvm|tcg         kvm: QEMU accelerator (default kvm; tcg emulates, slowly)\n"
-            "  --qemu PATH             kvm: QEMU binary (default qemu-system-x86_64)\n"
-            "  --guest-kernel FILE     kvm: the guest image's kernel (BUILD/guest/vmlinuz)\n"
-            "  --guest-initrd FILE     kvm: its initramfs (BUILD/guest/initrd.cpio)\n"
+            "  --qemu PATH             VMs: QEMU binary (default qemu-system-x86_64; sev-snp needs\n"
+            "                          QEMU >= 9.1, tdx >= 10.1)\n"
+            "  --guest-kernel FILE     VMs: the guest image's kernel (BUILD/guest/vmlinuz)\n"
+            "  --guest-initrd FILE     VMs: its initramfs (BUILD/guest/initrd.cpio)\n"
+            "  --firmware FILE         sev-snp, tdx (required): AmdSev OVMF or TDVF (measured)\n"
+            "  --vcpus N               sev-snp, tdx: vCPUs per VM, 1-64 (default 1; measured)\n"
+            "  --vcpu-type NAME        sev-snp: EPYC vCPU model (default EPYC-v4; measured)\n"
             "  --attest-key FILE       the host's attestation key (process-platform evidence)\n"
             "  --attestd URL           use this attestation service URL instead of the policy's\n"
             "  --max-isolates N        live isolates at once (default 64)\n"
@@ -88,7 +93,8 @@ int main(int argc, char **argv)
         {"sanitizer-compat", 0, 0, 'N'}, {"ready-timeout", 1, 0, 't'}, {"no-splice", 0, 0, 'S'},
         {"log", 1, 0, 'L'},          {"init-key", 1, 0, 'K'},    {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
         {"accel", 1, 0, 'A'},        {"qemu", 1, 0, 'Q'},        {"guest-kernel", 1, 0, 'G'},
-        {"guest-initrd", 1, 0, 'I'},
+        {"guest-initrd", 1, 0, 'I'},    {"firmware", 1, 0, 'F'},    {"vcpus", 1, 0, 'c'},
+        {"vcpu-type", 1, 0, 'Y'},    {"device-root", 1, 0, 'D'},
         {"max-connections", 1, 0, 'C'}, {"max-unauth-per-source", 1, 0, 'U'},
         {"stall-timeout", 1, 0, 'T'}, {"admin-socket", 1, 0, 'M'},
         {0, 0, 0, 0},
@@ -109,6 +115,18 @@ int main(int argc, char **argv)
         case 'Q': cfg.qemu_path = optarg; break;
         case 'G': cfg.guest_kernel = optarg; break;
         case 'I': cfg.guest_initrd = optarg; break;
+        case 'F': cfg.firmware = optarg; break;
+        case 'Y': cfg.vcpu_type = optarg; break;
+        case 'D': cfg.device_root = optarg; break; /* tests only (docs/host.md) */
+        case 'c':
+            if (parse_uint("--vcpus", optarg, 64, &v))
+                return 2;
+            if (v == 0) {
+                fprintf(stderr, "strongbox-host: --vcpus 0: want 1-64\n");
+                return 2;
+            }
+            cfg.vcpus = (unsigned)v;
+            break;
         case 'k': cfg.attest_key_path = optarg; break;
         case 'a': cfg.attestd_url = optarg; break;
         case 'N': cfg.sanitizer_compat = 1; break;
@@ -148,19 +166,26 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    int vm = cfg.platform && strcmp(cfg.platform, "kvm") == 0; /* its runtime is in the image */
+    /* VM platforms: the runtime is in the guest image. */
+    int vm = cfg.platform && strcmp(cfg.platform, "process") != 0;
+    int cvm = vm && strcmp(cfg.platform, "kvm") != 0;
     if (optind != argc || (!cfg.runtime_path && !vm)) {
         usage(stderr);
         return 2;
     }
     if (vm && cfg.runtime_path) {
-        fprintf(stderr, "strongbox-host: --runtime: on --platform kvm the runtime is the one in "
-                        "the guest image (--guest-initrd)\n");
+        fprintf(stderr, "strongbox-host: --runtime: on --platform %s the runtime is the one in "
+                        "the guest image (--guest-initrd)\n", cfg.platform);
         return 2;
     }
     if (!vm && (cfg.accel || cfg.qemu_path || cfg.guest_kernel || cfg.guest_initrd)) {
-        fprintf(stderr, "strongbox-host: --accel, --qemu and --guest-* apply to --platform kvm "
-                        "only\n");
+        fprintf(stderr, "strongbox-host: --accel, --qemu and --guest-* apply to --platform kvm, "
+                        "sev-snp and tdx only\n");
+        return 2;
+    }
+    if (!cvm && (cfg.firmware || cfg.vcpus || cfg.vcpu_type || cfg.device_root)) {
+        fprintf(stderr, "strongbox-host: --firmware, --vcpus, --vcpu-type and --device-root "
+                        "apply to --platform sev-snp and tdx only\n");
         return 2;
     }
     if (log_path && !(cfg.log = fopen(log_path, "a"))) {

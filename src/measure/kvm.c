@@ -34,6 +34,22 @@ static const struct accel_profile {
      ",isa-debug-exit:0xf4;serial=ttyS0"},
 };
 
+/* q35 has PCI (the channel is virtio-serial-pci) and a TSC the CVM trusts: no pci=off, no
+ * tsc_early_khz. The platform word is measured (SEV hash table; TDX RTMR2), so a host cannot
+ * start the runtime under another platform's name. */
+#define CVM_CMDLINE_BASE                                                                    \
+    "console=ttyS0 quiet panic=-1 i8042.noaux i8042.nokbd i8042.nopnp 8250.nr_uarts=1 "   \
+    "cryptomgr.notests random.trust_cpu=on"
+
+const char *sb_measure_cvm_cmdline(const char *platform)
+{
+    if (platform && strcmp(platform, "sev-snp") == 0)
+        return CVM_CMDLINE_BASE " -- sev-snp";
+    if (platform && strcmp(platform, "tdx") == 0)
+        return CVM_CMDLINE_BASE " -- tdx";
+    return NULL;
+}
+
 static const struct accel_profile *profile(const char *accel)
 {
     for (size_t i = 0; accel && i < sizeof profiles / sizeof *profiles; i++)

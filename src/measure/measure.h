@@ -23,6 +23,10 @@
  * The kernel command line and the machine shape are fixed per accelerator ("kvm" or "tcg"; see
  * docs/attestation.md for why TCG's differs): both return NULL for any other accelerator. */
 const char *sb_measure_kvm_cmdline(const char *accel);
+/* The fixed kernel command line of the sev-snp and tdx platforms (what the host passes to
+ * -append and `strongbox measure --append` must get), or NULL for another platform. It ends with
+ * "-- PLATFORM": strongbox-init starts the runtime with that --platform. */
+const char *sb_measure_cvm_cmdline(const char *platform);
 const char *sb_measure_kvm_shape(const char *accel);
 const char *sb_measure_kvm_cpu(const char *accel); /* QEMU's -cpu model, named in the shape */
 

@@ -1,4 +1,5 @@
-/* kvm.c - the "kvm" platform: the runtime in a QEMU micro-VM, one QEMU process per computation.
+/* kvm.c - the "kvm" platform: the runtime in a QEMU micro-VM, one QEMU process per computation;
+ * its launcher (the QEMU child below) also starts the sev-snp and tdx VMs of cvm.c.
  *
  * Open: the guest kernel and initrd (src/guestimage) are copied into sealed memfds and measured
  * once (src/measure: kernel, initrd, the fixed command line and machine shape of the accelerator);
@@ -8,9 +9,10 @@
  * Launch: a socketpair (the host's end is an ordinary stream socket, so the relay is unchanged),
  * then fork; in the child, in this order: descriptors (stdin /dev/null, stdout and stderr the
  * host's stderr for the guest console and QEMU's own messages, channel = 3, kernel = 4,
- * initrd = 5, the rest closed),
+ * initrd = 5, for sev-snp and tdx the firmware = 7, the rest closed),
  * network/IPC/UTS namespaces where the kernel permits, when root an unprivileged uid/gid (keeping
- * /dev/kvm's group for --accel kvm), rlimits (CORE=0, NOFILE, CPU), PR_SET_NO_NEW_PRIVS,
+ * /dev/kvm's group for --accel kvm, and /dev/sev's for sev-snp), rlimits (CORE=0, NOFILE, CPU),
+ * PR_SET_NO_NEW_PRIVS,
  * parent-death signal = SIGKILL, execve of QEMU with an argument vector built beforehand by the
  * host (no shell) and an empty environment. QEMU then confines itself (-sandbox on: no spawning,
  * no privilege changes, no obsolete system calls).
@@ -41,7 +43,7 @@
 #include <unistd.h>
 
 #define QEMU_NOFILE 256 /* QEMU's own eventfds, threads' descriptors and the three it is given */
-#define REPORT_FD 6
+#define REPORT_FD 6 /* below SB_CVM_QEMU_FIRMWARE_FD */
 
 /* Refuses a /dev/kvm that cannot boot a stock kernel, naming the cause, before any computation
  * waits for a VM that spins forever. PVM ("kvm_pvm", a paravirtual KVM used for nested guests)
@@ -63,7 +65,8 @@ static int check_kvm_device(sb_err *err)
     return 0;
 }
 
-static int find_qemu(const char *given, char *out, size_t len, sb_err *err)
+int sb_platform_find_qemu(const char *platform, const char *given, char *out, size_t len,
+                          sb_err *err)
 {
     static const char *const dirs[] = {"/usr/bin", "/usr/local/bin"};
     if (given) {
@@ -77,8 +80,29 @@ static int find_qemu(const char *given, char *out, size_t len, sb_err *err)
         if (access(out, X_OK) == 0)
             return 0;
     }
-    return sb_err_set(err, ENOENT, "platform kvm: no qemu-system-x86_64 in /usr/bin or "
-                      "/usr/local/bin (install qemu-system-x86: scripts/setup.sh, or --qemu)");
+    return sb_err_set(err, ENOENT, "platform %s: no qemu-system-x86_64 in /usr/bin or "
+                      "/usr/local/bin (install qemu-system-x86: scripts/setup.sh, or --qemu)",
+                      platform);
+}
+
+int sb_platform_guest_image(sb_platform *p, const sb_platform_config *cfg, uint8_t **kernel,
+                            size_t *klen, uint8_t **initrd, size_t *ilen, sb_err *err)
+{
+    if (!cfg->guest_kernel || !cfg->guest_initrd) /* before anything else: callers check first */
+        return sb_err_set(err, EINVAL, "platform %s: the guest image is needed "
+                          "(--guest-kernel and --guest-initrd; built as BUILD/guest/)",
+                          p->ops->name);
+    *kernel = *initrd = NULL;
+    if (sb_platform_sealed_copy("guest kernel", cfg->guest_kernel, SB_KVM_IMAGE_MAX,
+                                &p->kernel_fd, kernel, klen, err) != 0)
+        return -1;
+    if (sb_platform_sealed_copy("guest initrd", cfg->guest_initrd, SB_KVM_IMAGE_MAX,
+                                &p->initrd_fd, initrd, ilen, err) != 0) {
+        free(*kernel);
+        *kernel = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int sb_kvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
@@ -88,19 +112,15 @@ int sb_kvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
         return sb_err_set(err, EINVAL, "--accel %s: want kvm or tcg", accel);
     snprintf(p->accel, sizeof p->accel, "%s", accel);
     if (!cfg->guest_kernel || !cfg->guest_initrd)
-        return sb_err_set(err, EINVAL, "platform kvm: the guest image is needed "
-                          "(--guest-kernel and --guest-initrd; built as BUILD/guest/)");
-    if (find_qemu(cfg->qemu_path, p->qemu, sizeof p->qemu, err) != 0)
+        return sb_platform_guest_image(p, cfg, NULL, NULL, NULL, NULL, err);
+    if (sb_platform_find_qemu("kvm", cfg->qemu_path, p->qemu, sizeof p->qemu, err) != 0)
         return -1;
     if (strcmp(accel, "kvm") == 0 && check_kvm_device(err) != 0)
         return -1;
     uint8_t *kernel = NULL, *initrd = NULL;
     size_t klen = 0, ilen = 0;
     int rc = -1;
-    if (sb_platform_sealed_copy("guest kernel", cfg->guest_kernel, SB_KVM_IMAGE_MAX,
-                                &p->kernel_fd, &kernel, &klen, err) == 0 &&
-        sb_platform_sealed_copy("guest initrd", cfg->guest_initrd, SB_KVM_IMAGE_MAX,
-                                &p->initrd_fd, &initrd, &ilen, err) == 0)
+    if (sb_platform_guest_image(p, cfg, &kernel, &klen, &initrd, &ilen, err) == 0)
         rc = sb_measure_kvm(kernel, klen, initrd, ilen, accel, p->measurement, err);
     free(kernel);
     free(initrd);
@@ -123,6 +143,13 @@ int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, ch
     *argv_out = NULL;
     if (p->kernel_fd < 0)
         return sb_err_set(err, EINVAL, "platform %s has no QEMU command line", p->ops->name);
+    if (p->cvm) {
+        sb_cvm_launch l = {.platform = p->ops->name, .qemu = p->qemu, .firmware = p->firmware,
+                           .cmdline = sb_measure_cvm_cmdline(p->ops->name),
+                           .vcpu_type = p->vcpu_type, .vcpus = p->vcpus,
+                           .memory_mib = guest_mib(lim)};
+        return sb_platform_cvm_argv(&l, argv_out, err);
+    }
     char mem[32], kernel[32], initrd[32], chardev[64], port[64];
     snprintf(mem, sizeof mem, "%lluM", guest_mib(lim));
     snprintf(kernel, sizeof kernel, "/proc/self/fd/%d", SB_KVM_QEMU_KERNEL_FD);
@@ -154,9 +181,11 @@ static const char *const step_names[STEP_COUNT] = {
 
 struct child_args {
     int chan, kernel, initrd, report, null_fd;
+    int firmware; /* sev-snp, tdx: SB_CVM_QEMU_FIRMWARE_FD in QEMU; -1 for kvm */
     int drop;
     uid_t uid;
     gid_t kvm_gid; /* 0: none to keep */
+    gid_t sev_gid; /* sev-snp: /dev/sev's group (QEMU opens it too); 0: none */
     uint32_t cpu_seconds;
     char **argv;
 };
@@ -171,18 +200,19 @@ static void child_fail(int fd, int step)
 
 static int arrange_fds(const struct child_args *a)
 {
-    int src[] = {a->chan, a->kernel, a->initrd, a->report};
-    int tmp[4];
-    for (int i = 0; i < 4; i++) /* above every target number first, so no dup2 clobbers a source */
-        if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
+    int src[] = {a->chan, a->kernel, a->initrd, a->report, a->firmware};
+    int tmp[5] = {-1, -1, -1, -1, -1};
+    for (int i = 0; i < 5; i++) /* above every target number first, so no dup2 clobbers a source */
+        if (src[i] >= 0 && (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10)) < 0)
             return -1;
     /* The guest console (QEMU's stdout) joins the host's stderr: diagnostics, like the process
      * platform's runtime stderr. */
     if (dup2(a->null_fd, 0) < 0 || dup2(2, 1) < 0 || dup2(tmp[0], SB_KVM_QEMU_CHANNEL_FD) < 0 ||
         dup2(tmp[1], SB_KVM_QEMU_KERNEL_FD) < 0 || dup2(tmp[2], SB_KVM_QEMU_INITRD_FD) < 0 ||
-        dup3(tmp[3], REPORT_FD, O_CLOEXEC) < 0)
+        dup3(tmp[3], REPORT_FD, O_CLOEXEC) < 0 ||
+        (tmp[4] >= 0 && dup2(tmp[4], SB_CVM_QEMU_FIRMWARE_FD) < 0))
         return -1;
-    return close_range(REPORT_FD + 1, ~0U, 0);
+    return close_range(tmp[4] >= 0 ? SB_CVM_QEMU_FIRMWARE_FD + 1 : REPORT_FD + 1, ~0U, 0);
 }
 
 static void kvm_child(const struct child_args *a)
@@ -195,8 +225,13 @@ static void kvm_child(const struct child_args *a)
     (void)unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
     if (a->drop) {
         /* Raw syscalls: glibc's wrappers would wait for the (cloned-away) threads of the host. */
-        gid_t g = (gid_t)a->uid, groups[1] = {a->kvm_gid};
-        if (syscall(SYS_setgroups, a->kvm_gid ? 1 : 0, groups) != 0 ||
+        gid_t g = (gid_t)a->uid, groups[2];
+        int n = 0;
+        if (a->kvm_gid)
+            groups[n++] = a->kvm_gid;
+        if (a->sev_gid && a->sev_gid != a->kvm_gid)
+            groups[n++] = a->sev_gid;
+        if (syscall(SYS_setgroups, n, groups) != 0 ||
             syscall(SYS_setresgid, g, g, g) != 0 || syscall(SYS_setresuid, a->uid, a->uid, a->uid))
             child_fail(rep, STEP_UID);
     }
@@ -224,14 +259,15 @@ static int await_exec(int fd, sb_err *err)
     if (n == 0)
         return 0;
     if (n != (ssize_t)sizeof r || r[0] < 0 || r[0] >= STEP_COUNT)
-        return sb_err_set(err, EIO, "kvm launch: garbled report from the child");
-    return sb_err_set(err, r[1], "kvm launch: %s failed: %s", step_names[r[0]], strerror(r[1]));
+        return sb_err_set(err, EIO, "QEMU launch: garbled report from the child");
+    return sb_err_set(err, r[1], "QEMU launch: %s failed: %s", step_names[r[0]], strerror(r[1]));
 }
 
-static gid_t kvm_group(const sb_platform *p)
+/* The group of a device QEMU must open after the uid drop, or 0 (none, or root's). */
+static gid_t device_group(const sb_platform *p, const char *dev)
 {
     struct stat st;
-    return strcmp(p->accel, "kvm") == 0 && stat("/dev/kvm", &st) == 0 ? st.st_gid : 0;
+    return strcmp(p->accel, "kvm") == 0 && stat(dev, &st) == 0 ? st.st_gid : 0;
 }
 
 int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out, sb_err *err)
@@ -243,24 +279,27 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (!iso || sb_platform_qemu_argv(p, lim, &argv, err) != 0) {
         if (!iso)
-            sb_err_set(err, ENOMEM, "kvm launch: out of memory");
+            sb_err_set(err, ENOMEM, "%s launch: out of memory", p->ops->name);
         goto fail;
     }
     iso->chan = -1;
     iso->platform = p;
     if (null_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
         pipe2(rp, O_CLOEXEC) != 0) {
-        sb_err_set(err, errno, "kvm launch: cannot create the channel: %s", strerror(errno));
+        sb_err_set(err, errno, "%s launch: cannot create the channel: %s", p->ops->name,
+                   strerror(errno));
         goto fail;
     }
     struct child_args a = {
         .chan = sv[1], .kernel = p->kernel_fd, .initrd = p->initrd_fd, .report = rp[1],
-        .null_fd = null_fd, .drop = geteuid() == 0, .uid = p->drop_uid, .kvm_gid = kvm_group(p),
+        .firmware = p->firmware_fd,
+        .null_fd = null_fd, .drop = geteuid() == 0, .uid = p->drop_uid, .kvm_gid = device_group(p, "/dev/kvm"),
+        .sev_gid = p->cvm && strcmp(p->ops->name, "sev-snp") == 0 ? device_group(p, "/dev/sev") : 0,
         .cpu_seconds = lim ? lim->cpu_seconds : 0, .argv = argv,
     };
     pid_t pid = fork();
     if (pid < 0) {
-        sb_err_set(err, errno, "kvm launch: fork: %s", strerror(errno));
+        sb_err_set(err, errno, "%s launch: fork: %s", p->ops->name, strerror(errno));
         goto fail;
     }
     if (pid == 0)
@@ -273,7 +312,7 @@ int sb_kvm_launch(sb_platform *p, const sb_isolate_limits *lim, sb_isolate **out
                    SB_SANDBOX_UID_DROPPED * (unsigned)a.drop;
     if (await_exec(rp[0], err) != 0 || fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0) {
         if (!err->msg[0])
-            sb_err_set(err, errno, "kvm launch: fcntl: %s", strerror(errno));
+            sb_err_set(err, errno, "%s launch: fcntl: %s", p->ops->name, strerror(errno));
         iso->chan = sv[0];
         sv[0] = -1;
         sb_isolate_free(iso); /* kills and reaps the child */

@@ -95,8 +95,12 @@ static const struct sb_platform_ops process_ops = {"process", process_open, 30,
 /* Host-rooted like process; the runtime runs in a QEMU micro-VM (kvm.c). */
 static const struct sb_platform_ops kvm_ops = {"kvm", sb_kvm_open, 60, sb_kvm_launch,
                                                sb_kvm_evidence};
-/* Next: {"sev-snp", ..., NULL} (evidence from inside the isolate) ... */
-static const struct sb_platform_ops *const backends[] = {&process_ops, &kvm_ops};
+/* Confidential VMs (cvm.c) through the same QEMU launcher; evidence from inside the isolate.
+ * OVMF/TDVF and the guest's memory acceptance make their boot slower than a micro-VM's. */
+static const struct sb_platform_ops snp_ops = {"sev-snp", sb_cvm_open, 120, sb_kvm_launch, NULL};
+static const struct sb_platform_ops tdx_ops = {"tdx", sb_cvm_open, 120, sb_kvm_launch, NULL};
+static const struct sb_platform_ops *const backends[] = {&process_ops, &kvm_ops, &snp_ops,
+                                                         &tdx_ops};
 
 int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platform **out,
                      sb_err *err)
@@ -108,7 +112,8 @@ int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platfor
             ops = backends[i];
     if (!ops)
         return sb_err_set(err, EINVAL,
-                          "platform '%s' is not supported by this host (known: process, kvm)",
+                          "platform '%s' is not supported by this host (known: process, kvm, "
+                          "sev-snp, tdx)",
                           name ? name : "(none)");
     if (!cfg)
         return sb_err_set(err, EINVAL, "platform %s: no configuration given", name);
@@ -116,7 +121,7 @@ int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platfor
     if (!p)
         return sb_err_set(err, ENOMEM, "platform %s: out of memory", name);
     p->ops = ops;
-    p->image_fd = p->kernel_fd = p->initrd_fd = -1;
+    p->image_fd = p->kernel_fd = p->initrd_fd = p->firmware_fd = -1;
     p->sanitizer_compat = cfg->sanitizer_compat;
     p->drop_uid = cfg->drop_uid ? (uid_t)cfg->drop_uid : 65534;
     if (ops->open(p, cfg, err) != 0) {
@@ -135,7 +140,7 @@ void sb_platform_close(sb_platform *p)
 {
     if (!p)
         return;
-    int fds[] = {p->image_fd, p->kernel_fd, p->initrd_fd};
+    int fds[] = {p->image_fd, p->kernel_fd, p->initrd_fd, p->firmware_fd};
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (fds[i] >= 0)
             close(fds[i]);

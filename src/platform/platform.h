@@ -42,6 +42,12 @@ typedef struct sb_platform_config {
     const char *qemu_path;    /* default "qemu-system-x86_64" looked up in /usr/bin, /usr/local/bin */
     const char *guest_kernel; /* the guest image (src/guestimage): both copied into sealed memfds */
     const char *guest_initrd; /* and measured once, like the runtime binary of "process" */
+    /* sev-snp, tdx (cvm.c): also qemu_path, guest_kernel, guest_initrd; accel is always kvm. */
+    const char *firmware;     /* required: AmdSev OVMF (sev-snp) or TDVF (tdx), QEMU's -bios */
+    unsigned vcpus;           /* 0 = 1 */
+    const char *vcpu_type;    /* sev-snp only; NULL = "EPYC-v4" (must be one sb_snp_vcpu_sig knows) */
+    const char *device_root;  /* tests only: where /dev/sev and /sys/module/kvm_* are looked up
+                                 (NULL = "/"); the host is untrusted, so this weakens nothing */
 } sb_platform_config;
 
 typedef struct sb_isolate_limits {
@@ -74,7 +80,7 @@ typedef struct sb_isolate_exit {
     int code;
 } sb_isolate_exit;
 
-/* Opens a backend by name ("process", "kvm"). Measures the runtime image once: every isolate of this
+/* Opens a backend by name ("process", "kvm", "sev-snp", "tdx"). Measures the runtime image once: every isolate of this
  * platform execs exactly the measured bytes. Returns 0 or -1 with err filled. */
 int sb_platform_open(const char *name, const sb_platform_config *cfg, sb_platform **out,
                      sb_err *err);
@@ -92,8 +98,9 @@ const char *sb_platform_ready_hint(const sb_platform *p);
  * one malloc'd, NULL-terminated vector (free() it once). Returns 0 or -1 (not a kvm platform). */
 int sb_platform_qemu_argv(const sb_platform *p, const sb_isolate_limits *lim, char ***argv,
                           sb_err *err);
-/* The QEMU command line of a confidential VM (cvm.c): sev-snp or tdx. Not yet an ops table:
- * this is what the launcher will exec, checked by tests/vm/test_measure. Descriptors as for kvm. */
+/* The QEMU command line of a confidential VM (cvm.c): sev-snp or tdx, what the sev-snp and tdx
+ * platforms exec (sb_platform_qemu_argv builds it from their configuration). Descriptors as for
+ * kvm. */
 typedef struct sb_cvm_launch {
     const char *platform;         /* "sev-snp" or "tdx" */
     const char *qemu;             /* a QEMU with sev-snp-guest (>= 9.1) or tdx-guest (>= 10.1) */
@@ -109,6 +116,7 @@ int sb_platform_cvm_argv(const sb_cvm_launch *l, char ***argv, sb_err *err);
 #define SB_KVM_QEMU_CHANNEL_FD 3
 #define SB_KVM_QEMU_KERNEL_FD 4
 #define SB_KVM_QEMU_INITRD_FD 5
+#define SB_CVM_QEMU_FIRMWARE_FD 7 /* sev-snp, tdx: the sealed firmware copy (6 is the launcher's) */
 
 /* Starts one isolate. *out owns the child; sb_isolate_channel() is the host's end (non-blocking,
  * close-on-exec). Returns 0 or -1 with err naming the step that failed. */

@@ -37,7 +37,7 @@ check "measure --platform process is still the SHA-256" "[ '$OUT' = '$(sha256sum
 run "$HOSTD" --platform kvm --runtime "$T/k" --guest-kernel "$T/k" --guest-initrd "$T/i"
 check "host refused: --runtime with --platform kvm (exit 2)" "[ $RC = 2 ] && grep -q 'guest image' <<<\"\$OUT\""
 run "$HOSTD" --runtime "$T/k" --accel tcg
-check "host refused: --accel without --platform kvm (exit 2)" "[ $RC = 2 ] && grep -q 'apply to --platform kvm only' <<<\"\$OUT\""
+check "host refused: --accel without --platform kvm (exit 2)" "[ $RC = 2 ] && grep -q 'apply to --platform kvm, sev-snp and tdx only' <<<\"\$OUT\""
 run "$HOSTD" --platform kvm --accel tcg --guest-kernel "$T/k" --listen 127.0.0.1:0
 check "host refused: no --guest-initrd (exit 1, named)" "[ $RC = 1 ] && grep -q 'guest-initrd' <<<\"\$OUT\""
 run "$HOSTD" --platform kvm --accel tcg --qemu "$T/missing-qemu" --guest-kernel "$T/k" --guest-initrd "$T/i" --listen 127.0.0.1:0

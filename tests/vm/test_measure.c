@@ -261,7 +261,9 @@ static void test_cvm_argv(void)
     l.cmdline = "console=ttyS0 -- tdx";
     CHECKF(sb_platform_cvm_argv(&l, &v, &err) == 0, "%s", err.msg);
     if (v) {
-        CHECK(argv_has(v, "-object", "tdx-guest,id=cvm0") && argv_has(v, "-cpu", "host"));
+        CHECK(argv_has(v, "-object", "tdx-guest,id=cvm0,quote-generation-socket.type="
+                                           "vsock,quote-generation-socket.cid=2,"
+                                           "quote-generation-socket.port=4050") && argv_has(v, "-cpu", "host"));
         CHECK(argv_has(v, "-M", "q35,confidential-guest-support=cvm0,memory-backend=ram0,"
                                 "kernel-irqchip=split,hpet=off,smm=off,pic=off"));
         CHECK(argv_has(v, "-bios", l.firmware) && argv_has(v, "-smp", "2"));
