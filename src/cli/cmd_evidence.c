@@ -27,7 +27,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: strongbox evidence verify --format FORMAT [--key PEM]... [--roots PEM]...\n"
-            "                                 [--hmac-key FILE] [--at TIME] [--expect-report-data HEX] FILE\n"
+            "                                 [--hmac-key FILE] [--at TIME] [--expect-report-data HEX]\n"
+            "                                 [--json] FILE\n"
             "Verifies FILE completely (format, signature, chain to a given anchor valid at TIME)\n"
             "and prints the claims as JSON; exits 1 with the reason when it does not verify.\n"
             "  --format   psa | process | sev-snp (or snp) | tdx | cca | nitro\n"
@@ -36,7 +37,8 @@ static void usage(FILE *out)
             "             vendor roots, intermediates, a VCEK/VLEK, a CCA platform key\n"
             "  --hmac-key raw key for COSE_Mac0 PSA tokens\n"
             "  --at       RFC 3339 time to verify as of (default now; for expired samples)\n"
-            "  --expect-report-data  fail unless the evidence binds exactly these bytes\n");
+            "  --expect-report-data  fail unless the evidence binds exactly these bytes\n"
+            "  --json     accepted for symmetry with the other commands: the output is always JSON\n");
 }
 
 typedef struct anchors_buf {
@@ -225,6 +227,8 @@ static int verify(int argc, char **argv)
             at_s = v, i++;
         } else if (strcmp(a, "--expect-report-data") == 0 && v) {
             expect = v, i++;
+        } else if (strcmp(a, "--json") == 0) {
+            /* the claims are always printed as JSON: accepted like every command's --json */
         } else if (a[0] != '-' && !file) {
             file = a;
         } else {

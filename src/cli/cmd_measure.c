@@ -44,7 +44,7 @@ static void usage(FILE *out)
             "       strongbox measure --platform tdx ... (see strongbox measure --platform tdx --help)\n"
             "       strongbox measure --platform sev-snp --firmware OVMF [--kernel K [--initrd I]\n"
             "                 [--append STR]] --vcpus N --vcpu-type NAME --guest-features HEX\n"
-            "                 [--firmware-digest HEX]\n"
+            "                 [--firmware-digest HEX] [--json]\n"
             "Prints the SEV-SNP launch digest (96 hex digits) of a QEMU sev-snp-guest launch\n"
             "with that AmdSev OVMF (-bios), direct kernel boot with kernel-hashes=on, -smp N and\n"
             "-cpu NAME. --firmware-digest: the published digest of the OVMF pages, used instead\n"
@@ -107,8 +107,23 @@ static const struct {
     {"kvm", measure_kvm},
 };
 
+/* Removes every --json from argv (the sev-snp and tdx parsers take only options with values);
+ * 1 if there was one. */
+static int take_json_flag(int *argc, char **argv)
+{
+    int n = 1, found = 0;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            found = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    *argc = n;
+    return found;
+}
+
 /* --platform sev-snp: every option is required except the kernel triple and the firmware digest. */
-static int measure_snp(int argc, char **argv)
+static int measure_snp(int argc, char **argv, int json)
 {
     const char *fw_path = NULL, *kernel = NULL, *initrd = NULL, *append = NULL, *vcpus = NULL,
                *type = NULL, *features = NULL, *fw_digest = NULL;
@@ -170,7 +185,10 @@ static int measure_snp(int argc, char **argv)
         return 1;
     }
     sb_hex_encode(ld, sizeof ld, hex);
-    printf("%s\n", hex);
+    if (json)
+        printf("{\"platform\":\"sev-snp\",\"measurement\":\"%s\"}\n", hex);
+    else
+        printf("%s\n", hex);
     return 0;
 }
 
@@ -197,10 +215,12 @@ static int parse(int argc, char **argv, struct measure_args *a)
 int sb_cmd_measure(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--platform") == 0 && strcmp(argv[i + 1], "sev-snp") == 0)
-            return measure_snp(argc, argv);
-        if (strcmp(argv[i], "--platform") == 0 && strcmp(argv[i + 1], "tdx") == 0)
-            return sb_cli_measure_tdx(argc, argv);
+        int snp = strcmp(argv[i], "--platform") == 0 && strcmp(argv[i + 1], "sev-snp") == 0;
+        int tdx = strcmp(argv[i], "--platform") == 0 && strcmp(argv[i + 1], "tdx") == 0;
+        if (!snp && !tdx)
+            continue;
+        int json = take_json_flag(&argc, argv);
+        return snp ? measure_snp(argc, argv, json) : sb_cli_measure_tdx(argc, argv, json);
     }
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

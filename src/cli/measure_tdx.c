@@ -33,7 +33,9 @@ static void usage(FILE *out)
             "           where TDVF puts initrd=initrd in the measured command line\n"
             "  --rtmr0  96 hex digits from a reference TD of the same QEMU version and shape\n"
             "           (RTMR0 covers QEMU's ACPI tables and the TD HOB: not derived here)\n"
-            "  --vcpus, --memory  the machine shape the RTMR0 reference was taken with (shown)\n");
+            "  --vcpus, --memory  the machine shape the RTMR0 reference was taken with (shown)\n"
+            "  --json   one object: platform, mrtd, rtmr0, rtmr1, rtmr2, td_launch (hex; null where\n"
+            "           not given or not computed)\n");
 }
 
 static int parse_args(int argc, char **argv, tdx_args *a)
@@ -144,7 +146,35 @@ static int measure_boot(const tdx_args *a, uint8_t rtmr1[SB_TDX_MR_LEN], uint8_t
     return rc;
 }
 
-int sb_cli_measure_tdx(int argc, char **argv)
+/* One JSON member: "name":"hex" or "name":null. */
+static void json_mr(const char *name, const uint8_t *mr, const char *sep)
+{
+    char hex[2 * SB_TDX_MR_LEN + 3] = "null";
+    if (mr) {
+        hex[0] = '"';
+        sb_hex_encode(mr, SB_TDX_MR_LEN, hex + 1);
+        memcpy(hex + 1 + 2 * SB_TDX_MR_LEN, "\"", 2);
+    }
+    printf("\"%s\":%s%s", name, hex, sep);
+}
+
+static int print_json(const uint8_t *mrtd, const uint8_t *rtmr0, const uint8_t *rtmr1,
+                      const uint8_t *rtmr2)
+{
+    uint8_t launch[SB_TDX_MR_LEN];
+    int have = rtmr0 && rtmr1;
+    if (have && sb_tdx_launch_composite(mrtd, rtmr0, rtmr1, rtmr2, launch) != 0)
+        return fprintf(stderr, "strongbox measure: SHA-384 failed\n"), 1;
+    printf("{\"platform\":\"tdx\",");
+    json_mr("mrtd", mrtd, ",");
+    json_mr("rtmr0", rtmr0, ",");
+    json_mr("rtmr1", rtmr1, ",");
+    json_mr("rtmr2", rtmr2, ",");
+    json_mr("td_launch", have ? launch : NULL, "}\n");
+    return 0;
+}
+
+int sb_cli_measure_tdx(int argc, char **argv, int json)
 {
     tdx_args a = {0};
     uint8_t mrtd[SB_TDX_MR_LEN], rtmr0[SB_TDX_MR_LEN], rtmr1[SB_TDX_MR_LEN], rtmr2[SB_TDX_MR_LEN];
@@ -160,6 +190,9 @@ int sb_cli_measure_tdx(int argc, char **argv)
     }
     if (measure_firmware(a.firmware, mrtd) != 0 || (a.kernel && measure_boot(&a, rtmr1, rtmr2) != 0))
         return 1;
+    if (json)
+        return print_json(mrtd, a.rtmr0_hex ? rtmr0 : NULL, a.kernel ? rtmr1 : NULL,
+                          a.kernel ? rtmr2 : NULL);
     printf("platform   tdx (direct boot with TDVF; registers and td-launch as SHA-384 hex)\n");
     if (a.vcpus)
         printf("machine    %s vCPUs, %s memory (inputs of RTMR0 only)\n", a.vcpus, a.memory);

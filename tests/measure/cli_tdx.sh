@@ -37,6 +37,14 @@ if [ "$(reg td-launch)" != "$want" ] || [ -z "$want" ]; then
     echo "FAIL: td-launch $(reg td-launch) is not SHA-384(mrtd||rtmr0||rtmr1||rtmr2) = $want" >&2
     fails=$((fails + 1))
 fi
+# --json: the same values as one object; null where not given or not computed
+json="{\"platform\":\"tdx\",\"mrtd\":\"$(reg mrtd)\",\"rtmr0\":\"$(reg rtmr0)\",\"rtmr1\":\"$(reg rtmr1)\""
+json="$json,\"rtmr2\":\"$(reg rtmr2)\",\"td_launch\":\"$want\"}"
+firmware_only="{\"platform\":\"tdx\",\"mrtd\":\"$(reg mrtd)\",\"rtmr0\":null,\"rtmr1\":null,\"rtmr2\":null,\"td_launch\":null}"
+expect 0 "$json" $F $B --append console=hvc0 --rtmr0 "$R0" --json
+expect 0 "$firmware_only" $F --json
+expect 0 'rtmr1      not computed' $F # (restores the table in $T/out for what follows)
+expect 0 '<- runtimes.platforms.tdx' $F $B --append console=hvc0 --rtmr0 "$R0"
 r2=$(reg rtmr2)
 expect 0 'rtmr2' $F $B --append 'console=hvc0 quiet' --rtmr0 "$R0"
 [ "$(reg rtmr2)" != "$r2" ] || { echo "FAIL: --append does not change rtmr2" >&2; fails=$((fails + 1)); }

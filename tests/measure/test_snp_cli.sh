@@ -32,6 +32,9 @@ expect 0 803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e53444
     $FW --kernel "$T/empty" --initrd "$T/empty" --append "console=ttyS0 loglevel=7" $M --guest-features 0x21
 expect 0 e1e1ca029dd7973ab9513295be68198472dcd4fc834bd9af9b63f6e8a1674dbf281a9278a4a2ebe0eed9f22adbcd0e2b \
     $FW $M --guest-features 21
+# --json: the same digest as one object
+expect 0 '{"platform":"sev-snp","measurement":"e1e1ca029dd7973ab9513295be68198472dcd4fc834bd9af9b63f6e8a1674dbf281a9278a4a2ebe0eed9f22adbcd0e2b"}' \
+    $FW $M --guest-features 21 --json
 # without --firmware-digest the (regenerated) image's own page is measured: 96 hex digits
 out=$("$SB" measure --platform sev-snp --firmware "$T/ovmf.fd" $M --guest-features 0x1)
 n=$((n + 1))

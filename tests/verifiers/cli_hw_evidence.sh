@@ -29,6 +29,8 @@ expect 0 '"name": "rtmr3"' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" -
 # the policy's tdx measurement first: SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2) (docs/policy.md)
 expect 0 '"value": "e06d46e886a64f27baac339a9066b03d89e4fe1f8ff72b2199f54d89336bc0e9c3be264a52cf206a1f40db5b68d50a00"' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2023-07-01T00:00:00Z "$TDX"
 expect 0 '"chain": "Intel SGX PCK Certificate -> Intel SGX PCK Platform CA -> Intel SGX Root CA"' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2023-07-01T00:00:00Z "$TDX"
+# --json is accepted (the output is always JSON)
+expect 0 '"name": "rtmr3"' --format tdx --json --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2023-07-01T00:00:00Z "$TDX"
 expect 1 'PCK: certificate chain' --format tdx --roots "$V/nitro/aws_nitro_enclaves_root_g1.pem" --at 2023-07-01T00:00:00Z "$TDX"
 expect 1 'certificate has expired' --format tdx --roots "$V/tdx/intel_sgx_root_ca.pem" --at 2050-01-01T00:00:00Z "$TDX"
 flip "$TDX" 200 "$T/tdx.dat" # TD report body
