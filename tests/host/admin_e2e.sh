@@ -9,7 +9,7 @@ set -u
 B=$(cd "$1" && pwd) S=$(cd "$2" && pwd)
 source "$S/tests/examples-e2e/lib.sh"
 sbx_init "$B" sb-admin-e2e
-SBX_HOST_FLAGS="--admin-socket $T/admin.sock"
+SBX_HOST_FLAGS="--admin-socket $T/admin.sock ${SB_ADMIN_E2E_HOST_FLAGS:-}"
 sbx_start_services
 sbx_keygen alice
 ln -s "$RUNTIME" "$T/strongbox-runtime"
