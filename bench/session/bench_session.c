@@ -367,18 +367,22 @@ static int idle(int n)
     strongbox_options o;
     char key[512], crt[512], pol[512];
     opts_for(&o, "idle-0.json", NULL, key, crt, pol);
-    char *text;
-    strongbox_error e;
-    if (strongbox_host_status(&o, NULL, &text, &e) != 0)
-        die("host status", &e);
     long ready = 0, rss = 0, pss = 0, max_rss = 0, anon = 0;
     for (int i = 0; i < deployed; i++) {
-        /* Only this phase's computations: earlier phases left bigger ones running. */
+        /* Only this phase's computations (earlier phases left bigger ones running), one STATUS
+         * each: the host's public port answers only for a given hash. */
+        char *text;
+        strongbox_error e;
+        if (strongbox_host_status(&o, hashes[i], &text, &e) != 0)
+            die("host status", &e);
         char *p = strstr(text, hashes[i]);
-        if (!p || strncmp(p + 64, "\",\"state\":\"ready\"", 17) != 0)
+        if (!p || strncmp(p + 64, "\",\"state\":\"ready\"", 17) != 0) {
+            free(text);
             continue;
+        }
         char *q = strstr(p, "\"pid\":");
         int pid = q ? atoi(q + 6) : 0;
+        free(text);
         long r = status_kib(pid, "status", "VmRSS:"), s = status_kib(pid, "smaps_rollup", "Pss:");
         if (r < 0 || s < 0)
             continue;
@@ -389,7 +393,6 @@ static int idle(int n)
         if (r > max_rss)
             max_rss = r;
     }
-    free(text);
     free(hashes);
     printf("== idle computations on one host\n");
     printf("  deployed and attested: %d of %d in %.1f s (%.1f ms each)\n", deployed, n, secs,

@@ -316,6 +316,11 @@ static void on_result(rt *r, const sb_msg *m)
     sb_time_format(sb_policy_expires(r->policy), until, sizeof until);
     rt_event(r, SB_LVL_INFO, "attested; serving sessions until %s or the shutdown rule", until);
     r->state = RT_READY;
+    rt_release_idle_memory();
+}
+
+void rt_release_idle_memory(void)
+{
     dl_iterate_phdr(drop_readonly_pages, NULL);
     malloc_trim(0);
 }

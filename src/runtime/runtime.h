@@ -112,6 +112,9 @@ void rt_session_credit(rt *r, uint64_t id, uint64_t n);   /* the host delivered 
 int rt_sessions_tick(rt *r); /* handshake deadlines; ms until the next one, or -1 if none */
 void rt_sessions_pump(rt *r);                              /* stream answers while room */
 void rt_sessions_end(rt *r);                               /* close_notify + close all */
+/* Drops the start-up and TLS pages of the read-only image and trims the heap: once attested, and
+ * again whenever the last session has closed (deploy's own verification is a TLS handshake). */
+void rt_release_idle_memory(void);
 void rt_sessions_free(rt *r);                              /* at exit: free every session */
 void rt_session_reply(rt *r, rt_session *s, const sb_msg *m); /* encrypt and queue a frame */
 void rt_respond(rt *r, rt_session *s, uint64_t id, sb_status st, const char *fmt, ...)

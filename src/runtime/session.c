@@ -255,15 +255,19 @@ static void session_free(rt *r, rt_session *s)
 /* Frees closed sessions (closing only marks them, so callers deep in a request stay safe). */
 static void reap(rt *r)
 {
+    bool freed = false;
     for (rt_session **pp = &r->sessions; *pp;) {
         rt_session *s = *pp;
         if (s->closed) {
             *pp = s->next;
             session_free(r, s);
+            freed = true;
         } else {
             pp = &s->next;
         }
     }
+    if (freed && !r->sessions && r->state == RT_READY) /* idle again: as little memory as at start */
+        rt_release_idle_memory();
 }
 
 void rt_session_close(rt *r, uint64_t id, bool notify_host, sb_status st, const char *reason)
