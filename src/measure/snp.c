@@ -5,6 +5,7 @@
  * The OVMF footer table, SEV metadata and SEV hash table layouts are those of edk2's
  * OvmfPkg/ResetVector (OvmfSevMetadata.asm, Ia16/ResetVectorVtf0.asm) and QEMU's sev.c. */
 #include "measure/measure.h"
+#include "measure/le.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -50,8 +51,6 @@ static const uint8_t ht_kernel_guid[16] = {0x37, 0x94, 0xe7, 0x4d, 0xd2, 0xab, 0
 /* OVMF SEV metadata section types (OvmfSevMetadata.asm). */
 enum { SEC_MEM = 1, SECRETS = 2, CPUID = 3, SVSM_CAA = 4, KERNEL_HASHES = 0x10 };
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v), put16(p + 2, (uint16_t)(v >> 16)); }
 static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v), put32(p + 4, (uint32_t)(v >> 32)); }

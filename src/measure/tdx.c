@@ -16,6 +16,7 @@
  * RTMR1/RTMR2 are SHA-384 extend chains from zero (RTMR = SHA-384(RTMR || event digest)) over the
  * events TDVF and the kernel's EFI stub log for a direct boot (docs/reproducing.md). */
 #include "measure/measure.h"
+#include "measure/le.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,6 @@ static const uint8_t table_footer_guid[16] = { /* 96b582de-1fb2-45f7-baea-a366c5
 static const uint8_t tdx_metadata_guid[16] = { /* e47a6535-984a-4798-865e-4685a7bf8ec2 */
     0x35, 0x65, 0x7a, 0xe4, 0x4a, 0x98, 0x98, 0x47, 0x86, 0x5e, 0x46, 0x85, 0xa7, 0xbf, 0x8e, 0xc2};
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
-static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* Offset of the "TDVF" descriptor, from the TDX metadata entry of the GUIDed table. */
 static int find_descriptor(const uint8_t *fw, size_t len, size_t *desc, sb_err *err)
