@@ -19,6 +19,7 @@ static void usage(FILE *out, const char *argv0)
             "  --work-dir DIR      convert .wast files into DIR (kept) instead of a temp dir\n"
             "  --strict-messages   also require the spec's error text for invalid/malformed\n"
             "  --max-reports N     failure details shown per file (default 50)\n"
+            "  --engine TIER       interpreter (default) or compiled\n"
             "  -v, --verbose       report every command\n"
             "  -h, --help          this text\n"
             "environment: SB_WAST2JSON names the wast2json binary (default: from PATH)\n",
@@ -69,6 +70,15 @@ int main(int argc, char **argv)
         const char *a = argv[first];
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             opt.verbose = true;
+        } else if (strcmp(a, "--engine") == 0 && first + 1 < argc) {
+            if (wasm_engine_parse(argv[++first], &opt.engine) != 0) {
+                fprintf(stderr, "--engine: expected interpreter or compiled\n");
+                return 2;
+            }
+            if (!wasm_engine_available(opt.engine)) {
+                fprintf(stderr, "--engine %s: this build has no such tier\n", argv[first]);
+                return 2;
+            }
         } else if (strcmp(a, "--strict-messages") == 0) {
             opt.strict_messages = true;
         } else if (strcmp(a, "--work-dir") == 0 && first + 1 < argc) {

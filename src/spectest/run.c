@@ -149,9 +149,10 @@ static wasm_module *load_module(script *sc, const json_t *cmd, wasm_error *err)
     return m;
 }
 
-static void engine_config(wasm_config *cfg)
+static void engine_config(const script *sc, wasm_config *cfg)
 {
     wasm_config_default(cfg);
+    cfg->engine = sc->opt->engine;
     cfg->fuel = WASM_FUEL_UNLIMITED;
     /* Deep enough for the suite's legitimately deep recursions (e.g. fac / even-odd at depth
      * ~1000s); runaway recursion still ends in "call stack exhausted". */
@@ -162,7 +163,7 @@ static void engine_config(wasm_config *cfg)
 static int instantiate(script *sc, const wasm_module *m, wasm_instance **inst, wasm_error *err)
 {
     wasm_config cfg;
-    engine_config(&cfg);
+    engine_config(sc, &cfg);
     memset(err, 0, sizeof *err);
     return wasm_instantiate(sc->store, m, NULL, 0, &cfg, inst, err);
 }

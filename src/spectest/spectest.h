@@ -55,6 +55,7 @@ typedef struct run_options {
     bool verbose;          /* print every command, not just failures */
     bool strict_messages;  /* also require spec message text for invalid/malformed modules */
     unsigned max_reports;  /* failure details printed per file */
+    wasm_engine engine;    /* the tier every instance runs on */
 } run_options;
 
 typedef struct file_result {

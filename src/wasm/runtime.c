@@ -547,6 +547,10 @@ int wasm_instantiate(wasm_store *s, const wasm_module *m, const wasm_extern *imp
         inst->cfg = *cfg;
     else
         wasm_config_default(&inst->cfg);
+    if (!wasm_engine_available(inst->cfg.engine))
+        return wasm_error_set(err, WASM_ERR_UNSUPPORTED, 0, "engine tier %s is not built in",
+                              wasm_engine_name(inst->cfg.engine) ? wasm_engine_name(inst->cfg.engine)
+                                                                 : "(unknown)");
     inst->fuel = inst->cfg.fuel;
     if (inst_alloc(inst, m) < 0)
         return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");

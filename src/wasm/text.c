@@ -1,6 +1,8 @@
 /* text.c - names and messages for error and trap kinds, and configuration defaults. */
 #include "wasm/wasm.h"
 
+#include <string.h>
+
 const char *wasm_trap_text(wasm_trapkind kind)
 {
     static const char *const texts[] = {
@@ -52,4 +54,31 @@ void wasm_config_default(wasm_config *cfg)
     cfg->max_stack_bytes = 8u << 20;
     cfg->fuel = WASM_FUEL_UNLIMITED;
     cfg->interrupt = NULL;
+    cfg->engine = WASM_ENGINE_INTERPRETER;
 }
+
+const char *wasm_engine_name(wasm_engine e)
+{
+    switch (e) {
+    case WASM_ENGINE_INTERPRETER: return "interpreter";
+    case WASM_ENGINE_COMPILED: return "compiled";
+    }
+    return NULL;
+}
+
+int wasm_engine_parse(const char *name, wasm_engine *out)
+{
+    if (!name)
+        return -1;
+    for (wasm_engine e = WASM_ENGINE_INTERPRETER; e <= WASM_ENGINE_COMPILED; e++)
+        if (strcmp(name, wasm_engine_name(e)) == 0) {
+            *out = e;
+            return 0;
+        }
+    return -1;
+}
+
+/* The compiled tier (src/wasm/jit/) replaces this with its own answer when it is built in. */
+#ifndef SB_WASM_COMPILED_TIER
+bool wasm_engine_available(wasm_engine e) { return e == WASM_ENGINE_INTERPRETER; }
+#endif

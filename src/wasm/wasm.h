@@ -237,6 +237,20 @@ int wasm_store_register(wasm_store *s, const char *module_name, wasm_instance *i
 /* wasm_config has the `interrupt` field (a host-owned flag, e.g. set by a signal handler). */
 #define WASM_HAS_INTERRUPT 1
 
+/* Which tier runs an instance's code. The interpreter is the reference and is always built; the
+ * compiled tier (x86-64 machine code, src/wasm/jit/) exists only where wasm_engine_available()
+ * says so. Both tiers give the same results, traps and fuel use. */
+typedef enum wasm_engine {
+    WASM_ENGINE_INTERPRETER = 0,
+    WASM_ENGINE_COMPILED = 1,
+} wasm_engine;
+
+/* True when this build of the engine can run instances on tier e. */
+bool wasm_engine_available(wasm_engine e);
+/* "interpreter" / "compiled" (NULL for other values), and back: 0 with *out set, -1 unknown. */
+const char *wasm_engine_name(wasm_engine e);
+int wasm_engine_parse(const char *name, wasm_engine *out);
+
 /* Per-instance limits, set by the host. */
 typedef struct wasm_config {
     uint32_t max_memory_pages; /* defined memories: a larger declared minimum fails instantiation
@@ -250,10 +264,12 @@ typedef struct wasm_config {
                                          its next loop back-edge, loop entry or function entry
                                          (fuel limited or not). The engine only reads it: the
                                          host resets it. */
+    wasm_engine engine;        /* the tier; instantiation fails with WASM_ERR_UNSUPPORTED when
+                                  !wasm_engine_available(engine) */
 } wasm_config;
 
 /* Defaults: 65536 pages, 10,000,000 table elements, depth 10,000, 8 MiB of value stack, unlimited
- * fuel, no interrupt flag. */
+ * fuel, no interrupt flag, the interpreter. */
 void wasm_config_default(wasm_config *cfg);
 
 /* Instantiates `m` in store `s`. Imports: when `imports` is non-NULL it holds exactly
