@@ -6,6 +6,9 @@
 #                                  guest kernel, fetched and unpacked, never installed)
 #   scripts/setup.sh --packaging   that, plus the Debian packaging tools for debian/ and the
 #                                  package test (tests/package)
+#   scripts/setup.sh --cvm-kernel  that, plus the sev-snp/tdx image's generic kernel
+#                                  (scripts/guest-kernel-cvm.pin: 70 MB, opt-in; never installed)
+# The two options may be given together.
 set -euo pipefail
 
 PACKAGES=(
@@ -25,11 +28,12 @@ PACKAGES=(
   qemu-system-x86                                 # the kvm platform's micro-VMs (docs/host.md)
 )
 
-# The guest kernel (scripts/guest-kernel.pin): downloaded, checked and unpacked, never installed.
-# SB_GUEST_CACHE overrides the folder (default ~/.cache/strongbox); the build looks there too.
+# A guest kernel (fetch_guest_kernel PIN: scripts/guest-kernel.pin, or guest-kernel-cvm.pin):
+# downloaded, checked and unpacked, never installed. SB_GUEST_CACHE overrides the folder
+# (default ~/.cache/strongbox); the build looks there too.
 fetch_guest_kernel() {
   # shellcheck source=guest-kernel.pin
-  . "$(dirname "$0")/guest-kernel.pin"
+  . "$(dirname "$0")/$1"
   local cache=${SB_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strongbox}
   local dir=$cache/$SB_GUEST_KERNEL_PACKAGE-$SB_GUEST_KERNEL_VERSION
   local vmlinuz=$dir/boot/vmlinuz-$SB_GUEST_KERNEL_RELEASE
@@ -45,7 +49,7 @@ fetch_guest_kernel() {
   download 2>/dev/null || { ${SUDO:-} apt-get update -qq && download; } ||
     { echo "setup: apt-get download of $SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION failed;" \
            "once the security archive has superseded it, fetch the pinned .deb from" \
-           "snapshot.debian.org (scripts/guest-kernel.pin)" >&2; rm -rf "$tmp"; return 1; }
+           "snapshot.debian.org (scripts/$1)" >&2; rm -rf "$tmp"; return 1; }
   local deb
   deb=$(ls "$tmp"/*.deb)
   if ! echo "$SB_GUEST_KERNEL_DEB_SHA256  $deb" | sha256sum -c --status; then
@@ -73,18 +77,25 @@ PACKAGING_PACKAGES=(
   lintian                                         # the package test requires no lintian error
 )
 
-case "${1:-}" in
-  "") ;;
-  --packaging) PACKAGES+=("${PACKAGING_PACKAGES[@]}") ;;
-  *) echo "usage: scripts/setup.sh [--packaging]" >&2; exit 2 ;;
-esac
+CVM_KERNEL=0
+for arg in "$@"; do
+  case "$arg" in
+    --packaging) PACKAGES+=("${PACKAGING_PACKAGES[@]}") ;;
+    --cvm-kernel) CVM_KERNEL=1 ;;
+    *) echo "usage: scripts/setup.sh [--packaging] [--cvm-kernel]" >&2; exit 2 ;;
+  esac
+done
+fetch_guest_kernels() {
+  fetch_guest_kernel guest-kernel.pin
+  if [ "$CVM_KERNEL" = 1 ]; then fetch_guest_kernel guest-kernel-cvm.pin; fi
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  fetch_guest_kernel
+  fetch_guest_kernels
   exit 0
 fi
 echo "setup: installing ${missing[*]}"
@@ -96,4 +107,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fetch_guest_kernel
+fetch_guest_kernels
