@@ -28,6 +28,9 @@ const char sb_cmd_measure_summary[] = "print a platform's measurement of a runti
 #ifndef SB_GUEST_IMAGE_DIR
 #define SB_GUEST_IMAGE_DIR "guest"
 #endif
+#ifndef SB_GUEST_CVM_IMAGE_DIR
+#define SB_GUEST_CVM_IMAGE_DIR "guest-cvm"
+#endif
 
 static void usage(FILE *out)
 {
@@ -43,12 +46,15 @@ static void usage(FILE *out)
             "           default image: " SB_GUEST_IMAGE_DIR "/{vmlinuz,initrd.cpio}\n"
             "       strongbox measure --platform tdx ... (see strongbox measure --platform tdx --help)\n"
             "       strongbox measure --platform sev-snp --firmware OVMF [--kernel K [--initrd I]\n"
-            "                 [--append STR]] --vcpus N --vcpu-type NAME --guest-features HEX\n"
-            "                 [--firmware-digest HEX] [--json]\n"
+            "                 [--append STR] | --guest-image DIR] --vcpus N --vcpu-type NAME\n"
+            "                 --guest-features HEX [--firmware-digest HEX] [--json]\n"
             "Prints the SEV-SNP launch digest (96 hex digits) of a QEMU sev-snp-guest launch\n"
             "with that AmdSev OVMF (-bios), direct kernel boot with kernel-hashes=on, -smp N and\n"
             "-cpu NAME. --firmware-digest: the published digest of the OVMF pages, used instead\n"
-            "of hashing them (the OVMF file still gives the metadata). See docs/reproducing.md.\n");
+            "of hashing them (the OVMF file still gives the metadata). --guest-image DIR: the\n"
+            "image strongbox-host boots (sev-snp and tdx), DIR/vmlinuz and DIR/initrd.cpio with\n"
+            "the host's command line; this build's is " SB_GUEST_CVM_IMAGE_DIR ".\n"
+            "See docs/reproducing.md.\n");
 }
 
 struct measure_args {
@@ -126,11 +132,13 @@ static int take_json_flag(int *argc, char **argv)
 static int measure_snp(int argc, char **argv, int json)
 {
     const char *fw_path = NULL, *kernel = NULL, *initrd = NULL, *append = NULL, *vcpus = NULL,
-               *type = NULL, *features = NULL, *fw_digest = NULL;
+               *type = NULL, *features = NULL, *fw_digest = NULL, *image = NULL;
+    char kbuf[4096], ibuf[4096];
     struct { const char *flag, **dst; } opts[] = {
         {"--platform", &(const char *){NULL}}, {"--firmware", &fw_path}, {"--kernel", &kernel},
         {"--initrd", &initrd}, {"--append", &append}, {"--vcpus", &vcpus}, {"--vcpu-type", &type},
-        {"--guest-features", &features}, {"--firmware-digest", &fw_digest}};
+        {"--guest-features", &features}, {"--firmware-digest", &fw_digest},
+        {"--guest-image", &image}};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -145,6 +153,18 @@ static int measure_snp(int argc, char **argv, int json)
             return usage(stderr), 2;
         }
         *opts[k].dst = argv[++i];
+    }
+    if (image && (kernel || initrd || append)) {
+        fprintf(stderr, "strongbox measure: --guest-image replaces --kernel, --initrd and --append\n");
+        return 2;
+    }
+    if (image && sb_measure_cvm_image(image, "sev-snp", kbuf, ibuf, sizeof kbuf, &append) != 0) {
+        fprintf(stderr, "strongbox measure: --guest-image: path too long\n");
+        return 2;
+    }
+    if (image) {
+        kernel = kbuf;
+        initrd = ibuf;
     }
     sb_snp_launch in = {0};
     uint8_t ld[SB_SNP_LD_LEN], seed[SB_SNP_LD_LEN];

@@ -17,7 +17,8 @@
 #define MAX_IMAGE_BYTES (1024u << 20)
 
 typedef struct tdx_args {
-    const char *firmware, *kernel, *initrd, *append, *rtmr0_hex, *vcpus, *memory, *edk2;
+    const char *firmware, *kernel, *initrd, *append, *rtmr0_hex, *vcpus, *memory, *edk2, *image;
+    char kernel_path[4096], initrd_path[4096]; /* --guest-image's */
 } tdx_args;
 
 static void usage(FILE *out)
@@ -26,6 +27,7 @@ static void usage(FILE *out)
             "usage: strongbox measure --platform tdx --firmware TDVF [--kernel K --initrd I\n"
             "                         --edk2 YYYYMM [--append STR]] [--vcpus N --memory SIZE]\n"
             "                         [--rtmr0 HEX]\n"
+            "       strongbox measure --platform tdx --firmware TDVF --guest-image DIR --edk2 YYYYMM ...\n"
             "Prints MRTD (from TDVF's metadata), RTMR1 (the kernel) and RTMR2 (command line and\n"
             "initrd) of a direct-boot TD, and with --rtmr0 the policy's tdx measurement\n"
             "td-launch = SHA-384(MRTD || RTMR0 || RTMR1 || RTMR2) (docs/reproducing.md).\n"
@@ -34,6 +36,8 @@ static void usage(FILE *out)
             "  --rtmr0  96 hex digits from a reference TD of the same QEMU version and shape\n"
             "           (RTMR0 covers QEMU's ACPI tables and the TD HOB: not derived here)\n"
             "  --vcpus, --memory  the machine shape the RTMR0 reference was taken with (shown)\n"
+            "  --guest-image  the image strongbox-host boots: DIR/vmlinuz, DIR/initrd.cpio and the\n"
+            "           host's command line (instead of --kernel, --initrd and --append)\n"
             "  --json   one object: platform, mrtd, rtmr0, rtmr1, rtmr2, td_launch (hex; null where\n"
             "           not given or not computed)\n");
 }
@@ -44,6 +48,7 @@ static int parse_args(int argc, char **argv, tdx_args *a)
         {"--firmware", &a->firmware}, {"--kernel", &a->kernel}, {"--initrd", &a->initrd},
         {"--append", &a->append},     {"--rtmr0", &a->rtmr0_hex}, {"--vcpus", &a->vcpus},
         {"--memory", &a->memory},     {"--edk2", &a->edk2},       {"--platform", NULL},
+        {"--guest-image", &a->image},
     };
     for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         size_t k = 0;
@@ -56,6 +61,19 @@ static int parse_args(int argc, char **argv, tdx_args *a)
         }
         if (opts[k].dst)
             *opts[k].dst = argv[i + 1];
+    }
+    if (a->image && (a->kernel || a->initrd || a->append)) {
+        fprintf(stderr, "strongbox measure: --guest-image replaces --kernel, --initrd and --append\n");
+        return -1;
+    }
+    if (a->image && sb_measure_cvm_image(a->image, "tdx", a->kernel_path, a->initrd_path,
+                                         sizeof a->kernel_path, &a->append) != 0) {
+        fprintf(stderr, "strongbox measure: --guest-image: path too long\n");
+        return -1;
+    }
+    if (a->image) {
+        a->kernel = a->kernel_path;
+        a->initrd = a->initrd_path;
     }
     const char *missing = !a->firmware ? "--firmware TDVF is required"
                           : !a->kernel != !a->initrd ? "--kernel and --initrd go together"

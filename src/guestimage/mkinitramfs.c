@@ -4,6 +4,10 @@
  *     dir:PATH:MODE                     a directory
  *     file:PATH:MODE:SOURCE             a regular file with SOURCE's bytes
  *     cdev:PATH:MODE:MAJOR:MINOR        a character device node (e.g. dev/console)
+ *     kmods:DIR:TREE:NAME[,NAME...]     kernel modules: the named ones and their dependencies
+ *                                       from the module tree TREE (lib/modules/RELEASE; kmod.c)
+ *                                       as DIR/FILE.ko, and DIR/load listing their files in load
+ *                                       order, one a line (read by strongbox-init)
  *
  * Reproducible by construction, whatever the build folder, user, umask or clock: entries are
  * sorted by path (bytewise, so a directory comes before what it holds), uid = gid = 0, mtime = 0,
@@ -19,14 +23,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kmod.h"
+
 #define MAX_ENTRIES 256
+#define MAX_MODULES 64
 #define MAX_FILE_BYTES (512u << 20)
 
 struct entry {
-    char kind;          /* 'd', 'f', 'c' */
+    char kind;          /* 'd', 'f', 'c', 'g' (generated: the bytes of content) */
     char path[256];
     unsigned mode;      /* permission bits */
     const char *source; /* 'f' */
+    const char *content; /* 'g' */
     unsigned major, minor;
 };
 
@@ -58,6 +66,9 @@ static int parse_entry(char *arg, struct entry *e)
 {
     char *f[5] = {0};
     int n = 0;
+    if (strncmp(arg, "dir:", 4) != 0 && strncmp(arg, "file:", 5) != 0 &&
+        strncmp(arg, "cdev:", 5) != 0)
+        return fail("entry '%s': want dir:, file:, cdev: or kmods:", arg);
     int fields = strncmp(arg, "file:", 5) == 0 ? 4 : strncmp(arg, "cdev:", 5) == 0 ? 5 : 3;
     for (char *s = arg; n < fields; n++) {
         f[n] = s;
@@ -135,11 +146,21 @@ static int write_file(FILE *out, unsigned ino, const struct entry *e)
     return rc == 0 ? pad4(out, size) : -1;
 }
 
+static int write_generated(FILE *out, unsigned ino, const struct entry *e)
+{
+    size_t size = strlen(e->content);
+    if (write_header(out, ino, S_IFREG | e->mode, 1, size, 0, 0, e->path) != 0 ||
+        fwrite(e->content, 1, size, out) != size)
+        return -1;
+    return pad4(out, size);
+}
+
 static int write_archive(FILE *out, const struct entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned ino = (unsigned)i + 1;
-        int rc = e[i].kind == 'f' ? write_file(out, ino, &e[i])
+        int rc = e[i].kind == 'f'   ? write_file(out, ino, &e[i])
+                 : e[i].kind == 'g' ? write_generated(out, ino, &e[i])
                  : e[i].kind == 'd'
                      ? write_header(out, ino, S_IFDIR | e[i].mode, 2, 0, 0, 0, e[i].path)
                      : write_header(out, ino, S_IFCHR | e[i].mode, 1, 0, e[i].major, e[i].minor,
@@ -150,6 +171,46 @@ static int write_archive(FILE *out, const struct entry *e, size_t n)
     return write_header(out, 0, 0, 1, 0, 0, 0, "TRAILER!!!");
 }
 
+/* Sets e to a regular file at dir/name (a path of the archive) with the given mode. */
+static int set_path(struct entry *e, const char *dir, const char *name, unsigned mode)
+{
+    if (snprintf(e->path, sizeof e->path, "%s/%s", dir, name) >= (int)sizeof e->path)
+        return fail("path '%s/%s' is too long", dir, name);
+    e->mode = mode;
+    return 0;
+}
+
+/* "kmods:DIR:TREE:NAMES": appends the modules' file entries and DIR/load at e[*n...]. The
+ * strings stay allocated until the program ends (it writes the archive and exits). */
+static int add_modules(char *arg, struct entry *e, size_t *n)
+{
+    static struct sb_kmod mods[MAX_MODULES];
+    char *dir = arg + strlen("kmods:"), *sep = strchr(dir, ':'), *names = strrchr(arg, ':');
+    if (!sep || names == sep)
+        return fail("entry '%s': want kmods:DIR:TREE:NAME[,NAME...]", arg);
+    *sep = *names = '\0';
+    size_t count = 0;
+    if (sb_kmod_closure(sep + 1, names + 1, mods, MAX_MODULES, &count) != 0)
+        return -1;
+    if (*n + count + 1 > MAX_ENTRIES)
+        return fail("more than %d entries with the modules of %s", MAX_ENTRIES, sep + 1);
+    char *load = calloc(count, sizeof mods[0].file + 1);
+    if (count && !load)
+        return fail("out of memory%s", "");
+    for (size_t i = 0; i < count; i++) {
+        struct entry *f = &e[(*n)++];
+        f->kind = 'f';
+        f->source = strdup(mods[i].path);
+        if (!f->source || set_path(f, dir, mods[i].file, 0644) != 0)
+            return -1;
+        strcat(strcat(load, mods[i].file), "\n");
+    }
+    struct entry *l = &e[(*n)++];
+    l->kind = 'g';
+    l->content = load ? load : "";
+    return set_path(l, dir, "load", 0644);
+}
+
 int main(int argc, char **argv)
 {
     static struct entry entries[MAX_ENTRIES];
@@ -158,10 +219,14 @@ int main(int argc, char **argv)
                 MAX_ENTRIES);
         return 2;
     }
-    size_t n = (size_t)argc - 2;
-    for (size_t i = 0; i < n; i++)
-        if (parse_entry(argv[i + 2], &entries[i]) != 0)
+    size_t n = 0;
+    for (int i = 2; i < argc; i++) {
+        int rc = strncmp(argv[i], "kmods:", 6) == 0 ? add_modules(argv[i], entries, &n)
+                 : n == MAX_ENTRIES ? fail("more than %d entries", MAX_ENTRIES)
+                                    : parse_entry(argv[i], &entries[n++]);
+        if (rc != 0)
             return 2;
+    }
     qsort(entries, n, sizeof *entries, by_path);
     for (size_t i = 1; i < n; i++)
         if (strcmp(entries[i - 1].path, entries[i].path) == 0) {

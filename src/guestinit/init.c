@@ -3,10 +3,11 @@
  * Trusted: it is in the measured initramfs and starts the runtime. It does only this:
  *   1. mounts devtmpfs on /dev, sysfs on /sys, then configfs on /sys/kernel/config (src/tsm reads
  *      TEE reports there) once its module is loaded;
- *   2. loads the modules of the image, in the fixed order below, from /modules (finit_module);
- *      a module the image does not hold is skipped: the image, not this list, is what is measured;
+ *   2. loads the modules /modules/load lists, in its order (finit_module): the image build wrote
+ *      it from each module's dependencies (src/guestimage/kmod.c); list and modules are both in
+ *      the measured initrd;
  *   3. finds the virtio-serial port named SB_PORT_NAME (/sys/class/virtio-ports/NAME/name) and
- *      makes it descriptor 3;
+ *      makes it descriptor 3; on sev-snp and tdx, checks that the TEE's report interface is there;
  *   4. forks /strongbox-runtime --channel-fd 3 --platform P (P: the kernel command line's word
  *      after "--": measured with the command line, SNP's hash table or TDX's RTMR2, so a host
  *      cannot start a CVM's runtime as "kvm"), with an empty environment, stdin/stdout on /dev/null, stderr on the console;
@@ -34,11 +35,9 @@
 #define PORT_WAIT_MS 10000
 #define DEBUG_EXIT_PORT 0xf4 /* QEMU's isa-debug-exit (src/platform/kvm.c) */
 
-static const char *const modules[] = {
-    "virtio_ring.ko", "virtio.ko", "virtio_mmio.ko", "virtio_pci_legacy_dev.ko",
-    "virtio_pci_modern_dev.ko", "virtio_pci.ko", "virtio_console.ko", "configfs.ko",
-    "tsm.ko", "sev-guest.ko", "tdx-guest.ko", /* CVM images: configfs-tsm (>= 6.7), then the TEE */
-};
+#define LOAD_LIST "/modules/load"
+#define LOAD_LIST_MAX 2048 /* the CVM image lists 8 modules in ~150 bytes */
+#define MODULE_FILE_MAX 80
 
 static void power_off(void)
 {
@@ -54,18 +53,56 @@ static void die(const char *what)
     power_off();
 }
 
+/* Loads the modules LOAD_LIST names (one file name of /modules a line), in its order. No list:
+ * nothing to load (a kernel with its drivers built in). ENODEV is not fatal: it is what a TEE
+ * driver answers outside its TEE (sev-guest on a VM that is not an SNP guest); require_tee checks
+ * the device itself. Any other failure ends the VM naming the module. */
 static void load_modules(void)
 {
-    char path[64];
-    for (size_t i = 0; i < sizeof modules / sizeof *modules; i++) {
-        snprintf(path, sizeof path, "/modules/%s", modules[i]);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
-            continue;
-        if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST))
-            die(path);
+    char list[LOAD_LIST_MAX + 1], path[sizeof "/modules/" + MODULE_FILE_MAX];
+    int fd = open(LOAD_LIST, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return;
+    ssize_t n = fd < 0 ? -1 : read(fd, list, sizeof list);
+    if (fd >= 0)
         close(fd);
+    if (n > LOAD_LIST_MAX)
+        errno = EFBIG;
+    if (n < 0 || n > LOAD_LIST_MAX)
+        die(LOAD_LIST);
+    list[n] = 0;
+    for (char *name = list, *nl; *name; name = nl + 1) {
+        nl = strchr(name, '\n');
+        if (!nl || nl == name || memchr(name, '/', (size_t)(nl - name)) ||
+            nl - name > MODULE_FILE_MAX) {
+            errno = EINVAL;
+            die(LOAD_LIST ": want one module file name a line");
+        }
+        *nl = 0;
+        snprintf(path, sizeof path, "/modules/%.80s", name); /* MODULE_FILE_MAX */
+        int mfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (mfd < 0 || (syscall(SYS_finit_module, mfd, "", 0) != 0 && errno != EEXIST &&
+                        errno != ENODEV))
+            die(path);
+        close(mfd);
     }
+}
+
+/* On sev-snp and tdx the runtime gets its evidence through src/tsm: configfs-tsm, or the 6.1
+ * kernel's /dev/sev-guest (/dev/tdx_guest on 6.2+). Without either the VM is not the TEE it is
+ * named for (started without SNP/TDX, or a kernel without the driver): end here, saying so,
+ * rather than start a runtime that can never attest. */
+static void require_tee(const char *platform)
+{
+    int snp = strcmp(platform, "sev-snp") == 0;
+    if (strcmp(platform, "kvm") == 0 || access("/sys/kernel/config/tsm/report", F_OK) == 0 ||
+        access(snp ? "/dev/sev-guest" : "/dev/tdx_guest", F_OK) == 0)
+        return;
+    fprintf(stderr, "strongbox-init: platform %s: no TEE report interface (%s, "
+            "/sys/kernel/config/tsm/report): not %s guest, or its kernel lacks the driver; "
+            "powering off\n", platform, snp ? "/dev/sev-guest" : "/dev/tdx_guest",
+            snp ? "an SEV-SNP" : "a TDX");
+    power_off();
 }
 
 /* 1 and the device path when the port named SB_PORT_NAME exists, else 0. */
@@ -144,6 +181,7 @@ int main(int argc, char **argv)
               NULL) != 0)
         die("mount /sys/kernel/config");
     open_channel();
+    require_tee(platform);
     pid_t pid = fork();
     if (pid < 0)
         die("fork");

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,14 @@ const char *sb_measure_cvm_cmdline(const char *platform)
     if (platform && strcmp(platform, "tdx") == 0)
         return CVM_CMDLINE_BASE " -- tdx";
     return NULL;
+}
+
+int sb_measure_cvm_image(const char *dir, const char *platform, char *kernel, char *initrd,
+                         size_t len, const char **cmdline)
+{
+    *cmdline = sb_measure_cvm_cmdline(platform);
+    int k = snprintf(kernel, len, "%s/vmlinuz", dir), i = snprintf(initrd, len, "%s/initrd.cpio", dir);
+    return *cmdline && k > 0 && (size_t)k < len && i > 0 && (size_t)i < len ? 0 : -1;
 }
 
 static const struct accel_profile *profile(const char *accel)

@@ -27,6 +27,13 @@ const char *sb_measure_kvm_cmdline(const char *accel);
  * -append and `strongbox measure --append` must get), or NULL for another platform. It ends with
  * "-- PLATFORM": strongbox-init starts the runtime with that --platform. */
 const char *sb_measure_cvm_cmdline(const char *platform);
+
+/* The sev-snp/tdx guest image in dir (default SB_GUEST_CVM_IMAGE_DIR: src/guestimage's
+ * guest-image-cvm) as strongbox-host boots it: dir/vmlinuz, dir/initrd.cpio and the platform's
+ * command line (sb_measure_cvm_cmdline), so that `strongbox measure --guest-image` measures what
+ * the host launches. Returns 0, or -1 for an unknown platform or a path longer than len. */
+int sb_measure_cvm_image(const char *dir, const char *platform, char *kernel, char *initrd,
+                         size_t len, const char **cmdline);
 const char *sb_measure_kvm_shape(const char *accel);
 const char *sb_measure_kvm_cpu(const char *accel); /* QEMU's -cpu model, named in the shape */
 

@@ -187,6 +187,31 @@ static int check_shape(const struct cvm_kind *k, const sb_platform_config *cfg, 
     return 0;
 }
 
+/* The image this build makes for sev-snp and tdx (src/guestimage: guest-image-cvm), used when
+ * neither --guest-kernel nor --guest-initrd is given: what `strongbox measure --guest-image`
+ * measures. Its kernel runs as a guest only of the TEEs its pin lists (SB_GUEST_CVM_TEES, from
+ * scripts/guest-kernel-cvm.pin): bookworm's 6.1 has no TDX guest support, so a TD refuses it
+ * here instead of a TD that never boots. */
+static int default_image(const struct cvm_kind *k, char *kernel, char *initrd, size_t len,
+                         sb_err *err)
+{
+    const char *cmdline;
+    if (sb_measure_cvm_image(SB_GUEST_CVM_IMAGE_DIR, k->name, kernel, initrd, len, &cmdline) != 0)
+        return sb_err_set(err, ENAMETOOLONG, "platform %s: the default guest image's path is "
+                          "too long", k->name);
+    if (!strstr(" " SB_GUEST_CVM_TEES " ", k->name))
+        return sb_err_set(err, ENOTSUP, "platform %s: the default guest image's kernel (%s) "
+                          "cannot run as a %s guest (it is built for: %s; docs/host.md): give "
+                          "--guest-kernel and --guest-initrd", k->name, SB_GUEST_CVM_KERNEL,
+                          k->name, SB_GUEST_CVM_TEES);
+    if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0)
+        return sb_err_set(err, ENOENT, "platform %s: no --guest-kernel/--guest-initrd, and the "
+                          "default image %s is not built (scripts/setup.sh --cvm-kernel, then "
+                          "cmake --build BUILD --target guest-image-cvm)", k->name,
+                          SB_GUEST_CVM_IMAGE_DIR);
+    return 0;
+}
+
 int sb_cvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
 {
     const struct cvm_kind *k = strcmp(p->ops->name, "tdx") == 0 ? &kinds[1] : &kinds[0];
@@ -197,6 +222,15 @@ int sb_cvm_open(sb_platform *p, const sb_platform_config *cfg, sb_err *err)
                           k->name);
     if (check_shape(k, cfg, p, err) != 0)
         return -1;
+    sb_platform_config with_image = *cfg;
+    char kernel_path[4096], initrd_path[4096];
+    if (!cfg->guest_kernel && !cfg->guest_initrd) {
+        if (default_image(k, kernel_path, initrd_path, sizeof kernel_path, err) != 0)
+            return -1;
+        with_image.guest_kernel = kernel_path;
+        with_image.guest_initrd = initrd_path;
+        cfg = &with_image;
+    }
     if (!cfg->guest_kernel || !cfg->guest_initrd)
         return sb_platform_guest_image(p, cfg, NULL, NULL, NULL, NULL, err);
     if (sb_platform_find_qemu(k->name, cfg->qemu_path, p->qemu, sizeof p->qemu, err) != 0 ||

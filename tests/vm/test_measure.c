@@ -310,8 +310,14 @@ static void test_exit_status(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    /* For tests/vm/test_cvm_image.sh: the exact command lines the host boots with. */
+    if (argc == 3 && strcmp(argv[1], "--print-cmdline") == 0) {
+        const char *c = sb_measure_cvm_cmdline(argv[2]);
+        c = c ? c : sb_measure_kvm_cmdline(argv[2]); /* "kvm"/"tcg": the kvm platform's */
+        return c ? printf("%s\n", c) < 0 : 2;
+    }
     test_exit_status();
     test_cvm_argv();
     test_definition();
