@@ -33,11 +33,21 @@ printf '%s\n' "\$0" "\$@" >"$T/rec/argv"
 # ls runs in a child, no pipe: the shell's descriptors stay as QEMU's were (255: the script).
 /bin/ls -l /proc/\$\$/fd >"$T/rec/fds.raw"
 /bin/sed -n 's/.* \([0-9]*\) -> /\1 /p' "$T/rec/fds.raw" >"$T/rec/fds"
+# The bytes QEMU would boot: the sealed kernel, initrd and firmware, opened as QEMU does.
+/bin/cat /proc/\$\$/fd/4 >"$T/rec/kernel"; /bin/cat /proc/\$\$/fd/5 >"$T/rec/initrd"; /bin/cat /proc/\$\$/fd/7 >"$T/rec/fw"
 echo "fake qemu: no SNP or TDX here" >&2
 exit 1
 EOF
 chmod 0755 "$T/qemu"
 COMMON=(--guest-kernel "$T/k" --guest-initrd "$T/i" --listen 127.0.0.1:0)
+# Real inputs of `strongbox measure` for the launch agreement checks below: the regenerated
+# AmdSev OVMF footer image (tests/measure) and the synthetic TDVF and PE kernel.
+"$1/tests/measure/test_measure_snp" --emit-firmware "$T/ovmf.fd" || exit 1
+mkdir -p "$T/gen" && "$1/tests/measure/test_measure_tdx" --write "$T/gen" >/dev/null || exit 1
+mkdir -p "$T/img-sev-snp" "$T/img-tdx"
+cp "$T/k" "$T/img-sev-snp/vmlinuz"; cp "$T/i" "$T/img-sev-snp/initrd.cpio"
+cp "$T/gen/kernel.efi" "$T/img-tdx/vmlinuz"; cp "$T/gen/initrd" "$T/img-tdx/initrd.cpio"
+chmod -R a+rX "$T/img-sev-snp" "$T/img-tdx" "$T/ovmf.fd" "$T/gen"
 
 # ---------------------------------------------------------------- refusals at start-up
 run "$HOSTD" --platform sev-snp --qemu "$T/qemu" --device-root "$T/snp" "${COMMON[@]}"
@@ -81,6 +91,10 @@ sbx_check "refused: /dev/sev but kvm_amd sev_snp=N (named)" "[ $RC = 1 ] && grep
 run "$HOSTD" --platform tdx --firmware "$T/fw" --qemu "$T/qemu" --device-root "$T/none" "${COMMON[@]}"
 sbx_check "refused: no KVM TDX support (named)" "[ $RC = 1 ] && grep -q 'kvm_intel/parameters/tdx is not Y' <<<\"\$OUT\"" "$OUT"
 
+run "$HOSTD" --platform tdx --firmware "$T/fw" --qemu "$T/qemu" --device-root "$T/tdx" --listen 127.0.0.1:0
+sbx_check "refused: tdx with the default image (bookworm's 6.1 kernel cannot run as a TD), named" \
+  "[ $RC = 1 ] && grep -q 'cannot run as a tdx guest' <<<\"\$OUT\" && grep -q -- '--guest-kernel' <<<\"\$OUT\"" "$OUT"
+
 # ---------------------------------------------------------------- a deploy on each platform
 sbx_keygen alice
 # The attestation service: the host asks it for a challenge before the isolate is ready.
@@ -90,13 +104,20 @@ SBX_PIDS+=($!)
 sbx_wait_file "$T/attestd.port" || exit 1
 AP=$(cat "$T/attestd.port")
 M96=$(printf '0%.0s' $(seq 96)) M64=$(printf '0%.0s' $(seq 64))
-for plat in sev-snp tdx; do
+# sev-snp-default: sev-snp with no --guest-kernel/--guest-initrd boots this build's CVM image
+# (BUILD/guest-cvm), when scripts/setup.sh --cvm-kernel fetched its kernel.
+runs="sev-snp tdx"
+[ -f "$1/guest-cvm/initrd.cpio" ] && runs+=" sev-snp-default" || echo "skip - no BUILD/guest-cvm: the default image is not checked"
+for run in $runs; do
+  plat=${run%-default} img=$T/img-$plat image=(--guest-kernel "$T/img-$plat/vmlinuz" --guest-initrd "$T/img-$plat/initrd.cpio")
+  [ $run = sev-snp-default ] && img=$1/guest-cvm image=()
   rm -f "$T/rec/argv" "$T/rec/fds" "$T/rec/fds.raw" "$T/host.port"
   extra=(--vcpus 2); [ $plat = sev-snp ] && extra+=(--vcpu-type EPYC-Milan) && root=$T/snp || root=$T/tdx
-  "$HOSTD" --platform $plat --firmware "$T/fw" --qemu "$T/qemu" --device-root "$root" "${extra[@]}" \
-    "${COMMON[@]}" --port-file "$T/host.port" --log "$T/host-$plat.log" 2>"$T/host-$plat.err" &
+  [ $plat = sev-snp ] && fw=$T/ovmf.fd || fw=$T/gen/tdvf.fd
+  "$HOSTD" --platform $plat --firmware "$fw" --qemu "$T/qemu" --device-root "$root" "${extra[@]}" \
+    "${image[@]}" --listen 127.0.0.1:0 --port-file "$T/host.port" --log "$T/host-$run.log" 2>"$T/host-$run.err" &
   SBX_PIDS+=($!)
-  sbx_wait_file "$T/host.port" || { cat "$T/host-$plat.err"; exit 1; }
+  sbx_wait_file "$T/host.port" || { cat "$T/host-$run.err"; exit 1; }
   HP=$(cat "$T/host.port")
   cat >"$T/$plat.json" <<JSON
 {
@@ -111,13 +132,13 @@ for plat in sev-snp tdx; do
   "shutdown": {"quorum": {"members": ["alice"], "count": 1}}
 }
 JSON
-  sbx_sb "$plat: a deploy whose isolate dies at once gets a clear error" 1 \
+  sbx_sb "$run: a deploy whose isolate dies at once gets a clear error" 1 \
     "ended: isolate exited with status 1 unexpectedly" \
     deploy $plat.json
   sbx_wait_file "$T/rec/fds" || true
   # Guest RAM: the policy's 32 MiB plus the host's overheads (as for kvm), at least 256 MiB.
   MEM=$(grep -A1 -x -- -m "$T/rec/argv" | sed -n 's/^\([0-9]*\)M$/\1/p')
-  sbx_check "$plat: guest RAM ${MEM:-?} MiB covers the policy's 32 MiB and the 256 MiB minimum" \
+  sbx_check "$run: guest RAM ${MEM:-?} MiB covers the policy's 32 MiB and the 256 MiB minimum" \
     "[ \"\${MEM:-0}\" -ge 256 ]"
   FW=/proc/self/fd/7 CMDLINE=$(strings "$HOSTD" | grep -m1 -x "console=ttyS0 .* -- $plat")
   if [ $plat = sev-snp ]; then
@@ -134,18 +155,33 @@ JSON
   want+=" -chardev stdio,id=console,signal=off -serial chardev:console -chardev socket,id=channel,fd=3"
   want+=" -device virtio-serial-pci,disable-legacy=on,iommu_platform=true -device virtserialport,chardev=channel,name=sb.channel"
   got=$(tr '\n' ' ' <"$T/rec/argv" 2>/dev/null | sed 's/ $//')
-  sbx_check "$plat: QEMU's argument vector is exactly cvm.c's, with the measured shape" \
+  sbx_check "$run: QEMU's argument vector is exactly cvm.c's, with the measured shape" \
     "[ \"\$got\" = \"\$want\" ]" "got:  $got
 want: $want"
-  sbx_check "$plat: the command line ends with '-- $plat' (strongbox-init's --platform)" \
+  sbx_check "$run: the command line ends with '-- $plat' (strongbox-init's --platform)" \
     "[ -n \"\$CMDLINE\" ] && grep -qx -- '-append' '$T/rec/argv' && grep -qx -- '.* -- $plat' '$T/rec/argv'"
   fds=$(cat "$T/rec/fds" 2>/dev/null)
-  sbx_check "$plat: QEMU gets the channel socket (3), the sealed kernel (4), initrd (5) and firmware (7), nothing else" \
+  sbx_check "$run: QEMU gets the channel socket (3), the sealed kernel (4), initrd (5) and firmware (7), nothing else" \
     "grep -q '^3 socket:' <<<\"\$fds\" && grep -q '^4 /memfd:guest kernel' <<<\"\$fds\" &&
      grep -q '^5 /memfd:guest initrd' <<<\"\$fds\" && grep -q '^7 /memfd:firmware' <<<\"\$fds\" &&
      [ \$(grep -vc '^[0-2] \|^255 ' <<<\"\$fds\") = 4 ]" "$fds"
-  sbx_check "$plat: the host logged the early exit and QEMU's message reached its stderr" \
-    "grep -q 'isolate exited with status 1 unexpectedly' '$T/host-$plat.log' && grep -q 'fake qemu: no SNP' '$T/host-$plat.err'" \
-    "$(cat "$T/host-$plat.log" "$T/host-$plat.err")"
+  # Launch and measure agree: what QEMU got (kernel, initrd, firmware bytes and -append) measures
+  # the same as `strongbox measure --guest-image` over the image the host was given.
+  got_append=$(sed -n '/^-append$/{n;p;q}' "$T/rec/argv")
+  if [ $plat = sev-snp ]; then
+    m=(measure --platform sev-snp --vcpus 2 --vcpu-type EPYC-Milan --guest-features 0x1)
+  else
+    m=(measure --platform tdx --edk2 202508)
+  fi
+  "$SB" "${m[@]}" --firmware "$T/rec/fw" --kernel "$T/rec/kernel" --initrd "$T/rec/initrd" \
+    --append "$got_append" >"$T/m-launch" 2>&1
+  "$SB" "${m[@]}" --firmware "$fw" --guest-image "$img" >"$T/m-image" 2>&1
+  sbx_check "$run: strongbox measure --guest-image equals the measurement of what QEMU was given (bytes and -append)" \
+    "cmp -s '$T/rec/kernel' '$img/vmlinuz' && cmp -s '$T/rec/initrd' '$img/initrd.cpio' &&
+     cmp -s '$T/rec/fw' '$fw' && grep -q '[0-9a-f]\{96\}' '$T/m-image' && cmp -s '$T/m-launch' '$T/m-image'" \
+    "launch: $(cat "$T/m-launch"); image: $(cat "$T/m-image")"
+  sbx_check "$run: the host logged the early exit and QEMU's message reached its stderr" \
+    "grep -q 'isolate exited with status 1 unexpectedly' '$T/host-$run.log' && grep -q 'fake qemu: no SNP' '$T/host-$run.err'" \
+    "$(cat "$T/host-$run.log" "$T/host-$run.err")"
 done
 sbx_summary "cvm host"
