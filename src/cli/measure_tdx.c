@@ -218,7 +218,8 @@ int sb_cli_measure_tdx(int argc, char **argv, int json)
     if (a.rtmr0_hex)
         print_mr("rtmr0", rtmr0, " (given)");
     else
-        printf("rtmr0      not derived (QEMU's ACPI tables and the TD HOB): pass --rtmr0\n");
+        printf("rtmr0      not derived (QEMU's ACPI tables and the TD HOB): read it from a first "
+               "boot's quote and pass --rtmr0 (docs/reproducing.md)\n");
     if (!a.kernel)
         return printf("rtmr1      not computed: no --kernel\nrtmr2      not computed: no "
                       "--kernel\n"), 0;

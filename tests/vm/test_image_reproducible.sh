@@ -7,7 +7,8 @@
 # pinned kernel (this build's SB_GUEST_CACHE). The two initrd.cpio must be byte-identical, and so
 # must `strongbox measure --platform kvm` over each image (for both accelerators). When this
 # build's image is not older than its sources, it must match as well: the image CI tested is the
-# one a party reproduces.
+# one a party reproduces. When this build has the sev-snp/tdx image (guest-image-cvm: scripts/setup.sh
+# --cvm-kernel), the same holds for it and for `strongbox measure --platform sev-snp --guest-image`.
 set -euo pipefail
 SRC=$1 BUILD=$2
 git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1 || { echo "FAIL: $SRC is not a git work tree"; exit 1; }
@@ -15,6 +16,8 @@ cache() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
 guest_cache=$(cache SB_GUEST_CACHE)
 shared=$(cache SB_SHARED_DIR)
 SB=$BUILD/src/cli/strongbox
+targets=guest-image images="guest"
+if [ "$(cache SB_GUEST_IMAGE_CVM)" = ON ]; then targets+=" guest-image-cvm" images+=" guest-cvm"; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sb-image-repro.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -33,27 +36,36 @@ rm -rf "$work/snap"
 build() { # TREE BUILDDIR TZ UMASK
   env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$work" TZ="$3" LC_ALL=C \
     bash -c 'umask "$1"; cmake -S "$2" -B "$3" -DSB_SHARED_DIR="$4" -DSB_GUEST_CACHE="$5" >/dev/null &&
-             cmake --build "$3" --target guest-image -j2 >/dev/null 2>"$3.log" ||
-             { cat "$3.log"; exit 1; }' _ "$4" "$1" "$2" "$shared" "$guest_cache"
+             cmake --build "$3" --target $6 -j2 >/dev/null 2>"$3.log" ||
+             { cat "$3.log"; exit 1; }' _ "$4" "$1" "$2" "$shared" "$guest_cache" "$targets"
 }
 build "$tree_a" "$tree_a/build" UTC 022
 sleep 2
 build "$tree_b" "$work/b-build" Pacific/Kiritimati 077
 
 status=0
-img_a=$tree_a/build/guest img_b=$work/b-build/guest
-for f in initrd.cpio vmlinuz; do
-  a=$(sha256sum "$img_a/$f" | cut -d' ' -f1) b=$(sha256sum "$img_b/$f" | cut -d' ' -f1)
-  echo "$f: $a / $b"
-  [ "$a" = "$b" ] || { echo "FAIL: the two builds' $f differ"; cmp -l "$img_a/$f" "$img_b/$f" | head -5; status=1; }
+for image in $images; do
+  for f in initrd.cpio vmlinuz; do
+    a=$(sha256sum "$tree_a/build/$image/$f" | cut -d' ' -f1) b=$(sha256sum "$work/b-build/$image/$f" | cut -d' ' -f1)
+    echo "$image/$f: $a / $b"
+    [ "$a" = "$b" ] || { echo "FAIL: the two builds' $image/$f differ"; status=1; }
+  done
 done
+img_a=$tree_a/build/guest img_b=$work/b-build/guest
+if [ "$images" != guest ]; then
+  "$BUILD/tests/measure/test_measure_snp" --emit-firmware "$work/ovmf.fd"
+  m=(measure --platform sev-snp --firmware "$work/ovmf.fd" --vcpus 1 --vcpu-type EPYC-v4 --guest-features 0x1)
+  ma=$("$SB" "${m[@]}" --guest-image "$tree_a/build/guest-cvm") mb=$("$SB" "${m[@]}" --guest-image "$work/b-build/guest-cvm")
+  echo "measure --platform sev-snp --guest-image (regenerated AmdSev footer image): $ma / $mb"
+  [ "$ma" = "$mb" ] || { echo "FAIL: the two builds' CVM images measure differently"; status=1; }
+fi
 for accel in kvm tcg; do
   ma=$("$SB" measure --platform kvm --accel $accel --guest-kernel "$img_a/vmlinuz" --guest-initrd "$img_a/initrd.cpio")
   mb=$("$SB" measure --platform kvm --accel $accel --guest-kernel "$img_b/vmlinuz" --guest-initrd "$img_b/initrd.cpio")
   echo "measure --platform kvm --accel $accel: $ma / $mb"
   [ "$ma" = "$mb" ] || { echo "FAIL: the two builds measure differently ($accel)"; status=1; }
 done
-if grep -qaF -e "$work" -e "$SRC" "$img_a/initrd.cpio"; then
+if grep -qaF -e "$work" -e "$SRC" "$img_a/initrd.cpio" "$tree_a/build/guest-cvm/initrd.cpio" 2>/dev/null; then
   echo "FAIL: the initrd embeds a build path"; status=1
 fi
 
@@ -64,10 +76,14 @@ if [ "$(cache CMAKE_BUILD_TYPE)" = "" ] || [ "$(cache CMAKE_BUILD_TYPE)" = RelWi
             -type f 2>/dev/null | head -3 | paste -sd' ' -)
   if [ -n "$changed" ]; then
     echo "this build's image is older than its sources ($changed ...): not compared"
-  elif ! cmp -s "$BUILD/guest/initrd.cpio" "$img_a/initrd.cpio"; then
-    echo "FAIL: this build's initrd differs from the rebuild of the same sources"; status=1
   else
-    echo "this build's initrd is the same"
+    for image in $images; do
+      if ! cmp -s "$BUILD/$image/initrd.cpio" "$tree_a/build/$image/initrd.cpio"; then
+        echo "FAIL: this build's $image/initrd.cpio differs from the rebuild of the same sources"; status=1
+      else
+        echo "this build's $image/initrd.cpio is the same"
+      fi
+    done
   fi
 fi
 [ $status -eq 0 ] && echo "OK: the guest image is reproducible: $(sha256sum "$img_a/initrd.cpio" | cut -d' ' -f1)"
