@@ -143,7 +143,7 @@ static int setup(struct host *h, sb_err *err)
     sb_hex_encode(m, mlen > 32 ? 32 : mlen, mhex);
     host_log(h, "info", "platform %s, %s %s, measurement %s", cfg->platform,
              cfg->runtime_path ? "runtime" : "guest image", cfg->runtime_path ? cfg->runtime_path
-             : cfg->guest_initrd ? cfg->guest_initrd : "", mhex);
+             : cfg->guest_initrd ? cfg->guest_initrd : "(the default CVM image)", mhex);
     if (!(h->chunk = malloc(HOST_READ_CHUNK)))
         return sb_err_set(err, ENOMEM, "out of memory");
     h->no_splice = cfg->no_splice;

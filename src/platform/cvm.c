@@ -199,7 +199,9 @@ static int default_image(const struct cvm_kind *k, char *kernel, char *initrd, s
     if (sb_measure_cvm_image(SB_GUEST_CVM_IMAGE_DIR, k->name, kernel, initrd, len, &cmdline) != 0)
         return sb_err_set(err, ENAMETOOLONG, "platform %s: the default guest image's path is "
                           "too long", k->name);
-    if (!strstr(" " SB_GUEST_CVM_TEES " ", k->name))
+    char word[32];
+    snprintf(word, sizeof word, " %s ", k->name);
+    if (!strstr(" " SB_GUEST_CVM_TEES " ", word))
         return sb_err_set(err, ENOTSUP, "platform %s: the default guest image's kernel (%s) "
                           "cannot run as a %s guest (it is built for: %s; docs/host.md): give "
                           "--guest-kernel and --guest-initrd", k->name, SB_GUEST_CVM_KERNEL,
