@@ -39,7 +39,8 @@
 #define LOAD_LIST_MAX 2048 /* the CVM image lists 8 modules in ~150 bytes */
 #define MODULE_FILE_MAX 80
 
-static void power_off(void)
+/* Never return (PID 1 must not exit); noreturn also tells the analysers that no path goes on. */
+__attribute__((noreturn)) static void power_off(void)
 {
     sync();
     reboot(RB_POWER_OFF);
@@ -47,7 +48,7 @@ static void power_off(void)
         pause(); /* reboot() failed: never exit (PID 1) */
 }
 
-static void die(const char *what)
+__attribute__((noreturn)) static void die(const char *what)
 {
     fprintf(stderr, "strongbox-init: %s: %s; powering off\n", what, strerror(errno));
     power_off();
