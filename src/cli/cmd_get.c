@@ -1,10 +1,13 @@
 /* strongbox get [--sealed] POLICY --as NAME REMOTE LOCAL: download a file from the isolate. */
 #include "cli/commands.h"
 #include "client/cli_support.h"
+#include "common/common.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 SB_COMMAND_DECL(get);
@@ -44,6 +47,21 @@ static int take_flag(int *argc, char **argv, const char *flag)
     }
     *argc = n;
     return found;
+}
+
+/* True when the policy (otherwise valid) has expired: its computation has ended. */
+static int policy_expired(const char *path, char *why, size_t len)
+{
+    sb_policy *p = NULL;
+    sb_err e = {0};
+    char when[32];
+    if (sb_policy_load(path, 0, SB_POLICY_SKIP_TIME_CHECKS, &p, &e) != 0)
+        return 0; /* the normal path says what is wrong with it */
+    int expired = sb_policy_expired(p, time(NULL));
+    sb_time_format(sb_policy_expires(p), when, sizeof when);
+    snprintf(why, len, "the policy expired at %s: the computation has ended", when);
+    sb_policy_free(p);
+    return expired;
 }
 
 /* The sealed result the host kept after the computation ended, checked before it is written. */
@@ -88,6 +106,9 @@ int sb_cmd_get(int argc, char **argv)
     if (rc == SBCLI_OK && from_host)
         return get_kept(&a, NULL);
     strongbox_error e;
+    char expired[128];
+    if (rc == SBCLI_OK && sealed && policy_expired(a.policy, expired, sizeof expired))
+        return get_kept(&a, expired); /* no isolate can run it any more: only the host's store */
     if (rc == SBCLI_OK && sealed) { /* a computation that ended may have left it with the host */
         if (sbcli_try_connect(&a, &s, &e) != 0)
             return e.code == STRONGBOX_E_ENDED ||

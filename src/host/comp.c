@@ -605,8 +605,10 @@ static void on_frame(struct host *h, struct comp *c, const sb_msg *m)
     case SB_MSG_KEEP_DATA:
     case SB_MSG_KEEP_DONE: {
         char why[SB_PATH_MAX + 200];
-        if (store_on_frame(h, c, m, why, sizeof why) != 0)
+        if (store_on_frame(h, c, m, why, sizeof why) != 0) {
+            c->reason[0] = '\0'; /* this, not the shutdown's reason, is why it ended */
             comp_end(h, c, "runtime protocol error: %s", why);
+        }
         c->keep_progress_at = time(NULL);
         break;
     }

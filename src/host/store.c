@@ -381,7 +381,7 @@ int store_open_for(struct host *h, const char *request, int *fd, uint64_t *size,
     struct stat st;
     *fd = entry_path(h, file, sizeof file, hex, reader, path) == 0
               ? open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
-    if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (*fd < 0 || fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
         if (*fd >= 0)
             close(*fd);
         return snprintf(why, len, "no sealed result of %s for %s kept for computation %s", path,

@@ -22,7 +22,8 @@ echo 1234 >"$T/alice.num"
 echo 4321 >"$T/bob.num"
 head -c $((20 << 20)) /dev/urandom >"$T/big.bin"
 
-# policy NAME KEEP_JSON: the sum computation; alice may also write a shared result both read.
+# policy NAME KEEP_JSON [EXPIRES]: the sum computation; alice may also write a shared result both
+# read.
 policy() {
   cat <<JSON
 {
@@ -46,7 +47,7 @@ policy() {
   "limits": {"fuel": 1000000000, "memory_bytes": 33554432, "run_seconds": 10,
              "fs_bytes": 67108864, "output_bytes": 65536},
   "clock": false,
-  "expires": "$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)",
+  "expires": "${3:-$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)}",
   "shutdown": {"quorum": {"members": ["alice", "carol"], "count": 2}$2}
 }
 JSON
@@ -228,6 +229,23 @@ sbx_check "a write failing mid-envelope: logged, that envelope dropped whole, th
 sbx_check "  ... and no partial file stays in the store" \
   "! find '$T/store-full' -name '.partial-*' | grep -q . && [ \$(find '$T/store-full' -name '*.sealed' | wc -l) -eq 2 ]" \
   "$(find "$T/store-full" 2>&1)"
+
+# ---- an end by expiry keeps them too (the runtime seals at its expiry, the host's backstop waits)
+policy keep-expiry ', "keep_sealed": ["/results/bob"]' "$(date -u -d '+25 seconds' +%Y-%m-%dT%H:%M:%SZ)" >"$T/expiry.json"
+EXHASH=$("$SB" policy hash "$T/expiry.json")
+sbx_sb "[expiry.json] deploy" 0 "is running and attested" deploy expiry.json
+sbx_sb "[expiry.json] carol uploads the program" 0 "" put expiry.json --as carol -q sum.wasm /programs/sum.wasm
+sbx_sb "[expiry.json] bob provides his input, then goes offline" 0 "" put expiry.json --as bob -q bob.num /inputs/bob/number
+sbx_sb "[expiry.json] alice provides hers" 0 "" put expiry.json --as alice -q alice.num /inputs/alice/number
+sbx_sb "[expiry.json] carol runs the program" 0 "wrote two answers" run expiry.json --as carol -q /programs/sum.wasm
+sbx_check "at its expiry the isolate hands bob's answer (the only file kept) to the host" \
+  "wait_log '$T/host.log' 'computation ${EXHASH:0:16}: 1 sealed results kept of 1 sent'" \
+  "$(grep -a "${EXHASH:0:16}" "$T/host.log" | tail -5)"
+sbx_sb "bob, after the expiry, gets it from the host" 0 "the policy expired" \
+  get --sealed expiry.json --as bob /results/bob/answer expiry.sealed
+sbx_sb "  ... and opens it" 0 "total=5555 bob=4321" unseal --key bob.key --policy expiry.json expiry.sealed -
+sbx_sb "alice's answer was not kept (not under keep_sealed)" 5 "keep no sealed copy of /results/alice/answer" \
+  get --sealed expiry.json --as alice /results/alice/answer x.sealed
 
 # ---- host options
 sbx_check "--sealed-max-mib 0 is refused" "'$HOSTD' --runtime '$RUNTIME' --sealed-max-mib 0 2>&1 | grep -q 'want at least 1'"
