@@ -273,7 +273,8 @@ static int keep_begin(struct host *h, struct comp *c, const sb_msg *m, char *why
     int ok = entry_path(h, dir, sizeof dir, c->hex, rx->reader, NULL) == 0 &&
              entry_path(h, rx->final, sizeof rx->final, c->hex, rx->reader, rx->path) == 0;
     rx->replaces = ok && stat(rx->final, &st) == 0 ? (uint64_t)st.st_size : 0;
-    if (ok && c->kept - rx->replaces + m->size > h->cfg->sealed_max_bytes) {
+    uint64_t others = c->kept > rx->replaces ? c->kept - rx->replaces : 0;
+    if (ok && (m->size > h->cfg->sealed_max_bytes || others > h->cfg->sealed_max_bytes - m->size)) {
         host_log(h, "error", "computation %.16s: sealed result %s for %s (%llu bytes) not kept: "
                  "over the store's limit of %llu bytes per computation (--sealed-max-mib)", c->hex,
                  rx->path, rx->reader, (unsigned long long)m->size,
@@ -313,7 +314,7 @@ static void keep_commit(struct host *h, struct comp *c)
         return;
     }
     fsync_dir(dir);
-    c->kept = c->kept - rx->replaces + rx->size;
+    c->kept = (c->kept > rx->replaces ? c->kept - rx->replaces : 0) + rx->size;
     c->kept_files++;
 }
 

@@ -338,7 +338,6 @@ static void on_frame(rt *r, const sb_msg *m)
                                            [RT_WAIT_RESULT] = SB_MSG_ATTEST_RESULT};
     char why[160];
     if (m->type == SB_MSG_SHUTDOWN) {
-        rt_keep_free(r); /* stop now means now, kept envelopes too */
         rt_end(r, SB_ST_OK, "host asked to stop");
         return;
     }

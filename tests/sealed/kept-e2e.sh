@@ -247,6 +247,18 @@ sbx_sb "  ... and opens it" 0 "total=5555 bob=4321" unseal --key bob.key --polic
 sbx_sb "alice's answer was not kept (not under keep_sealed)" 5 "keep no sealed copy of /results/alice/answer" \
   get --sealed expiry.json --as alice /results/alice/answer x.sealed
 
+# ---- retention: at start (and hourly) envelopes older than --sealed-keep-days go, and partial
+# files a crash left behind
+old=$(find "$T/store-small/$HASH/bob" -name '*.sealed' | head -1)
+touch -d '40 days ago' "$old"
+: >"$T/store-small/$HASH/alice/.partial-crashed.sealed"
+start_host retention --sealed-dir "$T/store-small" --sealed-keep-days 30
+sbx_check "a host started with --sealed-keep-days 30 deletes the 40-day-old envelope" \
+  "wait_log '$T/retention.log' 'sealed store: 1 envelopes' && [ ! -e '$old' ]" "$(cat "$T/retention.log")"
+sbx_check "  ... and the partial file, but not alice's recent envelope" \
+  "[ ! -e '$T/store-small/$HASH/alice/.partial-crashed.sealed' ] && [ \$(ls '$T/store-small/$HASH/alice' | wc -l) -eq 1 ]" \
+  "$(ls -laR "$T/store-small")"
+
 # ---- host options
 sbx_check "--sealed-max-mib 0 is refused" "'$HOSTD' --runtime '$RUNTIME' --sealed-max-mib 0 2>&1 | grep -q 'want at least 1'"
 sbx_check "--sealed-keep-days x is refused" "'$HOSTD' --runtime '$RUNTIME' --sealed-keep-days x 2>&1 | grep -q 'expected a number'"
