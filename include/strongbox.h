@@ -121,6 +121,17 @@ int strongbox_unseal(const uint8_t *envelope, size_t len, const char *key_path,
                      const char *policy_path, const char *expect_path, uint8_t **data,
                      size_t *data_len, strongbox_unsealed *info, strongbox_error *err);
 
+/* After the computation ended: fetches the envelope of `remote` sealed to the caller (the identity
+ * of opts->cert_path) that the host kept because the policy's shutdown.keep_sealed allows it, and
+ * writes it to `local` only after checking it as strongbox_unseal does with the policy and
+ * expect_path = remote (opts->key_path opens it; the host is untrusted: an envelope of another
+ * reader, computation, path or origin, or a modified one, is refused with STRONGBOX_E_VERIFY).
+ * *info says what was checked. STRONGBOX_E_ENDED when the policy lets the host keep nothing of
+ * remote; STRONGBOX_E_HOST when the host holds none (docs/sealed.md). Needs no running isolate. */
+int strongbox_get_kept_sealed_file(const strongbox_options *opts, const char *remote,
+                                   const char *local, strongbox_unsealed *info,
+                                   strongbox_error *err);
+
 typedef enum strongbox_outcome {
     STRONGBOX_EXITED = 0, STRONGBOX_TRAPPED = 1, STRONGBOX_FUEL_LIMIT = 2,
     STRONGBOX_MEMORY_LIMIT = 3, STRONGBOX_TIME_LIMIT = 4,

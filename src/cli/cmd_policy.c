@@ -73,6 +73,9 @@ static void usage(FILE *out)
         "                                      limits (SIZE takes K, M, G suffixes: 256M)\n"
         "  --clock                             programs see the real time (default: fixed clock)\n"
         "  --quorum N[:NAME,...]               N of these identities (default all) may end it\n"
+        "  --keep-sealed PATH                  when it ends, files under PATH (in a result area)\n"
+        "                                      are sealed to their readers for the host to keep\n"
+        "                                      (repeatable; docs/sealed.md)\n"
         "  --from TEMPLATE                     start from a JSON template ('@file' references)\n"
         "  -o FILE [--force]                   write to FILE (default: standard output)\n"
         "\n"
@@ -620,7 +623,7 @@ static int write_policy(json_t *doc, const char *out, bool force, time_t now)
 enum {
     O_NAME = 256, O_IDENTITY, O_PROGRAM, O_RESULTS, O_PLATFORM, O_DEBUG, O_ATT_URL, O_ATT_ROOT,
     O_HOST, O_EXPIRES_IN, O_EXPIRES, O_FUEL, O_MEMORY, O_RUN_SECONDS, O_FS, O_OUTPUT, O_CLOCK,
-    O_QUORUM, O_FROM, O_FORCE, O_PROGRAM_ARGS,
+    O_QUORUM, O_FROM, O_FORCE, O_PROGRAM_ARGS, O_KEEP_SEALED,
 };
 
 static const struct option new_opts[] = {
@@ -635,6 +638,7 @@ static const struct option new_opts[] = {
     {"run-seconds", required_argument, 0, O_RUN_SECONDS}, {"fs-size", required_argument, 0, O_FS},
     {"output-size", required_argument, 0, O_OUTPUT}, {"clock", no_argument, 0, O_CLOCK},
     {"quorum", required_argument, 0, O_QUORUM}, {"from", required_argument, 0, O_FROM},
+    {"keep-sealed", required_argument, 0, O_KEEP_SEALED},
     {"force", no_argument, 0, O_FORCE}, {"output", required_argument, 0, 'o'},
     {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 
@@ -690,6 +694,10 @@ static int apply_flag(json_t *doc, int opt, const char *arg, time_t now, bool *r
         json_object_set_new(member(doc, "runtimes", json_object), "allow_debug", json_true());
         return 0;
     case O_CLOCK: json_object_set_new(doc, "clock", json_true()); return 0;
+    case O_KEEP_SEALED: /* validated with the rest (inside a result area, no overlap) */
+        json_array_append_new(member(member(doc, "shutdown", json_object), "keep_sealed",
+                                     json_array), json_string(arg));
+        return 0;
     case O_RESULTS:
         if (!*results_seen) /* flags replace the template's list */
             json_object_set_new(doc, "results", json_array());
@@ -897,7 +905,17 @@ static void show_shutdown(const sb_policy *p)
         show_names(members, m, " and ");
         printf(" vote to end");
     }
-    printf(",\n             or at expiry; nothing survives the isolate\n");
+    size_t k;
+    const char *const *keep = sb_policy_keep_sealed(p, &k);
+    if (!k) {
+        printf(",\n             or at expiry; nothing survives the isolate\n");
+        return;
+    }
+    printf(",\n             or at expiry; nothing survives the isolate except, sealed to each\n"
+           "             reader (the host keeps the envelopes), the files under");
+    for (size_t i = 0; i < k; i++)
+        printf("%s%s", i ? ", " : " ", keep[i]);
+    printf("\n");
 }
 
 static void show_runtimes(const sb_policy *p)

@@ -319,13 +319,16 @@ static void print_transcript_json(const strongbox *s, FILE *out)
 
 int sbcli_connect(sbcli_args *a, strongbox **s)
 {
+    strongbox_error e;
+    return sbcli_try_connect(a, s, &e) == 0 ? SBCLI_OK : sbcli_fail(a, &e);
+}
+
+int sbcli_try_connect(sbcli_args *a, strongbox **s, strongbox_error *err)
+{
     strongbox_options o;
     sbcli_options(a, &o);
-    strongbox_error e;
-    if (strongbox_connect(&o, s, &e) != 0) {
-        int rc = sbcli_fail(a, &e);
-        return rc;
-    }
+    if (strongbox_connect(&o, s, err) != 0)
+        return -1;
     if (a->json)
         print_transcript_json(*s, stderr);
     else if (!a->quiet)

@@ -46,6 +46,8 @@ int sbcli_parse(int argc, char **argv, const char *usage, int need_identity, int
 void sbcli_options(sbcli_args *a, strongbox_options *o);
 /* Connects, prints the verification transcript (unless --quiet), or prints why not. */
 int sbcli_connect(sbcli_args *a, strongbox **s);
+/* The same, but a failure is only returned (-1, err filled), not printed: for a fallback. */
+int sbcli_try_connect(sbcli_args *a, strongbox **s, strongbox_error *err);
 /* sbcli_parse then sbcli_connect, the start of every command that talks to an isolate. Returns
  * SBCLI_OK with *s connected; otherwise the command returns `rc < 0 ? 0 : rc` (negative: --help
  * was printed). */

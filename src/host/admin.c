@@ -238,6 +238,36 @@ static bool printable(const char *s)
     return true;
 }
 
+/* The sealed store (store.c): one JSON object per kept envelope, or deleting them all. */
+static void describe_kept(void *ctx, const char *reader, const char *path, const struct stat *st)
+{
+    char p[6 * SB_PATH_MAX + 1];
+    json_escape(path, p, sizeof p);
+    say(ctx, "{\"reader\":\"%s\",\"path\":\"%s\",\"bytes\":%llu,\"kept_at\":%lld}", reader, p,
+        (unsigned long long)st->st_size, (long long)st->st_mtime);
+}
+
+static void cmd_sealed(struct host *h, struct admin_conn *a, const char *hex, bool drop)
+{
+    unsigned n = 0;
+    uint64_t files = 0, bytes = 0;
+    if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+        say(a, "ERR bad hash '%.64s': expected the 64 lower-case hex digits of a policy hash", hex);
+    else if (!h->cfg->sealed_dir)
+        say(a, "ERR this host keeps no sealed results (no --sealed-dir)");
+    else if (!drop && store_list(h, hex, describe_kept, a, &n) == 0)
+        say(a, "OK %u", n);
+    else if (drop && store_delete(h, hex, &files, &bytes) == 0) {
+        host_log(h, "info", "admin (uid %d): deleted %llu kept sealed results (%llu bytes) of "
+                 "computation %.16s", (int)a->uid, (unsigned long long)files,
+                 (unsigned long long)bytes, hex);
+        say(a, "{\"policy_hash\":\"%s\",\"deleted\":%llu,\"bytes\":%llu}", hex,
+            (unsigned long long)files, (unsigned long long)bytes);
+        say(a, "OK 1");
+    } else
+        say(a, "ERR no sealed results kept for computation %s", hex);
+}
+
 /* One command line (without '\n'): "LIST", "SHOW HASH" or "STOP HASH [REASON...]". */
 static void on_command(struct host *h, struct admin_conn *a, char *line)
 {
@@ -262,8 +292,11 @@ static void on_command(struct host *h, struct admin_conn *a, char *line)
     } else if (strcmp(line, "STOP") == 0 && arg) {
         if ((c = find_comp(h, a, arg)))
             cmd_stop(h, a, c, rest && rest[0] ? rest : "no reason given");
+    } else if ((strcmp(line, "SEALED") == 0 || strcmp(line, "DELETE-SEALED") == 0) && arg && !rest) {
+        cmd_sealed(h, a, arg, line[0] == 'D');
     } else {
-        say(a, "ERR bad command '%.32s': expected LIST, SHOW HASH or STOP HASH [REASON]", line);
+        say(a, "ERR bad command '%.32s': expected LIST, SHOW HASH, STOP HASH [REASON], SEALED HASH "
+            "or DELETE-SEALED HASH", line);
     }
 }
 

@@ -20,13 +20,17 @@ static void admin_usage(FILE *out)
     fprintf(out,
             "usage: strongbox-host admin [--socket PATH] list\n"
             "       strongbox-host admin [--socket PATH] show HASH\n"
-            "       strongbox-host admin [--socket PATH] stop HASH [REASON...]\n\n"
+            "       strongbox-host admin [--socket PATH] stop HASH [REASON...]\n"
+            "       strongbox-host admin [--socket PATH] sealed|delete-sealed HASH\n\n"
             "  --socket PATH   the host's --admin-socket (default " ADMIN_DEFAULT_SOCKET ")\n"
             "  list            every computation: state, pid, memory budget and RSS, sessions,\n"
             "                  bytes relayed (one JSON object per line)\n"
             "  show HASH       one computation (HASH: the policy hash or 8+ of its first digits)\n"
             "  stop HASH       end it now: its isolate is killed, its quota freed, its parties\n"
-            "                  told 'stopped by the operator: REASON'\n");
+            "                  told 'stopped by the operator: REASON'\n"
+            "  sealed HASH     the sealed results kept for a computation (--sealed-dir): reader,\n"
+            "                  path, bytes, when (HASH: the whole policy hash)\n"
+            "  delete-sealed HASH  delete them all\n");
 }
 
 static int dial_admin(const char *path)
@@ -54,7 +58,8 @@ static int dial_admin(const char *path)
 static char *command_line(int argc, char **argv)
 {
     static const struct { const char *word, *verb; int min, max; } cmds[] = {
-        {"list", "LIST", 0, 0}, {"show", "SHOW", 1, 1}, {"stop", "STOP", 1, 1 << 20}};
+        {"list", "LIST", 0, 0}, {"show", "SHOW", 1, 1}, {"stop", "STOP", 1, 1 << 20},
+        {"sealed", "SEALED", 1, 1}, {"delete-sealed", "DELETE-SEALED", 1, 1}};
     for (size_t i = 0; argc > 0 && i < sizeof cmds / sizeof *cmds; i++) {
         if (strcmp(argv[0], cmds[i].word) != 0)
             continue;

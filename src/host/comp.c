@@ -234,6 +234,7 @@ static void comp_end(struct host *h, struct comp *c, const char *fmt, ...)
     }
     c->state = C_DEAD;
     c->ended_at = time(NULL);
+    store_abort(h, c);
     host_unwatch(h, &c->src);
     sb_isolate_free(c->iso); /* kills if still running; closes the channel */
     c->iso = NULL;
@@ -600,6 +601,17 @@ static void on_frame(struct host *h, struct comp *c, const sb_msg *m)
         c->state = C_ENDING;
         host_log(h, "info", "computation %.16s: %s", c->hex, c->reason);
         break;
+    case SB_MSG_KEEP_BEGIN: /* sealed results the policy lets the host keep (store.c) */
+    case SB_MSG_KEEP_DATA:
+    case SB_MSG_KEEP_DONE: {
+        char why[SB_PATH_MAX + 200];
+        if (store_on_frame(h, c, m, why, sizeof why) != 0) {
+            c->reason[0] = '\0'; /* this, not the shutdown's reason, is why it ended */
+            comp_end(h, c, "runtime protocol error: %s", why);
+        }
+        c->keep_progress_at = time(NULL);
+        break;
+    }
     case SB_MSG_EVENT: /* the runtime's own status lines: it never puts party data in them */
         host_log(h, m->level >= SB_LVL_WARN ? "warn" : "info", "runtime %.16s: %s", c->hex,
                  m->reason);
@@ -645,6 +657,18 @@ static void read_channel(struct host *h, struct comp *c)
         }
         if (n < 0)
             return;
+    }
+}
+
+/* The isolate exited: what it wrote before is still readable; take it all before ending. */
+static void drain_channel(struct host *h, struct comp *c)
+{
+    char b;
+    while (c->state != C_DEAD && !c->chan_eof && c->src.fd >= 0) {
+        read_channel(h, c);
+        if (c->state != C_DEAD && !c->chan_eof && c->src.fd >= 0 &&
+            recv(c->src.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+            break; /* nothing more, yet the channel is open (another process holds its end) */
     }
 }
 
@@ -717,6 +741,10 @@ void comp_check_exits(struct host *h)
             continue;
         char desc[96];
         sb_isolate_exit_describe(&ex, desc, sizeof desc);
+        if (c->state == C_ENDING && !c->chan_eof)
+            drain_channel(h, c); /* its last frames (kept envelopes) are still in the socket */
+        if (c->state == C_DEAD)
+            continue;
         if (c->state == C_ENDING)
             comp_end(h, c, "%s", c->reason); /* the runtime said why; it then exited */
         else
@@ -732,7 +760,8 @@ void comp_tick(struct host *h, time_t now)
             comp_end(h, c, "not attested within %u s%s", h->cfg->ready_timeout_s,
                      sb_platform_ready_hint(h->platform));
         /* Backstop for the runtime's own expiry handling. */
-        else if (c->state != C_DEAD && c->policy && now > sb_policy_expires(c->policy) + 10)
+        else if (c->state != C_DEAD && c->policy && now > sb_policy_expires(c->policy) + 10 &&
+                 now > c->keep_progress_at + 10) /* an isolate handing over kept results */
             comp_end(h, c, "policy expired");
         else if (h->stopping && c->state != C_DEAD && now >= h->stop_deadline)
             comp_end(h, c, "host stopped");

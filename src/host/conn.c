@@ -62,6 +62,9 @@ void conn_close(struct host *h, struct conn *k)
     buf_free(&k->out);
     free(k->body);
     k->body = NULL;
+    if (k->file_left)
+        close(k->file_fd);
+    k->file_left = 0;
     /* Freed after the current epoll batch: a later event of the batch may still point at it. */
     k->next = h->grave;
     h->grave = k;
@@ -91,7 +94,7 @@ void conn_update_events(struct host *h, struct conn *k)
         k->comp->parties_paused = true; /* paused for the channel queue: resumed by its drain */
     if (k->state == K_CLOSING && !k->deadline)
         k->deadline = time(NULL) + 10; /* a party that never reads its last bytes */
-    uint32_t ev = (want_read ? EPOLLIN : 0) | (buf_size(&k->out) ? EPOLLOUT : 0) |
+    uint32_t ev = (want_read ? EPOLLIN : 0) | (buf_size(&k->out) || k->file_left ? EPOLLOUT : 0) |
                   (k->state == K_WAIT_READY ? EPOLLRDHUP : 0);
     if (ev != k->src.events)
         host_watch(h, &k->src, ev);
@@ -391,8 +394,61 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+/* Serving a kept envelope: more of the file into k->out while little waits there. Progress
+ * moves the closing deadline, so a slow party gets a large envelope, a stalled one is closed. */
+static void refill_from_file(struct host *h, struct conn *k)
+{
+    while (k->file_left && buf_size(&k->out) < HOST_READ_CHUNK) {
+        size_t want = k->file_left < HOST_READ_CHUNK ? (size_t)k->file_left : HOST_READ_CHUNK;
+        ssize_t n = read(k->file_fd, h->chunk, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || buf_append(&k->out, h->chunk, (size_t)n) != 0) {
+            /* Cut short (the file was deleted or shrank): the party sees fewer bytes than OK
+             * announced and refuses the envelope; nothing false is ever served as whole. */
+            host_log(h, "error", "conn %llu (%s): serving a sealed result failed: %s",
+                     (unsigned long long)k->id, k->peer, n < 0 ? strerror(errno) : "file shrank");
+            close(k->file_fd);
+            k->file_left = 0;
+            k->linger = false;
+            break;
+        }
+        k->file_left -= (uint64_t)n;
+        if (!k->file_left)
+            close(k->file_fd);
+        k->deadline = time(NULL) + 10;
+    }
+}
+
+static void finish_sealed(struct host *h, struct conn *k)
+{
+    char why[SB_PATH_MAX + 200], req[STORE_REQUEST_MAX + 1];
+    uint64_t size;
+    if (memchr(k->body, '\0', k->body_len) || memchr(k->body, '\n', k->body_len)) {
+        conn_fail(h, k, "bad SEALED request: NUL or newline in it");
+        return;
+    }
+    memcpy(req, k->body, k->body_len);
+    req[k->body_len] = '\0';
+    if (store_open_for(h, req, &k->file_fd, &size, why, sizeof why) != 0) {
+        conn_fail(h, k, "%s", why);
+        return;
+    }
+    host_log(h, "info", "conn %llu (%s): serving a sealed result (%llu bytes)",
+             (unsigned long long)k->id, k->peer, (unsigned long long)size);
+    k->file_left = size;
+    k->state = K_CLOSING;
+    conn_reply(h, k, "OK %llu", (unsigned long long)size);
+    refill_from_file(h, k);
+    conn_update_events(h, k);
+}
+
 static void finish_deploy(struct host *h, struct conn *k)
 {
+    if (k->kind == KIND_SEALED) {
+        finish_sealed(h, k);
+        return;
+    }
     char why[400];
     struct comp *c;
     if (comp_deploy(h, k->body, k->body_len, &c, why, sizeof why) != 0) {
@@ -414,7 +470,7 @@ static void on_preamble(struct host *h, struct conn *k, char *line)
     char extra;
     int n = sscanf(line, SB_PREAMBLE_MAGIC " %15s %79s %c", verb, arg, &extra);
     if (strncmp(line, SB_PREAMBLE_MAGIC " ", sizeof SB_PREAMBLE_MAGIC) != 0 || n < 1 || n > 2) {
-        conn_fail(h, k, "bad preamble: expected '" SB_PREAMBLE_MAGIC " CONNECT|DEPLOY|STATUS ...'");
+        conn_fail(h, k, "bad preamble: expected '" SB_PREAMBLE_MAGIC " CONNECT|DEPLOY|STATUS|SEALED ...'");
         return;
     }
     if (strcmp(verb, "CONNECT") == 0 && n == 2) {
@@ -461,6 +517,27 @@ static void on_preamble(struct host *h, struct conn *k, char *line)
             conn_fail(h, k, "bad preamble: STATUS needs a policy hash (64 lower-case hex digits)");
         else
             status_reply(h, k, arg);
+    } else if (strcmp(verb, "SEALED") == 0 && n == 2) {
+        /* a kept envelope: "HASH READER PATH" follows (a path does not fit in a preamble) */
+        char *end;
+        unsigned long long len = strtoull(arg, &end, 10);
+        if (*end || arg[0] == '-' || len == 0 || len > STORE_REQUEST_MAX) {
+            conn_fail(h, k, "bad preamble: SEALED needs the request size in bytes (1..%u)",
+                      (unsigned)STORE_REQUEST_MAX);
+            return;
+        }
+        k->kind = KIND_SEALED;
+        k->body_need = (size_t)len;
+        uint8_t *p = k->body_len <= k->body_need ? realloc(k->body, k->body_need) : NULL;
+        if (!p) {
+            conn_fail(h, k, "SEALED: %s", k->body_len > k->body_need ? "more bytes than announced"
+                                                                      : "out of memory");
+            return;
+        }
+        k->body = p;
+        k->state = K_DEPLOY_BODY;
+        if (k->body_len == k->body_need)
+            finish_sealed(h, k);
     } else {
         conn_fail(h, k, "bad preamble: unknown request '%s'", verb);
     }
@@ -590,7 +667,9 @@ void conn_on_event(struct host *h, struct conn *k, uint32_t events)
     if (events & EPOLLOUT) {
         if (flush_to_party(h, k) != 0)
             return;
-        if (k->state == K_CLOSING && buf_size(&k->out) == 0 && !k->shut) {
+        if (k->file_left)
+            refill_from_file(h, k);
+        if (k->state == K_CLOSING && buf_size(&k->out) == 0 && !k->shut && !k->file_left) {
             conn_flushed(h, k);
             return;
         }

@@ -166,7 +166,7 @@ static int setup(struct host *h, sb_err *err)
     h->sig = (struct src){SRC_SIGNAL, sfd, 0, false};
     h->jobs = (struct src){SRC_JOBS, jp[0], 0, false};
     h->jobs_wr = jp[1];
-    if (open_listener(h, cfg->listen, err) != 0 || admin_open(h, err) != 0)
+    if (open_listener(h, cfg->listen, err) != 0 || admin_open(h, err) != 0 || store_init(h, err) != 0)
         return -1;
     if (host_watch(h, &h->listen, EPOLLIN) || host_watch(h, &h->sig, EPOLLIN) ||
         host_watch(h, &h->jobs, EPOLLIN))
@@ -269,6 +269,7 @@ static void loop(struct host *h)
             conn_tick(h, now);
             comp_tick(h, now);
             admin_tick(h, now);
+            store_tick(h, now);
         }
     }
 }
@@ -294,6 +295,10 @@ int sb_host_run(const sb_host_config *user_cfg, sb_err *err)
         cfg.max_unauth_per_source = 64;
     if (!cfg.stall_timeout_s)
         cfg.stall_timeout_s = 60;
+    if (!cfg.sealed_max_bytes)
+        cfg.sealed_max_bytes = 1ull << 30;
+    if (!cfg.sealed_keep_days)
+        cfg.sealed_keep_days = 30;
     struct host h = {.cfg = &cfg, .log = cfg.log ? cfg.log : stderr, .ep = -1, .jobs_wr = -1};
     h.listen.fd = h.sig.fd = h.jobs.fd = h.admin.fd = -1;
     int rc = setup(&h, err);

@@ -44,6 +44,10 @@ typedef struct sb_host_config {
     unsigned stall_timeout_s;    /* a session whose party read nothing while bytes waited for it
                                     this long is closed; default 60 */
     const char *admin_socket;    /* operator's Unix socket (docs/host.md "Operator"); NULL: none */
+    const char *sealed_dir;      /* store of sealed results kept after the end (docs/sealed.md);
+                                    NULL: none is kept */
+    uint64_t sealed_max_bytes;   /* kept per computation; default 1 GiB */
+    unsigned sealed_keep_days;   /* envelopes older than this are deleted; default 30 */
     FILE *log;                   /* log lines (metadata only, never data); NULL = stderr */
 } sb_host_config;
 

@@ -81,10 +81,14 @@ struct comp {
     struct conn *conns;     /* sessions and connections waiting for readiness */
     unsigned n_sessions;
     uint64_t bytes_up, bytes_down; /* relayed by sessions already closed (admin LIST) */
+    struct store_rx *rx;    /* the sealed result being kept (store.c) */
+    uint64_t kept, kept_files; /* bytes in the store for this hash; envelopes kept this time */
+    bool kept_scanned, keep_warned;
+    time_t keep_progress_at;  /* last keep-* frame: the expiry backstop waits while they come */
 };
 
 enum conn_state { K_PREAMBLE, K_DEPLOY_BODY, K_WAIT_READY, K_RELAY, K_CLOSING };
-enum conn_kind { KIND_NONE, KIND_CONNECT, KIND_DEPLOY, KIND_STATUS };
+enum conn_kind { KIND_NONE, KIND_CONNECT, KIND_DEPLOY, KIND_STATUS, KIND_SEALED };
 
 struct conn {
     struct src src;
@@ -114,6 +118,8 @@ struct conn {
     size_t line_pending;          /* bytes of our own plaintext lines still in out */
     time_t deadline;              /* 0 = none */
     uint64_t bytes_up, bytes_down;
+    int file_fd;                  /* KIND_SEALED: the envelope being served (file_left > 0) */
+    uint64_t file_left;
 };
 
 enum job_kind { JOB_CHALLENGE, JOB_ATTEST };
@@ -158,6 +164,7 @@ struct host {
     struct src admin;       /* --admin-socket listener (fd -1: none) */
     struct admin_conn *admins;
     unsigned n_admins;
+    time_t store_pruned_at;
 };
 
 /* Parties are not read while their computation's channel queue holds more than relay_high bytes,
@@ -217,6 +224,21 @@ void admin_accept(struct host *h);
 void admin_on_event(struct host *h, struct admin_conn *a, uint32_t events);
 void admin_tick(struct host *h, time_t now);
 void admin_close_all(struct host *h);
+
+/* store.c - sealed results kept after a computation ended (--sealed-dir, docs/sealed.md). */
+#define STORE_REQUEST_MAX (64 + 1 + SB_POLICY_NAME_MAX + 1 + SB_PATH_MAX) /* "HASH READER PATH" */
+int store_init(struct host *h, sb_err *err);
+void store_tick(struct host *h, time_t now);
+/* keep-begin / keep-data / keep-done from c's runtime; -1 with why: a protocol error. */
+int store_on_frame(struct host *h, struct comp *c, const sb_msg *m, char *why, size_t len);
+void store_abort(struct host *h, struct comp *c); /* the isolate is gone: drop a partial one */
+/* request = "HASH READER PATH": opens the kept envelope (*fd, *size), or -1 with why. */
+int store_open_for(struct host *h, const char *request, int *fd, uint64_t *size, char *why,
+                   size_t len);
+int store_delete(struct host *h, const char *hex, uint64_t *files, uint64_t *bytes);
+struct stat;
+int store_list(struct host *h, const char *hex, void (*emit)(void *ctx, const char *reader,
+               const char *path, const struct stat *st), void *ctx, unsigned *n);
 
 /* conn.c */
 void conn_accept(struct host *h);

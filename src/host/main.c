@@ -42,6 +42,10 @@ static void usage(FILE *out)
             "  --max-unauth-per-source N  not yet authenticated connections per address (default 64)\n"
             "  --stall-timeout S       close a session whose party read nothing for S s (default 60)\n"
             "  --admin-socket PATH     operator's local control socket (mode 0600; off if not given)\n"
+            "  --sealed-dir DIR        keep the sealed results a policy's shutdown.keep_sealed allows\n"
+            "                          after its computation ends, and serve them (off if not given)\n"
+            "  --sealed-max-mib N      bytes kept per computation (default 1024)\n"
+            "  --sealed-keep-days N    delete kept envelopes after N days (default 30)\n"
             "  --init-key FILE         create a P-256 attestation key, print its public key\n"
             "  --version               print the version\n");
 }
@@ -97,6 +101,7 @@ int main(int argc, char **argv)
         {"vcpu-type", 1, 0, 'Y'},    {"device-root", 1, 0, 'D'},
         {"max-connections", 1, 0, 'C'}, {"max-unauth-per-source", 1, 0, 'U'},
         {"stall-timeout", 1, 0, 'T'}, {"admin-socket", 1, 0, 'M'},
+        {"sealed-dir", 1, 0, 'Z'}, {"sealed-max-mib", 1, 0, 'X'}, {"sealed-keep-days", 1, 0, 'W'},
         {0, 0, 0, 0},
     };
     sb_host_config cfg = {0};
@@ -133,6 +138,21 @@ int main(int argc, char **argv)
         case 'S': cfg.no_splice = 1; break;
         case 'L': log_path = optarg; break;
         case 'M': cfg.admin_socket = optarg; break;
+        case 'Z': cfg.sealed_dir = optarg; break;
+        case 'X': case 'W': /* the sealed store's limits (docs/host.md) */
+            if (parse_uint(c == 'X' ? "--sealed-max-mib" : "--sealed-keep-days", optarg,
+                           c == 'X' ? 1ull << 30 : 36500, &v))
+                return 2;
+            if (v == 0) {
+                fprintf(stderr, "strongbox-host: %s 0: want at least 1\n",
+                        c == 'X' ? "--sealed-max-mib" : "--sealed-keep-days");
+                return 2;
+            }
+            if (c == 'X')
+                cfg.sealed_max_bytes = v << 20;
+            else
+                cfg.sealed_keep_days = (unsigned)v;
+            break;
         case 'K': return init_key(optarg);
         case 'h': usage(stdout); return 0;
         case 'V': printf("strongbox-host %s\n", SB_VERSION); return 0;

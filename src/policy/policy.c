@@ -51,6 +51,8 @@ struct sb_policy {
     size_t n_readers;
     const sb_policy_identity **quorum;
     size_t n_quorum, quorum_count;
+    const char **keep;              /* shutdown.keep_sealed (NULL: the host keeps nothing) */
+    size_t n_keep;
 };
 
 typedef struct ctx {
@@ -753,7 +755,7 @@ static int parse_expires(ctx *c, const char *s)
     return 0;
 }
 
-static const field shutdown_fields[] = {{"quorum", T_OBJ, false}};
+static const field shutdown_fields[] = {{"quorum", T_OBJ, false}, {"keep_sealed", T_ARR, false}};
 static const field quorum_fields[] = {{"members", T_ARR, true}, {"count", T_INT, true}};
 
 static int parse_quorum(ctx *c, json_t *q)
@@ -792,12 +794,46 @@ static int parse_quorum(ctx *c, json_t *q)
     return 0;
 }
 
+/* The parts of the result areas whose files the isolate seals to their readers for the host to
+ * keep when the computation ends (docs/sealed.md). Absent means none; [] is refused so that
+ * "keep nothing" has one spelling (and one hash). */
+static int parse_keep_sealed(ctx *c, json_t *arr)
+{
+    const char *path = "policy.shutdown.keep_sealed";
+    char sub[JPATH];
+    sb_policy *p = c->p;
+    size_t n = json_array_size(arr);
+    if (n == 0)
+        return fail(c, INVALID, path, "needs at least 1 path (leave the field out to keep nothing)");
+    if (check_count(c, path, n, 1, MAX_RESULTS, "paths"))
+        return -1;
+    if (!(p->keep = calloc(n, sizeof *p->keep)))
+        return NOMEM(c, path);
+    for (size_t i = 0; i < n; i++) {
+        const char *k = json_string_value(json_array_get(arr, i)), *why;
+        at_index(sub, path, i);
+        if (!k)
+            return fail(c, INVALID, sub, "expected a string");
+        if ((why = path_problem(k)))
+            return fail(c, INVALID, sub, "malformed path: %s", why);
+        if (!sb_policy_in_results(p, k))
+            return fail(c, INVALID, sub, "\"%s\" is not inside a result area (only results are kept)",
+                        k);
+        for (size_t j = 0; j < i; j++)
+            if (sb_policy_path_covers(k, p->keep[j]) || sb_policy_path_covers(p->keep[j], k))
+                return fail(c, INVALID, sub, "\"%s\" overlaps keep_sealed[%zu] \"%s\"", k, j,
+                            p->keep[j]);
+        p->keep[p->n_keep++] = k;
+    }
+    return 0;
+}
+
 static int parse_shutdown(ctx *c, json_t *obj)
 {
-    if (check_object(c, obj, "policy.shutdown", shutdown_fields, 1))
+    if (check_object(c, obj, "policy.shutdown", shutdown_fields, 2))
         return -1;
-    json_t *q = json_object_get(obj, "quorum");
-    return q ? parse_quorum(c, q) : 0;
+    json_t *q = json_object_get(obj, "quorum"), *k = json_object_get(obj, "keep_sealed");
+    return (q && parse_quorum(c, q)) || (k && parse_keep_sealed(c, k)) ? -1 : 0;
 }
 
 /* ---- the whole document ---- */
@@ -906,6 +942,7 @@ void sb_policy_free(sb_policy *p)
     free(p->results);
     free(p->readers);
     free(p->quorum);
+    free(p->keep);
     free(p->canonical);
     X509_free(p->att_root);
     json_decref(p->root);
@@ -1061,6 +1098,28 @@ const char *const *sb_policy_results(const sb_policy *p, size_t *n)
 {
     *n = p->n_results;
     return p->results;
+}
+
+bool sb_policy_in_results(const sb_policy *p, const char *path)
+{
+    for (size_t i = 0; i < p->n_results; i++)
+        if (sb_policy_path_covers(p->results[i], path))
+            return true;
+    return false;
+}
+
+const char *const *sb_policy_keep_sealed(const sb_policy *p, size_t *n)
+{
+    *n = p->n_keep;
+    return p->keep;
+}
+
+bool sb_policy_keeps_sealed(const sb_policy *p, const char *path)
+{
+    for (size_t i = 0; i < p->n_keep; i++)
+        if (sb_policy_path_covers(p->keep[i], path))
+            return true;
+    return false;
 }
 
 bool sb_policy_is_result_for(const sb_policy *p, const sb_policy_identity *id, const char *path)

@@ -230,6 +230,13 @@ const char *const *sb_policy_results(const sb_policy *policy, size_t *n);
  * read before its end vote counts. */
 bool sb_policy_is_result_for(const sb_policy *policy, const sb_policy_identity *identity,
                              const char *path);
+/* True when `path` lies in a result area. */
+bool sb_policy_in_results(const sb_policy *policy, const char *path);
+/* "shutdown.keep_sealed": the paths (inside result areas) whose files the isolate seals to each
+ * of their readers when the computation ends, for the host to keep (docs/sealed.md). n = 0 when
+ * the policy keeps nothing. sb_policy_keeps_sealed: `path` lies under one of them. */
+const char *const *sb_policy_keep_sealed(const sb_policy *policy, size_t *n);
+bool sb_policy_keeps_sealed(const sb_policy *policy, const char *path);
 /* Result readers, in identity order. */
 size_t sb_policy_result_reader_count(const sb_policy *policy);
 const sb_policy_identity *sb_policy_result_reader_at(const sb_policy *policy, size_t index);

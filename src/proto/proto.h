@@ -67,12 +67,20 @@ typedef enum sb_msg_type {
     SB_MSG_SESSION_DATA = 7,     /* [h<->r] ID, DATA: TLS bytes, opaque to the host */
     SB_MSG_SESSION_CLOSE = 8,    /* [h<->r] ID, [STATUS, REASON] */
     SB_MSG_SHUTDOWN = 9,         /* [h<->r] STATUS, REASON. r->h: the isolate is ending (rule met,
-                                    expiry, fatal error); its last frame. h->r: stop now. */
+                                    expiry, fatal error); its last frame but for the keep-* frames
+                                    below. h->r: stop now. */
     SB_MSG_EVENT = 10,           /* [r->h] LEVEL, REASON: log/status text, never party data */
     SB_MSG_SESSION_CREDIT = 11,  /* [h<->r] ID, SIZE: the sender consumed SIZE more bytes of the
                                     session; its peer may send that many more (flow control) */
     SB_MSG_SESSION_AUTH = 12,    /* [r->h] ID: the session's TLS handshake finished with a client
                                     certificate of the policy (no identity is named) */
+    /* After shutdown (rule met or expiry), when the policy's shutdown.keep_sealed names files:
+     * one envelope at a time (docs/sealed.md), paced by the channel itself (the runtime makes the
+     * next chunk only once its queue has drained), then keep-done. */
+    SB_MSG_KEEP_BEGIN = 20,      /* [r->h] ID = the reader's identity index in the policy, PATH,
+                                    SIZE = envelope bytes that follow in keep-data frames */
+    SB_MSG_KEEP_DATA = 21,       /* [r->h] DATA (<= SB_CHUNK_SIZE): the next bytes of the envelope */
+    SB_MSG_KEEP_DONE = 22,       /* [r->h] SIZE = envelopes sent: the runtime's very last frame */
 
     /* ---- client -> runtime (requests; ID = request id chosen by the client) */
     SB_MSG_PUT_BEGIN = 32,       /* ID, PATH, MODE, [SIZE = total bytes when known] */

@@ -100,6 +100,8 @@ static void flush_out(rt *r)
             return;
         }
         r->out_off += (size_t)n;
+        if (r->keep) /* the host is taking the kept envelopes: give it time for the rest */
+            r->end_by = time(NULL) + 10;
     }
 }
 
@@ -120,12 +122,14 @@ void rt_end(rt *r, sb_status cause, const char *reason)
         r->exit_code = 1;
     r->state = RT_ENDING;
     r->end_by = time(NULL) + 10; /* a host that stops reading cannot keep us alive */
+    rt_keep_start(r, cause);     /* sealed results the policy lets the host keep (keep.c) */
 }
 
 /* Everything secret or entrusted goes: key (OpenSSL cleanses key material it frees), staged
  * uploads, snapshots, the filesystem, queued bytes. */
 static void wipe(rt *r)
 {
+    rt_keep_free(r);
     rt_sessions_free(r);
     rt_fs_free(r);
     SSL_CTX_free(r->ctx);
@@ -430,8 +434,10 @@ static void run_loop(rt *r)
             handshake_ms = rt_sessions_tick(r);
             rt_sessions_pump(r);
         }
+        rt_keep_pump(r);
         flush_out(r);
-        if (r->chan_eof || (r->state == RT_ENDING && (!rt_queued(r) || time(NULL) > r->end_by)))
+        if (r->chan_eof ||
+            (r->state == RT_ENDING && ((!r->keep && !rt_queued(r)) || time(NULL) > r->end_by)))
             return;
         struct pollfd pfd = {r->fd, 0, 0};
         if (r->state != RT_ENDING && rt_queued(r) < RT_OUT_HIGH)

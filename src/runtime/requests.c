@@ -159,16 +159,6 @@ void rt_marks_clear(rt *r, const char *path)
 
 /* ---------------------------------------------------------------- walking the tree */
 
-typedef struct file_list {
-    char **paths;
-    uint64_t *sizes;
-    size_t n, cap;
-    char **dirs; /* directories still to visit (breadth first: no recursion) */
-    size_t n_dirs, cap_dirs;
-    const char *base;
-    int rc;
-} file_list;
-
 static int push(char ***arr, size_t *n, size_t *cap, char *item, uint64_t **sizes, uint64_t size)
 {
     if (!item)
@@ -206,7 +196,7 @@ static int on_entry(void *ctx, const char *name, const sb_fs_stat *st)
     return fl->rc ? 1 : 0;
 }
 
-static void files_free(file_list *fl)
+void files_free(file_list *fl)
 {
     for (size_t i = 0; i < fl->n; i++)
         free(fl->paths[i]);
@@ -218,7 +208,7 @@ static void files_free(file_list *fl)
 }
 
 /* Every regular file at or under `path` that the view can see. Returns 0 or a negative errno. */
-static int files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err)
+int files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err)
 {
     memset(fl, 0, sizeof *fl);
     sb_fs_stat st;

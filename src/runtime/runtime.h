@@ -7,6 +7,7 @@
  *   requests.c  the requests: put/get/list/policy-hash/status/end-vote
  *   run.c       the run request: program checks, limits, WASI
  *   sandbox.c   the seccomp allow-list the runtime puts on itself
+ *   seal.c      results sealed to a reader (get-sealed); keep.c the ones kept after the end
  * Protocol: docs/protocol.md. */
 #ifndef SB_RUNTIME_H
 #define SB_RUNTIME_H
@@ -94,6 +95,7 @@ typedef struct rt {
     uint64_t staged;            /* bytes of all uploads in progress */
     rt_readmark *marks;
     size_t n_marks;
+    struct rt_keep *keep;       /* envelopes still to hand to the host after shutdown (keep.c) */
 } rt;
 
 /* main.c */
@@ -121,6 +123,19 @@ void rt_respond(rt *r, rt_session *s, uint64_t id, sb_status st, const char *fmt
     __attribute__((format(printf, 5, 6)));
 
 /* requests.c */
+typedef struct file_list {
+    char **paths;
+    uint64_t *sizes;
+    size_t n, cap;
+    char **dirs; /* directories still to visit (breadth first: no recursion) */
+    size_t n_dirs, cap_dirs;
+    const char *base;
+    int rc;
+} file_list;
+/* Every regular file at or under `path` that the view can see (fl filled even on failure: free
+ * it). Returns 0 or a negative errno. */
+int files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err);
+void files_free(file_list *fl);
 int rt_fs_init(rt *r, sb_err *err);
 void rt_fs_free(rt *r);
 void rt_request(rt *r, rt_session *s, const sb_msg *m);   /* one decoded request */
@@ -129,9 +144,19 @@ bool rt_stream_step(rt *r, rt_session *s);                /* one more chunk; fal
 void rt_marks_clear(rt *r, const char *path);             /* NULL: every file */
 bool rt_path_ok(rt *r, rt_session *s, const sb_msg *m);   /* else responds bad-request */
 
-/* seal.c: replaces a get snapshot by its envelope sealed to the caller; -errno on failure. */
+/* seal.c: replaces a get snapshot by its envelope sealed to the caller (rt_seal_for: to identity
+ * `who`); -errno on failure. */
 int rt_seal_snapshot(rt *r, const rt_session *s, const char *path, uint8_t **snap, size_t *len,
                      sb_err *err);
+int rt_seal_for(rt *r, const sb_policy_identity *who, const char *path, uint8_t **snap, size_t *len,
+                sb_err *err);
+
+/* keep.c: at an orderly end (rule met, expiry) of a policy with shutdown.keep_sealed, every file
+ * there sealed to each of its readers and handed to the host (keep-* frames, docs/sealed.md). */
+struct rt_keep;
+bool rt_keep_start(rt *r, sb_status cause); /* true: envelopes follow the shutdown frame */
+void rt_keep_pump(rt *r);                   /* queue more while the channel has room */
+void rt_keep_free(rt *r);                   /* abandon (host asked to stop; exit) */
 
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */

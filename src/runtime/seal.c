@@ -30,10 +30,16 @@ static int chain_pem(rt *r, BIO *out)
 int rt_seal_snapshot(rt *r, const rt_session *s, const char *path, uint8_t **snap, size_t *len,
                      sb_err *err)
 {
+    return rt_seal_for(r, s->who, path, snap, len, err);
+}
+
+int rt_seal_for(rt *r, const sb_policy_identity *who, const char *path, uint8_t **snap, size_t *len,
+                sb_err *err)
+{
     uint8_t pk[HPKE_PK_LEN], *env = NULL, *chain = NULL;
     size_t env_len = 0;
-    if (sb_sealed_public_key(X509_get0_pubkey(s->who->cert), pk, err) != 0) {
-        sb_err_prefix(err, "cannot seal to '%s' (its certificate in the policy)", s->who->name);
+    if (sb_sealed_public_key(X509_get0_pubkey(who->cert), pk, err) != 0) {
+        sb_err_prefix(err, "cannot seal to '%s' (its certificate in the policy)", who->name);
         return -EINVAL;
     }
     BIO *b = BIO_new(BIO_s_mem());

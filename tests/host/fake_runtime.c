@@ -5,6 +5,7 @@
  *   "CRASH"     abort() (the host must report the signal and keep other computations running)
  *   "BYE"       session-close from the runtime side
  *   "SHUTDOWN"  a shutdown frame ("test rule met"), then exit 0
+ *   "KEEP<c>"   a hand-over of kept sealed results (docs/sealed.md), right or broken (keep_case)
  * It keeps the per-session flow control of the channel like the runtime: an echo waits for the
  * host's credit, and credit goes back to the host only for bytes echoed (so a party that does not
  * read stalls its own session). The first bytes of a session stand for a finished handshake
@@ -184,6 +185,48 @@ static void on_data(const sb_msg *m)
     echo(s);
 }
 
+static void keep_frame(sb_msg_type t, uint64_t id, const char *path, uint64_t size, const char *data)
+{
+    sb_msg q;
+    sb_msg_init(&q, t);
+    q.present = t == SB_MSG_KEEP_BEGIN ? SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_SIZE)
+                : t == SB_MSG_KEEP_DATA ? SB_F(SB_K_DATA) : SB_F(SB_K_SIZE);
+    q.id = id;
+    q.path = path;
+    q.size = size;
+    if (data)
+        q.data = (sb_bytes){(const uint8_t *)data, strlen(data)};
+    send_msg(&q);
+}
+
+/* KEEP<c>: E keep-begin before shutdown; then after a shutdown frame: R for identity 99,
+ * D keep-data without keep-begin, B more data than announced, I keep-done mid-envelope,
+ * N a second keep-begin mid-envelope, C the runtime exits mid-envelope, O right ("hello"). */
+static void keep_case(char c)
+{
+    sb_msg q;
+    if (c != 'E') {
+        sb_msg_init(&q, SB_MSG_SHUTDOWN);
+        q.present = SB_F(SB_K_STATUS) | SB_F(SB_K_REASON);
+        q.status = SB_ST_SHUTTING_DOWN;
+        q.reason = "test rule met";
+        send_msg(&q);
+    }
+    if (c != 'D')
+        keep_frame(SB_MSG_KEEP_BEGIN, c == 'R' ? 99 : 0, "/out/r", c == 'B' ? 3 : c == 'O' ? 5 : 10,
+                   NULL);
+    if (c == 'D')
+        keep_frame(SB_MSG_KEEP_DATA, 0, NULL, 0, "hello");
+    if (c == 'B' || c == 'O')
+        keep_frame(SB_MSG_KEEP_DATA, 0, NULL, 0, "hello");
+    if (c == 'I' || c == 'N' || c == 'C')
+        keep_frame(SB_MSG_KEEP_DATA, 0, NULL, 0, "hel");
+    if (c == 'N')
+        keep_frame(SB_MSG_KEEP_BEGIN, 0, "/out/r", 5, NULL);
+    if (c == 'I' || c == 'O')
+        keep_frame(SB_MSG_KEEP_DONE, 0, NULL, c == 'O', NULL);
+}
+
 static int is_cmd(const sb_msg *m, const char *cmd)
 {
     return m->data.len == strlen(cmd) && memcmp(m->data.p, cmd, m->data.len) == 0;
@@ -214,6 +257,11 @@ int main(int argc, char **argv)
                 q.status = SB_ST_SHUTTING_DOWN;
                 q.reason = "test rule met";
                 send_msg(&q);
+                sb_msg_free(&m);
+                break;
+            }
+            if (m.data.len == 5 && memcmp(m.data.p, "KEEP", 4) == 0) {
+                keep_case((char)m.data.p[4]);
                 sb_msg_free(&m);
                 break;
             }

@@ -489,8 +489,12 @@ static void test_admin_errors(const char *live_hash)
 {
     char ans[4096], cmd[400];
     admin_cmd("FROB\n", ans, sizeof ans);
-    CHECK(strcmp(ans, "ERR bad command 'FROB': expected LIST, SHOW HASH or STOP HASH [REASON]\n")
-          == 0);
+    CHECK(strcmp(ans, "ERR bad command 'FROB': expected LIST, SHOW HASH, STOP HASH [REASON], SEALED "
+                      "HASH or DELETE-SEALED HASH\n") == 0);
+    admin_cmd("SEALED 1234\n", ans, sizeof ans);
+    CHECK(strstr(ans, "ERR bad hash '1234': expected the 64 lower-case hex digits") == ans);
+    admin_cmd("SEALED\n", ans, sizeof ans);
+    CHECK(strstr(ans, "ERR bad command 'SEALED'") == ans);
     admin_cmd("SHOW\n", ans, sizeof ans);
     CHECK(strncmp(ans, "ERR bad command 'SHOW'", 22) == 0);
     admin_cmd("LIST extra\n", ans, sizeof ans);
@@ -552,7 +556,7 @@ static json_t *listed(const char *list, const char *hash)
 static void test_admin_busy(void)
 {
     int held[16], n = 0;
-    char ans[4096];
+    char ans[65536]; /* LIST: every computation the host remembers */
     usleep(100000); /* the host has seen the earlier connections close */
     for (; n < 16; n++) {
         held[n] = admin_dial();
@@ -729,7 +733,7 @@ static void test_preambles(void)
 {
     char ans[512];
     ask("HELLO\n", NULL, 0, ans, sizeof ans);
-    CHECK(strcmp(ans, "ERR bad preamble: expected 'STRONGBOX/1 CONNECT|DEPLOY|STATUS ...'") == 0);
+    CHECK(strcmp(ans, "ERR bad preamble: expected 'STRONGBOX/1 CONNECT|DEPLOY|STATUS|SEALED ...'") == 0);
     ask("STRONGBOX/1 CONNECT 1234\n", NULL, 0, ans, sizeof ans);
     CHECK(strcmp(ans, "ERR bad preamble: CONNECT needs a policy hash (64 lower-case hex digits)") == 0);
     ask("STRONGBOX/1 CONNECT 00000000000000000000000000000000000000000000000000000000000000ff\n",
@@ -810,6 +814,79 @@ static void host_status(const char *hash, char *buf, size_t cap)
     ask(pre, NULL, 0, buf, cap);
 }
 
+/* Kept sealed results (store.c): the host checks the runtime's keep frames against the policy and
+ * their order, drops a partial envelope, stores and serves a whole one. */
+static char *keep_policy(const char *name, int attestd_port, bool keep)
+{
+    char *p = make_policy(name, attestd_port, 64 << 20), *at = strstr(p, "\"shutdown\":{}");
+    if (!keep || !at)
+        return p;
+    char *q = NULL;
+    if (asprintf(&q, "%.*s\"shutdown\":{\"keep_sealed\":[\"/out\"]}%s", (int)(at - p), p,
+                 at + strlen("\"shutdown\":{}")) < 0)
+        exit(1);
+    free(p);
+    return q;
+}
+
+static void keep_case(int attestd_port, char c, bool keep, const char *want)
+{
+    char name[32], hash[65], ans[512], cmd[8], ended[64];
+    snprintf(name, sizeof name, "keep-%c-%d", c, keep);
+    char *p = keep_policy(name, attestd_port, keep);
+    hash_of(p, hash);
+    deploy(p, ans, sizeof ans);
+    CHECK(strncmp(ans, "OK ", 3) == 0);
+    int s = session(hash);
+    snprintf(cmd, sizeof cmd, "KEEP%c", c);
+    send_all(s, cmd, 5);
+    CHECK(read(s, ans, 1) <= 0);
+    close(s);
+    snprintf(ended, sizeof ended, "computation %.16s ended", hash);
+    wait_for_log(ended);
+    wait_for_log(want);
+    if (!log_contains(want))
+        fprintf(stderr, "KEEP%c: the host log lacks '%s'\n", c, want);
+    CHECK(log_contains(want));
+    free(p);
+}
+
+static void test_keep(int attestd_port)
+{
+    keep_case(attestd_port, 'E', true, "runtime protocol error: keep-begin before shutdown");
+    keep_case(attestd_port, 'R', true, "runtime protocol error: keep-begin for /out/r, identity 99: "
+              "not a reader of a file the policy keeps");
+    keep_case(attestd_port, 'O', false, "runtime protocol error: keep-begin for /out/r, identity 0: "
+              "not a reader of a file the policy keeps"); /* the policy keeps nothing */
+    keep_case(attestd_port, 'D', true, "runtime protocol error: keep-data without keep-begin");
+    keep_case(attestd_port, 'B', true, "runtime protocol error: keep-data beyond the announced size");
+    keep_case(attestd_port, 'I', true, "runtime protocol error: keep-done while an envelope is incomplete");
+    keep_case(attestd_port, 'N', true, "runtime protocol error: keep-begin while an envelope is incomplete");
+    keep_case(attestd_port, 'C', true, "not kept: the runtime ended after 3 of its 10 bytes");
+    /* Nothing of those is in the store: no envelope, no partial file. */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "test -z \"$(find %s/store -type f)\"", dir);
+    CHECK(system(cmd) == 0);
+    keep_case(attestd_port, 'O', true, "1 sealed results kept of 1 sent (5 bytes in the store for it)");
+    char *p = keep_policy("keep-O-1", attestd_port, true), hash[65], body[200], pre[64], ans[64];
+    hash_of(p, hash);
+    free(p);
+    int n = snprintf(body, sizeof body, "%s alice /out/r", hash);
+    snprintf(pre, sizeof pre, "STRONGBOX/1 SEALED %d\n", n);
+    int fd = dial();
+    send_all(fd, pre, strlen(pre));
+    send_all(fd, body, (size_t)n);
+    read_line(fd, ans, sizeof ans);
+    CHECK(strcmp(ans, "OK 5") == 0);
+    char got[8] = {0};
+    CHECK(read_exact(fd, got, 5) == 0 && memcmp(got, "hello", 5) == 0 && read(fd, got, 1) == 0);
+    close(fd);
+    n = snprintf(body, sizeof body, "%s bob /out/r", hash);
+    snprintf(pre, sizeof pre, "STRONGBOX/1 SEALED %d\n", n);
+    ask(pre, body, (size_t)n, ans, sizeof ans);
+    CHECK(strstr(ans, "ERR no sealed result of /out/r for bob kept for computation ") == ans);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -854,13 +931,15 @@ int main(int argc, char **argv)
     snprintf(admin_path, sizeof admin_path, "%s/admin.sock", dir);
     snprintf(host_bin, sizeof host_bin, "%s", argv[1]);
     snprintf(logpath, sizeof logpath, "%s/host.log", dir);
+    char store_path[128];
+    snprintf(store_path, sizeof store_path, "%s/store", dir);
     pid_t host = fork();
     if (host == 0) {
         char *args[] = {argv[1], "--listen", listen, "--runtime", argv[2], "--attest-key",
                         keypath, "--port-file", portfile, "--log", logpath, "--max-isolates",
                         "3", "--max-memory", "2048", "--isolate-overhead", "64",
                         "--max-connections", "12", "--max-unauth-per-source", "8",
-                        "--admin-socket", admin_path,
+                        "--admin-socket", admin_path, "--sealed-dir", store_path,
                         argc > 3 ? argv[3] : NULL, argc > 4 ? argv[4] : NULL, NULL};
         execv(argv[1], args);
         _exit(127);
@@ -929,6 +1008,8 @@ int main(int argc, char **argv)
           strstr(ans, "unexpectedly (pid"));
     send_all(s1, "still-here", 10);
     CHECK(read_exact(s1, buf, 10) == 0 && memcmp(buf, "still-here", 10) == 0);
+
+    test_keep(ad.port);
 
     /* Quotas: 3 live isolates at most; memory budget 2048 MiB (64 MiB overhead each). */
     char *p4 = make_policy("four", ad.port, 64 << 20), *p5 = make_policy("five", ad.port, 64 << 20);

@@ -143,6 +143,14 @@ expect 1 "policy.limits.memory_bytes: 1024 is out of range" new_policy --memory 
 expect 1 "--quorum x: expected N[:NAME,...]" new_policy --quorum x -o x.json
 expect 1 "policy.shutdown.quorum.members[1]: expected the name of an identity" new_policy --quorum 2:alice,zed -o x.json
 expect 1 "policy.results: no identity may read the results" new_policy --results /elsewhere -o x.json
+# --keep-sealed: shutdown.keep_sealed, validated like the rest, named by show
+expect 0 "policy \"joint-regression\", hash" new_policy --keep-sealed /outputs/models -o keep.json
+grep -q '"keep_sealed": \[' keep.json && ok || bad "--keep-sealed did not write shutdown.keep_sealed"
+grep -q '"quorum"' keep.json && ok || bad "--keep-sealed lost the quorum"
+expect 0 "reader (the host keeps the envelopes), the files under /outputs/models" "$SB" policy show keep.json
+expect 0 "or at expiry; nothing survives the isolate" "$SB" policy show policy.json
+expect 1 "policy.shutdown.keep_sealed[0]: \"/inputs/alice\" is not inside a result area" new_policy --keep-sealed /inputs/alice -o x.json
+expect 1 "policy.shutdown.keep_sealed[1]: \"/outputs\" overlaps keep_sealed[0]" new_policy --keep-sealed /outputs/a --keep-sealed /outputs -o x.json
 expect 1 "--host is required" "$SB" policy new --name n --identity alice=alice.crt \
     --program /p.wasm=train.wasm --platform process:@runtime.bin
 expect 1 "root.key holds a private key" new_policy --attestation-root root.key -o x.json

@@ -889,6 +889,51 @@ static void test_structure_errors(void)
     MUTATE("shutdown.quorum.members", "[]",
            "policy.shutdown.quorum.members: needs at least 1 members (one per identity)");
     MUTATE("shutdown.vote", "true", "policy.shutdown: unknown field \"vote\"");
+    /* shutdown.keep_sealed: paths inside result areas, at least one, none overlapping */
+    MUTATE("shutdown.keep_sealed", "[]", "policy.shutdown.keep_sealed: needs at least 1 path "
+           "(leave the field out to keep nothing)");
+    MUTATE("shutdown.keep_sealed", "true", "policy.shutdown.keep_sealed: expected an array");
+    MUTATE("shutdown.keep_sealed", "[1]", "policy.shutdown.keep_sealed[0]: expected a string");
+    MUTATE("shutdown.keep_sealed", "[\"outputs\"]",
+           "policy.shutdown.keep_sealed[0]: malformed path: must start with '/'");
+    MUTATE("shutdown.keep_sealed", "[\"/inputs/alice\"]", "policy.shutdown.keep_sealed[0]: "
+           "\"/inputs/alice\" is not inside a result area (only results are kept)");
+    MUTATE("shutdown.keep_sealed", "[\"/\"]", "policy.shutdown.keep_sealed[0]: \"/\" is not "
+           "inside a result area (only results are kept)");
+    MUTATE("shutdown.keep_sealed", "[\"/outputs/a\", \"/outputs\"]",
+           "policy.shutdown.keep_sealed[1]: \"/outputs\" overlaps keep_sealed[0] \"/outputs/a\"");
+    MUTATE("shutdown.keep_sealed", "[\"/outputs\", \"/outputs\"]",
+           "policy.shutdown.keep_sealed[1]: \"/outputs\" overlaps keep_sealed[0] \"/outputs\"");
+    MUTATE("shutdown.keep_sealed", "[\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\","
+           "\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\",\"/o\"]",
+           "policy.shutdown.keep_sealed: more than 16 paths");
+}
+
+/* shutdown.keep_sealed: which files the host may keep sealed after the end; it changes the hash. */
+static void test_keep_sealed(void)
+{
+    json_t *d = base_policy();
+    sb_policy *p = parse_doc(d, NOW, 0, NULL);
+    size_t n = 99;
+    uint8_t without[32];
+    CHECK(p && sb_policy_keep_sealed(p, &n) == NULL && n == 0 &&
+          !sb_policy_keeps_sealed(p, "/outputs/model.json"));
+    if (p)
+        memcpy(without, sb_policy_hash(p), 32);
+    sb_policy_free(p);
+    set_at(d, "shutdown.keep_sealed", "[\"/outputs/models\"]");
+    p = parse_doc(d, NOW, 0, NULL);
+    json_decref(d);
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    const char *const *k = sb_policy_keep_sealed(p, &n);
+    CHECK(n == 1 && strcmp(k[0], "/outputs/models") == 0);
+    CHECK(sb_policy_keeps_sealed(p, "/outputs/models") && sb_policy_keeps_sealed(p, "/outputs/models/a"));
+    CHECK(!sb_policy_keeps_sealed(p, "/outputs/modelsx") && !sb_policy_keeps_sealed(p, "/outputs/x"));
+    CHECK(sb_policy_in_results(p, "/outputs/x") && !sb_policy_in_results(p, "/inputs/alice"));
+    CHECK(memcmp(without, sb_policy_hash(p), 32) != 0);
+    sb_policy_free(p);
 }
 
 /* An array of n copies of `item` (JSON text). */
@@ -1122,6 +1167,7 @@ int main(int argc, char **argv)
     test_hash_by_hand();
     test_valid_policy();
     test_may_end();
+    test_keep_sealed();
     test_hash();
     test_time_rules();
     test_certificate_errors();

@@ -121,6 +121,17 @@ static void test_round_trips(void)
     CHECK(strcmp(sb_msg_type_name(SB_MSG_SESSION_CREDIT), "session-credit") == 0 &&
           strcmp(sb_msg_type_name(SB_MSG_SESSION_AUTH), "session-auth") == 0);
     CHECK(strcmp(sb_outcome_name(SB_OUT_FUEL_LIMIT), "fuel-limit") == 0);
+    /* Kept envelopes: keep-begin names reader index, path and size; keep-data only bytes. */
+    sb_msg_init(&m, SB_MSG_KEEP_BEGIN);
+    m.present = SB_F(SB_K_ID) | SB_F(SB_K_PATH) | SB_F(SB_K_SIZE);
+    m.id = 1;
+    m.path = "/outputs/model.json";
+    m.size = 5000000;
+    CHECK(round_trip(&m, &d) == 0 && d.type == SB_MSG_KEEP_BEGIN && d.id == 1 && d.size == 5000000 &&
+          strcmp(d.path, "/outputs/model.json") == 0);
+    sb_msg_free(&d);
+    CHECK(strcmp(sb_msg_type_name(SB_MSG_KEEP_DATA), "keep-data") == 0 &&
+          strcmp(sb_msg_type_name(SB_MSG_KEEP_DONE), "keep-done") == 0);
 }
 
 /* Decoding `bytes` must fail with `code` and a message containing `text`. */
@@ -169,6 +180,12 @@ static void test_malformed(void)
         0x01, 0x01, 0x0B, 0x02, 0x05);
     BAD("auth with size", SB_PE_FIELD, "session-auth: field size not allowed", 0xA4, 0x00, 0x01,
         0x01, 0x0C, 0x02, 0x05, 0x07, 0x01);
+    BAD("keep-data with id", SB_PE_FIELD, "keep-data: field id not allowed", 0xA4, 0x00, 0x01,
+        0x01, 0x15, 0x02, 0x05, 0x06, 0x40);
+    BAD("keep-done without size", SB_PE_MISSING, "keep-done: field size missing", 0xA2, 0x00, 0x01,
+        0x01, 0x16);
+    BAD("keep-begin without path", SB_PE_MISSING, "keep-begin: field path missing", 0xA4, 0x00,
+        0x01, 0x01, 0x14, 0x02, 0x01, 0x07, 0x05);
     BAD("garbage", SB_PE_CBOR, "major type 7", 0xFF, 0xFF, 0xFF);
     BAD("indefinite map", SB_PE_CBOR, "indefinite", 0xBF, 0x00, 0x01, 0xFF);
     BAD("tag", SB_PE_CBOR, "major type 6", 0xA3, 0x00, 0xC1, 0x01);
