@@ -40,6 +40,7 @@ static const struct field_spec {
     [SB_K_OUT] = {"out", KIND_BYTES, 0, SB_DATA_MAX / 2},
     [SB_K_ERR] = {"err", KIND_BYTES, 0, SB_DATA_MAX / 2},
     [SB_K_LEVEL] = {"level", KIND_UINT, 0, 0},
+    [SB_K_FLAGS] = {"flags", KIND_UINT, 0, 0},
 };
 
 #define F SB_F
@@ -69,7 +70,7 @@ static const struct schema {
     [SB_MSG_PUT_END] = {"put-end", F(SB_K_ID), 0},
     [SB_MSG_GET] = {"get", F(SB_K_ID) | F(SB_K_PATH), 0},
     [SB_MSG_LIST] = {"list", F(SB_K_ID) | F(SB_K_PATH), 0},
-    [SB_MSG_RUN] = {"run", F(SB_K_ID) | F(SB_K_PATH), F(SB_K_ARGS)},
+    [SB_MSG_RUN] = {"run", F(SB_K_ID) | F(SB_K_PATH), F(SB_K_ARGS) | F(SB_K_FLAGS)},
     [SB_MSG_POLICY_HASH] = {"policy-hash", F(SB_K_ID), 0},
     [SB_MSG_STATUS] = {"status", F(SB_K_ID), 0},
     [SB_MSG_END_VOTE] = {"end-vote", F(SB_K_ID), 0},
@@ -227,6 +228,7 @@ static uint64_t uint_field(const sb_msg *m, int key)
     case SB_K_MODE: return m->mode;
     case SB_K_EXIT_CODE: return m->exit_code;
     case SB_K_OUTCOME: return m->outcome;
+    case SB_K_FLAGS: return m->flags;
     default: return m->level;
     }
 }
@@ -478,7 +480,8 @@ static int dec_uint_field(dec *d, sb_msg *m, int key, sb_err *err)
     if (major != MT_UINT)
         return sb_err_set(err, SB_PE_FIELD, "%s: wrong CBOR type", fields[key].name);
     int narrow = key == SB_K_STATUS || key == SB_K_MODE || key == SB_K_OUTCOME ||
-                 key == SB_K_LEVEL || key == SB_K_EXIT_CODE || key == SB_K_TYPE;
+                 key == SB_K_LEVEL || key == SB_K_EXIT_CODE || key == SB_K_TYPE ||
+                 key == SB_K_FLAGS;
     if (narrow && v > UINT32_MAX)
         return sb_err_set(err, SB_PE_VALUE, "%s: value out of range", fields[key].name);
     switch (key) {
@@ -498,6 +501,12 @@ static int dec_uint_field(dec *d, sb_msg *m, int key, sb_err *err)
     case SB_K_MODE: m->mode = (uint32_t)v; return 0;
     case SB_K_EXIT_CODE: m->exit_code = v; return 0;
     case SB_K_OUTCOME: m->outcome = (uint32_t)v; return 0;
+    case SB_K_FLAGS:
+        if (v & ~(uint64_t)SB_RUN_FLAGS_KNOWN)
+            return sb_err_set(err, SB_PE_VALUE, "flags: unknown bits 0x%llx",
+                              (unsigned long long)(v & ~(uint64_t)SB_RUN_FLAGS_KNOWN));
+        m->flags = (uint32_t)v;
+        return 0;
     default: m->level = (uint32_t)v; return 0;
     }
 }

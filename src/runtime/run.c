@@ -167,83 +167,84 @@ static sb_status prepare_fs(rt *r, const sb_policy_program *pr, job *j, char *wh
     return SB_ST_OK;
 }
 
-static void respond_run(rt *r, rt_session *s, const sb_msg *m, const sb_wasi_result *res, job *j)
+/* How a run ended, and the text that explains it (trap, limit, output cut). */
+static sb_outcome outcome_of(const sb_wasi_result *res, const job *j, char *reason, size_t n)
+{
+    sb_outcome o;
+    reason[0] = '\0';
+    if (res->status == SB_WASI_EXITED) {
+        o = SB_OUT_EXITED;
+    } else if (res->status == SB_WASI_LIMIT) {
+        o = SB_OUT_MEMORY_LIMIT;
+        snprintf(reason, n, "%s", res->msg);
+#ifdef WASM_HAS_INTERRUPT
+    } else if (res->trap.kind == WASM_TRAP_INTERRUPTED) {
+        o = SB_OUT_TIME_LIMIT;
+        snprintf(reason, n, "the policy's time limit (run_seconds) was reached");
+#endif
+    } else if (res->trap.kind == WASM_TRAP_OUT_OF_FUEL) {
+        o = SB_OUT_FUEL_LIMIT;
+        snprintf(reason, n, "the policy's fuel limit was used up");
+    } else {
+        o = SB_OUT_TRAPPED;
+        snprintf(reason, n, "trap: %s (function %u, offset %u)", res->trap.msg,
+                 res->trap.func_index, res->trap.code_offset);
+    }
+    size_t cap = SB_DATA_MAX / 2;
+    if (j->out.truncated || j->out.len[0] > cap || j->out.len[1] > cap)
+        snprintf(reason + strlen(reason), n - strlen(reason),
+                 "%soutput cut at the policy's output_bytes (%llu bytes)", reason[0] ? "; " : "",
+                 (unsigned long long)j->out.limit);
+    return o;
+}
+
+/* The run's answer; with a receipt, SIZE announces it and one chunk frame carries it. */
+static void respond_run(rt *r, rt_session *s, const sb_msg *m, const rt_step *st, job *j,
+                        const uint8_t *receipt, size_t receipt_len)
 {
     sb_msg a;
-    char reason[SB_REASON_MAX + 1] = "";
     sb_msg_init(&a, SB_MSG_RESPONSE);
     a.present = SB_F(SB_K_ID) | SB_F(SB_K_STATUS) | SB_F(SB_K_EXIT_CODE) | SB_F(SB_K_OUTCOME) |
                 SB_F(SB_K_OUT) | SB_F(SB_K_ERR);
     a.id = m->id;
     a.status = SB_ST_OK;
-    a.exit_code = res->status == SB_WASI_EXITED ? res->exit_code : 0;
-    if (res->status == SB_WASI_EXITED) {
-        a.outcome = SB_OUT_EXITED;
-    } else if (res->status == SB_WASI_LIMIT) {
-        a.outcome = SB_OUT_MEMORY_LIMIT;
-        snprintf(reason, sizeof reason, "%s", res->msg);
-#ifdef WASM_HAS_INTERRUPT
-    } else if (res->trap.kind == WASM_TRAP_INTERRUPTED) {
-        a.outcome = SB_OUT_TIME_LIMIT;
-        snprintf(reason, sizeof reason, "the policy's time limit (run_seconds) was reached");
-#endif
-    } else if (res->trap.kind == WASM_TRAP_OUT_OF_FUEL) {
-        a.outcome = SB_OUT_FUEL_LIMIT;
-        snprintf(reason, sizeof reason, "the policy's fuel limit was used up");
-    } else {
-        a.outcome = SB_OUT_TRAPPED;
-        snprintf(reason, sizeof reason, "trap: %s (function %u, offset %u)", res->trap.msg,
-                 res->trap.func_index, res->trap.code_offset);
-    }
+    a.exit_code = st->exit_code;
+    a.outcome = st->outcome;
     size_t cap = SB_DATA_MAX / 2;
     a.out = (sb_bytes){j->out.buf[0], j->out.len[0] < cap ? j->out.len[0] : cap};
     a.err = (sb_bytes){j->out.buf[1], j->out.len[1] < cap ? j->out.len[1] : cap};
-    if (j->out.truncated || j->out.len[0] > cap || j->out.len[1] > cap)
-        snprintf(reason + strlen(reason), sizeof reason - strlen(reason),
-                 "%soutput cut at the policy's output_bytes (%llu bytes)", reason[0] ? "; " : "",
-                 (unsigned long long)j->out.limit);
-    if (reason[0]) {
+    if (st->reason && st->reason[0]) {
         a.present |= SB_F(SB_K_REASON);
-        a.reason = reason;
+        a.reason = st->reason;
+    }
+    if (receipt) {
+        a.present |= SB_F(SB_K_SIZE);
+        a.size = receipt_len;
     }
     rt_session_reply(r, s, &a);
+    if (receipt) {
+        sb_msg c;
+        sb_msg_init(&c, SB_MSG_CHUNK);
+        c.present = SB_F(SB_K_ID) | SB_F(SB_K_DATA);
+        c.id = m->id;
+        c.data = (sb_bytes){receipt, receipt_len};
+        rt_session_reply(r, s, &c);
+    }
 }
 
-void rt_run(rt *r, rt_session *s, const sb_msg *m)
+/* Runs the loaded module of st->program; fills st's outcome. Returns 0 when it ran (whatever its
+ * outcome), else a status with why filled. */
+static sb_status execute(rt *r, job *j, rt_step *st, char *reason, size_t reason_len, char *why,
+                         size_t n)
 {
-    char why[SB_REASON_MAX];
-    job j;
-    memset(&j, 0, sizeof j);
-    if (!rt_path_ok(r, s, m))
-        return;
     const sb_policy_limits *lim = sb_policy_limits_of(r->policy);
-    const sb_policy_program *pr = sb_policy_find_program(r->policy, m->path);
-    sb_status st = load_module(r, s, m, &j, why, sizeof why);
-    if (st == SB_ST_OK)
-        st = prepare_fs(r, pr, &j, why, sizeof why);
-    if (st != SB_ST_OK) {
-        rt_respond(r, s, m->id, st, "%s", why);
-        job_free(&j);
-        return;
-    }
-    /* A program whose policy entry fixes its arguments runs with exactly those. */
-    const char *const *args;
-    size_t n_args;
-    sb_err aerr = {0};
-    if (sb_policy_run_args(pr, m->args, m->n_args, &args, &n_args, &aerr) < 0 ||
-        n_args > SB_ARGS_MAX) {
-        rt_respond(r, s, m->id, SB_ST_DENIED, "run %s: %s", m->path,
-                   aerr.msg[0] ? aerr.msg : "too many arguments");
-        job_free(&j);
-        return;
-    }
-    const char *argv[SB_ARGS_MAX + 1] = {m->path};
-    for (size_t i = 0; i < n_args; i++)
-        argv[i + 1] = args[i];
-    j.out.limit = lim->output_bytes;
-    sb_wasi_config cfg = {.argv = argv, .argc = n_args + 1, .preopens = j.pre,
-                          .npreopens = j.n_pre, .clock = sb_policy_clock(r->policy),
-                          .out = capture_out, .out_ctx = &j.out};
+    const char *argv[SB_ARGS_MAX + 1] = {st->program->path};
+    for (size_t i = 0; i < st->n_args; i++)
+        argv[i + 1] = st->args[i];
+    j->out.limit = lim->output_bytes;
+    sb_wasi_config cfg = {.argv = argv, .argc = st->n_args + 1, .preopens = j->pre,
+                          .npreopens = j->n_pre, .clock = sb_policy_clock(r->policy),
+                          .out = capture_out, .out_ctx = &j->out};
     wasm_config wc;
     wasm_config_default(&wc);
     wc.max_memory_pages = (uint32_t)(lim->memory_bytes / 65536);
@@ -251,23 +252,90 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
 #ifdef WASM_HAS_INTERRUPT
     wc.interrupt = &run_interrupted;
 #endif
+    st->engine = wasm_engine_name(wc.engine);
     sb_err err = {0};
     sb_wasi_result res;
     memset(&res, 0, sizeof res);
+    sb_status rc = SB_ST_OK;
     run_interrupted = 0;
     alarm_set(lim->run_seconds); /* the wall-clock limit covers instantiation too */
     sb_wasi *w = sb_wasi_new(&cfg, &err);
+    r->runs++;
     if (!w) {
-        rt_respond(r, s, m->id, SB_ST_INTERNAL, "run %s: %s", m->path, err.msg);
-    } else if (sb_wasi_run(w, j.module, j.module_len, &wc, &res) < 0 &&
+        rc = SB_ST_INTERNAL;
+        snprintf(why, n, "run %s: %s", st->program->path, err.msg);
+    } else if (sb_wasi_run(w, j->module, j->module_len, &wc, &res) < 0 &&
                res.status != SB_WASI_LIMIT) {
-        rt_respond(r, s, m->id, SB_ST_BAD_REQUEST, "run %s: the program did not start: %s",
-                   m->path, res.msg);
+        rc = SB_ST_BAD_REQUEST;
+        snprintf(why, n, "run %s: the program did not start: %s", st->program->path, res.msg);
     } else {
-        rt_marks_clear(r, NULL); /* the program may have changed any result */
-        respond_run(r, s, m, &res, &j);
+        st->outcome = outcome_of(&res, j, reason, reason_len);
+        st->exit_code = res.status == SB_WASI_EXITED ? res.exit_code : 0;
+        st->reason = reason;
+        st->fuel_used = res.fuel_used;
     }
     alarm_set(0);
     sb_wasi_free(w);
+    return rc;
+}
+
+/* After the program ran: what it can see now, who wrote what; the receipt when asked for. A
+ * receipt that cannot be made leaves the run's answer as it is, with the reason appended. */
+static void finish_run(rt *r, rt_session *s, const sb_msg *m, rt_step *st, job *j,
+                       char *reason, size_t reason_len)
+{
+    sb_err err = {0};
+    uint8_t *receipt = NULL;
+    size_t receipt_len = 0;
+    rt_marks_clear(r, NULL); /* the program may have changed any result */
+    int rc = rt_snapshot_take(r, st->program, &st->after, &err);
+    if (rc == 0)
+        rt_step_note_writes(r, st);
+    if (rc == 0 && (m->flags & SB_RUN_RECEIPT))
+        rc = rt_receipt_make(r, s->who->name, NULL, st, 1, &receipt, &receipt_len, &err);
+    if (rc != 0 && (m->flags & SB_RUN_RECEIPT)) {
+        size_t used = strlen(reason);
+        snprintf(reason + used, reason_len - used, "%sno receipt: %s", used ? "; " : "", err.msg);
+        st->reason = reason;
+    }
+    respond_run(r, s, m, st, j, receipt, receipt_len);
+    free(receipt);
+}
+
+void rt_run(rt *r, rt_session *s, const sb_msg *m)
+{
+    char why[SB_REASON_MAX], reason[SB_REASON_MAX + 1] = "";
+    job j;
+    rt_step st;
+    memset(&j, 0, sizeof j);
+    memset(&st, 0, sizeof st);
+    if (!rt_path_ok(r, s, m))
+        return;
+    const sb_policy_program *pr = sb_policy_find_program(r->policy, m->path);
+    sb_status rc = load_module(r, s, m, &j, why, sizeof why);
+    if (rc == SB_ST_OK)
+        rc = prepare_fs(r, pr, &j, why, sizeof why);
+    /* A program whose policy entry fixes its arguments runs with exactly those. */
+    sb_err aerr = {0};
+    if (rc == SB_ST_OK && (sb_policy_run_args(pr, m->args, m->n_args, &st.args, &st.n_args,
+                                              &aerr) < 0 || st.n_args > SB_ARGS_MAX)) {
+        rc = SB_ST_DENIED;
+        snprintf(why, sizeof why, "run %s: %s", m->path,
+                 aerr.msg[0] ? aerr.msg : "too many arguments");
+    }
+    st.program = pr;
+    sb_err serr = {0};
+    if (rc == SB_ST_OK && rt_snapshot_take(r, pr, &st.before, &serr) < 0) {
+        rc = SB_ST_INTERNAL;
+        snprintf(why, sizeof why, "run %s: %s", m->path, serr.msg);
+    }
+    if (rc == SB_ST_OK)
+        rc = execute(r, &j, &st, reason, sizeof reason, why, sizeof why);
+    if (rc == SB_ST_OK)
+        finish_run(r, s, m, &st, &j, reason, sizeof reason);
+    else
+        rt_respond(r, s, m->id, rc, "%s", why);
+    rt_snapshot_free(&st.before);
+    rt_snapshot_free(&st.after);
     job_free(&j);
 }

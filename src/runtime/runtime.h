@@ -58,10 +58,12 @@ typedef struct rt_session {
     struct rt_session *next;
 } rt_session;
 
-/* Which identities have read the current contents of one file (for the shutdown rule). */
+/* Which identities have read the current contents of one file (for the shutdown rule), and who
+ * wrote them last (the provider a receipt names). */
 typedef struct rt_readmark {
     char *path;
-    bool *readers; /* per identity index */
+    bool *readers;      /* per identity index */
+    const char *writer; /* identity name or program path, owned by the policy; NULL = unknown */
 } rt_readmark;
 
 typedef struct rt {
@@ -94,7 +96,24 @@ typedef struct rt {
     uint64_t staged;            /* bytes of all uploads in progress */
     rt_readmark *marks;
     size_t n_marks;
+
+    uint64_t runs;              /* programs started so far: the receipts' run counter */
+    uint8_t *receipt_hdr;       /* a receipt's unprotected header {33: x5chain}, built once */
+    size_t receipt_hdr_len;
+    uint8_t measurement[64];    /* the runtime measurement named by our own certificate */
+    size_t measurement_len;
 } rt;
+
+/* Regular files found by a walk (rt_files_under). */
+typedef struct file_list {
+    char **paths;
+    uint64_t *sizes;
+    size_t n, cap;
+    char **dirs; /* directories still to visit (breadth first: no recursion) */
+    size_t n_dirs, cap_dirs;
+    const char *base;
+    int rc;
+} file_list;
 
 /* main.c */
 void rt_send(rt *r, const sb_msg *m);                     /* queue a channel frame */
@@ -127,11 +146,49 @@ void rt_request(rt *r, rt_session *s, const sb_msg *m);   /* one decoded request
 void rt_put_reset(rt *r, rt_put *p);
 bool rt_stream_step(rt *r, rt_session *s);                /* one more chunk; false when done */
 void rt_marks_clear(rt *r, const char *path);             /* NULL: every file */
+void rt_mark_writer(rt *r, const char *path, const char *writer); /* who wrote path last */
+const char *rt_writer_of(rt *r, const char *path);        /* NULL when not known */
+/* Every regular file at or under path the view can see; 0 or a negative errno. */
+int rt_files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err);
+void rt_files_free(file_list *fl);
 bool rt_path_ok(rt *r, rt_session *s, const sb_msg *m);   /* else responds bad-request */
 
 /* seal.c: replaces a get snapshot by its envelope sealed to the caller; -errno on failure. */
 int rt_seal_snapshot(rt *r, const rt_session *s, const char *path, uint8_t **snap, size_t *len,
                      sb_err *err);
+
+/* receipt.c: what a run read and wrote, and the signed receipt naming it (docs/receipts.md). */
+typedef struct rt_hashed {
+    char *path;
+    uint8_t sha256[32];
+    unsigned rights;            /* the program's rights on it (SB_RIGHT_READ / _WRITE) */
+    const char *provider;       /* who wrote it last (policy-owned), NULL = unknown */
+} rt_hashed;
+typedef struct rt_snapshot {
+    rt_hashed *f;               /* sorted by path */
+    size_t n;
+} rt_snapshot;
+/* One program run as a receipt records it. */
+typedef struct rt_step {
+    const sb_policy_program *program;
+    const char *const *args;
+    size_t n_args;
+    const char *engine;         /* wasm_engine_name() of the tier it ran on */
+    rt_snapshot before, after;  /* the files the program may read or write, hashed */
+    sb_outcome outcome;
+    uint32_t exit_code;
+    const char *reason;         /* trap or limit text; NULL or "" when none */
+    uint64_t fuel_used;
+} rt_step;
+/* Hashes every file the program's grants cover. 0, or -1 with err filled. */
+int rt_snapshot_take(rt *r, const sb_policy_program *pr, rt_snapshot *s, sb_err *err);
+void rt_snapshot_free(rt_snapshot *s);
+/* After a run: the files it created, changed or removed now have the program as provider. */
+void rt_step_note_writes(rt *r, const rt_step *st);
+/* The signed receipt (COSE_Sign1) of steps[0..n) run at the request of `by`; *out malloc'd, at
+ * most SB_DATA_MAX bytes. pipeline: its name, or NULL for a plain run. */
+int rt_receipt_make(rt *r, const char *by, const char *pipeline, const rt_step *steps, size_t n,
+                    uint8_t **out, size_t *len, sb_err *err);
 
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
