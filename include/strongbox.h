@@ -145,6 +145,14 @@ int strongbox_run(strongbox *s, const char *program, const char *const *args, si
  * large) fails with STRONGBOX_E_REFUSED and the runtime's reason; res still holds the run. */
 int strongbox_run_with_receipt(strongbox *s, const char *program, const char *const *args,
                                size_t nargs, strongbox_run_result *res, strongbox_error *err);
+/* Runs the policy's pipeline `name`: its steps in order, each a program of the policy with the
+ * arguments the policy fixes, stopping at the first step that does not exit with code 0. res holds
+ * the last step's outcome, every step's output, and in res->reason the report ("pipeline P: all
+ * 3 steps ran", or which step stopped it and why). want_receipt: res->receipt covers every step
+ * that ran. Refused (-1) when a step's program may not run (not uploaded, another hash, no right):
+ * then no step ran. */
+int strongbox_run_pipeline(strongbox *s, const char *name, int want_receipt,
+                           strongbox_run_result *res, strongbox_error *err);
 void strongbox_run_result_free(strongbox_run_result *res);
 
 /* A party's own file to check against a receipt: `name` is its path in the computation, `local`

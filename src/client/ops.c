@@ -460,19 +460,28 @@ static int receive_receipt(strongbox *s, uint64_t id, uint64_t size, strongbox_r
     return res->receipt ? 0 : cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
 }
 
-static int run_request(strongbox *s, const char *program, const char *const *args, size_t nargs,
-                       uint32_t flags, strongbox_run_result *res, strongbox_error *err)
+/* A run (program set) or a pipeline run (pipeline set). */
+static int run_request(strongbox *s, const char *program, const char *pipeline,
+                       const char *const *args, size_t nargs, uint32_t flags,
+                       strongbox_run_result *res, strongbox_error *err)
 {
     memset(res, 0, sizeof *res);
     if (nargs > SB_ARGS_MAX)
         return cl_fail(err, STRONGBOX_E_USAGE, "too many program arguments (at most %d)",
                        SB_ARGS_MAX);
     char what[SB_PATH_MAX + 16];
-    snprintf(what, sizeof what, "run %s", program);
+    snprintf(what, sizeof what, "%s %s", pipeline ? "pipeline" : "run", pipeline ? pipeline : program);
     sb_msg m, resp;
-    sb_msg_init(&m, SB_MSG_RUN);
-    m.present = SB_F(SB_K_PATH) | (nargs ? SB_F(SB_K_ARGS) : 0);
-    m.path = program;
+    if (pipeline && strlen(pipeline) > SB_NAME_MAX)
+        return cl_fail(err, STRONGBOX_E_USAGE, "pipeline name longer than %d bytes", SB_NAME_MAX);
+    sb_msg_init(&m, pipeline ? SB_MSG_RUN_PIPELINE : SB_MSG_RUN);
+    if (pipeline) {
+        m.present = SB_F(SB_K_NAME);
+        m.name = pipeline;
+    } else {
+        m.present = SB_F(SB_K_PATH) | (nargs ? SB_F(SB_K_ARGS) : 0);
+        m.path = program;
+    }
     for (size_t i = 0; i < nargs; i++)
         m.args[i] = args[i];
     m.n_args = nargs;
@@ -506,13 +515,19 @@ static int run_request(strongbox *s, const char *program, const char *const *arg
 int strongbox_run(strongbox *s, const char *program, const char *const *args, size_t nargs,
                   strongbox_run_result *res, strongbox_error *err)
 {
-    return run_request(s, program, args, nargs, 0, res, err);
+    return run_request(s, program, NULL, args, nargs, 0, res, err);
 }
 
 int strongbox_run_with_receipt(strongbox *s, const char *program, const char *const *args,
                                size_t nargs, strongbox_run_result *res, strongbox_error *err)
 {
-    return run_request(s, program, args, nargs, SB_RUN_RECEIPT, res, err);
+    return run_request(s, program, NULL, args, nargs, SB_RUN_RECEIPT, res, err);
+}
+
+int strongbox_run_pipeline(strongbox *s, const char *name, int want_receipt,
+                           strongbox_run_result *res, strongbox_error *err)
+{
+    return run_request(s, NULL, name, NULL, 0, want_receipt ? SB_RUN_RECEIPT : 0, res, err);
 }
 
 void strongbox_run_result_free(strongbox_run_result *res)

@@ -41,6 +41,7 @@ static const struct field_spec {
     [SB_K_ERR] = {"err", KIND_BYTES, 0, SB_DATA_MAX / 2},
     [SB_K_LEVEL] = {"level", KIND_UINT, 0, 0},
     [SB_K_FLAGS] = {"flags", KIND_UINT, 0, 0},
+    [SB_K_NAME] = {"name", KIND_TEXT, 0, SB_NAME_MAX},
 };
 
 #define F SB_F
@@ -75,6 +76,7 @@ static const struct schema {
     [SB_MSG_STATUS] = {"status", F(SB_K_ID), 0},
     [SB_MSG_END_VOTE] = {"end-vote", F(SB_K_ID), 0},
     [SB_MSG_GET_SEALED] = {"get-sealed", F(SB_K_ID) | F(SB_K_PATH), 0},
+    [SB_MSG_RUN_PIPELINE] = {"run-pipeline", F(SB_K_ID) | F(SB_K_NAME), F(SB_K_FLAGS)},
     [SB_MSG_RESPONSE] = {"response", F(SB_K_ID) | F(SB_K_STATUS),
                          F(SB_K_REASON) | F(SB_K_SIZE) | F(SB_K_HASH) | F(SB_K_DATA) |
                              F(SB_K_EXIT_CODE) | F(SB_K_OUTCOME) | F(SB_K_OUT) | F(SB_K_ERR)},
@@ -235,7 +237,8 @@ static uint64_t uint_field(const sb_msg *m, int key)
 
 static const char *text_field(const sb_msg *m, int key)
 {
-    return key == SB_K_REASON ? m->reason : key == SB_K_PATH ? m->path : m->platform;
+    return key == SB_K_REASON ? m->reason : key == SB_K_PATH ? m->path
+                                 : key == SB_K_NAME ? m->name : m->platform;
 }
 
 static sb_bytes bytes_field(const sb_msg *m, int key)
@@ -521,8 +524,8 @@ static int dec_field(dec *d, sb_msg *m, int key, sb_err *err)
     case KIND_TEXT:
         if (dec_string(d, MT_TEXT, key, &p, &len, err) < 0)
             return -1;
-        *(key == SB_K_REASON ? &m->reason : key == SB_K_PATH ? &m->path : &m->platform) =
-            (const char *)p;
+        *(key == SB_K_REASON ? &m->reason : key == SB_K_PATH ? &m->path
+                                  : key == SB_K_NAME ? &m->name : &m->platform) = (const char *)p;
         return 0;
     default:
         if (dec_string(d, MT_BYTES, key, &p, &len, err) < 0)

@@ -52,6 +52,7 @@
 #define SB_NONCE_MAX 64
 #define SB_ARGS_MAX 64                 /* program arguments (argv[1..]) in a run request */
 #define SB_ARG_MAX 4096                /* bytes of one argument */
+#define SB_NAME_MAX 64                 /* bytes of a pipeline name */
 
 /* Message types. Direction in brackets: h = host, r = runtime, c = client (inside TLS). */
 typedef enum sb_msg_type {
@@ -89,6 +90,8 @@ typedef enum sb_msg_type {
     SB_MSG_END_VOTE = 40,        /* ID -> RESPONSE(REASON = vote tally) */
     SB_MSG_GET_SEALED = 41,      /* ID, PATH -> like GET, but the CHUNKs carry the file sealed to
                                     the caller's policy key (an envelope, docs/sealed.md) */
+    SB_MSG_RUN_PIPELINE = 42,    /* ID, NAME, [FLAGS] -> like RUN, for every step of the policy's
+                                    pipeline NAME in order; REASON reports how far it got */
 
     /* ---- runtime -> client */
     SB_MSG_RESPONSE = 48,        /* ID, STATUS, [REASON, SIZE, HASH, DATA, EXIT_CODE, OUTCOME,
@@ -120,7 +123,8 @@ enum sb_key {
     SB_K_ERR = 18,      /* bytes <= SB_DATA_MAX/2: captured stderr */
     SB_K_LEVEL = 19,    /* uint, sb_level */
     SB_K_FLAGS = 20,    /* uint, SB_RUN_* bits (unknown bits are refused) */
-    SB_K_COUNT_ = 21
+    SB_K_NAME = 21,     /* text <= SB_NAME_MAX: a pipeline's name */
+    SB_K_COUNT_ = 22
 };
 #define SB_F(key) (1u << (key))
 
@@ -175,7 +179,7 @@ typedef struct sb_msg {
     uint32_t present;
     uint64_t id, size, exit_code;
     uint32_t status, mode, outcome, level, flags;
-    const char *reason, *path, *platform;
+    const char *reason, *path, *platform, *name;
     sb_bytes data, nonce, hash, evidence, binding, out, err;
     const char *args[SB_ARGS_MAX];
     size_t n_args;

@@ -604,6 +604,7 @@ void rt_request(rt *r, rt_session *s, const sb_msg *m)
     case SB_MSG_GET: get(r, s, m); return;
     case SB_MSG_LIST: list(r, s, m); return;
     case SB_MSG_RUN: rt_run(r, s, m); return;
+    case SB_MSG_RUN_PIPELINE: rt_run_pipeline(r, s, m); return;
     case SB_MSG_STATUS: status(r, s, m); return;
     case SB_MSG_END_VOTE: end_vote(r, s, m); return;
     case SB_MSG_POLICY_HASH: {

@@ -110,31 +110,32 @@ static void job_free(job *j)
     }
 }
 
-/* Reads the uploaded module and checks it against the policy. Returns a status (OK to go on). */
-static sb_status load_module(rt *r, rt_session *s, const sb_msg *m, job *j, char *why, size_t n)
+/* Reads the uploaded module at `path` and checks it against the policy. Returns a status (OK
+ * to go on). */
+static sb_status load_module(rt *r, rt_session *s, const char *path, job *j, char *why, size_t n)
 {
     sb_vfs_view root = {r->vfs, &r->root};
     sb_err err = {0};
     sb_fs_stat st;
     uint8_t hash[32];
-    if (!sb_policy_find_program(r->policy, m->path))
-        return snprintf(why, n, "run %s: the policy names no program there", m->path),
+    if (!sb_policy_find_program(r->policy, path))
+        return snprintf(why, n, "run %s: the policy names no program there", path),
                SB_ST_NOT_FOUND;
-    if (!(sb_policy_rights(s->who, m->path) & SB_RIGHT_EXEC))
-        return snprintf(why, n, "run %s: the policy does not let %s run it", m->path,
+    if (!(sb_policy_rights(s->who, path) & SB_RIGHT_EXEC))
+        return snprintf(why, n, "run %s: the policy does not let %s run it", path,
                         s->who->name), SB_ST_DENIED;
-    if (sb_vfs_stat_path(&root, m->path, &st, &err) < 0 || st.type != SB_FS_REG)
-        return snprintf(why, n, "run %s: the program has not been uploaded", m->path),
+    if (sb_vfs_stat_path(&root, path, &st, &err) < 0 || st.type != SB_FS_REG)
+        return snprintf(why, n, "run %s: the program has not been uploaded", path),
                SB_ST_NOT_READY;
     size_t got = 0;
     if (!(j->module = malloc(st.size ? st.size : 1)) ||
-        sb_vfs_get(&root, m->path, 0, j->module, st.size, &got, &err) < 0)
-        return snprintf(why, n, "run %s: reading the module failed", m->path), SB_ST_INTERNAL;
+        sb_vfs_get(&root, path, 0, j->module, st.size, &got, &err) < 0)
+        return snprintf(why, n, "run %s: reading the module failed", path), SB_ST_INTERNAL;
     j->module_len = got;
     if (!EVP_Digest(j->module, got, hash, NULL, EVP_sha256(), NULL))
-        return snprintf(why, n, "run %s: hashing failed", m->path), SB_ST_INTERNAL;
-    if (!sb_policy_may_run(r->policy, s->who, m->path, hash, &err))
-        return snprintf(why, n, "run %s: %s", m->path, err.msg), SB_ST_HASH_MISMATCH;
+        return snprintf(why, n, "run %s: hashing failed", path), SB_ST_INTERNAL;
+    if (!sb_policy_may_run(r->policy, s->who, path, hash, &err))
+        return snprintf(why, n, "run %s: %s", path, err.msg), SB_ST_HASH_MISMATCH;
     return SB_ST_OK;
 }
 
@@ -199,8 +200,8 @@ static sb_outcome outcome_of(const sb_wasi_result *res, const job *j, char *reas
 }
 
 /* The run's answer; with a receipt, SIZE announces it and one chunk frame carries it. */
-static void respond_run(rt *r, rt_session *s, const sb_msg *m, const rt_step *st, job *j,
-                        const uint8_t *receipt, size_t receipt_len)
+static void respond_run(rt *r, rt_session *s, const sb_msg *m, const rt_step *st,
+                        const capture *out, const uint8_t *receipt, size_t receipt_len)
 {
     sb_msg a;
     sb_msg_init(&a, SB_MSG_RESPONSE);
@@ -211,8 +212,8 @@ static void respond_run(rt *r, rt_session *s, const sb_msg *m, const rt_step *st
     a.exit_code = st->exit_code;
     a.outcome = st->outcome;
     size_t cap = SB_DATA_MAX / 2;
-    a.out = (sb_bytes){j->out.buf[0], j->out.len[0] < cap ? j->out.len[0] : cap};
-    a.err = (sb_bytes){j->out.buf[1], j->out.len[1] < cap ? j->out.len[1] : cap};
+    a.out = (sb_bytes){out->buf[0], out->len[0] < cap ? out->len[0] : cap};
+    a.err = (sb_bytes){out->buf[1], out->len[1] < cap ? out->len[1] : cap};
     if (st->reason && st->reason[0]) {
         a.present |= SB_F(SB_K_REASON);
         a.reason = st->reason;
@@ -298,7 +299,7 @@ static void finish_run(rt *r, rt_session *s, const sb_msg *m, rt_step *st, job *
         snprintf(reason + used, reason_len - used, "%sno receipt: %s", used ? "; " : "", err.msg);
         st->reason = reason;
     }
-    respond_run(r, s, m, st, j, receipt, receipt_len);
+    respond_run(r, s, m, st, &j->out, receipt, receipt_len);
     free(receipt);
 }
 
@@ -312,7 +313,7 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
     if (!rt_path_ok(r, s, m))
         return;
     const sb_policy_program *pr = sb_policy_find_program(r->policy, m->path);
-    sb_status rc = load_module(r, s, m, &j, why, sizeof why);
+    sb_status rc = load_module(r, s, m->path, &j, why, sizeof why);
     if (rc == SB_ST_OK)
         rc = prepare_fs(r, pr, &j, why, sizeof why);
     /* A program whose policy entry fixes its arguments runs with exactly those. */
@@ -338,4 +339,145 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
     rt_snapshot_free(&st.before);
     rt_snapshot_free(&st.after);
     job_free(&j);
+}
+
+/* ---------------------------------------------------------------- pipelines */
+
+/* Every step of one pipeline run, released in one place. */
+typedef struct pipe_run {
+    const sb_policy_pipeline *pl;
+    job jobs[SB_POLICY_STEPS_MAX];
+    rt_step steps[SB_POLICY_STEPS_MAX];
+    char reasons[SB_POLICY_STEPS_MAX][SB_REASON_MAX + 1];
+    size_t ran;                 /* steps that ran (the last may have failed) */
+    capture all;                /* every step's stdout / stderr, in order */
+} pipe_run;
+
+static void pipe_free(pipe_run *p)
+{
+    for (size_t i = 0; i < SB_POLICY_STEPS_MAX; i++) {
+        job_free(&p->jobs[i]);
+        rt_snapshot_free(&p->steps[i].before);
+        rt_snapshot_free(&p->steps[i].after);
+    }
+    for (int k = 0; k < 2; k++) {
+        if (p->all.buf[k])
+            OPENSSL_cleanse(p->all.buf[k], p->all.cap[k]);
+        free(p->all.buf[k]);
+    }
+}
+
+/* Before any step runs: the caller may run every step's program, and each is uploaded with the
+ * policy's hash. So a pipeline never stops half-way for a reason known in advance. */
+static sb_status pipe_check(rt *r, rt_session *s, pipe_run *p, char *why, size_t n)
+{
+    for (size_t i = 0; i < p->pl->n_steps; i++) {
+        char w[SB_REASON_MAX];
+        sb_status st = load_module(r, s, p->pl->steps[i].program->path, &p->jobs[i], w, sizeof w);
+        if (st != SB_ST_OK)
+            return snprintf(why, n, "pipeline %s: step %zu of %zu: %.800s; no step ran", p->pl->name,
+                            i + 1, p->pl->n_steps, w), st;
+    }
+    return SB_ST_OK;
+}
+
+/* Runs step i; SB_ST_OK when it ran (whatever its outcome). */
+static sb_status pipe_step(rt *r, pipe_run *p, size_t i, char *why, size_t n)
+{
+    const sb_policy_step *ps = &p->pl->steps[i];
+    rt_step *st = &p->steps[i];
+    job *j = &p->jobs[i];
+    sb_err err = {0};
+    st->program = ps->program;
+    st->args = ps->args;
+    st->n_args = ps->n_args;
+    sb_status rc = prepare_fs(r, ps->program, j, why, n);
+    if (rc == SB_ST_OK && rt_snapshot_take(r, ps->program, &st->before, &err) < 0)
+        rc = SB_ST_INTERNAL, snprintf(why, n, "%s", err.msg);
+    if (rc == SB_ST_OK)
+        rc = execute(r, j, st, p->reasons[i], sizeof p->reasons[i], why, n);
+    if (rc != SB_ST_OK)
+        return rc;
+    p->ran = i + 1;
+    rt_marks_clear(r, NULL);
+    if (rt_snapshot_take(r, ps->program, &st->after, &err) < 0)
+        return snprintf(why, n, "%s", err.msg), SB_ST_INTERNAL;
+    rt_step_note_writes(r, st);
+    for (int k = 0; k < 2; k++) /* bounded like one run: the rest is cut, and said so */
+        if (j->out.len[k] && capture_out(&p->all, k ? 2 : 1, j->out.buf[k], j->out.len[k]) < 0)
+            p->all.truncated = true;
+    return SB_ST_OK;
+}
+
+static bool step_failed(const rt_step *st)
+{
+    return st->outcome != SB_OUT_EXITED || st->exit_code != 0;
+}
+
+/* The report: how far the pipeline got, and why it stopped. */
+static void pipe_report(const pipe_run *p, char *out, size_t n)
+{
+    const rt_step *last = &p->steps[p->ran - 1];
+    if (!step_failed(last) && p->ran == p->pl->n_steps) {
+        snprintf(out, n, "pipeline %s: all %zu steps ran", p->pl->name, p->ran);
+    } else {
+        char how[64];
+        if (last->outcome == SB_OUT_EXITED)
+            snprintf(how, sizeof how, "exited with code %u", last->exit_code);
+        else
+            snprintf(how, sizeof how, "%s", sb_outcome_name((int)last->outcome));
+        snprintf(out, n, "pipeline %s stopped at step %zu of %zu (%s): %s%s%.400s; the later steps "
+                 "did not run", p->pl->name, p->ran, p->pl->n_steps, last->program->path, how,
+                 last->reason && last->reason[0] ? ": " : "", last->reason ? last->reason : "");
+    }
+    if (p->all.truncated)
+        snprintf(out + strlen(out), n - strlen(out), "; output cut at %llu bytes",
+                 (unsigned long long)p->all.limit);
+}
+
+static void pipe_respond(rt *r, rt_session *s, const sb_msg *m, pipe_run *p)
+{
+    char report[SB_REASON_MAX + 1];
+    sb_err err = {0};
+    uint8_t *receipt = NULL;
+    size_t receipt_len = 0;
+    pipe_report(p, report, sizeof report);
+    if ((m->flags & SB_RUN_RECEIPT) &&
+        rt_receipt_make(r, s->who->name, p->pl->name, p->steps, p->ran, &receipt, &receipt_len,
+                        &err) != 0)
+        snprintf(report + strlen(report), sizeof report - strlen(report), "; no receipt: %s",
+                 err.msg);
+    rt_step summary = p->steps[p->ran - 1]; /* the outcome of the last step that ran */
+    summary.reason = report;
+    respond_run(r, s, m, &summary, &p->all, receipt, receipt_len);
+    free(receipt);
+}
+
+void rt_run_pipeline(rt *r, rt_session *s, const sb_msg *m)
+{
+    char why[SB_REASON_MAX];
+    pipe_run *p = calloc(1, sizeof *p);
+    if (!p) {
+        rt_respond(r, s, m->id, SB_ST_INTERNAL, "out of memory");
+        return;
+    }
+    p->pl = sb_policy_find_pipeline(r->policy, m->name);
+    p->all.limit = SB_DATA_MAX / 2; /* with the report, the answer fits one frame */
+    sb_status rc = p->pl ? pipe_check(r, s, p, why, sizeof why) : SB_ST_NOT_FOUND;
+    if (!p->pl)
+        snprintf(why, sizeof why, "the policy names no pipeline '%s'", m->name);
+    for (size_t i = 0; rc == SB_ST_OK && i < p->pl->n_steps; i++) {
+        char w[SB_REASON_MAX];
+        rc = pipe_step(r, p, i, w, sizeof w);
+        if (rc != SB_ST_OK)
+            snprintf(why, sizeof why, "pipeline %s stopped at step %zu of %zu: %.800s; the later steps "
+                     "did not run", p->pl->name, i + 1, p->pl->n_steps, w);
+        else if (step_failed(&p->steps[i]))
+            break;
+    }
+    if (rc == SB_ST_OK)
+        pipe_respond(r, s, m, p);
+    else
+        rt_respond(r, s, m->id, rc, "%s", why);
+    pipe_free(p);
 }

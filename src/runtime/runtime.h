@@ -192,6 +192,8 @@ int rt_receipt_make(rt *r, const char *by, const char *pipeline, const rt_step *
 
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
+/* A pipeline of the policy: its steps in order, stopping at the first that fails. */
+void rt_run_pipeline(rt *r, rt_session *s, const sb_msg *m);
 int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */
 
 /* sandbox.c */
