@@ -5,7 +5,8 @@
  *   main.c      command line, poll loop, channel queue, init/attestation, shutdown and wiping
  *   session.c   TLS 1.3 sessions over memory BIOs, client identity, request framing
  *   requests.c  the requests: put/get/list/policy-hash/status/end-vote
- *   run.c       the run request: program checks, limits, WASI
+ *   run.c       the run and run-pipeline requests: program checks, limits, WASI
+ *   receipt.c   hashes of what a run could read and wrote; the signed receipt (docs/receipts.md)
  *   sandbox.c   the seccomp allow-list the runtime puts on itself
  * Protocol: docs/protocol.md. */
 #ifndef SB_RUNTIME_H
