@@ -61,7 +61,7 @@ void rt_snapshot_free(rt_snapshot *s)
     s->n = 0;
 }
 
-int rt_snapshot_take(rt *r, const sb_policy_program *pr, rt_snapshot *s, sb_err *err)
+int rt_snapshot_take(rt *r, const sb_policy_program *pr, bool all, rt_snapshot *s, sb_err *err)
 {
     sb_vfs_view root = {r->vfs, &r->root};
     file_list fl;
@@ -72,7 +72,7 @@ int rt_snapshot_take(rt *r, const sb_policy_program *pr, rt_snapshot *s, sb_err 
     for (size_t i = 0; rc == 0 && i < fl.n; i++) {
         unsigned rights = sb_policy_grants_rights(pr->grants, pr->n_grants, fl.paths[i]) &
                           (SB_RIGHT_READ | SB_RIGHT_WRITE);
-        if (!rights)
+        if (!rights || (!all && !(rights & SB_RIGHT_WRITE)))
             continue;
         rt_hashed *h = &s->f[s->n];
         if (hash_file(&root, fl.paths[i], fl.sizes[i], h->sha256, err) < 0) {

@@ -289,7 +289,7 @@ static void finish_run(rt *r, rt_session *s, const sb_msg *m, rt_step *st, job *
     uint8_t *receipt = NULL;
     size_t receipt_len = 0;
     rt_marks_clear(r, NULL); /* the program may have changed any result */
-    int rc = rt_snapshot_take(r, st->program, &st->after, &err);
+    int rc = rt_snapshot_take(r, st->program, m->flags & SB_RUN_RECEIPT, &st->after, &err);
     if (rc == 0)
         rt_step_note_writes(r, st);
     if (rc == 0 && (m->flags & SB_RUN_RECEIPT))
@@ -326,7 +326,8 @@ void rt_run(rt *r, rt_session *s, const sb_msg *m)
     }
     st.program = pr;
     sb_err serr = {0};
-    if (rc == SB_ST_OK && rt_snapshot_take(r, pr, &st.before, &serr) < 0) {
+    if (rc == SB_ST_OK &&
+        rt_snapshot_take(r, pr, m->flags & SB_RUN_RECEIPT, &st.before, &serr) < 0) {
         rc = SB_ST_INTERNAL;
         snprintf(why, sizeof why, "run %s: %s", m->path, serr.msg);
     }
@@ -382,7 +383,7 @@ static sb_status pipe_check(rt *r, rt_session *s, pipe_run *p, char *why, size_t
 }
 
 /* Runs step i; SB_ST_OK when it ran (whatever its outcome). */
-static sb_status pipe_step(rt *r, pipe_run *p, size_t i, char *why, size_t n)
+static sb_status pipe_step(rt *r, pipe_run *p, size_t i, bool all, char *why, size_t n)
 {
     const sb_policy_step *ps = &p->pl->steps[i];
     rt_step *st = &p->steps[i];
@@ -392,7 +393,7 @@ static sb_status pipe_step(rt *r, pipe_run *p, size_t i, char *why, size_t n)
     st->args = ps->args;
     st->n_args = ps->n_args;
     sb_status rc = prepare_fs(r, ps->program, j, why, n);
-    if (rc == SB_ST_OK && rt_snapshot_take(r, ps->program, &st->before, &err) < 0)
+    if (rc == SB_ST_OK && rt_snapshot_take(r, ps->program, all, &st->before, &err) < 0)
         rc = SB_ST_INTERNAL, snprintf(why, n, "%s", err.msg);
     if (rc == SB_ST_OK)
         rc = execute(r, j, st, p->reasons[i], sizeof p->reasons[i], why, n);
@@ -400,7 +401,7 @@ static sb_status pipe_step(rt *r, pipe_run *p, size_t i, char *why, size_t n)
         return rc;
     p->ran = i + 1;
     rt_marks_clear(r, NULL);
-    if (rt_snapshot_take(r, ps->program, &st->after, &err) < 0)
+    if (rt_snapshot_take(r, ps->program, all, &st->after, &err) < 0)
         return snprintf(why, n, "%s", err.msg), SB_ST_INTERNAL;
     rt_step_note_writes(r, st);
     for (int k = 0; k < 2; k++) /* bounded like one run: the rest is cut, and said so */
@@ -468,7 +469,7 @@ void rt_run_pipeline(rt *r, rt_session *s, const sb_msg *m)
         snprintf(why, sizeof why, "the policy names no pipeline '%s'", m->name);
     for (size_t i = 0; rc == SB_ST_OK && i < p->pl->n_steps; i++) {
         char w[SB_REASON_MAX];
-        rc = pipe_step(r, p, i, w, sizeof w);
+        rc = pipe_step(r, p, i, m->flags & SB_RUN_RECEIPT, w, sizeof w);
         if (rc != SB_ST_OK)
             snprintf(why, sizeof why, "pipeline %s stopped at step %zu of %zu: %.800s; the later steps "
                      "did not run", p->pl->name, i + 1, p->pl->n_steps, w);

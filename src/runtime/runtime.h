@@ -181,8 +181,9 @@ typedef struct rt_step {
     const char *reason;         /* trap or limit text; NULL or "" when none */
     uint64_t fuel_used;
 } rt_step;
-/* Hashes every file the program's grants cover. 0, or -1 with err filled. */
-int rt_snapshot_take(rt *r, const sb_policy_program *pr, rt_snapshot *s, sb_err *err);
+/* Hashes every file the program's grants cover (all: for a receipt), or only those it may write
+ * (enough to know what it wrote, for the providers). 0, or -1 with err filled. */
+int rt_snapshot_take(rt *r, const sb_policy_program *pr, bool all, rt_snapshot *s, sb_err *err);
 void rt_snapshot_free(rt_snapshot *s);
 /* After a run: the files it created, changed or removed now have the program as provider. */
 void rt_step_note_writes(rt *r, const rt_step *st);
