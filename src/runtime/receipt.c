@@ -54,7 +54,7 @@ static int by_path(const void *a, const void *b)
 
 void rt_snapshot_free(rt_snapshot *s)
 {
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; s->f && i < s->n; i++)
         free(s->f[i].path);
     free(s->f);
     s->f = NULL;

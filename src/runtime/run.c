@@ -463,10 +463,13 @@ void rt_run_pipeline(rt *r, rt_session *s, const sb_msg *m)
         return;
     }
     p->pl = sb_policy_find_pipeline(r->policy, m->name);
+    if (!p->pl) {
+        rt_respond(r, s, m->id, SB_ST_NOT_FOUND, "the policy names no pipeline '%s'", m->name);
+        free(p);
+        return;
+    }
     p->all.limit = SB_DATA_MAX / 2; /* with the report, the answer fits one frame */
-    sb_status rc = p->pl ? pipe_check(r, s, p, why, sizeof why) : SB_ST_NOT_FOUND;
-    if (!p->pl)
-        snprintf(why, sizeof why, "the policy names no pipeline '%s'", m->name);
+    sb_status rc = pipe_check(r, s, p, why, sizeof why);
     for (size_t i = 0; rc == SB_ST_OK && i < p->pl->n_steps; i++) {
         char w[SB_REASON_MAX];
         rc = pipe_step(r, p, i, m->flags & SB_RUN_RECEIPT, w, sizeof w);
