@@ -143,13 +143,46 @@ typedef struct strongbox_run_result {
     char reason[1025];         /* trap or limit text, or a notice ("output cut at the policy's output_bytes"); "" if none */
     uint8_t *out, *err;        /* captured stdout / stderr (malloc'd, NUL-terminated) */
     size_t out_len, err_len;
+    uint8_t *receipt;          /* strongbox_run_with_receipt: the signed receipt (malloc'd) */
+    size_t receipt_len;
 } strongbox_run_result;
 
 /* Runs the program stored at `program` with args (may be NULL when nargs is 0). Returns 0 when the
  * runtime ran it (whatever the outcome: see res), -1 when it refused. */
 int strongbox_run(strongbox *s, const char *program, const char *const *args, size_t nargs,
                   strongbox_run_result *res, strongbox_error *err);
+/* Like strongbox_run, and the runtime also signs a receipt of the run (docs/receipts.md) with the
+ * isolate's attested key: res->receipt. A run that happened but got no receipt (it would be too
+ * large) fails with STRONGBOX_E_REFUSED and the runtime's reason; res still holds the run. */
+int strongbox_run_with_receipt(strongbox *s, const char *program, const char *const *args,
+                               size_t nargs, strongbox_run_result *res, strongbox_error *err);
+/* Runs the policy's pipeline `name`: its steps in order, each a program of the policy with the
+ * arguments the policy fixes, stopping at the first step that does not exit with code 0. res holds
+ * the last step's outcome, every step's output, and in res->reason the report ("pipeline P: all
+ * 3 steps ran", or which step stopped it and why). want_receipt: res->receipt covers every step
+ * that ran. Refused (-1) when a step's program may not run (not uploaded, another hash, no right):
+ * then no step ran. */
+int strongbox_run_pipeline(strongbox *s, const char *name, int want_receipt,
+                           strongbox_run_result *res, strongbox_error *err);
 void strongbox_run_result_free(strongbox_run_result *res);
+
+/* A party's own file to check against a receipt: `name` is its path in the computation, `local`
+ * the file on this machine; output 0 = an input the program could read, 1 = a file it wrote. */
+typedef struct strongbox_receipt_file {
+    const char *name;
+    const char *local;
+    int output;
+} strongbox_receipt_file;
+
+/* Verifies a receipt offline, at any later time, with only the party's (or an auditor's) copy of
+ * the policy: its certificate chain to the policy's attestation root as of the receipt's time, the
+ * PSA token in the leaf, the runtime measurement accepted for the platform, the policy hash, each
+ * step's program hash against the policy, the signature by the leaf's key; then each of files[]
+ * against the hashes the receipt names. On success *text (and *json, when not NULL) describe what
+ * it proves (malloc'd). Refuses with the reason (STRONGBOX_E_VERIFY). */
+int strongbox_receipt_verify(const uint8_t *receipt, size_t len, const char *policy_path,
+                             const strongbox_receipt_file *files, size_t n_files, char **text,
+                             char **json, strongbox_error *err);
 
 /* The runtime's status of the computation (JSON object text, malloc'd). */
 int strongbox_status(strongbox *s, char **json, strongbox_error *err);

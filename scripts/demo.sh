@@ -135,8 +135,9 @@ done
 
 echo
 bold "== carol runs the program"
-must carol run policy.json --as carol -q /programs/regression.wasm
+must carol run policy.json --as carol -q --receipt run.receipt /programs/regression.wasm
 echo "$OUT" | indent
+echo "  the isolate signed a receipt of the run: carol/run.receipt ($(stat -c %s carol/run.receipt) bytes)"
 for who in alice bob; do
   echo
   bold "== $who receives"
@@ -179,4 +180,17 @@ for _ in $(seq 1 50); do
 done
 sbx_check "alice and bob voted to end: the isolate is gone, with everything it held" \
   "grep -q '\"state\":\"ended\"' <<<\"\$OUT\""
+
+echo
+bold "== Later: an auditor who was never a party"
+echo "   gets the policy, carol's receipt and alice's model, and checks them offline"
+mkdir auditor && cp carol/policy.json carol/run.receipt auditor/ && cp alice/model.json auditor/
+cli auditor receipt verify --policy policy.json --output /outputs/model.json=model.json run.receipt
+grep -E '^(receipt verified|signed at|step|  could read|  wrote|your file)' <<<"$OUT" | indent
+if [ "$RC" -eq 0 ] && grep -q "^your file model.json is the output /outputs/model.json" <<<"$OUT"; then
+  SBX_PASSED=$((SBX_PASSED + 1))
+  echo "ok - an auditor verified the receipt offline"
+else
+  sbx_fail "an auditor verified the receipt offline (exit $RC)" "$OUT"
+fi
 sbx_summary "demo"

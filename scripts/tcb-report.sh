@@ -17,7 +17,7 @@ set -euo pipefail
 
 MAX_LINES=${TCB_MAX_LINES:-15000}
 MAX_SYSCALLS=${TCB_MAX_SYSCALLS:-15}
-TRUSTED="common wasm vfs wasi policy proto runtime tsm guestinit hpke"
+TRUSTED="common wasm vfs wasi policy proto runtime tsm guestinit hpke cose"
 # Libraries the runtime may contain besides the trusted folders (docs/tcb.md says why each).
 ALLOWED_LIBS="libssl libcrypto libjansson libseccomp libc libm libgcc libgcc_eh libpthread libdl"
 

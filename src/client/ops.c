@@ -443,22 +443,52 @@ static uint8_t *copy_bytes(const sb_bytes *b, size_t *len)
     return p;
 }
 
-int strongbox_run(strongbox *s, const char *program, const char *const *args, size_t nargs,
-                  strongbox_run_result *res, strongbox_error *err)
+/* The receipt that follows a run's response: one chunk of exactly the announced size. */
+static int receive_receipt(strongbox *s, uint64_t id, uint64_t size, strongbox_run_result *res,
+                           strongbox_error *err)
+{
+    sb_msg c;
+    if (cl_recv(s, id, &c, err) != 0)
+        return -1;
+    if (c.type != SB_MSG_CHUNK || c.data.len != size || size == 0) {
+        sb_msg_free(&c);
+        return cl_fail(err, STRONGBOX_E_PROTOCOL, "the runtime announced a receipt of %llu bytes "
+                       "but sent something else", (unsigned long long)size);
+    }
+    res->receipt = copy_bytes(&c.data, &res->receipt_len);
+    sb_msg_free(&c);
+    return res->receipt ? 0 : cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
+}
+
+/* A run (program set) or a pipeline run (pipeline set). */
+static int run_request(strongbox *s, const char *program, const char *pipeline,
+                       const char *const *args, size_t nargs, uint32_t flags,
+                       strongbox_run_result *res, strongbox_error *err)
 {
     memset(res, 0, sizeof *res);
     if (nargs > SB_ARGS_MAX)
         return cl_fail(err, STRONGBOX_E_USAGE, "too many program arguments (at most %d)",
                        SB_ARGS_MAX);
     char what[SB_PATH_MAX + 16];
-    snprintf(what, sizeof what, "run %s", program);
+    snprintf(what, sizeof what, "%s %s", pipeline ? "pipeline" : "run", pipeline ? pipeline : program);
     sb_msg m, resp;
-    sb_msg_init(&m, SB_MSG_RUN);
-    m.present = SB_F(SB_K_PATH) | (nargs ? SB_F(SB_K_ARGS) : 0);
-    m.path = program;
+    if (pipeline && strlen(pipeline) > SB_NAME_MAX)
+        return cl_fail(err, STRONGBOX_E_USAGE, "pipeline name longer than %d bytes", SB_NAME_MAX);
+    sb_msg_init(&m, pipeline ? SB_MSG_RUN_PIPELINE : SB_MSG_RUN);
+    if (pipeline) {
+        m.present = SB_F(SB_K_NAME);
+        m.name = pipeline;
+    } else {
+        m.present = SB_F(SB_K_PATH) | (nargs ? SB_F(SB_K_ARGS) : 0);
+        m.path = program;
+    }
     for (size_t i = 0; i < nargs; i++)
         m.args[i] = args[i];
     m.n_args = nargs;
+    if (flags) {
+        m.present |= SB_F(SB_K_FLAGS);
+        m.flags = flags;
+    }
     if (request(s, &m, &resp, what, err) != 0)
         return -1;
     res->outcome = (strongbox_outcome)resp.outcome;
@@ -467,19 +497,45 @@ int strongbox_run(strongbox *s, const char *program, const char *const *args, si
         snprintf(res->reason, sizeof res->reason, "%s", resp.reason);
     res->out = copy_bytes(&resp.out, &res->out_len);
     res->err = copy_bytes(&resp.err, &res->err_len);
+    int has_receipt = (resp.present & SB_F(SB_K_SIZE)) != 0;
+    uint64_t receipt_size = resp.size;
     sb_msg_free(&resp);
     if (!res->out || !res->err) {
         strongbox_run_result_free(res);
         return cl_fail(err, STRONGBOX_E_LOCAL, "out of memory");
     }
-    return 0;
+    if (!(flags & SB_RUN_RECEIPT))
+        return 0;
+    if (!has_receipt) /* the run happened; res keeps it for the caller */
+        return cl_fail(err, STRONGBOX_E_REFUSED, "%s: the runtime made no receipt: %s", what,
+                       res->reason[0] ? res->reason : "no reason given");
+    return receive_receipt(s, m.id, receipt_size, res, err);
+}
+
+int strongbox_run(strongbox *s, const char *program, const char *const *args, size_t nargs,
+                  strongbox_run_result *res, strongbox_error *err)
+{
+    return run_request(s, program, NULL, args, nargs, 0, res, err);
+}
+
+int strongbox_run_with_receipt(strongbox *s, const char *program, const char *const *args,
+                               size_t nargs, strongbox_run_result *res, strongbox_error *err)
+{
+    return run_request(s, program, NULL, args, nargs, SB_RUN_RECEIPT, res, err);
+}
+
+int strongbox_run_pipeline(strongbox *s, const char *name, int want_receipt,
+                           strongbox_run_result *res, strongbox_error *err)
+{
+    return run_request(s, NULL, name, NULL, 0, want_receipt ? SB_RUN_RECEIPT : 0, res, err);
 }
 
 void strongbox_run_result_free(strongbox_run_result *res)
 {
     free(res->out);
     free(res->err);
-    res->out = res->err = NULL;
+    free(res->receipt);
+    res->out = res->err = res->receipt = NULL;
 }
 
 static int text_request(strongbox *s, sb_msg_type type, const char *what, char **text,

@@ -1,7 +1,7 @@
-/* cbor.c - strict bounded CBOR reader, small writer over libcbor's head encoders. */
+/* cbor.c - strict bounded CBOR reader and a small, bounded CBOR writer (no other dependency: the
+ * runtime links the writer to encode receipts, docs/receipts.md). */
 #include "cose/cbor.h"
 
-#include <cbor.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,40 +274,41 @@ void sb_cbor_put_raw(sb_cbuf *b, const void *data, size_t len)
     }
 }
 
-/* Every head is at most 9 bytes; libcbor writes the preferred (shortest) form. */
-#define PUT_HEAD(b, call)                                                                          \
-    do {                                                                                           \
-        uint8_t *p_ = reserve((b), 9);                                                             \
-        if (p_) {                                                                                  \
-            size_t n_ = call;                                                                      \
-            if (n_ == 0)                                                                           \
-                (b)->failed = 1;                                                                   \
-            (b)->len += n_;                                                                        \
-        }                                                                                          \
-    } while (0)
+/* One item head in the preferred (shortest) form: at most 9 bytes (RFC 8949 section 4.2.1). */
+static void put_head(sb_cbuf *b, int major, uint64_t v)
+{
+    uint8_t *p = reserve(b, 9);
+    if (!p)
+        return;
+    int n = v < 24 ? 0 : v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
+    p[0] = (uint8_t)(major << 5 | (n == 0 ? (int)v : n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
+    for (int i = 0; i < n; i++)
+        p[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    b->len += 1 + (size_t)n;
+}
 
 void sb_cbor_put_uint(sb_cbuf *b, uint64_t v)
 {
-    PUT_HEAD(b, cbor_encode_uint(v, p_, 9));
+    put_head(b, SB_CBOR_UINT, v);
 }
 
 void sb_cbor_put_int(sb_cbuf *b, int64_t v)
 {
     if (v >= 0)
-        PUT_HEAD(b, cbor_encode_uint((uint64_t)v, p_, 9));
+        put_head(b, SB_CBOR_UINT, (uint64_t)v);
     else
-        PUT_HEAD(b, cbor_encode_negint((uint64_t)(-1 - v), p_, 9));
+        put_head(b, SB_CBOR_NEGINT, (uint64_t)(-1 - v));
 }
 
 void sb_cbor_put_bytes(sb_cbuf *b, const void *data, size_t len)
 {
-    PUT_HEAD(b, cbor_encode_bytestring_start(len, p_, 9));
+    put_head(b, SB_CBOR_BYTES, len);
     sb_cbor_put_raw(b, data, len);
 }
 
 void sb_cbor_put_textn(sb_cbuf *b, const char *s, size_t len)
 {
-    PUT_HEAD(b, cbor_encode_string_start(len, p_, 9));
+    put_head(b, SB_CBOR_TEXT, len);
     sb_cbor_put_raw(b, s, len);
 }
 
@@ -318,22 +319,35 @@ void sb_cbor_put_text(sb_cbuf *b, const char *s)
 
 void sb_cbor_put_array(sb_cbuf *b, size_t n)
 {
-    PUT_HEAD(b, cbor_encode_array_start(n, p_, 9));
+    put_head(b, SB_CBOR_ARRAY, n);
 }
 
 void sb_cbor_put_map(sb_cbuf *b, size_t n)
 {
-    PUT_HEAD(b, cbor_encode_map_start(n, p_, 9));
+    put_head(b, SB_CBOR_MAP, n);
 }
 
 void sb_cbor_put_tag(sb_cbuf *b, uint64_t tag)
 {
-    PUT_HEAD(b, cbor_encode_tag(tag, p_, 9));
+    put_head(b, SB_CBOR_TAG, tag);
 }
 
 void sb_cbor_put_bool(sb_cbuf *b, int v)
 {
-    PUT_HEAD(b, cbor_encode_bool(v != 0, p_, 9));
+    uint8_t *p = reserve(b, 1);
+    if (p) {
+        p[0] = v ? 0xf5 : 0xf4;
+        b->len++;
+    }
+}
+
+void sb_cbor_put_null(sb_cbuf *b)
+{
+    uint8_t *p = reserve(b, 1);
+    if (p) {
+        p[0] = 0xf6;
+        b->len++;
+    }
 }
 
 int sb_cbuf_finish(sb_cbuf *b, sb_err *err)

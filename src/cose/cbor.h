@@ -10,8 +10,9 @@
  *   - non-preferred ("non-canonical") integer and length encodings are accepted.
  * Skipping a nested item is iterative (a counter of pending items), never recursive.
  *
- * The writer appends to a growable buffer using libcbor's head encoders; its first error sticks
- * (so a sequence of appends is checked once at the end). */
+ * The writer appends preferred-form (shortest) heads to a growable buffer with a hard size cap; its
+ * first error sticks (so a sequence of appends is checked once at the end). It depends on nothing
+ * but libc: the runtime links it to encode receipts. */
 #ifndef SB_COSE_CBOR_H
 #define SB_COSE_CBOR_H
 
@@ -81,6 +82,7 @@ void sb_cbor_put_array(sb_cbuf *b, size_t n);
 void sb_cbor_put_map(sb_cbuf *b, size_t n);
 void sb_cbor_put_tag(sb_cbuf *b, uint64_t tag);
 void sb_cbor_put_bool(sb_cbuf *b, int v);
+void sb_cbor_put_null(sb_cbuf *b);
 /* Appends already-encoded CBOR. */
 void sb_cbor_put_raw(sb_cbuf *b, const void *data, size_t len);
 /* 0 when every append succeeded, else -1 with err filled. On success the caller owns b->data. */

@@ -213,18 +213,8 @@ static int to_be_signed(const char *context, const sb_cose_msg *m, const uint8_t
                         size_t aad_len, const uint8_t *payload, size_t payload_len, sb_cbuf *b,
                         sb_err *err)
 {
-    sb_cbuf_init(b);
-    b->max = SB_COSE_MAX_MESSAGE * 2;
-    sb_cbor_put_array(b, 4);
-    sb_cbor_put_text(b, context);
-    sb_cbor_put_bytes(b, m->protected_hdr, m->protected_len);
-    sb_cbor_put_bytes(b, aad, aad ? aad_len : 0);
-    sb_cbor_put_bytes(b, payload, payload_len);
-    if (sb_cbuf_finish(b, err) < 0) {
-        sb_cbuf_free(b);
-        return -1;
-    }
-    return 0;
+    return sb_cose_sig_structure(context, m->protected_hdr, m->protected_len, aad, aad_len,
+                                 payload, payload_len, b, err);
 }
 
 static const EVP_MD *ecdsa_md(int64_t alg, int *bits)
@@ -235,12 +225,6 @@ static const EVP_MD *ecdsa_md(int64_t alg, int *bits)
     case SB_COSE_ALG_ES512: *bits = 521; return EVP_sha512();
     default: return NULL;
     }
-}
-
-static int64_t alg_for_bits(int bits)
-{
-    return bits == 256 ? SB_COSE_ALG_ES256 : bits == 384 ? SB_COSE_ALG_ES384
-                                                         : bits == 521 ? SB_COSE_ALG_ES512 : 0;
 }
 
 static int check_ec_key(EVP_PKEY *key, int want_bits, sb_err *err)
@@ -385,74 +369,23 @@ static int encode_message(int tag, const uint8_t *prot, size_t prot_len, const u
     return 0;
 }
 
-static int der_sig_to_raw(const uint8_t *der, size_t der_len, size_t coord, uint8_t *raw)
-{
-    const uint8_t *p = der;
-    ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-    if (!s)
-        return -1;
-    const BIGNUM *r, *sv;
-    ECDSA_SIG_get0(s, &r, &sv);
-    int ok = BN_bn2binpad(r, raw, (int)coord) > 0 && BN_bn2binpad(sv, raw + coord, (int)coord) > 0;
-    ECDSA_SIG_free(s);
-    return ok ? 0 : -1;
-}
-
-static int ecdsa_sign(EVP_PKEY *key, const EVP_MD *md, const sb_cbuf *tbs, uint8_t *raw,
-                      size_t coord, sb_err *err)
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    uint8_t der[160];
-    size_t der_len = sizeof der;
-    int ok = ctx && EVP_DigestSignInit(ctx, NULL, md, NULL, key) == 1 &&
-             EVP_DigestSign(ctx, der, &der_len, tbs->data, tbs->len) == 1 &&
-             der_sig_to_raw(der, der_len, coord, raw) == 0;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : sb_err_set(err, 1, "cose: signing failed");
-}
-
 int sb_cose_sign1_sign(EVP_PKEY *key, int64_t alg, int64_t content_type, const uint8_t *kid,
                        size_t kid_len, const uint8_t *payload, size_t payload_len, int tagged,
                        uint8_t **out, size_t *out_len, sb_err *err)
 {
-    if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
-        return sb_err_set(err, 1, "cose: signing key is not an EC key");
-    if (alg == 0)
-        alg = alg_for_bits(EVP_PKEY_get_bits(key));
-    int bits = 0;
-    const EVP_MD *md = ecdsa_md(alg, &bits);
-    if (!md)
-        return sb_err_set(err, 1, "cose: unsupported signature algorithm %lld", (long long)alg);
-    if (check_ec_key(key, bits, err) < 0)
-        return -1;
-    if (payload_len > SB_COSE_MAX_MESSAGE / 2)
-        return sb_err_set(err, 1, "cose: payload too large");
-    sb_cbuf prot;
-    sb_cbuf_init(&prot);
-    sb_cbor_put_map(&prot, content_type >= 0 ? 2 : 1);
-    sb_cbor_put_int(&prot, SB_COSE_HDR_ALG);
-    sb_cbor_put_int(&prot, alg);
-    if (content_type >= 0) {
-        sb_cbor_put_int(&prot, SB_COSE_HDR_CONTENT_TYPE);
-        sb_cbor_put_int(&prot, content_type);
-    }
-    if (sb_cbuf_finish(&prot, err) < 0) {
-        sb_cbuf_free(&prot);
-        return -1;
-    }
-    sb_cose_msg m = {.type = SB_COSE_SIGN1, .protected_hdr = prot.data,
-                     .protected_len = prot.len, .alg = alg};
-    sb_cbuf tbs;
-    uint8_t raw[2 * 66];
-    size_t coord = ((size_t)bits + 7) / 8;
-    int rc = -1;
-    if (to_be_signed("Signature1", &m, NULL, 0, payload, payload_len, &tbs, err) == 0) {
-        if (ecdsa_sign(key, md, &tbs, raw, coord, err) == 0)
-            rc = encode_message(tagged ? SB_COSE_TAG_SIGN1 : 0, prot.data, prot.len, kid, kid_len,
-                                payload, payload_len, raw, 2 * coord, out, out_len, err);
-        sb_cbuf_free(&tbs);
-    }
-    sb_cbuf_free(&prot);
+    if (!kid)
+        return sb_cose_sign1_create(key, alg, content_type, NULL, 0, payload, payload_len, tagged,
+                                    out, out_len, err);
+    sb_cbuf u;
+    sb_cbuf_init(&u);
+    sb_cbor_put_map(&u, 1);
+    sb_cbor_put_int(&u, SB_COSE_HDR_KID);
+    sb_cbor_put_bytes(&u, kid, kid_len);
+    int rc = sb_cbuf_finish(&u, err);
+    if (rc == 0)
+        rc = sb_cose_sign1_create(key, alg, content_type, u.data, u.len, payload, payload_len,
+                                  tagged, out, out_len, err);
+    sb_cbuf_free(&u);
     return rc;
 }
 

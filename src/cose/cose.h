@@ -97,6 +97,18 @@ int sb_cose_mac0_verify(const sb_cose_msg *m, const uint8_t *key, size_t key_len
 int sb_cose_sign1_sign(EVP_PKEY *key, int64_t alg, int64_t content_type, const uint8_t *kid,
                        size_t kid_len, const uint8_t *payload, size_t payload_len, int tagged,
                        uint8_t **out, size_t *out_len, sb_err *err);
+/* The same with any unprotected header: `unprotected` is an encoded CBOR map (NULL: empty), e.g.
+ * {33: x5chain}. alg 0 picks the algorithm of the key's curve. Defined in sign1.c, which (with the
+ * CBOR writer) is all the runtime links of this library. */
+int sb_cose_sign1_create(EVP_PKEY *key, int64_t alg, int64_t content_type,
+                         const uint8_t *unprotected, size_t unprotected_len, const uint8_t *payload,
+                         size_t payload_len, int tagged, uint8_t **out, size_t *out_len,
+                         sb_err *err);
+/* Sig_structure / MAC_structure [context, protected, external_aad, payload] into b (freed on
+ * failure; the caller frees it on success). */
+int sb_cose_sig_structure(const char *context, const uint8_t *prot, size_t prot_len,
+                          const uint8_t *aad, size_t aad_len, const uint8_t *payload,
+                          size_t payload_len, sb_cbuf *b, sb_err *err);
 /* Creates a COSE_Mac0 (HMAC 5/6/7); used to produce test material and for symmetric evidence. */
 int sb_cose_mac0_create(const uint8_t *key, size_t key_len, int64_t alg, const uint8_t *payload,
                         size_t payload_len, int tagged, uint8_t **out, size_t *out_len,

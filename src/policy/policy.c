@@ -36,6 +36,8 @@ struct sb_policy {
     size_t n_ids;
     sb_policy_program *progs;
     size_t n_progs;
+    sb_policy_pipeline *pipes;
+    size_t n_pipes;
     sb_policy_runtime *rts;
     size_t n_rts;
     bool allow_debug;
@@ -472,6 +474,99 @@ static int parse_programs(ctx *c, json_t *arr)
     return 0;
 }
 
+/* ---- pipelines ---- */
+
+static const field pipeline_fields[] = {{"name", T_STR, true}, {"steps", T_ARR, true}};
+static const field step_fields[] = {{"program", T_STR, true}, {"args", T_ARR, false}};
+
+/* A step's arguments: its own "args", which must be the program's when its entry fixes them, or
+ * else the program's fixed ones, or none. */
+static int parse_step_args(ctx *c, json_t *obj, const char *path, sb_policy_step *st)
+{
+    sb_policy_program tmp = {0};
+    json_t *args = json_object_get(obj, "args");
+    const sb_policy_program *pr = st->program;
+    if (!args) {
+        st->args = pr->args;
+        st->n_args = pr->has_args ? pr->n_args : 0;
+        return 0;
+    }
+    int rc = parse_args(c, args, path, &tmp);
+    st->args = tmp.args; /* owned by the step (freed with the policy), also after a failure */
+    st->n_args = tmp.n_args;
+    if (rc)
+        return -1;
+    sb_err e = {0};
+    const char *const *got;
+    size_t n;
+    if (sb_policy_run_args(pr, tmp.args, tmp.n_args, &got, &n, &e) < 0)
+        return fail(c, INVALID, path, "program %s fixes its arguments; a step must use those", pr->path);
+    return 0;
+}
+
+static int parse_step(ctx *c, json_t *obj, const char *path, sb_policy_step *st)
+{
+    char sub[JPATH];
+    if (check_object(c, obj, path, step_fields, 2))
+        return -1;
+    const char *prog = json_string_value(json_object_get(obj, "program"));
+    for (size_t i = 0; i < c->p->n_progs && !st->program; i++)
+        if (strcmp(c->p->progs[i].path, prog) == 0)
+            st->program = &c->p->progs[i];
+    if (!st->program)
+        return fail(c, INVALID, at_key(sub, path, "program"), "\"%.64s\" is not a program of the "
+                    "policy (each step runs one of policy.programs)", prog);
+    return parse_step_args(c, obj, at_key(sub, path, "args"), st);
+}
+
+static int parse_pipeline(ctx *c, json_t *obj, size_t index, const char *path)
+{
+    char sub[JPATH], sub2[JPATH];
+    sb_policy_pipeline *pl = &c->p->pipes[index];
+    if (check_object(c, obj, path, pipeline_fields, 2))
+        return -1;
+    pl->name = json_string_value(json_object_get(obj, "name"));
+    at_key(sub, path, "name");
+    if (!name_valid(pl->name))
+        return fail(c, INVALID, sub, "expected 1-%d characters [A-Za-z0-9._-], starting with a letter "
+                    "or digit", SB_POLICY_NAME_MAX);
+    for (size_t j = 0; j < index; j++)
+        if (strcmp(c->p->pipes[j].name, pl->name) == 0)
+            return fail(c, INVALID, sub, "duplicate pipeline name (also pipelines[%zu])", j);
+    json_t *steps = json_object_get(obj, "steps");
+    size_t n = json_array_size(steps);
+    at_key(sub, path, "steps");
+    if (check_count(c, sub, n, 1, SB_POLICY_STEPS_MAX, "steps"))
+        return -1;
+    sb_policy_step *st = calloc(n, sizeof *st);
+    if (!st)
+        return NOMEM(c, sub);
+    pl->steps = st;
+    pl->n_steps = n;
+    for (size_t i = 0; i < n; i++)
+        if (parse_step(c, json_array_get(steps, i), at_index(sub2, sub, i), &st[i]))
+            return -1;
+    return 0;
+}
+
+static int parse_pipelines(ctx *c, json_t *arr)
+{
+    const char *path = "policy.pipelines";
+    char sub[JPATH];
+    size_t n = json_array_size(arr);
+    if (!arr)
+        return 0;
+    if (check_count(c, path, n, 1, SB_POLICY_PIPELINES_MAX, "pipelines"))
+        return -1;
+    if (!(c->p->pipes = calloc(n, sizeof *c->p->pipes)))
+        return NOMEM(c, path);
+    c->p->n_pipes = n;
+    for (size_t i = 0; i < n; i++)
+        if (parse_pipeline(c, json_array_get(arr, i), i, at_index(sub, path, i)))
+            return -1;
+    return 0;
+}
+
 /* Every program needs someone who may upload it and someone who may run it. */
 static int check_program_roles(ctx *c)
 {
@@ -843,6 +938,7 @@ static const field top_fields[] = {
     {"programs", T_ARR, true},  {"results", T_ARR, true},     {"runtimes", T_OBJ, true},
     {"attestation", T_OBJ, true}, {"host", T_STR, true},      {"limits", T_OBJ, true},
     {"clock", T_BOOL, true},    {"expires", T_STR, true},     {"shutdown", T_OBJ, true},
+    {"pipelines", T_ARR, false},
 };
 
 static int parse_scalars(ctx *c, json_t *root)
@@ -868,6 +964,7 @@ static int validate(ctx *c, json_t *root)
     if (check_object(c, root, "policy", top_fields, sizeof top_fields / sizeof top_fields[0]) ||
         parse_scalars(c, root) || parse_identities(c, json_object_get(root, "identities")) ||
         parse_programs(c, json_object_get(root, "programs")) || check_program_roles(c) ||
+        parse_pipelines(c, json_object_get(root, "pipelines")) ||
         parse_results(c, json_object_get(root, "results")) ||
         parse_runtimes(c, json_object_get(root, "runtimes")) ||
         parse_attestation(c, json_object_get(root, "attestation")) ||
@@ -936,6 +1033,15 @@ void sb_policy_free(sb_policy *p)
     }
     for (size_t i = 0; i < p->n_rts; i++)
         free((void *)p->rts[i].measurements);
+    for (size_t i = 0; i < p->n_pipes; i++) {
+        for (size_t j = 0; j < p->pipes[i].n_steps; j++) {
+            const sb_policy_step *st = &p->pipes[i].steps[j];
+            if (st->args && st->args != st->program->args)
+                free((void *)st->args);
+        }
+        free((void *)p->pipes[i].steps);
+    }
+    free(p->pipes);
     free(p->ids);
     free(p->progs);
     free(p->rts);
@@ -994,6 +1100,21 @@ const sb_policy_identity *sb_policy_find_identity_by_cert(const sb_policy *p, X5
     const sb_policy_identity *id = sb_policy_find_identity_by_der(p, der, (size_t)len);
     OPENSSL_free(der);
     return id;
+}
+
+size_t sb_policy_pipeline_count(const sb_policy *p) { return p->n_pipes; }
+
+const sb_policy_pipeline *sb_policy_pipeline_at(const sb_policy *p, size_t i)
+{
+    return i < p->n_pipes ? &p->pipes[i] : NULL;
+}
+
+const sb_policy_pipeline *sb_policy_find_pipeline(const sb_policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_pipes; i++)
+        if (strcmp(p->pipes[i].name, name) == 0)
+            return &p->pipes[i];
+    return NULL;
 }
 
 size_t sb_policy_program_count(const sb_policy *p) { return p->n_progs; }

@@ -30,6 +30,8 @@
 #define SB_POLICY_MEASUREMENT_MAX 64   /* longest runtime measurement (bytes) */
 #define SB_POLICY_ARGS_MAX 64          /* most arguments a program entry may fix (as the protocol) */
 #define SB_POLICY_ARG_MAX 4096         /* longest argument (bytes), as the protocol's run request */
+#define SB_POLICY_PIPELINES_MAX 32     /* most pipelines a policy may name */
+#define SB_POLICY_STEPS_MAX 16         /* most steps of one pipeline */
 
 /* Error codes put in sb_err.code. */
 enum sb_policy_error {
@@ -88,6 +90,22 @@ typedef struct sb_policy_program {
     size_t n_args;
     bool has_args;             /* the entry has an "args" field */
 } sb_policy_program;
+
+/* One step of a pipeline: a program of the policy and the arguments (argv[1..]) it runs with. */
+typedef struct sb_policy_step {
+    const sb_policy_program *program;
+    const char *const *args;
+    size_t n_args;
+} sb_policy_step;
+
+/* A named, ordered list of steps run by one request (docs/policy.md "pipelines"). Each step runs
+ * with its program's own rights; a later step reads what earlier ones wrote only where the policy
+ * lets its program read. */
+typedef struct sb_policy_pipeline {
+    const char *name;          /* like an identity name */
+    const sb_policy_step *steps;
+    size_t n_steps;            /* 1..SB_POLICY_STEPS_MAX */
+} sb_policy_pipeline;
 
 typedef struct sb_policy_measurement {
     uint8_t value[SB_POLICY_MEASUREMENT_MAX];
@@ -183,6 +201,11 @@ bool sb_policy_may_run(const sb_policy *policy, const sb_policy_identity *identi
  * args and n_args then point at the policy's or the caller's array. */
 int sb_policy_run_args(const sb_policy_program *program, const char *const *requested,
                        size_t n_requested, const char *const **args, size_t *n_args, sb_err *err);
+
+/* Pipelines, in policy order; the one named `name`, or NULL. */
+size_t sb_policy_pipeline_count(const sb_policy *policy);
+const sb_policy_pipeline *sb_policy_pipeline_at(const sb_policy *policy, size_t index);
+const sb_policy_pipeline *sb_policy_find_pipeline(const sb_policy *policy, const char *name);
 
 /* ---- runtimes and attestation ---- */
 

@@ -40,6 +40,8 @@ static const struct field_spec {
     [SB_K_OUT] = {"out", KIND_BYTES, 0, SB_DATA_MAX / 2},
     [SB_K_ERR] = {"err", KIND_BYTES, 0, SB_DATA_MAX / 2},
     [SB_K_LEVEL] = {"level", KIND_UINT, 0, 0},
+    [SB_K_FLAGS] = {"flags", KIND_UINT, 0, 0},
+    [SB_K_NAME] = {"name", KIND_TEXT, 0, SB_NAME_MAX},
 };
 
 #define F SB_F
@@ -72,11 +74,12 @@ static const struct schema {
     [SB_MSG_PUT_END] = {"put-end", F(SB_K_ID), 0},
     [SB_MSG_GET] = {"get", F(SB_K_ID) | F(SB_K_PATH), 0},
     [SB_MSG_LIST] = {"list", F(SB_K_ID) | F(SB_K_PATH), 0},
-    [SB_MSG_RUN] = {"run", F(SB_K_ID) | F(SB_K_PATH), F(SB_K_ARGS)},
+    [SB_MSG_RUN] = {"run", F(SB_K_ID) | F(SB_K_PATH), F(SB_K_ARGS) | F(SB_K_FLAGS)},
     [SB_MSG_POLICY_HASH] = {"policy-hash", F(SB_K_ID), 0},
     [SB_MSG_STATUS] = {"status", F(SB_K_ID), 0},
     [SB_MSG_END_VOTE] = {"end-vote", F(SB_K_ID), 0},
     [SB_MSG_GET_SEALED] = {"get-sealed", F(SB_K_ID) | F(SB_K_PATH), 0},
+    [SB_MSG_RUN_PIPELINE] = {"run-pipeline", F(SB_K_ID) | F(SB_K_NAME), F(SB_K_FLAGS)},
     [SB_MSG_RESPONSE] = {"response", F(SB_K_ID) | F(SB_K_STATUS),
                          F(SB_K_REASON) | F(SB_K_SIZE) | F(SB_K_HASH) | F(SB_K_DATA) |
                              F(SB_K_EXIT_CODE) | F(SB_K_OUTCOME) | F(SB_K_OUT) | F(SB_K_ERR)},
@@ -230,13 +233,15 @@ static uint64_t uint_field(const sb_msg *m, int key)
     case SB_K_MODE: return m->mode;
     case SB_K_EXIT_CODE: return m->exit_code;
     case SB_K_OUTCOME: return m->outcome;
+    case SB_K_FLAGS: return m->flags;
     default: return m->level;
     }
 }
 
 static const char *text_field(const sb_msg *m, int key)
 {
-    return key == SB_K_REASON ? m->reason : key == SB_K_PATH ? m->path : m->platform;
+    return key == SB_K_REASON ? m->reason : key == SB_K_PATH ? m->path
+                                 : key == SB_K_NAME ? m->name : m->platform;
 }
 
 static sb_bytes bytes_field(const sb_msg *m, int key)
@@ -481,7 +486,8 @@ static int dec_uint_field(dec *d, sb_msg *m, int key, sb_err *err)
     if (major != MT_UINT)
         return sb_err_set(err, SB_PE_FIELD, "%s: wrong CBOR type", fields[key].name);
     int narrow = key == SB_K_STATUS || key == SB_K_MODE || key == SB_K_OUTCOME ||
-                 key == SB_K_LEVEL || key == SB_K_EXIT_CODE || key == SB_K_TYPE;
+                 key == SB_K_LEVEL || key == SB_K_EXIT_CODE || key == SB_K_TYPE ||
+                 key == SB_K_FLAGS;
     if (narrow && v > UINT32_MAX)
         return sb_err_set(err, SB_PE_VALUE, "%s: value out of range", fields[key].name);
     switch (key) {
@@ -501,6 +507,12 @@ static int dec_uint_field(dec *d, sb_msg *m, int key, sb_err *err)
     case SB_K_MODE: m->mode = (uint32_t)v; return 0;
     case SB_K_EXIT_CODE: m->exit_code = v; return 0;
     case SB_K_OUTCOME: m->outcome = (uint32_t)v; return 0;
+    case SB_K_FLAGS:
+        if (v & ~(uint64_t)SB_RUN_FLAGS_KNOWN)
+            return sb_err_set(err, SB_PE_VALUE, "flags: unknown bits 0x%llx",
+                              (unsigned long long)(v & ~(uint64_t)SB_RUN_FLAGS_KNOWN));
+        m->flags = (uint32_t)v;
+        return 0;
     default: m->level = (uint32_t)v; return 0;
     }
 }
@@ -515,8 +527,8 @@ static int dec_field(dec *d, sb_msg *m, int key, sb_err *err)
     case KIND_TEXT:
         if (dec_string(d, MT_TEXT, key, &p, &len, err) < 0)
             return -1;
-        *(key == SB_K_REASON ? &m->reason : key == SB_K_PATH ? &m->path : &m->platform) =
-            (const char *)p;
+        *(key == SB_K_REASON ? &m->reason : key == SB_K_PATH ? &m->path
+                                  : key == SB_K_NAME ? &m->name : &m->platform) = (const char *)p;
         return 0;
     default:
         if (dec_string(d, MT_BYTES, key, &p, &len, err) < 0)

@@ -52,6 +52,7 @@
 #define SB_NONCE_MAX 64
 #define SB_ARGS_MAX 64                 /* program arguments (argv[1..]) in a run request */
 #define SB_ARG_MAX 4096                /* bytes of one argument */
+#define SB_NAME_MAX 64                 /* bytes of a pipeline name */
 
 /* Message types. Direction in brackets: h = host, r = runtime, c = client (inside TLS). */
 typedef enum sb_msg_type {
@@ -88,13 +89,17 @@ typedef enum sb_msg_type {
     SB_MSG_PUT_END = 34,         /* ID -> RESPONSE */
     SB_MSG_GET = 35,             /* ID, PATH -> RESPONSE(SIZE) then CHUNKs totalling SIZE bytes */
     SB_MSG_LIST = 36,            /* ID, PATH=prefix -> RESPONSE(SIZE=n) then n ENTRY frames */
-    SB_MSG_RUN = 37,             /* ID, PATH=program, [ARGS] -> RESPONSE(EXIT_CODE, OUTCOME,
-                                    [OUT, ERR] = captured stdout/stderr, [REASON]) */
+    SB_MSG_RUN = 37,             /* ID, PATH=program, [ARGS, FLAGS] -> RESPONSE(EXIT_CODE,
+                                    OUTCOME, [OUT, ERR] = captured stdout/stderr, [REASON],
+                                    [SIZE = receipt bytes, then one CHUNK holding the receipt when
+                                    FLAGS has SB_RUN_RECEIPT: docs/receipts.md]) */
     SB_MSG_POLICY_HASH = 38,     /* ID -> RESPONSE(HASH) */
     SB_MSG_STATUS = 39,          /* ID -> RESPONSE(DATA = status JSON object) */
     SB_MSG_END_VOTE = 40,        /* ID -> RESPONSE(REASON = vote tally) */
     SB_MSG_GET_SEALED = 41,      /* ID, PATH -> like GET, but the CHUNKs carry the file sealed to
                                     the caller's policy key (an envelope, docs/sealed.md) */
+    SB_MSG_RUN_PIPELINE = 42,    /* ID, NAME, [FLAGS] -> like RUN, for every step of the policy's
+                                    pipeline NAME in order; REASON reports how far it got */
 
     /* ---- runtime -> client */
     SB_MSG_RESPONSE = 48,        /* ID, STATUS, [REASON, SIZE, HASH, DATA, EXIT_CODE, OUTCOME,
@@ -125,7 +130,9 @@ enum sb_key {
     SB_K_OUT = 17,      /* bytes <= SB_DATA_MAX/2: captured stdout (truncated, see docs) */
     SB_K_ERR = 18,      /* bytes <= SB_DATA_MAX/2: captured stderr */
     SB_K_LEVEL = 19,    /* uint, sb_level */
-    SB_K_COUNT_ = 20
+    SB_K_FLAGS = 20,    /* uint, SB_RUN_* bits (unknown bits are refused) */
+    SB_K_NAME = 21,     /* text <= SB_NAME_MAX: a pipeline's name */
+    SB_K_COUNT_ = 22
 };
 #define SB_F(key) (1u << (key))
 
@@ -148,6 +155,10 @@ typedef enum sb_status {
     SB_ST_TIMEOUT = 14,      /* a deadline passed: TLS handshake, or a party that read nothing */
     SB_ST_COUNT_
 } sb_status;
+
+/* Run request flags (SB_K_FLAGS). */
+#define SB_RUN_RECEIPT 1u       /* answer with a signed receipt of the run (docs/receipts.md) */
+#define SB_RUN_FLAGS_KNOWN SB_RUN_RECEIPT
 
 typedef enum sb_put_mode { SB_PUT_WRITE = 0, SB_PUT_APPEND = 1 } sb_put_mode;
 
@@ -175,8 +186,8 @@ typedef struct sb_msg {
     sb_msg_type type;
     uint32_t present;
     uint64_t id, size, exit_code;
-    uint32_t status, mode, outcome, level;
-    const char *reason, *path, *platform;
+    uint32_t status, mode, outcome, level, flags;
+    const char *reason, *path, *platform, *name;
     sb_bytes data, nonce, hash, evidence, binding, out, err;
     const char *args[SB_ARGS_MAX];
     size_t n_args;

@@ -29,7 +29,7 @@ void rt_keep_free(rt *r)
     struct rt_keep *k = r->keep;
     if (!k)
         return;
-    files_free(&k->files);
+    rt_files_free(&k->files);
     if (k->env)
         OPENSSL_cleanse(k->env, k->env_len); /* ciphertext, but of entrusted data */
     free(k->env);
@@ -42,7 +42,7 @@ static int collect(rt *r, const char *path, file_list *fl, sb_err *err)
 {
     sb_vfs_view v = {r->vfs, &r->root};
     file_list one;
-    int rc = files_under(&v, path, &one, err);
+    int rc = rt_files_under(&v, path, &one, err);
     if (rc == -ENOENT)
         rc = 0;
     for (size_t i = 0; i < one.n; i++) {
@@ -61,7 +61,7 @@ static int collect(rt *r, const char *path, file_list *fl, sb_err *err)
         one.paths[i] = NULL;
     }
     one.n = 0;
-    files_free(&one);
+    rt_files_free(&one);
     return rc;
 }
 

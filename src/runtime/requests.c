@@ -94,6 +94,8 @@ void rt_fs_free(rt *r)
         free(r->marks[i].readers);
     }
     free(r->marks);
+    free(r->receipt_hdr);
+    r->receipt_hdr = NULL;
     r->marks = NULL;
     r->n_marks = 0;
 }
@@ -141,6 +143,7 @@ static rt_readmark *mark_of(rt *r, const char *path, bool create)
     rt_readmark *m = &r->marks[r->n_marks];
     m->path = strdup(path);
     m->readers = calloc(r->n_identities, sizeof *m->readers);
+    m->writer = NULL;
     if (!m->path || !m->readers) {
         free(m->path);
         free(m->readers);
@@ -148,6 +151,19 @@ static rt_readmark *mark_of(rt *r, const char *path, bool create)
     }
     r->n_marks++;
     return m;
+}
+
+void rt_mark_writer(rt *r, const char *path, const char *writer)
+{
+    rt_readmark *m = mark_of(r, path, true);
+    if (m)
+        m->writer = writer;
+}
+
+const char *rt_writer_of(rt *r, const char *path)
+{
+    rt_readmark *m = mark_of(r, path, false);
+    return m ? m->writer : NULL;
 }
 
 void rt_marks_clear(rt *r, const char *path)
@@ -196,7 +212,7 @@ static int on_entry(void *ctx, const char *name, const sb_fs_stat *st)
     return fl->rc ? 1 : 0;
 }
 
-void files_free(file_list *fl)
+void rt_files_free(file_list *fl)
 {
     for (size_t i = 0; i < fl->n; i++)
         free(fl->paths[i]);
@@ -208,7 +224,7 @@ void files_free(file_list *fl)
 }
 
 /* Every regular file at or under `path` that the view can see. Returns 0 or a negative errno. */
-int files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err)
+int rt_files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err)
 {
     memset(fl, 0, sizeof *fl);
     sb_fs_stat st;
@@ -236,7 +252,7 @@ static void compute_read_all(rt *r)
     sb_err err;
     for (size_t i = 0; i < r->n_identities; i++)
         r->read_all[i] = true;
-    if (files_under(&v, "/", &fl, &err) < 0) { /* cannot tell: nobody counts as done */
+    if (rt_files_under(&v, "/", &fl, &err) < 0) { /* cannot tell: nobody counts as done */
         memset(r->read_all, 0, r->n_identities * sizeof(bool));
     }
     for (size_t f = 0; f < fl.n; f++) {
@@ -247,7 +263,7 @@ static void compute_read_all(rt *r)
                 r->read_all[i] = false;
         }
     }
-    files_free(&fl);
+    rt_files_free(&fl);
 }
 
 /* ---------------------------------------------------------------- put */
@@ -408,6 +424,7 @@ static void put_end(rt *r, rt_session *s, const sb_msg *m)
         rt_respond(r, s, m->id, status_of(rc), "put: %s", err.msg);
     } else {
         rt_marks_clear(r, p->path);
+        rt_mark_writer(r, p->path, s->who->name); /* the file's provider, for receipts */
         sb_msg a;
         sb_msg_init(&a, SB_MSG_RESPONSE);
         a.present = SB_F(SB_K_ID) | SB_F(SB_K_STATUS) | SB_F(SB_K_SIZE);
@@ -489,10 +506,10 @@ static void list(rt *r, rt_session *s, const sb_msg *m)
     sb_err err = {0};
     if (!rt_path_ok(r, s, m))
         return;
-    int rc = files_under(&v, m->path, &fl, &err);
+    int rc = rt_files_under(&v, m->path, &fl, &err);
     if (rc < 0) {
         rt_respond(r, s, m->id, status_of(rc), "list: %s", rc == -ENOMEM ? "out of memory" : err.msg);
-        files_free(&fl);
+        rt_files_free(&fl);
         return;
     }
     sb_msg a;
@@ -510,7 +527,7 @@ static void list(rt *r, rt_session *s, const sb_msg *m)
         e.size = fl.sizes[i];
         rt_session_reply(r, s, &e);
     }
-    files_free(&fl);
+    rt_files_free(&fl);
 }
 
 /* ---------------------------------------------------------------- status, votes */
@@ -587,6 +604,7 @@ void rt_request(rt *r, rt_session *s, const sb_msg *m)
     case SB_MSG_GET: get(r, s, m); return;
     case SB_MSG_LIST: list(r, s, m); return;
     case SB_MSG_RUN: rt_run(r, s, m); return;
+    case SB_MSG_RUN_PIPELINE: rt_run_pipeline(r, s, m); return;
     case SB_MSG_STATUS: status(r, s, m); return;
     case SB_MSG_END_VOTE: end_vote(r, s, m); return;
     case SB_MSG_POLICY_HASH: {

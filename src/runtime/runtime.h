@@ -5,7 +5,8 @@
  *   main.c      command line, poll loop, channel queue, init/attestation, shutdown and wiping
  *   session.c   TLS 1.3 sessions over memory BIOs, client identity, request framing
  *   requests.c  the requests: put/get/list/policy-hash/status/end-vote
- *   run.c       the run request: program checks, limits, WASI
+ *   run.c       the run and run-pipeline requests: program checks, limits, WASI
+ *   receipt.c   hashes of what a run could read and wrote; the signed receipt (docs/receipts.md)
  *   sandbox.c   the seccomp allow-list the runtime puts on itself
  *   seal.c      results sealed to a reader (get-sealed); keep.c the ones kept after the end
  * Protocol: docs/protocol.md. */
@@ -59,10 +60,12 @@ typedef struct rt_session {
     struct rt_session *next;
 } rt_session;
 
-/* Which identities have read the current contents of one file (for the shutdown rule). */
+/* Which identities have read the current contents of one file (for the shutdown rule), and who
+ * wrote them last (the provider a receipt names). */
 typedef struct rt_readmark {
     char *path;
-    bool *readers; /* per identity index */
+    bool *readers;      /* per identity index */
+    const char *writer; /* identity name or program path, owned by the policy; NULL = unknown */
 } rt_readmark;
 
 typedef struct rt {
@@ -96,7 +99,24 @@ typedef struct rt {
     rt_readmark *marks;
     size_t n_marks;
     struct rt_keep *keep;       /* envelopes still to hand to the host after shutdown (keep.c) */
+
+    uint64_t runs;              /* programs started so far: the receipts' run counter */
+    uint8_t *receipt_hdr;       /* a receipt's unprotected header {33: x5chain}, built once */
+    size_t receipt_hdr_len;
+    uint8_t measurement[64];    /* the runtime measurement named by our own certificate */
+    size_t measurement_len;
 } rt;
+
+/* Regular files found by a walk (rt_files_under). */
+typedef struct file_list {
+    char **paths;
+    uint64_t *sizes;
+    size_t n, cap;
+    char **dirs; /* directories still to visit (breadth first: no recursion) */
+    size_t n_dirs, cap_dirs;
+    const char *base;
+    int rc;
+} file_list;
 
 /* main.c */
 void rt_send(rt *r, const sb_msg *m);                     /* queue a channel frame */
@@ -123,25 +143,18 @@ void rt_respond(rt *r, rt_session *s, uint64_t id, sb_status st, const char *fmt
     __attribute__((format(printf, 5, 6)));
 
 /* requests.c */
-typedef struct file_list {
-    char **paths;
-    uint64_t *sizes;
-    size_t n, cap;
-    char **dirs; /* directories still to visit (breadth first: no recursion) */
-    size_t n_dirs, cap_dirs;
-    const char *base;
-    int rc;
-} file_list;
-/* Every regular file at or under `path` that the view can see (fl filled even on failure: free
- * it). Returns 0 or a negative errno. */
-int files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err);
-void files_free(file_list *fl);
 int rt_fs_init(rt *r, sb_err *err);
 void rt_fs_free(rt *r);
 void rt_request(rt *r, rt_session *s, const sb_msg *m);   /* one decoded request */
 void rt_put_reset(rt *r, rt_put *p);
 bool rt_stream_step(rt *r, rt_session *s);                /* one more chunk; false when done */
 void rt_marks_clear(rt *r, const char *path);             /* NULL: every file */
+void rt_mark_writer(rt *r, const char *path, const char *writer); /* who wrote path last */
+const char *rt_writer_of(rt *r, const char *path);        /* NULL when not known */
+/* Every regular file at or under path the view can see (fl filled even on failure: free it);
+ * 0 or a negative errno. */
+int rt_files_under(sb_vfs_view *v, const char *path, file_list *fl, sb_err *err);
+void rt_files_free(file_list *fl);
 bool rt_path_ok(rt *r, rt_session *s, const sb_msg *m);   /* else responds bad-request */
 
 /* seal.c: replaces a get snapshot by its envelope sealed to the caller (rt_seal_for: to identity
@@ -158,8 +171,44 @@ bool rt_keep_start(rt *r, sb_status cause); /* true: envelopes follow the shutdo
 void rt_keep_pump(rt *r);                   /* queue more while the channel has room */
 void rt_keep_free(rt *r);                   /* abandon (host asked to stop; exit) */
 
+/* receipt.c: what a run read and wrote, and the signed receipt naming it (docs/receipts.md). */
+typedef struct rt_hashed {
+    char *path;
+    uint8_t sha256[32];
+    unsigned rights;            /* the program's rights on it (SB_RIGHT_READ / _WRITE) */
+    const char *provider;       /* who wrote it last (policy-owned), NULL = unknown */
+} rt_hashed;
+typedef struct rt_snapshot {
+    rt_hashed *f;               /* sorted by path */
+    size_t n;
+} rt_snapshot;
+/* One program run as a receipt records it. */
+typedef struct rt_step {
+    const sb_policy_program *program;
+    const char *const *args;
+    size_t n_args;
+    const char *engine;         /* wasm_engine_name() of the tier it ran on */
+    rt_snapshot before, after;  /* the files the program may read or write, hashed */
+    sb_outcome outcome;
+    uint32_t exit_code;
+    const char *reason;         /* trap or limit text; NULL or "" when none */
+    uint64_t fuel_used;
+} rt_step;
+/* Hashes every file the program's grants cover (all: for a receipt), or only those it may write
+ * (enough to know what it wrote, for the providers). 0, or -1 with err filled. */
+int rt_snapshot_take(rt *r, const sb_policy_program *pr, bool all, rt_snapshot *s, sb_err *err);
+void rt_snapshot_free(rt_snapshot *s);
+/* After a run: the files it created, changed or removed now have the program as provider. */
+void rt_step_note_writes(rt *r, const rt_step *st);
+/* The signed receipt (COSE_Sign1) of steps[0..n) run at the request of `by`; *out malloc'd, at
+ * most SB_DATA_MAX bytes. pipeline: its name, or NULL for a plain run. */
+int rt_receipt_make(rt *r, const char *by, const char *pipeline, const rt_step *steps, size_t n,
+                    uint8_t **out, size_t *len, sb_err *err);
+
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
+/* A pipeline of the policy: its steps in order, stopping at the first that fails. */
+void rt_run_pipeline(rt *r, rt_session *s, const sb_msg *m);
 int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */
 
 /* sandbox.c */

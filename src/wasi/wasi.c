@@ -1262,6 +1262,8 @@ static int start(sb_wasi *w, wasm_store *s, const wasm_module *m, const wasm_con
                       : e.kind == WASM_ERR_LIMIT ? SB_WASI_LIMIT
                                                  : SB_WASI_BAD_MODULE;
         res->trap = e.trap;
+        if (cfg && cfg->fuel != WASM_FUEL_UNLIMITED && e.trap.kind == WASM_TRAP_OUT_OF_FUEL)
+            res->fuel_used = cfg->fuel; /* the start function used it all */
         snprintf(res->msg, sizeof res->msg, "instantiation: %s: %s", wasm_errkind_name(e.kind),
                  e.msg);
         return res->status == SB_WASI_TRAPPED ? 0 : -1;
@@ -1274,6 +1276,8 @@ static int start(sb_wasi *w, wasm_store *s, const wasm_module *m, const wasm_con
         return -1;
     }
     int rc = wasm_invoke(inst, f, NULL, 0, NULL, 0, &res->trap);
+    if (cfg && cfg->fuel != WASM_FUEL_UNLIMITED)
+        res->fuel_used = cfg->fuel - wasm_instance_fuel(inst);
     if (rc < 0) {
         res->status = SB_WASI_BAD_MODULE;
         snprintf(res->msg, sizeof res->msg, "%s", res->trap.msg);

@@ -76,6 +76,8 @@ typedef struct sb_wasi_result {
     uint32_t exit_code;
     wasm_trap trap;
     char msg[256];
+    uint64_t fuel_used;   /* engine fuel the run used (0 when fuel is unlimited; when the start
+                             function trapped other than for fuel, what it used is not known: 0) */
 } sb_wasi_result;
 
 /* Loads, links, instantiates (under cfg, NULL = engine defaults) and runs `_start`. Returns 0 when

@@ -246,6 +246,94 @@ static void test_cose_key(void)
     EVP_PKEY_free(k);
 }
 
+/* The writer against RFC 8949 Appendix A: every head size, both signs, strings, containers. */
+static void test_cbor_writer_vectors(void)
+{
+    static const uint8_t want[] = {
+        0x00, 0x17, 0x18, 0x18, 0x18, 0xff, 0x19, 0x01, 0x00, 0x19, 0xff, 0xff, 0x1a, 0x00, 0x01,
+        0x00, 0x00, 0x1a, 0xff, 0xff, 0xff, 0xff, 0x1b, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x00, 0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* uints */
+        0x20, 0x37, 0x38, 0x18, 0x38, 0xff, 0x39, 0x01, 0x00,       /* -1 -24 -25 -256 -257 */
+        0x64, 0x49, 0x45, 0x54, 0x46, 0x44, 0x01, 0x02, 0x03, 0x04, /* "IETF" h'01020304' */
+        0x82, 0xa1, 0x61, 0x61, 0xf5, 0xf6, 0xc1, 0xf4,             /* [{"a": true}, null] 1(false) */
+    };
+    static const uint64_t uints[] = {0, 23, 24, 255, 256, 65535, 65536, 0xffffffffu,
+                                     0x100000000ull, UINT64_MAX};
+    static const int64_t ints[] = {-1, -24, -25, -256, -257};
+    sb_cbuf b;
+    sb_cbuf_init(&b);
+    for (size_t i = 0; i < sizeof uints / sizeof uints[0]; i++)
+        sb_cbor_put_uint(&b, uints[i]);
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        sb_cbor_put_int(&b, ints[i]);
+    sb_cbor_put_text(&b, "IETF");
+    sb_cbor_put_bytes(&b, "\x01\x02\x03\x04", 4);
+    sb_cbor_put_array(&b, 2);
+    sb_cbor_put_map(&b, 1);
+    sb_cbor_put_text(&b, "a");
+    sb_cbor_put_bool(&b, 1);
+    sb_cbor_put_null(&b);
+    sb_cbor_put_tag(&b, 1);
+    sb_cbor_put_bool(&b, 0);
+    CHECK(sb_cbuf_finish(&b, NULL) == 0);
+    CHECK(b.len == sizeof want && memcmp(b.data, want, sizeof want) == 0);
+    sb_cbuf_free(&b);
+    /* the cap: the first append that would pass it fails, and the failure sticks */
+    sb_cbuf_init(&b);
+    b.max = 8;
+    sb_cbor_put_bytes(&b, "12345678", 8);
+    sb_cbor_put_uint(&b, 1);
+    sb_err e = {0};
+    CHECK(sb_cbuf_finish(&b, &e) < 0 && strstr(e.msg, "size cap"));
+    sb_cbuf_free(&b);
+}
+
+/* A COSE_Sign1 with an x5chain header, computed by hand: the Sig_structure and every byte of
+ * the message but the signature; the created message decodes to exactly those parts. */
+static void test_sign1_x5chain_vector(void)
+{
+    static const uint8_t prot[] = {0xa1, 0x01, 0x26};                         /* {1: -7} */
+    static const uint8_t unprot[] = {0xa1, 0x18, 0x21, 0x81, 0x42, 0x01, 0x02}; /* {33: [h'0102']} */
+    static const uint8_t payload[] = {0xa1, 0x63, 0x72, 0x75, 0x6e, 0x07};     /* {"run": 7} */
+    static const uint8_t tbs[] = {0x84, 0x6a, 'S', 'i', 'g', 'n', 'a', 't', 'u', 'r', 'e', '1',
+                                  0x43, 0xa1, 0x01, 0x26, 0x40, 0x46, 0xa1, 0x63, 0x72, 0x75,
+                                  0x6e, 0x07};
+    static const uint8_t head[] = {0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0xa1, 0x18, 0x21, 0x81,
+                                   0x42, 0x01, 0x02, 0x46, 0xa1, 0x63, 0x72, 0x75, 0x6e, 0x07,
+                                   0x58, 0x40};
+    sb_cbuf b;
+    CHECK(sb_cose_sig_structure("Signature1", prot, sizeof prot, NULL, 0, payload,
+                                sizeof payload, &b, NULL) == 0);
+    CHECK(b.len == sizeof tbs && memcmp(b.data, tbs, sizeof tbs) == 0);
+    sb_cbuf_free(&b);
+    EVP_PKEY *k = gen_ec("P-256");
+    uint8_t *out = NULL;
+    size_t len = 0;
+    CHECK(sb_cose_sign1_create(k, 0, -1, unprot, sizeof unprot, payload, sizeof payload, 1, &out,
+                               &len, NULL) == 0);
+    CHECK(len == sizeof head + 64 && memcmp(out, head, sizeof head) == 0);
+    sb_cose_msg m;
+    sb_cbor v;
+    const uint8_t *cert;
+    size_t n, cert_len;
+    CHECK(sb_cose_decode(out, len, SB_COSE_SIGN1, &m, NULL) == 0 && m.alg == SB_COSE_ALG_ES256);
+    CHECK(m.payload_len == sizeof payload && memcmp(m.payload, payload, sizeof payload) == 0);
+    CHECK(sb_cose_header_find(&m, SB_COSE_HDR_X5CHAIN, &v, NULL, NULL) == 0);
+    CHECK(sb_cbor_read_array(&v, &n, NULL) == 0 && n == 1);
+    CHECK(sb_cbor_read_bytes(&v, &cert, &cert_len, NULL) == 0 && cert_len == 2 && cert[1] == 2);
+    CHECK(sb_cose_sign1_verify(&m, k, NULL, 0, NULL, 0, NULL) == 0);
+    sb_err e = {0};
+    out[sizeof head + 10] ^= 1; /* one bit of the signature */
+    CHECK(sb_cose_decode(out, len, SB_COSE_SIGN1, &m, NULL) == 0);
+    CHECK(sb_cose_sign1_verify(&m, k, NULL, 0, NULL, 0, &e) < 0 && strstr(e.msg, "does not verify"));
+    free(out);
+    EVP_PKEY *k384 = gen_ec("P-384");
+    CHECK(sb_cose_sign1_create(k384, SB_COSE_ALG_ES256, -1, NULL, 0, payload, sizeof payload, 1,
+                               &out, &len, &e) < 0 && strstr(e.msg, "P-256"));
+    EVP_PKEY_free(k384);
+    EVP_PKEY_free(k);
+}
+
 int main(int argc, char **argv)
 {
     const char *shared = argc > 1 ? argv[1] : getenv("SB_SHARED_DIR");
@@ -263,5 +351,7 @@ int main(int argc, char **argv)
     test_mac0_round_trip();
     test_strict_cbor();
     test_cose_key();
+    test_cbor_writer_vectors();
+    test_sign1_x5chain_vector();
     return test_exit("cose");
 }

@@ -1150,6 +1150,68 @@ static int emit(int n, unsigned long seed)
     return 0;
 }
 
+/* pipelines: named, ordered steps of the policy's programs with their arguments. */
+static void test_pipelines(void)
+{
+    sb_err err = {0};
+    json_t *d = base_policy();
+    set_at(d, "programs", "[{\"path\": \"/programs/train.wasm\", \"sha256\": \"" PROG_HASH "\", "
+                          "\"rights\": {\"/inputs\": \"r\", \"/outputs\": \"rw\"}}, {\"path\": \"/programs/fixed.wasm\", \"sha256\": \"" PROG_HASH "\", "
+                            "\"rights\": {\"/outputs\": \"rw\"}, \"args\": [\"--k\", \"5\"]}]");
+    set_at(d, "pipelines", "[{\"name\": \"train-then-check\", \"steps\": ["
+                           "{\"program\": \"/programs/train.wasm\", \"args\": [\"a\", \"b\"]},"
+                           "{\"program\": \"/programs/fixed.wasm\"}]},"
+                           "{\"name\": \"once\", \"steps\": [{\"program\": \"/programs/train.wasm\"}]}]");
+    sb_policy *p = parse_doc(d, NOW, 0, &err);
+    checks++;
+    if (!p) {
+        failures++;
+        fprintf(stderr, "%s:%d: pipelines refused: %s\n", __FILE__, __LINE__, err.msg);
+        json_decref(d);
+        return;
+    }
+    const sb_policy_pipeline *pl = sb_policy_find_pipeline(p, "train-then-check");
+    checks++;
+    if (!pl || pl->n_steps != 2 || strcmp(pl->steps[0].program->path, "/programs/train.wasm") ||
+        pl->steps[0].n_args != 2 || strcmp(pl->steps[0].args[1], "b") ||
+        strcmp(pl->steps[1].program->path, "/programs/fixed.wasm") || pl->steps[1].n_args != 2 ||
+        strcmp(pl->steps[1].args[0], "--k") || sb_policy_pipeline_count(p) != 2 ||
+        sb_policy_find_pipeline(p, "once")->steps[0].n_args != 0 || sb_policy_find_pipeline(p, "x")) {
+        failures++;
+        fprintf(stderr, "%s:%d: pipelines parsed wrong\n", __FILE__, __LINE__);
+    }
+    sb_policy_free(p);
+    json_decref(d);
+
+    static const char *step = "{\"program\": \"/programs/train.wasm\"}";
+    char many[2048] = "[{\"name\": \"long\", \"steps\": [";
+    for (int i = 0; i <= SB_POLICY_STEPS_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s%s", i ? "," : "", step);
+    strcat(many, "]}]");
+    MUTATE("pipelines", "[{\"name\": \"p\", \"steps\": [{\"program\": \"/programs/nope.wasm\"}]}]",
+           "policy.pipelines[0].steps[0].program: \"/programs/nope.wasm\" is not a program of the "
+           "policy (each step runs one of policy.programs)");
+    MUTATE("pipelines", "[{\"name\": \"p\", \"steps\": []}]",
+           "policy.pipelines[0].steps: needs at least 1 steps");
+    MUTATE("pipelines", many, "policy.pipelines[0].steps: more than 16 steps");
+    MUTATE("pipelines", "[{\"name\": \"p\", \"steps\": [{\"program\": \"/programs/train.wasm\"}]},"
+                        "{\"name\": \"p\", \"steps\": [{\"program\": \"/programs/train.wasm\"}]}]",
+           "policy.pipelines[1].name: duplicate pipeline name (also pipelines[0])");
+    MUTATE("pipelines", "[]", "policy.pipelines: needs at least 1 pipelines");
+    MUTATE("pipelines", "[{\"name\": \"-p\", \"steps\": [{\"program\": \"/programs/train.wasm\"}]}]",
+           "policy.pipelines[0].name: expected 1-64 characters [A-Za-z0-9._-], starting with a letter or digit");
+    MUTATE("pipelines", "[{\"name\": \"p\", \"steps\": [{\"program\": \"/programs/train.wasm\", \"x\": 1}]}]",
+           "policy.pipelines[0].steps[0]: unknown field \"x\"");
+    MUTATE("pipelines", "[{\"name\": \"p\"}]", "policy.pipelines[0]: missing field \"steps\"");
+    MUTATE("pipelines", "[{\"name\": \"p\", \"steps\": [{\"program\": \"/programs/train.wasm\", \"args\": [1]}]}]",
+           "policy.pipelines[0].steps[0].args[0]: expected a string");
+    d = base_policy();
+    set_at(d, "programs.0.args", "[\"x\"]");
+    set_at(d, "pipelines", "[{\"name\": \"p\", \"steps\": [{\"program\": \"/programs/train.wasm\", \"args\": [\"y\"]}]}]");
+    EXPECT_ERROR(d, SB_POLICY_E_INVALID, "policy.pipelines[0].steps[0].args: program "
+                 "/programs/train.wasm fixes its arguments; a step must use those");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--emit") == 0)
@@ -1176,6 +1238,7 @@ int main(int argc, char **argv)
     test_count_caps();
     test_program_args();
     test_single_party_and_ipv6();
+    test_pipelines();
 
     cert *all[] = {&alice, &bob, &carol, &root, &expired, &future};
     for (size_t i = 0; i < 6; i++)
