@@ -135,9 +135,13 @@ int rt_seal_snapshot(rt *r, const rt_session *s, const char *path, uint8_t **sna
 
 /* run.c */
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
+/* -1 (err set) when the policy asks for an engine tier this runtime was built without. */
+int rt_engine_check(const sb_policy *policy, sb_err *err);
 int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */
 
 /* sandbox.c */
-int rt_sandbox_install(sb_err *err);
+/* generated_code: the policy runs the compiled tier, so pages may become executable, never while
+ * writable (W^X); otherwise nothing may ever be executable. */
+int rt_sandbox_install(bool generated_code, sb_err *err);
 
 #endif
