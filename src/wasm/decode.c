@@ -4,6 +4,9 @@
  * Every count read from the binary is checked against the bytes that remain before anything is
  * allocated for it, so allocations are proportional to the input size. */
 #include "wasm/decode.h"
+#ifdef SB_WASM_COMPILED_TIER
+#include "wasm/jit/jit.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -781,6 +784,17 @@ static int decode_sections(reader *r, wasm_module *m)
     return 0;
 }
 
+/* Machine code for the compiled tier, made once with the module (shared by its instances). */
+static int compile_tier(wasm_module *m, wasm_error *err)
+{
+#ifdef SB_WASM_COMPILED_TIER
+    if (wasm_engine_available(WASM_ENGINE_COMPILED))
+        return wasm_jit_compile_module(m, err);
+#endif
+    (void)m, (void)err;
+    return 0;
+}
+
 void wasm_module_free(wasm_module *m)
 {
     if (!m)
@@ -795,6 +809,9 @@ void wasm_module_free(wasm_module *m)
         free((char *)m->exports[i].name);
     for (uint32_t i = 0; i < m->nelems; i++)
         free(m->elems[i].items);
+#ifdef SB_WASM_COMPILED_TIER
+    wasm_jit_free(m);
+#endif
     free(m->code_arena);
     free(m->map_arena);
     free(m->types); free(m->imports); free(m->exports); free(m->elems); free(m->datas);
@@ -830,7 +847,8 @@ wasm_module *wasm_module_load(const uint8_t *bytes, size_t len, wasm_error *err)
         r.p += 4, rd_fail(&r, WASM_ERR_MALFORMED, "unknown binary version");
     else
         r.p += 8;
-    if (r.failed || decode_sections(&r, m) < 0 || wasm_compile_module(m, err) < 0) {
+    if (r.failed || decode_sections(&r, m) < 0 || wasm_compile_module(m, err) < 0 ||
+        compile_tier(m, err) < 0) {
         wasm_module_free(m);
         return NULL;
     }

@@ -1,0 +1,63 @@
+/* jc.h - the compiler's state, shared by compile.c and simd.c. */
+#ifndef SB_WASM_JIT_JC_H
+#define SB_WASM_JIT_JC_H
+
+#include "wasm/jit/rt.h"
+#include "wasm/jit/x64.h"
+
+/* A forward branch: the rel32 at `at` jumps to cell `target` once that cell is compiled. */
+typedef struct jfix {
+    uint32_t at, target;
+} jfix;
+
+/* A trap site: the rel32 of a conditional jump at `at` goes to an out-of-line stub that adds
+ * `addback` fuel (a failed charge), then traps with `kind` (or the kind in eax when dyn) at
+ * code index `index`. */
+typedef struct jstub {
+    uint32_t at, kind, index;
+    uint64_t addback;
+    bool dyn;
+} jstub;
+
+typedef struct jcall {
+    uint32_t at, callee; /* rel32 of a direct call to defined function `callee` */
+} jcall;
+
+typedef struct jc {
+    xbuf b;
+    const wasm_module *m;
+    const fcode *fc;
+    uint32_t fidx;          /* the function being compiled, in the module's index space */
+    const cell *code;
+    uint32_t cur;           /* cell index of the instruction being compiled */
+    uint32_t *native;       /* per cell of the function: its machine code offset, or UINT32_MAX */
+    jfix *fix;
+    uint32_t nfix, fixcap;
+    jstub *stub;
+    uint32_t nstub, stubcap;
+    jcall *calls;
+    uint32_t ncalls, callcap;
+    uint32_t prev_dst;      /* the slot the previous accumulator-family instruction wrote */
+    bool prev_acc;
+    uint32_t trap_common, propagate;
+    const void **hsorted;   /* handler addresses, sorted, and their operations */
+    uint16_t *hops;
+    uint32_t nh;
+    char *why;              /* set when the module uses something the tier does not compile */
+    bool nomem;
+} jc;
+
+#define SLOT(s) ((int32_t)((s) * 8u))
+#define CTX(field) ((int32_t)offsetof(jit_ctx, field))
+
+/* compile.c: small emitters simd.c uses too */
+void jc_ld(jc *j, int reg, uint64_t slot);             /* mov reg, [fp + slot] (64-bit) */
+void jc_ld32(jc *j, int reg, uint64_t slot);
+void jc_st(jc *j, uint64_t slot, int reg);
+void jc_lea_slot(jc *j, int reg, uint64_t slot);       /* lea reg, [fp + slot] */
+void jc_trap_if(jc *j, int cc, wasm_trapkind kind);    /* at the current instruction */
+void jc_trap_if_dyn(jc *j, int cc);                    /* kind in eax */
+void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes); /* rax = checked address */
+void jc_call(jc *j, const void *fn);
+
+#endif
