@@ -2,6 +2,7 @@
  * attestation) and shutdown. See docs/protocol.md for the sequence. */
 #include "runtime/runtime.h"
 #include "tsm/tsm.h"
+#include "wasm/wasm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -266,8 +267,7 @@ static void on_challenge(rt *r, const sb_msg *m)
     /* Everything the runtime needed from outside is in: from here on it runs under seccomp. */
     if (r->no_sandbox) {
         rt_event(r, SB_LVL_WARN, "sandbox disabled (--no-sandbox): this isolate is INSECURE");
-    } else if (rt_sandbox_install(sb_policy_limits_of(r->policy)->engine ==
-                                      SB_POLICY_ENGINE_COMPILED, &err) < 0) {
+    } else if (rt_sandbox_install(wasm_engine_available(WASM_ENGINE_COMPILED), &err) < 0) {
         rt_end(r, SB_ST_INTERNAL, err.msg);
         return;
     }

@@ -140,8 +140,9 @@ int rt_engine_check(const sb_policy *policy, sb_err *err);
 int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */
 
 /* sandbox.c */
-/* generated_code: the policy runs the compiled tier, so pages may become executable, never while
- * writable (W^X); otherwise nothing may ever be executable. */
+/* generated_code: the engine has the compiled tier (which compiles every module when it is
+ * loaded, whatever tier then runs it), so pages may become executable, never while writable
+ * (W^X); otherwise (an interpreter-only runtime) nothing may ever be executable. */
 int rt_sandbox_install(bool generated_code, sb_err *err);
 
 #endif

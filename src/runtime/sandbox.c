@@ -1,8 +1,8 @@
 /* sandbox.c - the seccomp-bpf allow-list strongbox-runtime puts on itself once it has everything
  * it needs from outside (after sending its attestation request, before any party data arrives).
  *
- * W^X: no page is ever writable and executable at once. Under the interpreter nothing may be
- * executable at all (mmap without PROT_EXEC, no mprotect). A policy choosing the compiled tier
+ * W^X: no page is ever writable and executable at once. In an interpreter-only runtime nothing
+ * may be executable at all (mmap without PROT_EXEC, no mprotect). A runtime with the compiled tier
  * adds mprotect, and lets mmap and mprotect ask for PROT_EXEC only without PROT_WRITE: the compiler
  * writes code into read-write pages and turns them read-execute before it runs them.
  *
