@@ -1052,7 +1052,7 @@ static int seal(jc *j, jit_module *jm)
     return 0;
 }
 
-int wasm_jit_compile_module(wasm_module *m, wasm_error *err)
+static int compile_module(const wasm_module *m, jit_module **out, wasm_error *err)
 {
     uint32_t ndef = m->nfuncs - m->nimp_funcs;
     jit_module *jm = calloc(1, sizeof *jm);
@@ -1089,7 +1089,31 @@ int wasm_jit_compile_module(wasm_module *m, wasm_error *err)
         free(jm->entry), free(jm->body), free(jm);
         return rc;
     }
-    m->jit = jm;
+    *out = jm;
+    return 0;
+}
+
+static void free_jm(jit_module *jm)
+{
+    if (jm->code)
+        munmap(jm->code, jm->size);
+    free(jm->entry), free(jm->body), free(jm);
+}
+
+/* Compiled on the first instantiation that asks for the tier (an interpreter-only user never
+ * maps executable memory). Two threads racing here both compile; one result is published
+ * atomically and the other freed. */
+int wasm_jit_prepare(const wasm_module *m, wasm_error *err)
+{
+    wasm_module *mm = (wasm_module *)m; /* the machine code cache is not part of the module's value */
+    if (__atomic_load_n(&mm->jit, __ATOMIC_ACQUIRE))
+        return 0;
+    jit_module *jm = NULL, *expected = NULL;
+    if (compile_module(m, &jm, err) < 0)
+        return -1;
+    if (!__atomic_compare_exchange_n(&mm->jit, &expected, jm, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        free_jm(jm);
     return 0;
 }
 
@@ -1098,9 +1122,7 @@ void wasm_jit_free(wasm_module *m)
     jit_module *jm = m ? m->jit : NULL;
     if (!jm)
         return;
-    if (jm->code)
-        munmap(jm->code, jm->size);
-    free(jm->entry), free(jm->body), free(jm);
+    free_jm(jm);
     m->jit = NULL;
 }
 
