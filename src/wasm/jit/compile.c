@@ -54,6 +54,23 @@ static void ctx_st(jc *j, int32_t off, int reg) { x_rm(&j->b, 0, 1, 0x89, 1, reg
 static void mov_rr(jc *j, int w, int dst, int src) { x_rr(&j->b, 0, w, 0x8B, 1, dst, src); }
 void jc_call(jc *j, const void *fn) { x_call_abs(&j->b, fn); }
 
+#define NONE UINT64_MAX
+
+/* rax = the slot's value (64-bit, or 32-bit zero-extended), from rax itself when the previous
+ * instruction left it there. Only valid before the instruction has written rax. */
+static void ld_first(jc *j, int w, uint64_t slot)
+{
+    if (j->in_rax == slot) {
+        if (!w)
+            mov_rr(j, 0, RAX, RAX);
+        return;
+    }
+    if (w)
+        jc_ld(j, RAX, slot);
+    else
+        jc_ld32(j, RAX, slot);
+}
+
 static void stub_at(jc *j, uint32_t at, uint32_t kind, uint32_t index, uint64_t addback, bool dyn)
 {
     if (grow_arr(j, (void **)&j->stub, &j->stubcap, j->nstub + 1, sizeof(jstub)))
@@ -112,6 +129,8 @@ static void branch(jc *j, int cc, uint32_t target)
         size_t at = cc < 0 ? x_jmp32(&j->b) : x_jcc32(&j->b, cc);
         if (grow_arr(j, (void **)&j->fix, &j->fixcap, j->nfix + 1, sizeof(jfix)))
             j->fix[j->nfix++] = (jfix){(uint32_t)at, target};
+        if (target <= j->fc->code_len)
+            j->label[target] = 1;
         return;
     }
     if (j->native[target] == UINT32_MAX || target == 0) {
@@ -194,13 +213,16 @@ static uint32_t ibin(jc *j, const cell *p, int w, uint32_t opc, int form)
     uint32_t k = w ? opc - 0x12 : opc;
     uint64_t a = form >= 2 ? acc_slot(j) : p[1].u;
     const cell *rest = form >= 2 ? p + 1 : p + 2;
-    if (w)
-        jc_ld(j, RAX, a);
-    else
-        jc_ld32(j, RAX, a);
     bool imm = form == 1 || form == 3;
-    int_binop(j, w, k, imm, imm ? 0 : rest[0].u, imm ? rest[0].u : 0);
+    uint64_t sb = imm ? 0 : rest[0].u;
+    if (!imm && j->in_rax == sb) { /* the second operand is in rax: move it to rcx first */
+        mov_rr(j, 1, RCX, RAX);
+        sb = NONE;
+    }
+    ld_first(j, w, a);
+    int_binop(j, w, k, imm, sb, imm ? rest[0].u : 0);
     jc_st(j, rest[1].u, RAX);
+    j->out_rax = rest[1].u;
     j->prev_dst = (uint32_t)rest[1].u;
     j->prev_acc = true;
     return form >= 2 ? 3 : 4;
@@ -209,12 +231,14 @@ static uint32_t ibin(jc *j, const cell *p, int w, uint32_t opc, int form)
 /* Compares: form 0 (a, b, dst), 1 (a, imm, dst), 2 (a, b, target), 3 (a, imm, target). */
 static uint32_t icmp(jc *j, const cell *p, int w, uint32_t idx, int form)
 {
-    if (w)
-        jc_ld(j, RAX, p[1].u);
-    else
-        jc_ld32(j, RAX, p[1].u);
     bool imm = form == 1 || form == 3;
-    if (imm && (!w || (int64_t)p[2].u == (int32_t)p[2].u)) {
+    bool b_in_rcx = !imm && j->in_rax == p[2].u;
+    if (b_in_rcx)
+        mov_rr(j, 1, RCX, RAX);
+    ld_first(j, w, p[1].u);
+    if (b_in_rcx) {
+        x_rr(&j->b, 0, w, 0x3B, 1, RAX, RCX);
+    } else if (imm && (!w || (int64_t)p[2].u == (int32_t)p[2].u)) {
         x_alu_imm(&j->b, w, 7, RAX, (int32_t)p[2].u);
     } else if (imm) {
         x_mov_imm(&j->b, RCX, p[2].u);
@@ -228,6 +252,7 @@ static uint32_t icmp(jc *j, const cell *p, int w, uint32_t idx, int form)
         x_rr(&j->b, 0, 0, 0x0F90 | cmp_cc[idx], 2, 0, RAX); /* setcc al */
         x_rr(&j->b, 0, 0, 0x0FB6, 2, RAX, RAX);             /* movzx eax, al */
         jc_st(j, p[3].u, RAX);
+        j->out_rax = p[3].u;
     }
     return 4;
 }
@@ -273,6 +298,7 @@ static uint32_t idiv(jc *j, const cell *p, int w, bool is_rem, bool is_signed)
     if (done != SIZE_MAX)
         x_patch_rel(b, done, b->len);
     jc_st(j, p[3].u, RAX);
+    j->out_rax = p[3].u;
     j->prev_dst = (uint32_t)p[3].u;
     j->prev_acc = true;
     return 4;
@@ -319,15 +345,23 @@ static uint32_t fbin(jc *j, const cell *p, int dbl, int k, int form)
         jc_call(j, (const void *)jit_h_fminmax);
         jc_st(j, rest[1].u, RAX);
     } else {
-        movsx_load(j, dbl, 0, a);
-        if (imm) {
-            x1_from_imm(j, rest[0].u);
+        bool b_in_x1 = !imm && j->in_x0 == rest[0].u;
+        if (b_in_x1)
+            x_rr(&j->b, 0, 0, 0x0F28, 2, 1, 0); /* movaps xmm1, xmm0 */
+        if (j->in_x0 != a || b_in_x1)
+            movsx_load(j, dbl, 0, a);
+        if (imm || b_in_x1) {
+            if (imm)
+                x1_from_imm(j, rest[0].u);
             x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, 1);
         } else {
             x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
                  SLOT(rest[0].u));
         }
         store_x0(j, dbl, rest[1].u);
+        j->out_x0 = rest[1].u;
+        if (!dbl)
+            j->out_rax = rest[1].u;
     }
     j->prev_dst = (uint32_t)rest[1].u;
     j->prev_acc = true;
@@ -388,6 +422,7 @@ static uint32_t trunc_trap(jc *j, const cell *p, int src_dbl, int w, bool is_sig
         x_patch_rel(b, done, b->len);
     }
     jc_st(j, p[2].u, RAX);
+    j->out_rax = p[2].u;
     return 3;
 }
 
@@ -429,10 +464,10 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
         break;
     case 0x67: case 0x68: case 0x69: bit_count(j, 0, s, opc - 0x67); break;
     case 0x79: case 0x7A: case 0x7B: bit_count(j, 1, s, opc - 0x79); break;
-    case 0x8B: jc_ld32(j, RAX, s); x_alu_imm(b, 0, 4, RAX, 0x7FFFFFFF); break;
-    case 0x8C: jc_ld32(j, RAX, s); x_alu_imm(b, 0, 6, RAX, INT32_MIN); break;
+    case 0x8B: ld_first(j, 0, s); x_alu_imm(b, 0, 4, RAX, 0x7FFFFFFF); break;
+    case 0x8C: ld_first(j, 0, s); x_alu_imm(b, 0, 6, RAX, INT32_MIN); break;
     case 0x99: case 0x9A:
-        jc_ld(j, RAX, s);
+        ld_first(j, 1, s);
         x_rr(b, 0, 1, 0x0FBA, 2, opc == 0x99 ? 6 : 7, RAX); /* btr / btc rax, 63 */
         x_byte(b, 63);
         break;
@@ -448,7 +483,7 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
         dbl = opc == 0x9F, x0 = true;
         x_rm(b, dbl ? 0xF2 : 0xF3, 0, 0x0F51, 2, 0, R14, X_NOINDEX, 1, SLOT(s));
         break;
-    case 0xA7: case 0xAD: jc_ld32(j, RAX, s); break;
+    case 0xA7: case 0xAD: ld_first(j, 0, s); break;
     case 0xAC: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break; /* movsxd */
     case 0xB2: case 0xB4: case 0xB7: case 0xB9: /* signed integer to float */
         dbl = opc >= 0xB7, x0 = true;
@@ -475,10 +510,15 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
     case 0xC4: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
     default: unsupported(j, "internal: unknown unary operation"); break;
     }
-    if (x0)
+    if (x0) {
         store_x0(j, dbl, dst);
-    else
+        j->out_x0 = dst;
+        if (!dbl)
+            j->out_rax = dst;
+    } else {
         jc_st(j, dst, RAX);
+        j->out_rax = dst;
+    }
     j->prev_dst = (uint32_t)dst;
     j->prev_acc = true;
     return form ? 2 : 3;
@@ -496,7 +536,7 @@ void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes)
         x_mov_imm(b, RAX, p[1].u);
         off = 0;
     } else {
-        jc_ld32(j, RAX, p[1].u);
+        ld_first(j, 0, p[1].u);
         if (mode == 1)
             x_alu_imm(b, 0, 0, RAX, (int32_t)(uint32_t)p[2].u);
         else if (mode == 2)
@@ -529,6 +569,7 @@ static uint32_t load(jc *j, const cell *p, uint32_t opc, int mode)
     x_rm(&j->b, 0, ld[i].w, ld[i].op, ld[i].op > 0xFF ? 2 : 1, RAX, R13, RAX, 1, 0);
     uint32_t n = mem_len[mode];
     jc_st(j, p[n - 1].u, RAX);
+    j->out_rax = p[n - 1].u;
     j->prev_dst = (uint32_t)p[n - 1].u;
     j->prev_acc = true;
     return n;
@@ -538,12 +579,16 @@ static uint32_t store(jc *j, const cell *p, uint32_t opc, int mode)
 {
     static const uint8_t bytes[] = {4, 8, 4, 8, 1, 2, 1, 2, 4};
     uint32_t n = bytes[opc - 0x36], len = mem_len[mode];
+    bool v_in_rax = j->in_rax == p[len - 1].u;
+    if (v_in_rax)
+        mov_rr(j, 1, RDX, RAX);
     jc_mem_ea(j, mode, p, n);
-    jc_ld(j, RCX, p[len - 1].u);
+    if (!v_in_rax)
+        jc_ld(j, RDX, p[len - 1].u);
     if (n == 1)
-        x_rm(&j->b, 0, 0, 0x88, 1, RCX, R13, RAX, 1, 0);
+        x_rm(&j->b, 0, 0, 0x88, 1, RDX, R13, RAX, 1, 0);
     else
-        x_rm(&j->b, n == 2 ? 0x66 : 0, n == 8, 0x89, 1, RCX, R13, RAX, 1, 0);
+        x_rm(&j->b, n == 2 ? 0x66 : 0, n == 8, 0x89, 1, RDX, R13, RAX, 1, 0);
     return len;
 }
 
@@ -670,12 +715,13 @@ static uint32_t misc(jc *j, int op, const cell *p)
     xbuf *b = &j->b;
     switch (op) {
     case OP_unreachable: jc_trap_if(j, -1, WASM_TRAP_UNREACHABLE); return 1;
-    case OP_mov: jc_ld(j, RAX, p[1].u), jc_st(j, p[2].u, RAX); return 3;
+    case OP_mov: ld_first(j, 1, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
     case OP_mov2:
-        jc_ld(j, RAX, p[1].u), jc_st(j, p[2].u, RAX);
+        ld_first(j, 1, p[1].u), jc_st(j, p[2].u, RAX);
         jc_ld(j, RAX, p[3].u), jc_st(j, p[4].u, RAX);
+        j->out_rax = p[4].u;
         return 5;
-    case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX); return 3;
+    case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
     case OP_select:
         jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
         x_alu_imm_m(b, 0, 7, R14, SLOT(p[3].u), 0);
@@ -685,7 +731,10 @@ static uint32_t misc(jc *j, int op, const cell *p)
     case OP_br: branch(j, -1, target_of(j, 1)); return 2;
     case OP_br_if: case OP_br_unless: case OP_br_if64: case OP_br_unless64: {
         bool w = op == OP_br_if64 || op == OP_br_unless64;
-        x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
+        if (j->in_rax == p[1].u)
+            x_rr(b, 0, w, 0x85, 1, RAX, RAX);
+        else
+            x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
         branch(j, op == OP_br_if || op == OP_br_if64 ? CC_NE : CC_E, target_of(j, 2));
         return 3;
     }
@@ -703,10 +752,17 @@ static uint32_t misc(jc *j, int op, const cell *p)
     }
     case OP_call: return call(j, p);
     case OP_call_indirect: return call_indirect(j, p);
-    case OP_ret1: jc_ld(j, RAX, p[1].u), jc_st(j, 0, RAX); func_return(j); return 2;
+    case OP_ret1: ld_first(j, 1, p[1].u), jc_st(j, 0, RAX); func_return(j); return 2;
     case OP_ret: func_return(j); return 1;
-    case OP_fuel: poll(j, j->cur), charge(j, p[1].u, j->cur); return 2;
-    case OP_global_get: global_ptr(j, p[1].u), x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, 0), jc_st(j, p[2].u, RAX); return 3;
+    case OP_fuel: /* a loop head follows: back-edges land there */
+        poll(j, j->cur), charge(j, p[1].u, j->cur);
+        if (j->cur + 2 <= j->fc->code_len)
+            j->label[j->cur + 2] = 1;
+        return 2;
+    case OP_global_get:
+        global_ptr(j, p[1].u), x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, 0), jc_st(j, p[2].u, RAX);
+        j->out_rax = p[2].u;
+        return 3;
     case OP_global_set: global_ptr(j, p[1].u), jc_ld(j, RCX, p[2].u), x_rm(b, 0, 1, 0x89, 1, RCX, RAX, X_NOINDEX, 1, 0); return 3;
     case OP_memory_size:
         ctx_ld(j, RAX, CTX(mem0));
@@ -827,6 +883,10 @@ static uint32_t instruction(jc *j)
     int op = handler_op(j, p[0].h);
     bool was_acc = j->prev_acc;
     j->prev_acc = false;
+    bool landing = j->label[j->cur];
+    j->in_rax = landing ? NONE : j->out_rax;
+    j->in_x0 = landing ? NONE : j->out_x0;
+    j->out_rax = j->out_x0 = NONE;
     if (op < 0)
         return 0;
 #define J_I32BIN(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai: \
@@ -930,6 +990,12 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
     j->native = native;
     for (uint32_t i = 0; i <= fc->code_len; i++)
         native[i] = UINT32_MAX;
+    uint8_t *label = realloc(j->label, (size_t)fc->code_len + 1);
+    if (!label)
+        return j->nomem = true, -1;
+    j->label = label;
+    memset(label, 0, (size_t)fc->code_len + 1);
+    j->out_rax = j->out_x0 = NONE;
     /* entry: zero the locals, then the function's own fuel instruction (cell 0) */
     jm->entry[def] = (uint32_t)j->b.len;
     x_alu_imm(&j->b, 1, 5, RSP, 8); /* keeps rsp 16-aligned in the body for helper calls */
@@ -1082,7 +1148,7 @@ static int compile_module(const wasm_module *m, jit_module **out, wasm_error *er
     } else if (!j->why[0] && seal(j, jm) < 0) {
         rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
     }
-    free(j->b.p), free(j->native), free(j->fix), free(j->stub), free(j->calls);
+    free(j->b.p), free(j->native), free(j->label), free(j->fix), free(j->stub), free(j->calls);
     free(j->hsorted), free(j->hops);
     free(j);
     if (rc < 0) {

@@ -39,6 +39,13 @@ typedef struct jc {
     uint32_t ncalls, callcap;
     uint32_t prev_dst;      /* the slot the previous accumulator-family instruction wrote */
     bool prev_acc;
+    /* A one-instruction register cache. Slots are always written (write-through); an
+     * instruction that leaves a slot's value in rax or xmm0 says so in out_rax / out_x0, and
+     * the next instruction, unless a branch can land on it, may read that register instead of
+     * memory (in_rax / in_x0). This keeps the chains of dependent operations the translator
+     * emits (the interpreter's accumulator forms) in registers. */
+    uint64_t in_rax, in_x0, out_rax, out_x0;
+    uint8_t *label;         /* per cell: a branch may land here */
     uint32_t trap_common, propagate;
     const void **hsorted;   /* handler addresses, sorted, and their operations */
     uint16_t *hops;
