@@ -45,9 +45,96 @@ static void unsupported(jc *j, const char *what)
 
 /* ------------------------------------------------------------------ small emitters */
 
-void jc_ld(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 1, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
-void jc_ld32(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 0, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
-void jc_st(jc *j, uint64_t slot, int reg) { x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
+static const int pool_reg[6] = {RSI, RDI, R8, R9, R10, R11};
+
+static void pool_clear(jc *j)
+{
+    for (int i = 0; i < 6; i++)
+        j->pool_slot[i] = j->xpool_slot[i] = UINT64_MAX;
+}
+
+/* The pool register holding slot's value, or -1. */
+static int pooled(jc *j, uint64_t slot)
+{
+    if (!j->pool_on)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (j->pool_slot[i] == slot)
+            return pool_reg[i];
+    return -1;
+}
+
+void jc_ld(jc *j, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, 0, 1, 0x8B, 1, reg, r);
+    else
+        x_rm(&j->b, 0, 1, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+void jc_ld32(jc *j, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, 0, 0, 0x8B, 1, reg, r);
+    else
+        x_rm(&j->b, 0, 0, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+/* A slot was written other than through jc_st: forget it. */
+static void pool_forget(jc *j, uint64_t slot)
+{
+    for (int i = 0; i < 6; i++) {
+        if (j->pool_slot[i] == slot)
+            j->pool_slot[i] = UINT64_MAX;
+        if (j->xpool_slot[i] == slot)
+            j->xpool_slot[i] = UINT64_MAX;
+    }
+}
+
+/* The xmm register holding slot's value as a float of the given width, or -1. */
+static int xpooled(jc *j, uint64_t slot, int dbl)
+{
+    if (!j->pool_on)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (j->xpool_slot[i] == slot && j->xpool_dbl[i] == (dbl != 0))
+            return 2 + i;
+    return -1;
+}
+
+/* After xmm0 was stored to slot: keep a copy in the float pool. */
+static void xpool_keep(jc *j, uint64_t slot, int dbl)
+{
+    if (!j->pool_on)
+        return;
+    uint32_t i = j->xpool_next++ % 6;
+    x_rr(&j->b, 0, 0, 0x0F28, 2, 2 + (int)i, 0); /* movaps xmm(2+i), xmm0 */
+    j->xpool_slot[i] = slot;
+    j->xpool_dbl[i] = dbl != 0;
+}
+
+void jc_st(jc *j, uint64_t slot, int reg)
+{
+    x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+    pool_forget(j, slot);
+    if (j->pool_on && reg == RAX) { /* keep the value: round-robin over the pool */
+        uint32_t i = j->pool_next++ % 6;
+        x_rr(&j->b, 0, 1, 0x8B, 1, pool_reg[i], RAX);
+        j->pool_slot[i] = slot;
+    }
+}
+
+/* op reg, [slot] for an operation with a ModRM r/m operand, from the pool when cached. */
+static void op_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, pfx, w, opc, n, reg, r);
+    else
+        x_rm(&j->b, pfx, w, opc, n, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
 void jc_lea_slot(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 1, 0x8D, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
 static void ctx_ld(jc *j, int reg, int32_t off) { x_rm(&j->b, 0, 1, 0x8B, 1, reg, R15, X_NOINDEX, 1, off); }
 static void ctx_st(jc *j, int32_t off, int reg) { x_rm(&j->b, 0, 1, 0x89, 1, reg, R15, X_NOINDEX, 1, off); }
@@ -194,7 +281,7 @@ static void int_binop(jc *j, int w, uint32_t k, bool is_imm, uint64_t sb, uint64
         } else if (sb == UINT64_MAX) {
             x_rr(&j->b, 0, w, 0x0FAF, 2, RAX, RCX);
         } else {
-            x_rm(&j->b, 0, w, 0x0FAF, 2, RAX, R14, X_NOINDEX, 1, SLOT(sb));
+            op_slot(j, 0, w, 0x0FAF, 2, RAX, sb);
         }
         return;
     }
@@ -203,7 +290,7 @@ static void int_binop(jc *j, int w, uint32_t k, bool is_imm, uint64_t sb, uint64
     else if (sb == UINT64_MAX)
         x_rr(&j->b, 0, w, rm_op[k], 1, RAX, RCX);
     else
-        x_rm(&j->b, 0, w, rm_op[k], 1, RAX, R14, X_NOINDEX, 1, SLOT(sb));
+        op_slot(j, 0, w, rm_op[k], 1, RAX, sb);
 }
 
 /* Integer binary operation family member: form 0 (a, b, dst), 1 (a, imm, dst), 2 (b, dst) with
@@ -244,7 +331,7 @@ static uint32_t icmp(jc *j, const cell *p, int w, uint32_t idx, int form)
         x_mov_imm(&j->b, RCX, p[2].u);
         x_rr(&j->b, 0, w, 0x3B, 1, RAX, RCX);
     } else {
-        x_rm(&j->b, 0, w, 0x3B, 1, RAX, R14, X_NOINDEX, 1, SLOT(p[2].u));
+        op_slot(j, 0, w, 0x3B, 1, RAX, p[2].u);
     }
     if (form >= 2) {
         branch(j, cmp_cc[idx], target_of(j, 3));
@@ -308,7 +395,11 @@ static uint32_t idiv(jc *j, const cell *p, int w, bool is_rem, bool is_signed)
 
 static void movsx_load(jc *j, int dbl, int xmm, uint64_t slot) /* movss/movsd xmm, [fp+slot] */
 {
-    x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F10, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
+    int r = xpooled(j, slot, dbl);
+    if (r >= 0)
+        x_rr(&j->b, 0, 0, 0x0F28, 2, xmm, r); /* movaps */
+    else
+        x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F10, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
 }
 
 /* Stores xmm0 as a slot: f32 zero-extended to 64 bits as the interpreter keeps it. */
@@ -316,10 +407,12 @@ static void store_x0(jc *j, int dbl, uint64_t slot)
 {
     if (dbl) {
         x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 0, R14, X_NOINDEX, 1, SLOT(slot));
+        pool_forget(j, slot);
     } else {
         x_rr(&j->b, 0x66, 0, 0x0F7E, 2, 0, RAX); /* movd eax, xmm0 */
         jc_st(j, slot, RAX);
     }
+    xpool_keep(j, slot, dbl);
 }
 
 static void x1_from_imm(jc *j, uint64_t bits)
@@ -355,8 +448,12 @@ static uint32_t fbin(jc *j, const cell *p, int dbl, int k, int form)
                 x1_from_imm(j, rest[0].u);
             x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, 1);
         } else {
-            x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
-                 SLOT(rest[0].u));
+            int r = xpooled(j, rest[0].u, dbl);
+            if (r >= 0)
+                x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, r);
+            else
+                x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
+                     SLOT(rest[0].u));
         }
         store_x0(j, dbl, rest[1].u);
         j->out_x0 = rest[1].u;
@@ -540,7 +637,7 @@ void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes)
         if (mode == 1)
             x_alu_imm(b, 0, 0, RAX, (int32_t)(uint32_t)p[2].u);
         else if (mode == 2)
-            x_rm(b, 0, 0, 0x03, 1, RAX, R14, X_NOINDEX, 1, SLOT(p[2].u));
+            op_slot(j, 0, 0, 0x03, 1, RAX, p[2].u);
         off = p[mode == 0 ? 2 : 3].u;
     }
     if (off > INT32_MAX) {
@@ -733,6 +830,8 @@ static uint32_t misc(jc *j, int op, const cell *p)
         bool w = op == OP_br_if64 || op == OP_br_unless64;
         if (j->in_rax == p[1].u)
             x_rr(b, 0, w, 0x85, 1, RAX, RAX);
+        else if (pooled(j, p[1].u) >= 0)
+            x_rr(b, 0, w, 0x85, 1, pooled(j, p[1].u), pooled(j, p[1].u));
         else
             x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
         branch(j, op == OP_br_if || op == OP_br_if64 ? CC_NE : CC_E, target_of(j, 2));
@@ -876,6 +975,36 @@ static int handler_op(jc *j, const void *h)
     return lo < j->nh && j->hsorted[lo] == h ? j->hops[lo] : -1;
 }
 
+/* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
+ * the register pool survives them. */
+static bool keeps_pool(int op)
+{
+    switch (op) {
+#define K_FOUR(opc, name, ...) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai:
+#define K_CMP(opc, name, ...) case OP_##name: case OP_##name##_i: case OP_##name##_br: case OP_##name##_ibr:
+#define K_ONE(opc, name, ...) case OP_##name:
+#define K_UN(opc, name, ...) case OP_##name: case OP_##name##_a:
+#define K_MEM(opc, name, ...) case OP_##name: case OP_##name##_ai: case OP_##name##_aa: case OP_##name##_k:
+        I32_BINOPS(K_FOUR) I64_BINOPS(K_FOUR) I32_CMPS(K_CMP) I64_CMPS(K_CMP)
+        F32_CMPS(K_ONE) F64_CMPS(K_ONE) DIVOPS(K_ONE) LOADOPS(K_MEM) STOREOPS(K_MEM)
+        UNOPS(K_UN)
+    case OP_f32_add: case OP_f32_add_i: case OP_f32_add_a: case OP_f32_add_ai:
+    case OP_f32_sub: case OP_f32_sub_i: case OP_f32_sub_a: case OP_f32_sub_ai:
+    case OP_f32_mul: case OP_f32_mul_i: case OP_f32_mul_a: case OP_f32_mul_ai:
+    case OP_f32_div: case OP_f32_div_i: case OP_f32_div_a: case OP_f32_div_ai:
+    case OP_f64_add: case OP_f64_add_i: case OP_f64_add_a: case OP_f64_add_ai:
+    case OP_f64_sub: case OP_f64_sub_i: case OP_f64_sub_a: case OP_f64_sub_ai:
+    case OP_f64_mul: case OP_f64_mul_i: case OP_f64_mul_a: case OP_f64_mul_ai:
+    case OP_f64_div: case OP_f64_div_i: case OP_f64_div_a: case OP_f64_div_ai:
+    case OP_mov: case OP_mov2: case OP_const: case OP_br_if: case OP_br_unless:
+    case OP_br_if64: case OP_br_unless64: case OP_global_get:
+        return op != OP_f32_convert_i64_u && op != OP_f64_convert_i64_u &&
+               op != OP_f32_convert_i64_u_a && op != OP_f64_convert_i64_u_a;
+    default:
+        return false;
+    }
+}
+
 /* Compiles the instruction at the current cell; returns its length in cells (0: not compiled). */
 static uint32_t instruction(jc *j)
 {
@@ -884,6 +1013,9 @@ static uint32_t instruction(jc *j)
     bool was_acc = j->prev_acc;
     j->prev_acc = false;
     bool landing = j->label[j->cur];
+    j->pool_on = !landing && keeps_pool(op);
+    if (!j->pool_on)
+        pool_clear(j);
     j->in_rax = landing ? NONE : j->out_rax;
     j->in_x0 = landing ? NONE : j->out_x0;
     j->out_rax = j->out_x0 = NONE;
@@ -996,6 +1128,8 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
     j->label = label;
     memset(label, 0, (size_t)fc->code_len + 1);
     j->out_rax = j->out_x0 = NONE;
+    pool_clear(j);
+    j->pool_on = false;
     /* entry: zero the locals, then the function's own fuel instruction (cell 0) */
     jm->entry[def] = (uint32_t)j->b.len;
     x_alu_imm(&j->b, 1, 5, RSP, 8); /* keeps rsp 16-aligned in the body for helper calls */
