@@ -9,8 +9,8 @@
  * index (hence the same byte offset) as the interpreter. See docs/engine.md, "Compiled tier".
  *
  * Registers while compiled code runs: r15 the jit_ctx, r14 the frame (slot 0 of the current
- * function), r13 the base and r12 the size of memory 0, rbx the fuel left. Everything else is
- * scratch. Calls between compiled functions are native calls on a stack of their own. */
+ * function), r13 the base and r12 the size of memory 0, rbx the fuel left, rbp the interrupt
+ * flag's address. Everything else is scratch. Calls between compiled functions are native calls on a stack of their own. */
 #include "wasm/jit/jc.h"
 #include "wasm/ops.h"
 
@@ -181,8 +181,7 @@ static void reload_mem(jc *j)
 /* The interrupt flag, polled where fuel is charged; traps at code index `index`. */
 static void poll(jc *j, uint32_t index)
 {
-    ctx_ld(j, RCX, CTX(intr));
-    x_alu_imm_m(&j->b, 0, 7, RCX, 0, 0);
+    x_alu_imm_m(&j->b, 0, 7, RBP, 0, 0); /* rbp: the interrupt flag's address */
     stub_at(j, (uint32_t)x_jcc32(&j->b, CC_NE), WASM_TRAP_INTERRUPTED, index, 0, false);
 }
 
@@ -1184,6 +1183,7 @@ static void emit_runtime(jc *j, jit_module *jm)
     x_rm(b, 0, 1, 0x89, 1, RSP, RDI, X_NOINDEX, 1, CTX(saved_rsp));
     mov_rr(j, 1, R15, RDI);
     mov_rr(j, 1, R14, RDX);
+    ctx_ld(j, RBP, CTX(intr)); /* the C stack pointer it held is saved above */
     ctx_ld(j, RBX, CTX(fuel));
     reload_mem(j);
     x_rr(b, 0, 0, 0xFF, 1, 2, RSI); /* call rsi */
