@@ -806,6 +806,54 @@ static void global_ptr(jc *j, uint64_t idx) /* rax = &globals[idx]->val[0] */
     x_rm(&j->b, 0, 1, 0x8D, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_global, val));
 }
 
+/* br_table: a bounds-clamped index into a table of 32-bit offsets that follows the jump (read-only
+ * data in the code pages); entries for loop targets point at stubs that charge the back-edge. */
+static uint32_t br_table(jc *j, const cell *p)
+{
+    xbuf *b = &j->b;
+    uint64_t n = p[2].u;
+    if (n < 4) { /* a short compare chain */
+        ld_first(j, 0, p[1].u);
+        for (uint64_t i = 0; i < n; i++) {
+            x_alu_imm(b, 0, 7, RAX, (int32_t)i);
+            branch(j, CC_E, target_of(j, (uint32_t)(3 + i)));
+        }
+        branch(j, -1, target_of(j, (uint32_t)(3 + n)));
+        return (uint32_t)(4 + n);
+    }
+    ld_first(j, 0, p[1].u);
+    x_mov_imm(b, RCX, n);
+    x_rr(b, 0, 0, 0x3B, 1, RAX, RCX);
+    x_rr(b, 0, 0, 0x0F47, 2, RAX, RCX); /* cmova: past the end takes the default */
+    x_byte(b, 0x48), x_byte(b, 0x8D), x_byte(b, 0x0D); /* lea rcx, [rip + table] */
+    size_t disp = b->len;
+    x_u32(b, 0);
+    x_rm(b, 0, 1, 0x63, 1, RAX, RCX, RAX, 4, 0); /* movsxd rax, [rcx + rax*4] */
+    x_rr(b, 0, 1, 0x03, 1, RAX, RCX);
+    x_rr(b, 0, 0, 0xFF, 1, 4, RAX);             /* jmp rax */
+    size_t table = b->len;
+    x_put32(b, disp, (uint32_t)(table - (disp + 4)));
+    for (uint64_t i = 0; i <= n; i++)
+        x_u32(b, 0);
+    for (uint64_t i = 0; i <= n && !b->failed; i++) {
+        uint32_t t = target_of(j, (uint32_t)(3 + i));
+        size_t at = table + 4 * i;
+        if (t > j->cur) {
+            if (!grow_arr(j, (void **)&j->jtab, &j->jtabcap, j->njtab + 1, sizeof(jfix)) ||
+                !grow_arr(j, (void **)&j->jtab_base, &j->jbasecap, j->njtab + 1, sizeof(uint32_t)))
+                break;
+            j->jtab[j->njtab] = (jfix){(uint32_t)at, t};
+            j->jtab_base[j->njtab++] = (uint32_t)table;
+            if (t <= j->fc->code_len)
+                j->label[t] = 1;
+        } else {
+            x_put32(b, at, (uint32_t)(b->len - table));
+            branch(j, -1, t); /* a back-edge: charges fuel, then jumps */
+        }
+    }
+    return (uint32_t)(4 + n);
+}
+
 static uint32_t misc(jc *j, int op, const cell *p)
 {
     xbuf *b = &j->b;
@@ -836,18 +884,7 @@ static uint32_t misc(jc *j, int op, const cell *p)
         branch(j, op == OP_br_if || op == OP_br_if64 ? CC_NE : CC_E, target_of(j, 2));
         return 3;
     }
-    case OP_br_table: {
-        uint64_t n = p[2].u;
-        for (uint64_t i = 0; i < n; i++) { /* a compare chain: no data in the code pages */
-            if (i == 0) {
-                jc_ld32(j, RAX, p[1].u);
-            }
-            x_alu_imm(b, 0, 7, RAX, (int32_t)i);
-            branch(j, CC_E, target_of(j, (uint32_t)(3 + i)));
-        }
-        branch(j, -1, target_of(j, (uint32_t)(3 + n)));
-        return (uint32_t)(4 + n);
-    }
+    case OP_br_table: return br_table(j, p);
     case OP_call: return call(j, p);
     case OP_call_indirect: return call_indirect(j, p);
     case OP_ret1: ld_first(j, 1, p[1].u), jc_st(j, 0, RAX); func_return(j); return 2;
@@ -1158,6 +1195,14 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
         else
             x_patch_rel(&j->b, j->fix[i].at, native[t]);
     }
+    for (uint32_t i = 0; i < j->njtab && !j->why[0]; i++) {
+        uint32_t t = j->jtab[i].target;
+        if (t > fc->code_len || native[t] == UINT32_MAX)
+            unsupported(j, "internal: branch target is not an instruction");
+        else
+            x_put32(&j->b, j->jtab[i].at, native[t] - j->jtab_base[i]);
+    }
+    j->njtab = 0;
     emit_stubs(j);
     return j->why[0] || j->b.failed || j->nomem ? -1 : 0;
 }
@@ -1282,7 +1327,7 @@ static int compile_module(const wasm_module *m, jit_module **out, wasm_error *er
     } else if (!j->why[0] && seal(j, jm) < 0) {
         rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
     }
-    free(j->b.p), free(j->native), free(j->label), free(j->fix), free(j->stub), free(j->calls);
+    free(j->b.p), free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls);
     free(j->hsorted), free(j->hops);
     free(j);
     if (rc < 0) {

@@ -35,6 +35,9 @@ typedef struct jc {
     uint32_t nfix, fixcap;
     jstub *stub;
     uint32_t nstub, stubcap;
+    jfix *jtab;             /* br_table entries: `at` holds target - base, base in jtab_base */
+    uint32_t *jtab_base;
+    uint32_t njtab, jtabcap, jbasecap;
     jcall *calls;
     uint32_t ncalls, callcap;
     uint32_t prev_dst;      /* the slot the previous accumulator-family instruction wrote */
