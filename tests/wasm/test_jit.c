@@ -175,7 +175,9 @@ static outcome run_tiers(wasm_module *m, wasm_engine engine, const char *name, c
     cfg.max_call_depth = max_depth;
     cfg.interrupt = &interrupt_flag;
     wasm_instance *inst;
-    if (wasm_instantiate(s, m, imports, 2, &cfg, &inst, &err) != 0) {
+    cfg.max_memory_pages = 64;
+    size_t nimports = wasm_module_import_count(m) == 2 ? 2 : 0;
+    if (wasm_instantiate(s, m, nimports ? imports : NULL, nimports, &cfg, &inst, &err) != 0) {
         fprintf(stderr, "instantiate (%s): %s\n", wasm_engine_name(engine), err.msg);
         o.rc = -100;
         wasm_store_free(s);
@@ -257,6 +259,31 @@ static void test_tiers(void)
     same(m, "spin", NULL, 0, WASM_FUEL_UNLIMITED, 10000, WASM_TRAP_INTERRUPTED);
     same(m, "fac", (wasm_val[]){i64v(3)}, 1, WASM_FUEL_UNLIMITED, 10000, WASM_TRAP_INTERRUPTED);
     interrupt_flag = 0;
+    wasm_module_free(m);
+}
+
+/* Hostile programs: every access width at the 4 GiB edge, a memory bomb against the page cap, a
+ * 2000-entry br_table, 1000 nested blocks. Each ends as on the interpreter. */
+static void test_hostile(void)
+{
+    wasm_module *m = load_named("jit_hostile");
+    char name[16];
+    for (int i = 0; i < 7; i++) {
+        snprintf(name, sizeof name, "edge%d", i);
+        same(m, name, (wasm_val[]){i32v(0)}, 1, 1000, 100, WASM_TRAP_MEMORY_OOB);
+        same(m, name, (wasm_val[]){i32v(0xFFFFFFFF)}, 1, 1000, 100, WASM_TRAP_MEMORY_OOB);
+    }
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "sedge%d", i);
+        same(m, name, (wasm_val[]){i32v(0xFFFFFFFF)}, 1, 1000, 100, WASM_TRAP_MEMORY_OOB);
+        same(m, name, (wasm_val[]){i32v(65535)}, 1, 1000, 100, i < 1 ? 0 : WASM_TRAP_MEMORY_OOB);
+    }
+    same(m, "bomb", NULL, 0, 1000000, 100, 0);
+    same(m, "bomb", NULL, 0, 100, 100, WASM_TRAP_OUT_OF_FUEL);
+    for (uint32_t i = 0; i < 2100; i += 499)
+        same(m, "table", (wasm_val[]){i32v(i)}, 1, 100000, 100, 0);
+    same(m, "table", (wasm_val[]){i32v(0xFFFFFFFF)}, 1, 100000, 100, 0);
+    same(m, "nested", (wasm_val[]){i32v(7)}, 1, 100000, 100, 0);
     wasm_module_free(m);
 }
 
@@ -343,6 +370,7 @@ int main(int argc, char **argv)
     if (wasm_engine_available(WASM_ENGINE_COMPILED)) {
         test_tiers();
         test_cross_instance();
+        test_hostile();
         test_wx();
     } else {
         printf("compiled tier not available on this CPU: encoder tests only\n");
