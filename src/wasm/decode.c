@@ -784,17 +784,6 @@ static int decode_sections(reader *r, wasm_module *m)
     return 0;
 }
 
-/* Machine code for the compiled tier, made once with the module (shared by its instances). */
-static int compile_tier(wasm_module *m, wasm_error *err)
-{
-#ifdef SB_WASM_COMPILED_TIER
-    if (wasm_engine_available(WASM_ENGINE_COMPILED))
-        return wasm_jit_compile_module(m, err);
-#endif
-    (void)m, (void)err;
-    return 0;
-}
-
 void wasm_module_free(wasm_module *m)
 {
     if (!m)
@@ -847,8 +836,7 @@ wasm_module *wasm_module_load(const uint8_t *bytes, size_t len, wasm_error *err)
         r.p += 4, rd_fail(&r, WASM_ERR_MALFORMED, "unknown binary version");
     else
         r.p += 8;
-    if (r.failed || decode_sections(&r, m) < 0 || wasm_compile_module(m, err) < 0 ||
-        compile_tier(m, err) < 0) {
+    if (r.failed || decode_sections(&r, m) < 0 || wasm_compile_module(m, err) < 0) {
         wasm_module_free(m);
         return NULL;
     }

@@ -558,6 +558,8 @@ int wasm_instantiate(wasm_store *s, const wasm_module *m, const wasm_extern *imp
                               wasm_engine_name(inst->cfg.engine) ? wasm_engine_name(inst->cfg.engine)
                                                                  : "(unknown)");
 #ifdef SB_WASM_COMPILED_TIER
+    if (inst->cfg.engine == WASM_ENGINE_COMPILED && wasm_jit_prepare(m, err) < 0)
+        return -1;
     const char *why = inst->cfg.engine == WASM_ENGINE_COMPILED ? wasm_jit_unsupported(m) : NULL;
     if (why)
         return wasm_error_set(err, WASM_ERR_UNSUPPORTED, 0, "compiled tier: %s", why);

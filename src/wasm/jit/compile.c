@@ -9,8 +9,8 @@
  * index (hence the same byte offset) as the interpreter. See docs/engine.md, "Compiled tier".
  *
  * Registers while compiled code runs: r15 the jit_ctx, r14 the frame (slot 0 of the current
- * function), r13 the base and r12 the size of memory 0, rbx the fuel left. Everything else is
- * scratch. Calls between compiled functions are native calls on a stack of their own. */
+ * function), r13 the base and r12 the size of memory 0, rbx the fuel left, rbp the interrupt
+ * flag's address. Everything else is scratch. Calls between compiled functions are native calls on a stack of their own. */
 #include "wasm/jit/jc.h"
 #include "wasm/ops.h"
 
@@ -45,14 +45,118 @@ static void unsupported(jc *j, const char *what)
 
 /* ------------------------------------------------------------------ small emitters */
 
-void jc_ld(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 1, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
-void jc_ld32(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 0, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
-void jc_st(jc *j, uint64_t slot, int reg) { x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
+static const int pool_reg[6] = {RSI, RDI, R8, R9, R10, R11};
+
+static void pool_clear(jc *j)
+{
+    for (int i = 0; i < 6; i++)
+        j->pool_slot[i] = j->xpool_slot[i] = UINT64_MAX;
+}
+
+/* The pool register holding slot's value, or -1. */
+static int pooled(jc *j, uint64_t slot)
+{
+    if (!j->pool_on)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (j->pool_slot[i] == slot)
+            return pool_reg[i];
+    return -1;
+}
+
+void jc_ld(jc *j, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, 0, 1, 0x8B, 1, reg, r);
+    else
+        x_rm(&j->b, 0, 1, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+void jc_ld32(jc *j, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, 0, 0, 0x8B, 1, reg, r);
+    else
+        x_rm(&j->b, 0, 0, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+/* A slot was written other than through jc_st: forget it. */
+static void pool_forget(jc *j, uint64_t slot)
+{
+    for (int i = 0; i < 6; i++) {
+        if (j->pool_slot[i] == slot)
+            j->pool_slot[i] = UINT64_MAX;
+        if (j->xpool_slot[i] == slot)
+            j->xpool_slot[i] = UINT64_MAX;
+    }
+}
+
+/* The xmm register holding slot's value as a float of the given width, or -1. */
+static int xpooled(jc *j, uint64_t slot, int dbl)
+{
+    if (!j->pool_on)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (j->xpool_slot[i] == slot && j->xpool_dbl[i] == (dbl != 0))
+            return 2 + i;
+    return -1;
+}
+
+/* After xmm0 was stored to slot: keep a copy in the float pool. */
+static void xpool_keep(jc *j, uint64_t slot, int dbl)
+{
+    if (!j->pool_on)
+        return;
+    uint32_t i = j->xpool_next++ % 6;
+    x_rr(&j->b, 0, 0, 0x0F28, 2, 2 + (int)i, 0); /* movaps xmm(2+i), xmm0 */
+    j->xpool_slot[i] = slot;
+    j->xpool_dbl[i] = dbl != 0;
+}
+
+void jc_st(jc *j, uint64_t slot, int reg)
+{
+    x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+    pool_forget(j, slot);
+    if (j->pool_on && reg == RAX) { /* keep the value: round-robin over the pool */
+        uint32_t i = j->pool_next++ % 6;
+        x_rr(&j->b, 0, 1, 0x8B, 1, pool_reg[i], RAX);
+        j->pool_slot[i] = slot;
+    }
+}
+
+/* op reg, [slot] for an operation with a ModRM r/m operand, from the pool when cached. */
+static void op_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, pfx, w, opc, n, reg, r);
+    else
+        x_rm(&j->b, pfx, w, opc, n, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
 void jc_lea_slot(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 1, 0x8D, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
 static void ctx_ld(jc *j, int reg, int32_t off) { x_rm(&j->b, 0, 1, 0x8B, 1, reg, R15, X_NOINDEX, 1, off); }
 static void ctx_st(jc *j, int32_t off, int reg) { x_rm(&j->b, 0, 1, 0x89, 1, reg, R15, X_NOINDEX, 1, off); }
 static void mov_rr(jc *j, int w, int dst, int src) { x_rr(&j->b, 0, w, 0x8B, 1, dst, src); }
 void jc_call(jc *j, const void *fn) { x_call_abs(&j->b, fn); }
+
+#define NONE UINT64_MAX
+
+/* rax = the slot's value (64-bit, or 32-bit zero-extended), from rax itself when the previous
+ * instruction left it there. Only valid before the instruction has written rax. */
+static void ld_first(jc *j, int w, uint64_t slot)
+{
+    if (j->in_rax == slot) {
+        if (!w)
+            mov_rr(j, 0, RAX, RAX);
+        return;
+    }
+    if (w)
+        jc_ld(j, RAX, slot);
+    else
+        jc_ld32(j, RAX, slot);
+}
 
 static void stub_at(jc *j, uint32_t at, uint32_t kind, uint32_t index, uint64_t addback, bool dyn)
 {
@@ -77,8 +181,7 @@ static void reload_mem(jc *j)
 /* The interrupt flag, polled where fuel is charged; traps at code index `index`. */
 static void poll(jc *j, uint32_t index)
 {
-    ctx_ld(j, RCX, CTX(intr));
-    x_alu_imm_m(&j->b, 0, 7, RCX, 0, 0);
+    x_alu_imm_m(&j->b, 0, 7, RBP, 0, 0); /* rbp: the interrupt flag's address */
     stub_at(j, (uint32_t)x_jcc32(&j->b, CC_NE), WASM_TRAP_INTERRUPTED, index, 0, false);
 }
 
@@ -112,6 +215,8 @@ static void branch(jc *j, int cc, uint32_t target)
         size_t at = cc < 0 ? x_jmp32(&j->b) : x_jcc32(&j->b, cc);
         if (grow_arr(j, (void **)&j->fix, &j->fixcap, j->nfix + 1, sizeof(jfix)))
             j->fix[j->nfix++] = (jfix){(uint32_t)at, target};
+        if (target <= j->fc->code_len)
+            j->label[target] = 1;
         return;
     }
     if (j->native[target] == UINT32_MAX || target == 0) {
@@ -175,7 +280,7 @@ static void int_binop(jc *j, int w, uint32_t k, bool is_imm, uint64_t sb, uint64
         } else if (sb == UINT64_MAX) {
             x_rr(&j->b, 0, w, 0x0FAF, 2, RAX, RCX);
         } else {
-            x_rm(&j->b, 0, w, 0x0FAF, 2, RAX, R14, X_NOINDEX, 1, SLOT(sb));
+            op_slot(j, 0, w, 0x0FAF, 2, RAX, sb);
         }
         return;
     }
@@ -184,7 +289,7 @@ static void int_binop(jc *j, int w, uint32_t k, bool is_imm, uint64_t sb, uint64
     else if (sb == UINT64_MAX)
         x_rr(&j->b, 0, w, rm_op[k], 1, RAX, RCX);
     else
-        x_rm(&j->b, 0, w, rm_op[k], 1, RAX, R14, X_NOINDEX, 1, SLOT(sb));
+        op_slot(j, 0, w, rm_op[k], 1, RAX, sb);
 }
 
 /* Integer binary operation family member: form 0 (a, b, dst), 1 (a, imm, dst), 2 (b, dst) with
@@ -194,13 +299,16 @@ static uint32_t ibin(jc *j, const cell *p, int w, uint32_t opc, int form)
     uint32_t k = w ? opc - 0x12 : opc;
     uint64_t a = form >= 2 ? acc_slot(j) : p[1].u;
     const cell *rest = form >= 2 ? p + 1 : p + 2;
-    if (w)
-        jc_ld(j, RAX, a);
-    else
-        jc_ld32(j, RAX, a);
     bool imm = form == 1 || form == 3;
-    int_binop(j, w, k, imm, imm ? 0 : rest[0].u, imm ? rest[0].u : 0);
+    uint64_t sb = imm ? 0 : rest[0].u;
+    if (!imm && j->in_rax == sb) { /* the second operand is in rax: move it to rcx first */
+        mov_rr(j, 1, RCX, RAX);
+        sb = NONE;
+    }
+    ld_first(j, w, a);
+    int_binop(j, w, k, imm, sb, imm ? rest[0].u : 0);
     jc_st(j, rest[1].u, RAX);
+    j->out_rax = rest[1].u;
     j->prev_dst = (uint32_t)rest[1].u;
     j->prev_acc = true;
     return form >= 2 ? 3 : 4;
@@ -209,18 +317,20 @@ static uint32_t ibin(jc *j, const cell *p, int w, uint32_t opc, int form)
 /* Compares: form 0 (a, b, dst), 1 (a, imm, dst), 2 (a, b, target), 3 (a, imm, target). */
 static uint32_t icmp(jc *j, const cell *p, int w, uint32_t idx, int form)
 {
-    if (w)
-        jc_ld(j, RAX, p[1].u);
-    else
-        jc_ld32(j, RAX, p[1].u);
     bool imm = form == 1 || form == 3;
-    if (imm && (!w || (int64_t)p[2].u == (int32_t)p[2].u)) {
+    bool b_in_rcx = !imm && j->in_rax == p[2].u;
+    if (b_in_rcx)
+        mov_rr(j, 1, RCX, RAX);
+    ld_first(j, w, p[1].u);
+    if (b_in_rcx) {
+        x_rr(&j->b, 0, w, 0x3B, 1, RAX, RCX);
+    } else if (imm && (!w || (int64_t)p[2].u == (int32_t)p[2].u)) {
         x_alu_imm(&j->b, w, 7, RAX, (int32_t)p[2].u);
     } else if (imm) {
         x_mov_imm(&j->b, RCX, p[2].u);
         x_rr(&j->b, 0, w, 0x3B, 1, RAX, RCX);
     } else {
-        x_rm(&j->b, 0, w, 0x3B, 1, RAX, R14, X_NOINDEX, 1, SLOT(p[2].u));
+        op_slot(j, 0, w, 0x3B, 1, RAX, p[2].u);
     }
     if (form >= 2) {
         branch(j, cmp_cc[idx], target_of(j, 3));
@@ -228,6 +338,7 @@ static uint32_t icmp(jc *j, const cell *p, int w, uint32_t idx, int form)
         x_rr(&j->b, 0, 0, 0x0F90 | cmp_cc[idx], 2, 0, RAX); /* setcc al */
         x_rr(&j->b, 0, 0, 0x0FB6, 2, RAX, RAX);             /* movzx eax, al */
         jc_st(j, p[3].u, RAX);
+        j->out_rax = p[3].u;
     }
     return 4;
 }
@@ -273,6 +384,7 @@ static uint32_t idiv(jc *j, const cell *p, int w, bool is_rem, bool is_signed)
     if (done != SIZE_MAX)
         x_patch_rel(b, done, b->len);
     jc_st(j, p[3].u, RAX);
+    j->out_rax = p[3].u;
     j->prev_dst = (uint32_t)p[3].u;
     j->prev_acc = true;
     return 4;
@@ -282,7 +394,11 @@ static uint32_t idiv(jc *j, const cell *p, int w, bool is_rem, bool is_signed)
 
 static void movsx_load(jc *j, int dbl, int xmm, uint64_t slot) /* movss/movsd xmm, [fp+slot] */
 {
-    x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F10, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
+    int r = xpooled(j, slot, dbl);
+    if (r >= 0)
+        x_rr(&j->b, 0, 0, 0x0F28, 2, xmm, r); /* movaps */
+    else
+        x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F10, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
 }
 
 /* Stores xmm0 as a slot: f32 zero-extended to 64 bits as the interpreter keeps it. */
@@ -290,10 +406,12 @@ static void store_x0(jc *j, int dbl, uint64_t slot)
 {
     if (dbl) {
         x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 0, R14, X_NOINDEX, 1, SLOT(slot));
+        pool_forget(j, slot);
     } else {
         x_rr(&j->b, 0x66, 0, 0x0F7E, 2, 0, RAX); /* movd eax, xmm0 */
         jc_st(j, slot, RAX);
     }
+    xpool_keep(j, slot, dbl);
 }
 
 static void x1_from_imm(jc *j, uint64_t bits)
@@ -319,15 +437,27 @@ static uint32_t fbin(jc *j, const cell *p, int dbl, int k, int form)
         jc_call(j, (const void *)jit_h_fminmax);
         jc_st(j, rest[1].u, RAX);
     } else {
-        movsx_load(j, dbl, 0, a);
-        if (imm) {
-            x1_from_imm(j, rest[0].u);
+        bool b_in_x1 = !imm && j->in_x0 == rest[0].u;
+        if (b_in_x1)
+            x_rr(&j->b, 0, 0, 0x0F28, 2, 1, 0); /* movaps xmm1, xmm0 */
+        if (j->in_x0 != a || b_in_x1)
+            movsx_load(j, dbl, 0, a);
+        if (imm || b_in_x1) {
+            if (imm)
+                x1_from_imm(j, rest[0].u);
             x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, 1);
         } else {
-            x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
-                 SLOT(rest[0].u));
+            int r = xpooled(j, rest[0].u, dbl);
+            if (r >= 0)
+                x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, r);
+            else
+                x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
+                     SLOT(rest[0].u));
         }
         store_x0(j, dbl, rest[1].u);
+        j->out_x0 = rest[1].u;
+        if (!dbl)
+            j->out_rax = rest[1].u;
     }
     j->prev_dst = (uint32_t)rest[1].u;
     j->prev_acc = true;
@@ -388,6 +518,7 @@ static uint32_t trunc_trap(jc *j, const cell *p, int src_dbl, int w, bool is_sig
         x_patch_rel(b, done, b->len);
     }
     jc_st(j, p[2].u, RAX);
+    j->out_rax = p[2].u;
     return 3;
 }
 
@@ -429,10 +560,10 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
         break;
     case 0x67: case 0x68: case 0x69: bit_count(j, 0, s, opc - 0x67); break;
     case 0x79: case 0x7A: case 0x7B: bit_count(j, 1, s, opc - 0x79); break;
-    case 0x8B: jc_ld32(j, RAX, s); x_alu_imm(b, 0, 4, RAX, 0x7FFFFFFF); break;
-    case 0x8C: jc_ld32(j, RAX, s); x_alu_imm(b, 0, 6, RAX, INT32_MIN); break;
+    case 0x8B: ld_first(j, 0, s); x_alu_imm(b, 0, 4, RAX, 0x7FFFFFFF); break;
+    case 0x8C: ld_first(j, 0, s); x_alu_imm(b, 0, 6, RAX, INT32_MIN); break;
     case 0x99: case 0x9A:
-        jc_ld(j, RAX, s);
+        ld_first(j, 1, s);
         x_rr(b, 0, 1, 0x0FBA, 2, opc == 0x99 ? 6 : 7, RAX); /* btr / btc rax, 63 */
         x_byte(b, 63);
         break;
@@ -448,7 +579,7 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
         dbl = opc == 0x9F, x0 = true;
         x_rm(b, dbl ? 0xF2 : 0xF3, 0, 0x0F51, 2, 0, R14, X_NOINDEX, 1, SLOT(s));
         break;
-    case 0xA7: case 0xAD: jc_ld32(j, RAX, s); break;
+    case 0xA7: case 0xAD: ld_first(j, 0, s); break;
     case 0xAC: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break; /* movsxd */
     case 0xB2: case 0xB4: case 0xB7: case 0xB9: /* signed integer to float */
         dbl = opc >= 0xB7, x0 = true;
@@ -475,10 +606,15 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
     case 0xC4: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
     default: unsupported(j, "internal: unknown unary operation"); break;
     }
-    if (x0)
+    if (x0) {
         store_x0(j, dbl, dst);
-    else
+        j->out_x0 = dst;
+        if (!dbl)
+            j->out_rax = dst;
+    } else {
         jc_st(j, dst, RAX);
+        j->out_rax = dst;
+    }
     j->prev_dst = (uint32_t)dst;
     j->prev_acc = true;
     return form ? 2 : 3;
@@ -496,11 +632,11 @@ void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes)
         x_mov_imm(b, RAX, p[1].u);
         off = 0;
     } else {
-        jc_ld32(j, RAX, p[1].u);
+        ld_first(j, 0, p[1].u);
         if (mode == 1)
             x_alu_imm(b, 0, 0, RAX, (int32_t)(uint32_t)p[2].u);
         else if (mode == 2)
-            x_rm(b, 0, 0, 0x03, 1, RAX, R14, X_NOINDEX, 1, SLOT(p[2].u));
+            op_slot(j, 0, 0, 0x03, 1, RAX, p[2].u);
         off = p[mode == 0 ? 2 : 3].u;
     }
     if (off > INT32_MAX) {
@@ -529,6 +665,7 @@ static uint32_t load(jc *j, const cell *p, uint32_t opc, int mode)
     x_rm(&j->b, 0, ld[i].w, ld[i].op, ld[i].op > 0xFF ? 2 : 1, RAX, R13, RAX, 1, 0);
     uint32_t n = mem_len[mode];
     jc_st(j, p[n - 1].u, RAX);
+    j->out_rax = p[n - 1].u;
     j->prev_dst = (uint32_t)p[n - 1].u;
     j->prev_acc = true;
     return n;
@@ -538,12 +675,16 @@ static uint32_t store(jc *j, const cell *p, uint32_t opc, int mode)
 {
     static const uint8_t bytes[] = {4, 8, 4, 8, 1, 2, 1, 2, 4};
     uint32_t n = bytes[opc - 0x36], len = mem_len[mode];
+    bool v_in_rax = j->in_rax == p[len - 1].u;
+    if (v_in_rax)
+        mov_rr(j, 1, RDX, RAX);
     jc_mem_ea(j, mode, p, n);
-    jc_ld(j, RCX, p[len - 1].u);
+    if (!v_in_rax)
+        jc_ld(j, RDX, p[len - 1].u);
     if (n == 1)
-        x_rm(&j->b, 0, 0, 0x88, 1, RCX, R13, RAX, 1, 0);
+        x_rm(&j->b, 0, 0, 0x88, 1, RDX, R13, RAX, 1, 0);
     else
-        x_rm(&j->b, n == 2 ? 0x66 : 0, n == 8, 0x89, 1, RCX, R13, RAX, 1, 0);
+        x_rm(&j->b, n == 2 ? 0x66 : 0, n == 8, 0x89, 1, RDX, R13, RAX, 1, 0);
     return len;
 }
 
@@ -665,17 +806,66 @@ static void global_ptr(jc *j, uint64_t idx) /* rax = &globals[idx]->val[0] */
     x_rm(&j->b, 0, 1, 0x8D, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_global, val));
 }
 
+/* br_table: a bounds-clamped index into a table of 32-bit offsets that follows the jump (read-only
+ * data in the code pages); entries for loop targets point at stubs that charge the back-edge. */
+static uint32_t br_table(jc *j, const cell *p)
+{
+    xbuf *b = &j->b;
+    uint64_t n = p[2].u;
+    if (n < 4) { /* a short compare chain */
+        ld_first(j, 0, p[1].u);
+        for (uint64_t i = 0; i < n; i++) {
+            x_alu_imm(b, 0, 7, RAX, (int32_t)i);
+            branch(j, CC_E, target_of(j, (uint32_t)(3 + i)));
+        }
+        branch(j, -1, target_of(j, (uint32_t)(3 + n)));
+        return (uint32_t)(4 + n);
+    }
+    ld_first(j, 0, p[1].u);
+    x_mov_imm(b, RCX, n);
+    x_rr(b, 0, 0, 0x3B, 1, RAX, RCX);
+    x_rr(b, 0, 0, 0x0F47, 2, RAX, RCX); /* cmova: past the end takes the default */
+    x_byte(b, 0x48), x_byte(b, 0x8D), x_byte(b, 0x0D); /* lea rcx, [rip + table] */
+    size_t disp = b->len;
+    x_u32(b, 0);
+    x_rm(b, 0, 1, 0x63, 1, RAX, RCX, RAX, 4, 0); /* movsxd rax, [rcx + rax*4] */
+    x_rr(b, 0, 1, 0x03, 1, RAX, RCX);
+    x_rr(b, 0, 0, 0xFF, 1, 4, RAX);             /* jmp rax */
+    size_t table = b->len;
+    x_put32(b, disp, (uint32_t)(table - (disp + 4)));
+    for (uint64_t i = 0; i <= n; i++)
+        x_u32(b, 0);
+    for (uint64_t i = 0; i <= n && !b->failed; i++) {
+        uint32_t t = target_of(j, (uint32_t)(3 + i));
+        size_t at = table + 4 * i;
+        if (t > j->cur) {
+            if (!grow_arr(j, (void **)&j->jtab, &j->jtabcap, j->njtab + 1, sizeof(jfix)) ||
+                !grow_arr(j, (void **)&j->jtab_base, &j->jbasecap, j->njtab + 1, sizeof(uint32_t)))
+                break;
+            j->jtab[j->njtab] = (jfix){(uint32_t)at, t};
+            j->jtab_base[j->njtab++] = (uint32_t)table;
+            if (t <= j->fc->code_len)
+                j->label[t] = 1;
+        } else {
+            x_put32(b, at, (uint32_t)(b->len - table));
+            branch(j, -1, t); /* a back-edge: charges fuel, then jumps */
+        }
+    }
+    return (uint32_t)(4 + n);
+}
+
 static uint32_t misc(jc *j, int op, const cell *p)
 {
     xbuf *b = &j->b;
     switch (op) {
     case OP_unreachable: jc_trap_if(j, -1, WASM_TRAP_UNREACHABLE); return 1;
-    case OP_mov: jc_ld(j, RAX, p[1].u), jc_st(j, p[2].u, RAX); return 3;
+    case OP_mov: ld_first(j, 1, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
     case OP_mov2:
-        jc_ld(j, RAX, p[1].u), jc_st(j, p[2].u, RAX);
+        ld_first(j, 1, p[1].u), jc_st(j, p[2].u, RAX);
         jc_ld(j, RAX, p[3].u), jc_st(j, p[4].u, RAX);
+        j->out_rax = p[4].u;
         return 5;
-    case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX); return 3;
+    case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
     case OP_select:
         jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
         x_alu_imm_m(b, 0, 7, R14, SLOT(p[3].u), 0);
@@ -685,28 +875,29 @@ static uint32_t misc(jc *j, int op, const cell *p)
     case OP_br: branch(j, -1, target_of(j, 1)); return 2;
     case OP_br_if: case OP_br_unless: case OP_br_if64: case OP_br_unless64: {
         bool w = op == OP_br_if64 || op == OP_br_unless64;
-        x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
+        if (j->in_rax == p[1].u)
+            x_rr(b, 0, w, 0x85, 1, RAX, RAX);
+        else if (pooled(j, p[1].u) >= 0)
+            x_rr(b, 0, w, 0x85, 1, pooled(j, p[1].u), pooled(j, p[1].u));
+        else
+            x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
         branch(j, op == OP_br_if || op == OP_br_if64 ? CC_NE : CC_E, target_of(j, 2));
         return 3;
     }
-    case OP_br_table: {
-        uint64_t n = p[2].u;
-        for (uint64_t i = 0; i < n; i++) { /* a compare chain: no data in the code pages */
-            if (i == 0) {
-                jc_ld32(j, RAX, p[1].u);
-            }
-            x_alu_imm(b, 0, 7, RAX, (int32_t)i);
-            branch(j, CC_E, target_of(j, (uint32_t)(3 + i)));
-        }
-        branch(j, -1, target_of(j, (uint32_t)(3 + n)));
-        return (uint32_t)(4 + n);
-    }
+    case OP_br_table: return br_table(j, p);
     case OP_call: return call(j, p);
     case OP_call_indirect: return call_indirect(j, p);
-    case OP_ret1: jc_ld(j, RAX, p[1].u), jc_st(j, 0, RAX); func_return(j); return 2;
+    case OP_ret1: ld_first(j, 1, p[1].u), jc_st(j, 0, RAX); func_return(j); return 2;
     case OP_ret: func_return(j); return 1;
-    case OP_fuel: poll(j, j->cur), charge(j, p[1].u, j->cur); return 2;
-    case OP_global_get: global_ptr(j, p[1].u), x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, 0), jc_st(j, p[2].u, RAX); return 3;
+    case OP_fuel: /* a loop head follows: back-edges land there */
+        poll(j, j->cur), charge(j, p[1].u, j->cur);
+        if (j->cur + 2 <= j->fc->code_len)
+            j->label[j->cur + 2] = 1;
+        return 2;
+    case OP_global_get:
+        global_ptr(j, p[1].u), x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, 0), jc_st(j, p[2].u, RAX);
+        j->out_rax = p[2].u;
+        return 3;
     case OP_global_set: global_ptr(j, p[1].u), jc_ld(j, RCX, p[2].u), x_rm(b, 0, 1, 0x89, 1, RCX, RAX, X_NOINDEX, 1, 0); return 3;
     case OP_memory_size:
         ctx_ld(j, RAX, CTX(mem0));
@@ -820,6 +1011,36 @@ static int handler_op(jc *j, const void *h)
     return lo < j->nh && j->hsorted[lo] == h ? j->hops[lo] : -1;
 }
 
+/* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
+ * the register pool survives them. */
+static bool keeps_pool(int op)
+{
+    switch (op) {
+#define K_FOUR(opc, name, ...) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai:
+#define K_CMP(opc, name, ...) case OP_##name: case OP_##name##_i: case OP_##name##_br: case OP_##name##_ibr:
+#define K_ONE(opc, name, ...) case OP_##name:
+#define K_UN(opc, name, ...) case OP_##name: case OP_##name##_a:
+#define K_MEM(opc, name, ...) case OP_##name: case OP_##name##_ai: case OP_##name##_aa: case OP_##name##_k:
+        I32_BINOPS(K_FOUR) I64_BINOPS(K_FOUR) I32_CMPS(K_CMP) I64_CMPS(K_CMP)
+        F32_CMPS(K_ONE) F64_CMPS(K_ONE) DIVOPS(K_ONE) LOADOPS(K_MEM) STOREOPS(K_MEM)
+        UNOPS(K_UN)
+    case OP_f32_add: case OP_f32_add_i: case OP_f32_add_a: case OP_f32_add_ai:
+    case OP_f32_sub: case OP_f32_sub_i: case OP_f32_sub_a: case OP_f32_sub_ai:
+    case OP_f32_mul: case OP_f32_mul_i: case OP_f32_mul_a: case OP_f32_mul_ai:
+    case OP_f32_div: case OP_f32_div_i: case OP_f32_div_a: case OP_f32_div_ai:
+    case OP_f64_add: case OP_f64_add_i: case OP_f64_add_a: case OP_f64_add_ai:
+    case OP_f64_sub: case OP_f64_sub_i: case OP_f64_sub_a: case OP_f64_sub_ai:
+    case OP_f64_mul: case OP_f64_mul_i: case OP_f64_mul_a: case OP_f64_mul_ai:
+    case OP_f64_div: case OP_f64_div_i: case OP_f64_div_a: case OP_f64_div_ai:
+    case OP_mov: case OP_mov2: case OP_const: case OP_br_if: case OP_br_unless:
+    case OP_br_if64: case OP_br_unless64: case OP_global_get:
+        return op != OP_f32_convert_i64_u && op != OP_f64_convert_i64_u &&
+               op != OP_f32_convert_i64_u_a && op != OP_f64_convert_i64_u_a;
+    default:
+        return false;
+    }
+}
+
 /* Compiles the instruction at the current cell; returns its length in cells (0: not compiled). */
 static uint32_t instruction(jc *j)
 {
@@ -827,6 +1048,13 @@ static uint32_t instruction(jc *j)
     int op = handler_op(j, p[0].h);
     bool was_acc = j->prev_acc;
     j->prev_acc = false;
+    bool landing = j->label[j->cur];
+    j->pool_on = !landing && keeps_pool(op);
+    if (!j->pool_on)
+        pool_clear(j);
+    j->in_rax = landing ? NONE : j->out_rax;
+    j->in_x0 = landing ? NONE : j->out_x0;
+    j->out_rax = j->out_x0 = NONE;
     if (op < 0)
         return 0;
 #define J_I32BIN(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai: \
@@ -930,6 +1158,14 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
     j->native = native;
     for (uint32_t i = 0; i <= fc->code_len; i++)
         native[i] = UINT32_MAX;
+    uint8_t *label = realloc(j->label, (size_t)fc->code_len + 1);
+    if (!label)
+        return j->nomem = true, -1;
+    j->label = label;
+    memset(label, 0, (size_t)fc->code_len + 1);
+    j->out_rax = j->out_x0 = NONE;
+    pool_clear(j);
+    j->pool_on = false;
     /* entry: zero the locals, then the function's own fuel instruction (cell 0) */
     jm->entry[def] = (uint32_t)j->b.len;
     x_alu_imm(&j->b, 1, 5, RSP, 8); /* keeps rsp 16-aligned in the body for helper calls */
@@ -959,6 +1195,14 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
         else
             x_patch_rel(&j->b, j->fix[i].at, native[t]);
     }
+    for (uint32_t i = 0; i < j->njtab && !j->why[0]; i++) {
+        uint32_t t = j->jtab[i].target;
+        if (t > fc->code_len || native[t] == UINT32_MAX)
+            unsupported(j, "internal: branch target is not an instruction");
+        else
+            x_put32(&j->b, j->jtab[i].at, native[t] - j->jtab_base[i]);
+    }
+    j->njtab = 0;
     emit_stubs(j);
     return j->why[0] || j->b.failed || j->nomem ? -1 : 0;
 }
@@ -984,6 +1228,7 @@ static void emit_runtime(jc *j, jit_module *jm)
     x_rm(b, 0, 1, 0x89, 1, RSP, RDI, X_NOINDEX, 1, CTX(saved_rsp));
     mov_rr(j, 1, R15, RDI);
     mov_rr(j, 1, R14, RDX);
+    ctx_ld(j, RBP, CTX(intr)); /* the C stack pointer it held is saved above */
     ctx_ld(j, RBX, CTX(fuel));
     reload_mem(j);
     x_rr(b, 0, 0, 0xFF, 1, 2, RSI); /* call rsi */
@@ -1052,7 +1297,7 @@ static int seal(jc *j, jit_module *jm)
     return 0;
 }
 
-int wasm_jit_compile_module(wasm_module *m, wasm_error *err)
+static int compile_module(const wasm_module *m, jit_module **out, wasm_error *err)
 {
     uint32_t ndef = m->nfuncs - m->nimp_funcs;
     jit_module *jm = calloc(1, sizeof *jm);
@@ -1082,14 +1327,38 @@ int wasm_jit_compile_module(wasm_module *m, wasm_error *err)
     } else if (!j->why[0] && seal(j, jm) < 0) {
         rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
     }
-    free(j->b.p), free(j->native), free(j->fix), free(j->stub), free(j->calls);
+    free(j->b.p), free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls);
     free(j->hsorted), free(j->hops);
     free(j);
     if (rc < 0) {
         free(jm->entry), free(jm->body), free(jm);
         return rc;
     }
-    m->jit = jm;
+    *out = jm;
+    return 0;
+}
+
+static void free_jm(jit_module *jm)
+{
+    if (jm->code)
+        munmap(jm->code, jm->size);
+    free(jm->entry), free(jm->body), free(jm);
+}
+
+/* Compiled on the first instantiation that asks for the tier (an interpreter-only user never
+ * maps executable memory). Two threads racing here both compile; one result is published
+ * atomically and the other freed. */
+int wasm_jit_prepare(const wasm_module *m, wasm_error *err)
+{
+    wasm_module *mm = (wasm_module *)m; /* the machine code cache is not part of the module's value */
+    if (__atomic_load_n(&mm->jit, __ATOMIC_ACQUIRE))
+        return 0;
+    jit_module *jm = NULL, *expected = NULL;
+    if (compile_module(m, &jm, err) < 0)
+        return -1;
+    if (!__atomic_compare_exchange_n(&mm->jit, &expected, jm, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        free_jm(jm);
     return 0;
 }
 
@@ -1098,9 +1367,7 @@ void wasm_jit_free(wasm_module *m)
     jit_module *jm = m ? m->jit : NULL;
     if (!jm)
         return;
-    if (jm->code)
-        munmap(jm->code, jm->size);
-    free(jm->entry), free(jm->body), free(jm);
+    free_jm(jm);
     m->jit = NULL;
 }
 

@@ -35,10 +35,30 @@ typedef struct jc {
     uint32_t nfix, fixcap;
     jstub *stub;
     uint32_t nstub, stubcap;
+    jfix *jtab;             /* br_table entries: `at` holds target - base, base in jtab_base */
+    uint32_t *jtab_base;
+    uint32_t njtab, jtabcap, jbasecap;
     jcall *calls;
     uint32_t ncalls, callcap;
     uint32_t prev_dst;      /* the slot the previous accumulator-family instruction wrote */
     bool prev_acc;
+    /* A one-instruction register cache. Slots are always written (write-through); an
+     * instruction that leaves a slot's value in rax or xmm0 says so in out_rax / out_x0, and
+     * the next instruction, unless a branch can land on it, may read that register instead of
+     * memory (in_rax / in_x0). This keeps the chains of dependent operations the translator
+     * emits (the interpreter's accumulator forms) in registers. */
+    uint64_t in_rax, in_x0, out_rax, out_x0;
+    uint8_t *label;         /* per cell: a branch may land here */
+    /* A write-through cache of slots in registers across straight-line code: pool_slot[i] is
+     * the slot whose current value pool register i holds (or none). Only the instructions that
+     * never touch the pool registers keep it (pool_on); any other instruction, a label, a call
+     * or a helper empties it first. */
+    uint64_t pool_slot[6];
+    uint64_t xpool_slot[6];  /* the same for floats in xmm2..xmm7 */
+    bool xpool_dbl[6];
+    uint32_t xpool_next;
+    uint32_t pool_next;
+    bool pool_on;
     uint32_t trap_common, propagate;
     const void **hsorted;   /* handler addresses, sorted, and their operations */
     uint16_t *hops;

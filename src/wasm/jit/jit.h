@@ -41,10 +41,11 @@ typedef struct jit_ctx {
     wasm_memory no_memory;
 } jit_ctx;
 
-/* Compiles every defined function of m (called after validation and translation). Returns 0;
- * a module the tier cannot compile gets m->jit->unsupported set instead (then instantiating it
- * on the compiled tier fails with WASM_ERR_UNSUPPORTED). -1 with err set on out-of-memory. */
-int wasm_jit_compile_module(wasm_module *m, wasm_error *err);
+/* Compiles every defined function of m unless that was done already (m is validated and
+ * translated). Returns 0; a module the tier cannot compile gets m->jit->unsupported set instead
+ * (then instantiating it on the compiled tier fails with WASM_ERR_UNSUPPORTED). -1 with err set
+ * on out-of-memory. */
+int wasm_jit_prepare(const wasm_module *m, wasm_error *err);
 void wasm_jit_free(wasm_module *m);
 /* NULL when m runs compiled, else the reason it cannot. */
 const char *wasm_jit_unsupported(const wasm_module *m);
