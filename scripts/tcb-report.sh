@@ -64,7 +64,14 @@ while read -r kind a b dir; do
   else
     case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
     case "$path" in
-      "$B"/*) rel=${path#"$B"/}; echo "$SRC/$(dirname "$rel")/${b%.o}" >> "$tmp/sources" ;;
+      "$B"/*) rel=${path#"$B"/}; s="$SRC/$(dirname "$rel")/${b%.o}"
+              # archive members keep only their base name: a source in a subfolder (src/wasm/jit/)
+              # is found by that name under the library's folder
+              if [ ! -f "$s" ]; then
+                found=$(find "$SRC/$(dirname "$rel")" -name "${b%.o}" -print -quit)
+                [ -n "$found" ] && s=$found
+              fi
+              echo "$s" >> "$tmp/sources" ;;
       *) echo "$(realpath -m "$path") $b" >> "$tmp/libmembers" ;;
     esac
   fi

@@ -1,4 +1,4 @@
-/* compile.c - the compiled tier's code generator: translated code (compile.c one level up) to
+/* codegen.c - the compiled tier's code generator: translated code (compile.c one level up) to
  * x86-64 machine code, one pass per function.
  *
  * The input is the interpreter's validated, translated form of each function: operands are frame
