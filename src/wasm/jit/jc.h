@@ -1,4 +1,4 @@
-/* jc.h - the compiler's state, shared by compile.c and simd.c. */
+/* jc.h - the compiler's state, shared by codegen.c and simd.c. */
 #ifndef SB_WASM_JIT_JC_H
 #define SB_WASM_JIT_JC_H
 
@@ -70,7 +70,7 @@ typedef struct jc {
 #define SLOT(s) ((int32_t)((s) * 8u))
 #define CTX(field) ((int32_t)offsetof(jit_ctx, field))
 
-/* compile.c: small emitters simd.c uses too */
+/* codegen.c: small emitters simd.c uses too */
 void jc_ld(jc *j, int reg, uint64_t slot);             /* mov reg, [fp + slot] (64-bit) */
 void jc_ld32(jc *j, int reg, uint64_t slot);
 void jc_st(jc *j, uint64_t slot, int reg);

@@ -3,8 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-void x_byte(xbuf *b, uint8_t v)
+void x_byte_slow(xbuf *b, uint8_t v)
 {
     if (b->failed)
         return;
@@ -16,7 +17,13 @@ void x_byte(xbuf *b, uint8_t v)
             b->failed = true;
             return;
         }
-        uint8_t *p = realloc(b->p, ncap);
+        uint8_t *p;
+        if (b->mapped) { /* grows in place or moves its pages: no copy */
+            p = mremap(b->p, b->cap, ncap, MREMAP_MAYMOVE);
+            p = p == MAP_FAILED ? NULL : p;
+        } else {
+            p = realloc(b->p, ncap);
+        }
         if (!p) {
             b->failed = true;
             return;
@@ -25,6 +32,16 @@ void x_byte(xbuf *b, uint8_t v)
         b->cap = ncap;
     }
     b->p[b->len++] = v;
+}
+
+void x_free(xbuf *b)
+{
+    if (b->mapped && b->p)
+        munmap(b->p, b->cap);
+    else
+        free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
 }
 
 void x_u32(xbuf *b, uint32_t v)

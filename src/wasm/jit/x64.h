@@ -22,9 +22,21 @@ typedef struct xbuf {
     uint8_t *p;
     size_t len, cap, max; /* max: the hard cap on code size */
     bool failed;          /* out of memory or over max: the contents are not usable */
+    bool mapped;          /* p is an anonymous read+write mapping (grown with mremap), else malloc */
 } xbuf;
 
-void x_byte(xbuf *b, uint8_t v);
+/* Releases the buffer's memory (either kind). */
+void x_free(xbuf *b);
+
+void x_byte_slow(xbuf *b, uint8_t v);
+/* The one place bytes enter the buffer: never past cap (x_byte_slow grows it up to max). */
+static inline void x_byte(xbuf *b, uint8_t v)
+{
+    if (b->len < b->cap && !b->failed)
+        b->p[b->len++] = v;
+    else
+        x_byte_slow(b, v);
+}
 void x_u32(xbuf *b, uint32_t v);
 void x_u64(xbuf *b, uint64_t v);
 /* Writes a 32-bit value at an earlier position (patching); ignored outside the written bytes. */

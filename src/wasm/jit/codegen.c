@@ -1,4 +1,4 @@
-/* compile.c - the compiled tier's code generator: translated code (compile.c one level up) to
+/* codegen.c - the compiled tier's code generator: translated code (compile.c one level up) to
  * x86-64 machine code, one pass per function.
  *
  * The input is the interpreter's validated, translated form of each function: operands are frame
@@ -1279,21 +1279,37 @@ static int build_handler_map(jc *j)
     return 0;
 }
 
-/* Copies the code into a fresh mapping and makes it read+execute: never writable and
- * executable at once. */
-static int seal(jc *j, jit_module *jm)
+/* The buffer is its own read+write mapping, sized from the translated code so it rarely grows
+ * (mremap moves pages, never copies); sealing turns its used pages read+execute in place and
+ * returns the rest: no page is ever writable and executable at once. */
+static int start_buffer(jc *j, const wasm_module *m)
 {
-    size_t page = 4096, size = (j->b.len + page - 1) / page * page;
-    void *p = mmap(NULL, size ? size : page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint64_t cells = 0;
+    for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs; i++)
+        cells += m->codes[i].code_len;
+    uint64_t want = cells * 12 + 65536;
+    size_t cap = (size_t)(want < MAX_CODE_BYTES ? want : MAX_CODE_BYTES);
+    cap = (cap + 4095) & ~(size_t)4095;
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -1;
-    memcpy(p, j->b.p, j->b.len);
-    if (mprotect(p, size ? size : page, PROT_READ | PROT_EXEC) != 0) {
-        munmap(p, size ? size : page);
+    j->b = (xbuf){.p = p, .cap = cap, .max = MAX_CODE_BYTES, .mapped = true};
+    return 0;
+}
+
+static int seal(jc *j, jit_module *jm)
+{
+    size_t used = (j->b.len + 4095) & ~(size_t)4095;
+    if (used == 0)
+        used = 4096;
+    if (mprotect(j->b.p, used, PROT_READ | PROT_EXEC) != 0)
         return -1;
-    }
-    jm->code = p;
-    jm->size = size ? size : page;
+    if (j->b.cap > used)
+        munmap(j->b.p + used, j->b.cap - used);
+    jm->code = j->b.p;
+    jm->size = used;
+    j->b.p = NULL; /* now the module's */
+    j->b.cap = j->b.len = 0;
     return 0;
 }
 
@@ -1313,9 +1329,11 @@ static int compile_module(const wasm_module *m, jit_module **out, wasm_error *er
     }
     j->m = m;
     j->why = jm->unsupported;
-    j->b.max = MAX_CODE_BYTES;
-    emit_runtime(j, jm);
-    for (uint32_t i = 0; i < ndef && compile_function(j, i, jm) == 0; i++)
+    if (start_buffer(j, m) < 0)
+        j->nomem = true;
+    else
+        emit_runtime(j, jm);
+    for (uint32_t i = 0; i < ndef && !j->nomem && compile_function(j, i, jm) == 0; i++)
         ;
     if (j->b.failed && !j->nomem && !j->why[0])
         unsupported(j, "module too large to compile");
@@ -1327,7 +1345,8 @@ static int compile_module(const wasm_module *m, jit_module **out, wasm_error *er
     } else if (!j->why[0] && seal(j, jm) < 0) {
         rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
     }
-    free(j->b.p), free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls);
+    x_free(&j->b);
+    free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls);
     free(j->hsorted), free(j->hops);
     free(j);
     if (rc < 0) {
