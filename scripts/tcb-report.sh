@@ -74,15 +74,15 @@ while read -r kind a b dir; do
     case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
     case "$path" in
       "$B"/*) rel=${path#"$B"/}; adir=$(dirname "$rel"); lib=$(basename "$rel" .a); lib=${lib#lib}
-              # Members are named by file only (jit/compile.c.o is compile.c.o): the target's
-              # object folder says which source each came from (a name two sources share maps
-              # to both; both are then counted).
+              # Members are named by file only (jit/x64.c.o is x64.c.o): the target's object
+              # folder says which source each came from (a name two sources share maps to both,
+              # both then counted; objects left from a source since removed are ignored).
               objs=$(cd "$B/$adir/CMakeFiles/$lib.dir" 2>/dev/null && find . -name "$b" | sed 's|^\./||')
-              if [ -n "$objs" ]; then
-                for o in $objs; do echo "$SRC/$adir/${o%.o}"; done >> "$tmp/sources"
-              else
-                echo "$SRC/$adir/${b%.o}" >> "$tmp/sources"
-              fi ;;
+              found=0
+              for o in $objs; do
+                [ -f "$SRC/$adir/${o%.o}" ] && { echo "$SRC/$adir/${o%.o}" >> "$tmp/sources"; found=1; }
+              done
+              [ $found = 1 ] || echo "$SRC/$adir/${b%.o}" >> "$tmp/sources" ;;
       *) echo "$(realpath -m "$path") $b" >> "$tmp/libmembers" ;;
     esac
   fi
