@@ -11,12 +11,21 @@
 #     the Debian package versions the measurement depends on;
 #   * system calls: the seccomp filter the runtime's own sandbox.c builds, exported as pseudo
 #     filter code by tests/tcb/seccomp_dump.c (built from the same source, nothing copied).
+# Two runtimes: the default one has the engine's compiled tier (src/wasm/jit) and its budgets are
+# 25,000 lines and 16 system calls (mprotect, for W^X code pages); the interpreter-only runtime
+# (-DSB_COMPILED_TIER=OFF) keeps 15,000 lines and 15 system calls. A default build's report also
+# gives the interpreter-only runtime's figures (the same files without src/wasm/jit: an upper
+# bound, since headers only the compiled tier includes stay counted; and the filter without
+# generated code) and checks them against that runtime's budgets.
 # Fails (exit 1) when a budget is exceeded or anything outside the trusted folders is linked in.
-# Budgets can be overridden for experiments: TCB_MAX_LINES, TCB_MAX_SYSCALLS.
+# Budgets can be overridden for experiments: TCB_MAX_LINES, TCB_MAX_SYSCALLS (this build's runtime).
+# Tests feed doctored inputs with TCB_MAP (a link map) and TCB_PFC (filter code).
 set -euo pipefail
 
-MAX_LINES=${TCB_MAX_LINES:-15000}
-MAX_SYSCALLS=${TCB_MAX_SYSCALLS:-15}
+INTERP_MAX_LINES=15000
+INTERP_MAX_SYSCALLS=15
+COMPILED_MAX_LINES=25000
+COMPILED_MAX_SYSCALLS=16
 TRUSTED="common wasm vfs wasi policy proto runtime tsm guestinit hpke cose"
 # Libraries the runtime may contain besides the trusted folders (docs/tcb.md says why each).
 ALLOWED_LIBS="libssl libcrypto libjansson libseccomp libc libm libgcc libgcc_eh libpthread libdl"
@@ -64,7 +73,16 @@ while read -r kind a b dir; do
   else
     case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
     case "$path" in
-      "$B"/*) rel=${path#"$B"/}; echo "$SRC/$(dirname "$rel")/${b%.o}" >> "$tmp/sources" ;;
+      "$B"/*) rel=${path#"$B"/}; adir=$(dirname "$rel"); lib=$(basename "$rel" .a); lib=${lib#lib}
+              # Members are named by file only (jit/x64.c.o is x64.c.o): the target's object
+              # folder says which source each came from (a name two sources share maps to both,
+              # both then counted; objects left from a source since removed are ignored).
+              objs=$(cd "$B/$adir/CMakeFiles/$lib.dir" 2>/dev/null && find . -name "$b" | sed 's|^\./||')
+              found=0
+              for o in $objs; do
+                [ -f "$SRC/$adir/${o%.o}" ] && { echo "$SRC/$adir/${o%.o}" >> "$tmp/sources"; found=1; }
+              done
+              [ $found = 1 ] || echo "$SRC/$adir/${b%.o}" >> "$tmp/sources" ;;
       *) echo "$(realpath -m "$path") $b" >> "$tmp/libmembers" ;;
     esac
   fi
@@ -85,8 +103,18 @@ sort -u -o "$tmp/files" "$tmp/files"
 # ---- 3. every file must come from a trusted folder; count lines per folder.
 count_code() { gcc -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null | grep -cv '^[[:space:]]*$' || true; }
 declare -A code raw nfiles
-total=0
+total=0 jit_lines=0
+if grep -q "^$SRC/src/wasm/jit/" "$tmp/files"; then
+  tier="compiled tier and interpreter"
+  MAX_LINES=${TCB_MAX_LINES:-$COMPILED_MAX_LINES}
+  MAX_SYSCALLS=${TCB_MAX_SYSCALLS:-$COMPILED_MAX_SYSCALLS}
+else
+  tier="interpreter only"
+  MAX_LINES=${TCB_MAX_LINES:-$INTERP_MAX_LINES}
+  MAX_SYSCALLS=${TCB_MAX_SYSCALLS:-$INTERP_MAX_SYSCALLS}
+fi
 echo "== strongbox-runtime TCB report ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+echo "   engine: $tier"
 [ -f "$INIT.map" ] && echo "   (with strongbox-init, the guest image's PID 1: src/guestinit)"
 echo "-- files compiled into the runtime (code lines = without blanks and comments / raw lines)"
 while read -r f; do
@@ -100,6 +128,7 @@ while read -r f; do
   printf '   %6d %6d  %s\n' "$c" "$r" "$rel"
   code[$comp]=$(( ${code[$comp]:-0} + c )); raw[$comp]=$(( ${raw[$comp]:-0} + r ))
   nfiles[$comp]=$(( ${nfiles[$comp]:-0} + 1 )); total=$((total + c))
+  case "$rel" in src/wasm/jit/*) jit_lines=$((jit_lines + c)) ;; esac
 done < "$tmp/files"
 echo "-- project-written trusted lines per folder (code / raw, files)"
 for comp in $TRUSTED UNTRUSTED; do
@@ -108,9 +137,21 @@ for comp in $TRUSTED UNTRUSTED; do
 done
 printf '   %-13s %6d lines (budget %d)\n' "total" "$total" "$MAX_LINES"
 [ "$total" -le "$MAX_LINES" ] || fail "project-written trusted lines $total exceed the budget $MAX_LINES"
+echo "-- both runtimes (code lines)"
+if [ "$jit_lines" -gt 0 ]; then
+  interp_total=$((total - jit_lines))
+  printf '   %-40s %6d lines (budget %d; src/wasm/jit: %d)\n' "default runtime (compiled tier)" "$total" "$MAX_LINES" "$jit_lines"
+  printf '   %-40s %6d lines (budget %d; without src/wasm/jit: an upper bound, headers only\n' "interpreter-only (-DSB_COMPILED_TIER=OFF)" "$interp_total" "$INTERP_MAX_LINES"
+  echo "                                            the compiled tier includes are still counted)"
+  [ "$interp_total" -le "$INTERP_MAX_LINES" ] ||
+    fail "the interpreter-only runtime's $interp_total lines exceed its budget $INTERP_MAX_LINES"
+else
+  printf '   %-40s %6d lines (budget %d)\n' "interpreter-only (this build)" "$total" "$MAX_LINES"
+  echo "   (the default runtime adds src/wasm/jit: build without -DSB_COMPILED_TIER=OFF to count it)"
+fi
 # Files in the trusted folders that are not compiled in (tooling, unused code) are listed, not counted.
 for comp in $TRUSTED; do
-  for f in "$SRC/src/$comp"/*.[ch]; do
+  for f in "$SRC/src/$comp"/*.[ch] "$SRC/src/$comp"/*/*.[ch]; do
     [ -f "$f" ] && ! grep -qxF "$(realpath -m "$f")" "$tmp/files" && echo "   (not linked: ${f#"$SRC"/})"
   done
 done
@@ -163,7 +204,8 @@ echo "   measurement     $(sha256sum "$RT" | cut -d' ' -f1)  (process platform: 
 
 # ---- 6. system calls the sandbox allows (from the runtime's own filter).
 echo "-- system calls allowed after the sandbox is installed (default: kill the process)"
-"$DUMP" > "$tmp/pfc" || fail "tcb-seccomp-dump failed"
+if [ -n "${TCB_PFC:-}" ]; then cp "$TCB_PFC" "$tmp/pfc"   # TCB_PFC: tests feed doctored filter code
+else "$DUMP" > "$tmp/pfc" || fail "tcb-seccomp-dump failed"; fi
 grep -o 'filter for syscall "[^"]*"' "$tmp/pfc" | cut -d'"' -f2 | sort -u > "$tmp/syscalls"
 nsys=$(wc -l < "$tmp/syscalls")
 while read -r s; do
@@ -175,6 +217,39 @@ done < "$tmp/syscalls"
 printf '   %d system calls (budget %d)\n' "$nsys" "$MAX_SYSCALLS"
 [ "$nsys" -gt 0 ] || fail "no system calls found in the filter dump"
 [ "$nsys" -le "$MAX_SYSCALLS" ] || fail "allowed system calls $nsys exceed the budget $MAX_SYSCALLS"
+# W^X: the argument checks of mmap and mprotect, read back from the filter code. Every rule on
+# either call must mask PROT_WRITE|PROT_EXEC (6) or PROT_EXEC (4) and never accept both bits.
+wx_rules() {  # FILE CALL -> "mask value" per rule on the prot argument ($a2)
+  awk -v s="\"$2\"" '$0 ~ "filter for syscall " s { on = 1; next } /filter for syscall|default action/ { on = 0 }
+       on && /\$a2\.lo32 & / { v = $6; gsub(/[^0-9xa-fA-F]/, "", v); print $4, v }' "$1"
+}
+wx_check() {  # FILE LABEL
+  for call in mmap mprotect; do
+    grep -q "filter for syscall \"$call\"" "$1" || continue
+    rules=$(wx_rules "$1" $call)
+    [ -n "$rules" ] || { fail "$2: $call is allowed without a check of its prot argument"; continue; }
+    while read -r mask value; do
+      m=$((mask)) v=$((value))
+      if [ $((m & 4)) -eq 0 ] || { [ $((m & 2)) -eq 0 ] && [ $((v & 4)) -ne 0 ]; } || [ $((v & 6)) -eq 6 ]; then
+        fail "$2: $call rule (prot & $mask == $value) may allow a writable and executable page"
+      fi
+    done <<< "$rules"
+    printf '   %-9s prot & PROT_WRITE|PROT_EXEC never both: %s\n' "$call" "$(echo $rules | tr '\n' ' ')"
+  done
+}
+echo "-- W^X rule: no page writable and executable at once (mmap/mprotect prot argument: mask value)"
+wx_check "$tmp/pfc" "this runtime's filter"
+if [ "$jit_lines" -gt 0 ]; then
+  "$DUMP" --interpreter > "$tmp/pfc-interp" || fail "tcb-seccomp-dump --interpreter failed"
+  nsys_interp=$(grep -o 'filter for syscall "[^"]*"' "$tmp/pfc-interp" | sort -u | wc -l)
+  printf '   interpreter-only runtime: %d system calls (budget %d), no mprotect, mmap never PROT_EXEC\n' \
+    "$nsys_interp" "$INTERP_MAX_SYSCALLS"
+  [ "$nsys_interp" -le "$INTERP_MAX_SYSCALLS" ] ||
+    fail "the interpreter-only runtime's $nsys_interp system calls exceed its budget $INTERP_MAX_SYSCALLS"
+  ! grep -q 'filter for syscall "mprotect"' "$tmp/pfc-interp" ||
+    fail "the interpreter-only filter allows mprotect"
+  wx_check "$tmp/pfc-interp" "the interpreter-only filter"
+fi
 
 if [ ${#failures[@]} -ne 0 ]; then
   printf 'FAIL: %s\n' "${failures[@]}"

@@ -1,7 +1,9 @@
-/* runner.c - bench-engine: times each benchmark kernel natively (gcc -O2), in Strongbox's Wasm
- * engine and in node's V8 (reference JIT), checks that all three agree on the checksum, and prints
- * the ratios against native with their geometric means. Then times load + validate + instantiate
- * of a ~1 MiB module against V8's compile + instantiate of the same bytes.
+/* runner.c - bench-engine: times each benchmark kernel natively (gcc -O2), under both tiers of
+ * Strongbox's Wasm engine (interpreter, compiled) and under node's V8 both ways (Liftoff alone:
+ * --liftoff --no-wasm-tier-up; TurboFan alone: --no-liftoff), all in one run, checks that every
+ * column agrees on the checksum, and prints the ratios against native with their geometric means.
+ * Then times load + validate + compile + instantiate of a ~1 MiB module under each tier against
+ * V8's compile + instantiate of the same bytes.
  *
  * Usage: bench-engine-runner --wasm-dir DIR --big BIG.wasm [--node NODE --js v8_bench.js]
  *                            [--runs N] [--scale PERCENT]
@@ -33,16 +35,21 @@
 KERNELS(DECLARE)
 #undef DECLARE
 
+/* The engine's tiers (wasm_engine values) and V8's two (node flags), each a column. */
+#define NTIERS 2
+#define NV8 2
+static const char *const v8_flags[NV8] = {"--liftoff --no-wasm-tier-up", "--no-liftoff"};
+
 typedef struct kernel {
     const char *name;
     uint64_t (*native)(uint32_t);
     uint32_t n;
-    double native_ms, engine_ms, v8_ms; /* best of runs; v8_ms < 0 when not measured */
-    uint64_t native_sum, engine_sum, v8_sum;
-    const char *problem;                 /* NULL, or why the engine column is missing */
+    double native_ms, engine_ms[NTIERS], v8_ms[NV8]; /* best of runs; v8_ms < 0: not measured */
+    uint64_t native_sum, engine_sum[NTIERS], v8_sum[NV8];
+    const char *problem[NTIERS];          /* NULL, or why that engine column is missing */
 } kernel;
 
-#define ENTRY(name, n) {#name, bench_native_##name, n, 0, 0, -1, 0, 0, 0, NULL},
+#define ENTRY(name, n) {#name, bench_native_##name, n, 0, {0, 0}, {-1, -1}, 0, {0, 0}, {0, 0}, {NULL, NULL}},
 static kernel kernels[] = {KERNELS(ENTRY)};
 #undef ENTRY
 #define NKERNELS (sizeof kernels / sizeof kernels[0])
@@ -61,8 +68,8 @@ static double now_ms(void)
 }
 
 /* Loads and instantiates `path`; on failure fills why[]. */
-static int engine_setup(const char *path, wasm_module **m, wasm_store **s, wasm_instance **inst,
-                        char *why, size_t why_len)
+static int engine_setup(const char *path, wasm_engine tier, wasm_module **m, wasm_store **s,
+                        wasm_instance **inst, char *why, size_t why_len)
 {
     uint8_t *bytes;
     size_t len;
@@ -81,6 +88,7 @@ static int engine_setup(const char *path, wasm_module **m, wasm_store **s, wasm_
     *s = wasm_store_new();
     wasm_config cfg;
     wasm_config_default(&cfg);
+    cfg.engine = tier;
     if (!*s || wasm_instantiate(*s, *m, NULL, 0, &cfg, inst, &err) != 0) {
         snprintf(why, why_len, "instantiate: %s", *s ? err.msg : "out of memory");
         wasm_store_free(*s);
@@ -92,53 +100,68 @@ static int engine_setup(const char *path, wasm_module **m, wasm_store **s, wasm_
     return 0;
 }
 
-/* Native and engine runs alternate, so both see the same machine load (the machine is shared). */
+/* Native and both tiers' runs alternate, so all see the same machine load (it is shared). */
 static void time_native_and_engine(kernel *k, const options *o)
 {
-    static char why[NKERNELS][WASM_MSG_MAX + 64];
+    static char why[NKERNELS][NTIERS][WASM_MSG_MAX + 64];
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_%s.wasm", o->wasm_dir, k->name);
-    wasm_module *m = NULL;
-    wasm_store *s = NULL;
-    wasm_instance *inst = NULL;
-    char *slot = why[k - kernels];
-    if (engine_setup(path, &m, &s, &inst, slot, sizeof why[0]) != 0)
-        k->problem = slot;
-    wasm_func *f = k->problem ? NULL : wasm_instance_export_func(inst, "bench_run");
-    if (!k->problem && !f)
-        k->problem = "no bench_run export";
-    k->native_ms = k->engine_ms = INFINITY;
+    wasm_module *m[NTIERS] = {NULL};
+    wasm_store *s[NTIERS] = {NULL};
+    wasm_instance *inst[NTIERS] = {NULL};
+    wasm_func *f[NTIERS] = {NULL};
+    for (int t = 0; t < NTIERS; t++) {
+        char *slot = why[k - kernels][t];
+        if (!wasm_engine_available((wasm_engine)t))
+            k->problem[t] = "not in this build";
+        else if (engine_setup(path, (wasm_engine)t, &m[t], &s[t], &inst[t], slot, sizeof why[0][0]))
+            k->problem[t] = slot;
+        f[t] = k->problem[t] ? NULL : wasm_instance_export_func(inst[t], "bench_run");
+        if (!k->problem[t] && !f[t])
+            k->problem[t] = "no bench_run export";
+        k->engine_ms[t] = INFINITY;
+    }
+    k->native_ms = INFINITY;
     for (int r = 0; r < o->runs; r++) {
         double t0 = now_ms();
         k->native_sum = k->native(k->n);
         double ms = now_ms() - t0;
         if (ms < k->native_ms)
             k->native_ms = ms;
-        if (k->problem)
-            continue;
-        wasm_val arg = {.type = WASM_I32, .of.i32 = k->n}, res;
-        wasm_trap trap;
-        t0 = now_ms();
-        int rc = wasm_invoke(inst, f, &arg, 1, &res, 1, &trap);
-        ms = now_ms() - t0;
-        if (rc != 0) {
-            snprintf(slot, sizeof why[0], "trap: %s", trap.msg);
-            k->problem = slot;
-            continue;
+        for (int t = 0; t < NTIERS; t++) {
+            if (k->problem[t])
+                continue;
+            wasm_val arg = {.type = WASM_I32, .of.i32 = k->n}, res;
+            wasm_trap trap;
+            t0 = now_ms();
+            int rc = wasm_invoke(inst[t], f[t], &arg, 1, &res, 1, &trap);
+            ms = now_ms() - t0;
+            if (rc != 0) {
+                snprintf(why[k - kernels][t], sizeof why[0][0], "trap: %s", trap.msg);
+                k->problem[t] = why[k - kernels][t];
+                continue;
+            }
+            k->engine_sum[t] = res.of.i64;
+            if (ms < k->engine_ms[t])
+                k->engine_ms[t] = ms;
         }
-        k->engine_sum = res.of.i64;
-        if (ms < k->engine_ms)
-            k->engine_ms = ms;
     }
-    wasm_store_free(s);
-    wasm_module_free(m);
+    for (int t = 0; t < NTIERS; t++) {
+        wasm_store_free(s[t]);
+        wasm_module_free(m[t]);
+    }
 }
+
+typedef struct v8_slot {
+    kernel *k;
+    int mode;
+} v8_slot;
 
 static void on_v8_kernel(void *ctx, const char *name, unsigned long long sum, double ms)
 {
-    kernel *k = ctx;
-    if (strcmp(name, k->name) == 0)
-        k->v8_ms = ms, k->v8_sum = sum;
+    v8_slot *v = ctx;
+    if (strcmp(name, v->k->name) == 0)
+        v->k->v8_ms[v->mode] = ms, v->k->v8_sum[v->mode] = sum;
 }
 
 static void on_v8_load(void *ctx, const char *name, unsigned long long sum, double ms)
@@ -148,69 +171,85 @@ static void on_v8_load(void *ctx, const char *name, unsigned long long sum, doub
         *(double *)ctx = ms;
 }
 
-/* Times one kernel under node (a process per kernel, right after the native and engine runs, so
- * all three columns see the same machine load); fills v8_ms / v8_sum from its output line. */
+/* Times one kernel under node, once per V8 tier: Liftoff alone (--liftoff --no-wasm-tier-up)
+ * and TurboFan alone (--no-liftoff); a process each, right after the native and engine runs, so
+ * every column sees the same machine load. Fills v8_ms / v8_sum from the output lines. */
 static void time_v8(kernel *k, const options *o)
 {
     if (!o->node || !o->js)
         return;
-    char cmd[8192];
-    int n = snprintf(cmd, sizeof cmd, "'%s' '%s' %d '%s=%s/bench_%s.wasm:%u'", o->node, o->js,
-                     o->runs, k->name, o->wasm_dir, k->name, k->n);
-    if (n < 0 || (size_t)n >= sizeof cmd) {
-        fprintf(stderr, "bench-engine: node command line too long; skipping V8\n");
-        return;
+    for (int mode = 0; mode < NV8; mode++) {
+        char cmd[8192];
+        int n = snprintf(cmd, sizeof cmd, "'%s' %s '%s' %d '%s=%s/bench_%s.wasm:%u'", o->node,
+                         v8_flags[mode], o->js, o->runs, k->name, o->wasm_dir, k->name, k->n);
+        if (n < 0 || (size_t)n >= sizeof cmd) {
+            fprintf(stderr, "bench-engine: node command line too long; skipping V8\n");
+            return;
+        }
+        v8_slot v = {k, mode};
+        v8_run("bench-engine", k->name, cmd, on_v8_kernel, &v);
     }
-    v8_run("bench-engine", k->name, cmd, on_v8_kernel, k);
 }
 
+static void print_ratio(double ms, double native_ms, double *log_sum, int *n)
+{
+    if (ms < 0 || !isfinite(ms)) {
+        printf(" %9s", "-");
+        return;
+    }
+    printf(" %8.2fx", ms / native_ms);
+    *log_sum += log(ms / native_ms);
+    (*n)++;
+}
+
+/* One row per kernel: native time, then each column's time over native, all from this run. */
 static int print_table(void)
 {
-    double log_engine = 0, log_v8 = 0;
-    int n_engine = 0, n_v8 = 0, mismatches = 0;
-    printf("%-10s %11s %11s %11s %12s %9s  %s\n", "kernel", "n", "native ms", "engine ms",
-           "engine/nat", "V8/nat", "checksum");
+    double log_engine[NTIERS] = {0}, log_v8[NV8] = {0}, worst_compiled = 0;
+    int n_engine[NTIERS] = {0}, n_v8[NV8] = {0}, mismatches = 0;
+    printf("%-10s %11s %10s %9s %9s %9s %9s  %s\n", "kernel", "n", "native ms", "interp/n",
+           "compiled/n", "Liftoff/n", "TurboF/n", "checksum");
     for (size_t i = 0; i < NKERNELS; i++) {
         kernel *k = &kernels[i];
-        printf("%-10s %11u %11.1f ", k->name, k->n, k->native_ms);
-        if (k->problem) {
-            printf("%11s %12s ", "-", "-");
-        } else {
-            double ratio = k->engine_ms / k->native_ms;
-            printf("%11.1f %11.2fx ", k->engine_ms, ratio);
-            log_engine += log(ratio);
-            n_engine++;
+        printf("%-10s %11u %10.1f", k->name, k->n, k->native_ms);
+        int ok = 1;
+        for (int t = 0; t < NTIERS; t++) {
+            print_ratio(k->problem[t] ? -1 : k->engine_ms[t], k->native_ms, &log_engine[t],
+                        &n_engine[t]);
+            ok &= k->problem[t] || k->engine_sum[t] == k->native_sum;
         }
-        if (k->v8_ms >= 0) {
-            double ratio = k->v8_ms / k->native_ms;
-            printf("%8.2fx ", ratio);
-            log_v8 += log(ratio);
-            n_v8++;
-        } else {
-            printf("%9s ", "-");
+        if (!k->problem[WASM_ENGINE_COMPILED] &&
+            k->engine_ms[WASM_ENGINE_COMPILED] / k->native_ms > worst_compiled)
+            worst_compiled = k->engine_ms[WASM_ENGINE_COMPILED] / k->native_ms;
+        for (int v = 0; v < NV8; v++) {
+            print_ratio(k->v8_ms[v], k->native_ms, &log_v8[v], &n_v8[v]);
+            ok &= k->v8_ms[v] < 0 || k->v8_sum[v] == k->native_sum;
         }
-        int ok = (k->problem || k->engine_sum == k->native_sum) &&
-                 (k->v8_ms < 0 || k->v8_sum == k->native_sum);
         mismatches += !ok;
-        printf(" %016llx %s", (unsigned long long)k->native_sum, ok ? "ok" : "MISMATCH");
-        if (k->problem)
-            printf(" (engine: %s)", k->problem);
+        printf("  %016llx %s", (unsigned long long)k->native_sum, ok ? "ok" : "MISMATCH");
+        for (int t = 0; t < NTIERS; t++)
+            if (k->problem[t])
+                printf(" (%s: %s)", wasm_engine_name((wasm_engine)t), k->problem[t]);
         if (!ok)
-            printf(" (engine %016llx, v8 %016llx)", (unsigned long long)k->engine_sum,
-                   (unsigned long long)k->v8_sum);
+            printf(" (interpreter %016llx, compiled %016llx, Liftoff %016llx, TurboFan %016llx)",
+                   (unsigned long long)k->engine_sum[0], (unsigned long long)k->engine_sum[1],
+                   (unsigned long long)k->v8_sum[0], (unsigned long long)k->v8_sum[1]);
         printf("\n");
     }
-    printf("%-10s %11s %11s %11s ", "geomean", "", "", "");
-    if (n_engine)
-        printf("%11.2fx ", exp(log_engine / n_engine));
-    else
-        printf("%12s ", "-");
-    if (n_v8)
-        printf("%8.2fx", exp(log_v8 / n_v8));
+    printf("%-10s %11s %10s", "geomean", "", "");
+    for (int t = 0; t < NTIERS; t++)
+        n_engine[t] ? printf(" %8.2fx", exp(log_engine[t] / n_engine[t])) : printf(" %9s", "-");
+    for (int v = 0; v < NV8; v++)
+        n_v8[v] ? printf(" %8.2fx", exp(log_v8[v] / n_v8[v])) : printf(" %9s", "-");
     printf("\n");
-    if (n_engine)
-        printf("target: engine/native geomean <= 10x: %s\n",
-               exp(log_engine / n_engine) <= 10.0 ? "met" : "NOT met");
+    if (n_engine[WASM_ENGINE_INTERPRETER])
+        printf("target: interpreter/native geomean <= 10x: %s\n",
+               exp(log_engine[0] / n_engine[0]) <= 10.0 ? "met" : "NOT met");
+    if (n_engine[WASM_ENGINE_COMPILED])
+        printf("target: compiled/native geomean <= 2.0x: %s; no kernel worse than 4x: %s "
+               "(worst %.2fx)\n",
+               exp(log_engine[1] / n_engine[1]) <= 2.0 ? "met" : "NOT met",
+               worst_compiled <= 4.0 ? "met" : "NOT met", worst_compiled);
     return mismatches;
 }
 
@@ -231,28 +270,40 @@ static int time_big_module(const options *o)
         return -1;
     }
     enum { REPS = 15 };
-    double times[REPS];
-    for (int r = 0; r < REPS; r++) {
-        wasm_error err;
-        double t0 = now_ms();
-        wasm_module *m = wasm_module_load(bytes, len, &err);
-        wasm_store *s = m ? wasm_store_new() : NULL;
-        wasm_instance *inst;
-        int rc = s ? wasm_instantiate(s, m, NULL, 0, NULL, &inst, &err) : -1;
-        times[r] = now_ms() - t0;
-        wasm_store_free(s);
-        wasm_module_free(m);
-        if (rc != 0) {
-            fprintf(stderr, "bench-engine: big module: %s\n", err.msg);
-            free(bytes);
-            return -1;
+    double times[REPS], best = 0;
+    printf("\nbig module: %zu bytes (%.2f MiB), load + validate + compile + instantiate:\n", len,
+           (double)len / (1 << 20));
+    for (int t = 0; t < NTIERS; t++) {
+        if (!wasm_engine_available((wasm_engine)t))
+            continue;
+        wasm_config cfg;
+        wasm_config_default(&cfg);
+        cfg.engine = (wasm_engine)t;
+        for (int r = 0; r < REPS; r++) {
+            wasm_error err;
+            double t0 = now_ms();
+            wasm_module *m = wasm_module_load(bytes, len, &err);
+            wasm_store *s = m ? wasm_store_new() : NULL;
+            wasm_instance *inst;
+            int rc = s ? wasm_instantiate(s, m, NULL, 0, &cfg, &inst, &err) : -1;
+            times[r] = now_ms() - t0;
+            wasm_store_free(s);
+            wasm_module_free(m);
+            if (rc != 0) {
+                fprintf(stderr, "bench-engine: big module: %s\n", err.msg);
+                free(bytes);
+                return -1;
+            }
         }
+        qsort(times, REPS, sizeof times[0], cmp_double);
+        best = times[0];
+        printf("  %-12s best %.2f ms, median %.2f ms (target <= 15 ms: %s)\n",
+               wasm_engine_name((wasm_engine)t), times[0], times[REPS / 2],
+               times[0] <= 15.0 ? "met" : "NOT met");
     }
+    printf("  (a build with the compiled tier compiles every module when it loads it, whatever "
+           "tier then runs it)\n");
     free(bytes);
-    qsort(times, REPS, sizeof times[0], cmp_double);
-    printf("\nbig module: %zu bytes (%.2f MiB): load+validate+instantiate best %.2f ms, median %.2f ms"
-           " (target <= 5 ms: %s)\n",
-           len, (double)len / (1 << 20), times[0], times[REPS / 2], times[0] <= 5.0 ? "met" : "NOT met");
     /* V8 compiles lazily by default (functions are validated and compiled on first call), so
      * it is shown both ways: lazy, and eager (every function compiled by Liftoff up front). */
     static const char *const modes[][2] = {{"", "lazy"}, {"--no-wasm-lazy-compilation ", "eager"}};
@@ -263,7 +314,7 @@ static int time_big_module(const options *o)
         double ms = 0;
         if (v8_run("bench-engine", "the big module", cmd, on_v8_load, &ms) == 0 && ms > 0)
             printf("V8 compile+instantiate of the same module (%s): best %.2f ms (engine/V8 %.2fx)\n",
-                   modes[i][1], ms, times[0] / ms);
+                   modes[i][1], ms, best / ms);
     }
     return 0;
 }

@@ -71,6 +71,8 @@ static void usage(FILE *out)
         "                                      RFC 3339 UTC time\n"
         "  --fuel N --memory SIZE --run-seconds N --fs-size SIZE --output-size SIZE\n"
         "                                      limits (SIZE takes K, M, G suffixes: 256M)\n"
+        "  --engine interpreter|compiled       the engine tier runs execute on (default\n"
+        "                                      interpreter)\n"
         "  --clock                             programs see the real time (default: fixed clock)\n"
         "  --quorum N[:NAME,...]               N of these identities (default all) may end it\n"
         "  --keep-sealed PATH                  when it ends, files under PATH (in a result area)\n"
@@ -515,6 +517,10 @@ static void fill_defaults(json_t *doc, time_t now)
     set_default_u64(limits, "run_seconds", DEFAULT_RUN_SECONDS);
     set_default_u64(limits, "fs_bytes", DEFAULT_FS_BYTES);
     set_default_u64(limits, "output_bytes", DEFAULT_OUTPUT_BYTES);
+    /* Written out, so the hash names the tier even if the parser's default changes later. */
+    if (!json_object_get(limits, "engine"))
+        json_object_set_new(limits, "engine",
+                            json_string(sb_policy_engine_name(SB_POLICY_ENGINE_DEFAULT)));
     if (!json_object_get(doc, "clock"))
         json_object_set_new(doc, "clock", json_false());
     member(doc, "shutdown", json_object);
@@ -622,7 +628,7 @@ static int write_policy(json_t *doc, const char *out, bool force, time_t now)
 
 enum {
     O_NAME = 256, O_IDENTITY, O_PROGRAM, O_RESULTS, O_PLATFORM, O_DEBUG, O_ATT_URL, O_ATT_ROOT,
-    O_HOST, O_EXPIRES_IN, O_EXPIRES, O_FUEL, O_MEMORY, O_RUN_SECONDS, O_FS, O_OUTPUT, O_CLOCK,
+    O_HOST, O_EXPIRES_IN, O_EXPIRES, O_FUEL, O_MEMORY, O_RUN_SECONDS, O_FS, O_OUTPUT, O_ENGINE, O_CLOCK,
     O_QUORUM, O_FROM, O_FORCE, O_PROGRAM_ARGS, O_KEEP_SEALED,
 };
 
@@ -636,7 +642,8 @@ static const struct option new_opts[] = {
     {"expires-in", required_argument, 0, O_EXPIRES_IN}, {"expires", required_argument, 0, O_EXPIRES},
     {"fuel", required_argument, 0, O_FUEL}, {"memory", required_argument, 0, O_MEMORY},
     {"run-seconds", required_argument, 0, O_RUN_SECONDS}, {"fs-size", required_argument, 0, O_FS},
-    {"output-size", required_argument, 0, O_OUTPUT}, {"clock", no_argument, 0, O_CLOCK},
+    {"output-size", required_argument, 0, O_OUTPUT}, {"engine", required_argument, 0, O_ENGINE},
+    {"clock", no_argument, 0, O_CLOCK},
     {"quorum", required_argument, 0, O_QUORUM}, {"from", required_argument, 0, O_FROM},
     {"keep-sealed", required_argument, 0, O_KEEP_SEALED},
     {"force", no_argument, 0, O_FORCE}, {"output", required_argument, 0, 'o'},
@@ -667,6 +674,13 @@ static int apply_scalar(json_t *doc, int opt, const char *arg, time_t now)
     switch (opt) {
     case O_NAME: json_object_set_new(doc, "name", json_string(arg)); return 0;
     case O_HOST: json_object_set_new(doc, "host", json_string(arg)); return 0;
+    case O_ENGINE: {
+        sb_policy_engine e;
+        if (sb_policy_engine_parse(arg, &e) != 0)
+            return fail("new: --engine %s: expected interpreter or compiled", arg);
+        json_object_set_new(limits, "engine", json_string(arg));
+        return 0;
+    }
     case O_ATT_URL:
         json_object_set_new(member(doc, "attestation", json_object), "url", json_string(arg));
         return 0;
@@ -942,6 +956,7 @@ static void show_limits(const sb_policy *p)
            (unsigned long long)l->fuel, (unsigned long long)l->memory_bytes,
            (unsigned long long)l->run_seconds, (unsigned long long)l->output_bytes,
            (unsigned long long)l->fs_bytes);
+    printf("Engine       the %s tier\n", sb_policy_engine_name(l->engine));
     printf("Clock        %s\n", sb_policy_clock(p) ? "real time" : "fixed (programs see no real time)");
 }
 

@@ -1,7 +1,7 @@
 /* strongbox run - run a WASI program locally, the way the isolate runs it (for program authors).
  *
  *   strongbox run [--dir HOST[::GUEST][:ro]]... [--env K=V]... [--fuel N] [--max-memory MiB]
- *                 [--clock] prog.wasm [--] [args...]
+ *                 [--engine interpreter|compiled] [--clock] prog.wasm [--] [args...]
  *
  * Exit status: the program's (low 8 bits); 134 when it trapped (kind and location on stderr);
  * 125 when it could not be started (bad option, unreadable or invalid module, link error). */
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 SB_COMMAND_DECL(run);
-const char sb_cmd_run_summary[] = "run a WASI program locally as the isolate would (--dir, --env, --fuel)";
+const char sb_cmd_run_summary[] = "run a WASI program locally as the isolate would (--dir, --env, --fuel, --engine)";
 
 #define EXIT_TRAP 134
 #define EXIT_START 125
@@ -48,6 +48,8 @@ static void usage(FILE *f)
             "  --env K=V | --env K       set a variable (K alone: copy it from this environment)\n"
             "  --fuel N                  stop the program after N instructions (trap: out of fuel)\n"
             "  --max-memory MiB          cap the program's linear memory (default 4096)\n"
+            "  --engine TIER             interpreter (default) or compiled: the engine tier, as a\n"
+            "                            policy's limits.engine chooses it in the isolate\n"
             "  --clock                   real clocks; without it time is virtual (see docs/wasi.md)\n"
             "Exit status: the program's; %d if it trapped; %d if it could not start.\n",
             EXIT_TRAP, EXIT_START);
@@ -145,6 +147,13 @@ static int apply(run_opts *o, const char *name, const char *v)
         o->cfg.fuel = n;
         return 0;
     }
+    if (strcmp(name, "--engine") == 0) {
+        if (wasm_engine_parse(v, &o->cfg.engine) != 0)
+            return bad("--engine %s: expected interpreter or compiled", v);
+        if (!wasm_engine_available(o->cfg.engine))
+            return bad("--engine %s: this build has no %s tier (built interpreter-only)", v, v);
+        return 0;
+    }
     if (parse_u64(v, 4096, &n) || n == 0)
         return bad("--max-memory %s: expected MiB between 1 and 4096", v);
     o->cfg.max_memory_pages = (uint32_t)n * 16;
@@ -155,7 +164,8 @@ static int apply(run_opts *o, const char *name, const char *v)
  * index in argv, or -1. */
 static int parse(run_opts *o, int argc, char **argv)
 {
-    static const char *const with_value[] = {"--dir", "--env", "--fuel", "--max-memory"};
+    static const char *const with_value[] = {"--dir", "--env", "--fuel", "--max-memory", "--engine"};
+    const size_t n_with_value = sizeof with_value / sizeof with_value[0];
     wasm_config_default(&o->cfg);
     o->cfg.max_memory_pages = 4096u * 16; /* 4 GiB: the wasm32 maximum */
     for (int i = 1; i < argc; i++) {
@@ -169,9 +179,9 @@ static int parse(run_opts *o, int argc, char **argv)
         if (strcmp(a, "--") == 0)
             return i + 1 < argc ? i + 1 : bad("%s: no module given", a);
         size_t len = eq ? (size_t)(eq - a) : strlen(a), k = 0;
-        while (k < 4 && (strlen(with_value[k]) != len || strncmp(a, with_value[k], len)))
+        while (k < n_with_value && (strlen(with_value[k]) != len || strncmp(a, with_value[k], len)))
             k++;
-        if (k == 4)
+        if (k == n_with_value)
             return bad("unknown option %s (see strongbox run --help)", a);
         if (!eq && i + 1 == argc)
             return bad("%s needs a value", a);

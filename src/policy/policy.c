@@ -815,15 +815,40 @@ static const struct limit {
 };
 #define N_LIMITS (sizeof limit_table / sizeof limit_table[0])
 
+const char *sb_policy_engine_name(sb_policy_engine e)
+{
+    return e == SB_POLICY_ENGINE_COMPILED ? "compiled" : "interpreter";
+}
+
+int sb_policy_engine_parse(const char *name, sb_policy_engine *out)
+{
+    if (strcmp(name, "interpreter") == 0)
+        *out = SB_POLICY_ENGINE_INTERPRETER;
+    else if (strcmp(name, "compiled") == 0)
+        *out = SB_POLICY_ENGINE_COMPILED;
+    else
+        return -1;
+    return 0;
+}
+
 static int parse_limits(ctx *c, json_t *obj)
 {
     const char *path = "policy.limits";
     char sub[JPATH];
-    field f[N_LIMITS];
+    field f[N_LIMITS + 1];
     for (size_t i = 0; i < N_LIMITS; i++)
         f[i] = (field){limit_table[i].key, T_INT, true};
-    if (check_object(c, obj, path, f, N_LIMITS))
+    f[N_LIMITS] = (field){"engine", T_STR, false};
+    if (check_object(c, obj, path, f, N_LIMITS + 1))
         return -1;
+    /* Whether this runtime has the tier is the runtime's question (it refuses at policy load):
+     * the policy itself may name either. */
+    const json_t *engine = json_object_get(obj, "engine");
+    c->p->limits.engine = SB_POLICY_ENGINE_DEFAULT;
+    if (engine && sb_policy_engine_parse(json_string_value(engine), &c->p->limits.engine) != 0)
+        return fail(c, INVALID, at_key(sub, path, "engine"),
+                    "expected \"interpreter\" or \"compiled\", not \"%.32s\"",
+                    json_string_value(engine));
     for (size_t i = 0; i < N_LIMITS; i++) {
         const struct limit *l = &limit_table[i];
         json_int_t v = json_integer_value(json_object_get(obj, l->key));

@@ -122,13 +122,30 @@ typedef struct sb_policy_runtime {
     size_t n_measurements;     /* at least 1 */
 } sb_policy_runtime;
 
-/* Per-run and per-computation limits (all required in the file; ranges in docs/policy.md). */
+/* Which tier of the WebAssembly engine runs the programs (limits.engine; docs/policy.md). */
+typedef enum sb_policy_engine {
+    SB_POLICY_ENGINE_INTERPRETER = 0, /* "interpreter": the reference tier, in every runtime */
+    SB_POLICY_ENGINE_COMPILED = 1,    /* "compiled": x86-64 machine code (runtimes built with it) */
+} sb_policy_engine;
+
+/* The tier of a policy without limits.engine. The interpreter until the compiled tier passes the
+ * whole spec testsuite (SIMD included) and the differential fuzzer; `policy new` always writes the
+ * field, so a policy's hash names the tier it runs on whatever this default becomes. */
+#define SB_POLICY_ENGINE_DEFAULT SB_POLICY_ENGINE_INTERPRETER
+
+/* "interpreter" / "compiled", and back (0, or -1 for any other name). */
+const char *sb_policy_engine_name(sb_policy_engine e);
+int sb_policy_engine_parse(const char *name, sb_policy_engine *out);
+
+/* Per-run and per-computation limits (all required in the file except engine; ranges in
+ * docs/policy.md). */
 typedef struct sb_policy_limits {
     uint64_t fuel;             /* engine fuel units per run */
     uint64_t memory_bytes;     /* most linear memory a run may have */
     uint64_t run_seconds;      /* wall-clock time per run */
     uint64_t fs_bytes;         /* total bytes the in-memory filesystem may hold */
     uint64_t output_bytes;     /* most bytes of stdout+stderr one run may produce (kept, returned) */
+    sb_policy_engine engine;   /* the engine tier (optional field; SB_POLICY_ENGINE_DEFAULT) */
 } sb_policy_limits;
 
 typedef struct sb_policy sb_policy;

@@ -2,6 +2,7 @@
  * attestation) and shutdown. See docs/protocol.md for the sequence. */
 #include "runtime/runtime.h"
 #include "tsm/tsm.h"
+#include "wasm/wasm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,6 +187,10 @@ static void on_init(rt *r, const sb_msg *m)
         rt_end(r, SB_ST_BAD_REQUEST, err.msg);
         return;
     }
+    if (rt_engine_check(r->policy, &err) < 0) {
+        rt_end(r, SB_ST_BAD_REQUEST, err.msg);
+        return;
+    }
     if (make_key_and_csr(r, &err) < 0 || rt_fs_init(r, &err) < 0 || rt_tls_init(r, &err) < 0) {
         rt_end(r, SB_ST_INTERNAL, err.msg);
         return;
@@ -266,7 +271,7 @@ static void on_challenge(rt *r, const sb_msg *m)
     /* Everything the runtime needed from outside is in: from here on it runs under seccomp. */
     if (r->no_sandbox) {
         rt_event(r, SB_LVL_WARN, "sandbox disabled (--no-sandbox): this isolate is INSECURE");
-    } else if (rt_sandbox_install(&err) < 0) {
+    } else if (rt_sandbox_install(wasm_engine_available(WASM_ENGINE_COMPILED), &err) < 0) {
         rt_end(r, SB_ST_INTERNAL, err.msg);
         return;
     }

@@ -233,6 +233,23 @@ static void respond_run(rt *r, rt_session *s, const sb_msg *m, const rt_step *st
     }
 }
 
+static wasm_engine engine_of(sb_policy_engine e)
+{
+    return e == SB_POLICY_ENGINE_COMPILED ? WASM_ENGINE_COMPILED : WASM_ENGINE_INTERPRETER;
+}
+
+/* At policy load, not at the first run: a party should learn before uploading anything that this
+ * runtime cannot keep the contract. */
+int rt_engine_check(const sb_policy *policy, sb_err *err)
+{
+    sb_policy_engine e = sb_policy_limits_of(policy)->engine;
+    if (!wasm_engine_available(engine_of(e)))
+        return sb_err_set(err, SB_ST_BAD_REQUEST, "policy.limits.engine: the policy asks for the "
+                          "%s tier, and this runtime was built without it (interpreter only)",
+                          sb_policy_engine_name(e));
+    return 0;
+}
+
 /* Runs the loaded module of st->program; fills st's outcome. Returns 0 when it ran (whatever its
  * outcome), else a status with why filled. */
 static sb_status execute(rt *r, job *j, rt_step *st, char *reason, size_t reason_len, char *why,
@@ -250,6 +267,7 @@ static sb_status execute(rt *r, job *j, rt_step *st, char *reason, size_t reason
     wasm_config_default(&wc);
     wc.max_memory_pages = (uint32_t)(lim->memory_bytes / 65536);
     wc.fuel = lim->fuel;
+    wc.engine = engine_of(lim->engine);
 #ifdef WASM_HAS_INTERRUPT
     wc.interrupt = &run_interrupted;
 #endif

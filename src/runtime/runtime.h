@@ -209,9 +209,14 @@ int rt_receipt_make(rt *r, const char *by, const char *pipeline, const rt_step *
 void rt_run(rt *r, rt_session *s, const sb_msg *m);      /* synchronous: other sessions wait */
 /* A pipeline of the policy: its steps in order, stopping at the first that fails. */
 void rt_run_pipeline(rt *r, rt_session *s, const sb_msg *m);
+/* -1 (err set) when the policy asks for an engine tier this runtime was built without. */
+int rt_engine_check(const sb_policy *policy, sb_err *err);
 int rt_alarm_install(sb_err *err); /* run_seconds: SIGALRM handler, before the sandbox */
 
 /* sandbox.c */
-int rt_sandbox_install(sb_err *err);
+/* generated_code: the engine has the compiled tier (which compiles every module when it is
+ * loaded, whatever tier then runs it), so pages may become executable, never while writable
+ * (W^X); otherwise (an interpreter-only runtime) nothing may ever be executable. */
+int rt_sandbox_install(bool generated_code, sb_err *err);
 
 #endif

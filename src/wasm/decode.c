@@ -4,6 +4,9 @@
  * Every count read from the binary is checked against the bytes that remain before anything is
  * allocated for it, so allocations are proportional to the input size. */
 #include "wasm/decode.h"
+#ifdef SB_WASM_COMPILED_TIER
+#include "wasm/jit/jit.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -795,6 +798,9 @@ void wasm_module_free(wasm_module *m)
         free((char *)m->exports[i].name);
     for (uint32_t i = 0; i < m->nelems; i++)
         free(m->elems[i].items);
+#ifdef SB_WASM_COMPILED_TIER
+    wasm_jit_free(m);
+#endif
     free(m->code_arena);
     free(m->map_arena);
     free(m->types); free(m->imports); free(m->exports); free(m->elems); free(m->datas);

@@ -119,6 +119,7 @@ struct wasm_module {
     data_seg *datas;
     uint32_t ndatas;
     int64_t data_count;             /* -1 = no data count section */
+    struct jit_module *jit;         /* machine code of the compiled tier (NULL without it) */
     uint8_t *declared_funcs;        /* 1 = may be referenced by ref.func in code */
 };
 
@@ -180,6 +181,8 @@ struct wasm_instance {
     slot_t *stack;
     size_t stack_slots;
     frame *frames;
+    void *jit_stack;          /* the compiled tier's native stack (mapped on first use) */
+    size_t jit_stack_size;
     bool running;
     /* host call in progress: message and exit code it set */
     wasm_trap *host_trap;
@@ -216,6 +219,11 @@ const void *const *wasm_interp_handlers(void);
 /* Runs f on inst's stack with arguments already in inst->stack[0..]. Results land in
  * stack[0..nr). Returns 0 or a trap kind with trap filled. */
 int wasm_interp_run(wasm_instance *inst, wasm_func *f, wasm_trap *trap);
+/* Runs f as a callee of compiled code: frame at fp, call depth `depth`; the caller has already
+ * made the call's depth, stack, interrupt and entry-fuel checks (as the interpreter's own calls
+ * do). Fuel is read from and written back to inst->fuel. */
+int wasm_interp_run_called(wasm_instance *inst, wasm_func *f, slot_t *fp, uint32_t depth,
+                           wasm_trap *trap);
 /* Calls a host function with arguments/results in slots. Returns 0 or a trap kind. */
 int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *args, wasm_trap *trap);
 

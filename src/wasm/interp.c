@@ -15,36 +15,7 @@ static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return (a >> b)
 static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }
 static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return (a >> b) | (a << ((64 - b) & 63)); }
 
-static inline float f32_of(slot_t s) { union { uint32_t u; float f; } x = {.u = (uint32_t)s}; return x.f; }
-static inline double f64_of(slot_t s) { union { uint64_t u; double f; } x = {.u = s}; return x.f; }
-static inline slot_t slot_f32(float f) { union { uint32_t u; float f; } x = {.f = f}; return x.u; }
-static inline slot_t slot_f64(double f) { union { uint64_t u; double f; } x = {.f = f}; return x.u; }
-
-/* WebAssembly min/max: NaN if either operand is NaN, and -0 < +0. */
-static inline float fmin32(float a, float b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? a : b;
-    return a < b ? a : b;
-}
-static inline float fmax32(float a, float b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
-static inline double fmin64(double a, double b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? a : b;
-    return a < b ? a : b;
-}
-static inline double fmax64(double a, double b)
-{
-    if (a != a || b != b) return a + b;
-    if (a == b) return signbit(a) ? b : a;
-    return a > b ? a : b;
-}
+#include "wasm/fnum.h"
 
 #define CT_i32 uint32_t
 #define CT_i64 uint64_t
@@ -122,7 +93,8 @@ int wasm_call_host(wasm_instance *caller, wasm_func *f, slot_t *slots, wasm_trap
     } while (0)
 
 /* The whole interpreter. Called with f == NULL it only hands out its handler table. */
-static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *const **table)
+static int interp(wasm_instance *ri, wasm_func *f, slot_t *fp0, uint32_t depth0, bool called,
+                  wasm_trap *trap, const void *const **table)
 {
 #define LBL_BIN(opc, name, expr) &&L_##name, &&L_##name##_i, &&L_##name##_a, &&L_##name##_ai,
 #define LBL_UN(opc, name, ...) &&L_##name, &&L_##name##_a,
@@ -152,8 +124,8 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     uint64_t msize = 0;
     RELOAD_INST();
     frame *frames = ri->frames;
-    uint32_t depth = 0, max_depth = ri->cfg.max_call_depth;
-    slot_t *fp = ri->stack, *stack_end = ri->stack + ri->stack_slots;
+    uint32_t depth = depth0, max_depth = ri->cfg.max_call_depth;
+    slot_t *fp = fp0, *stack_end = ri->stack + ri->stack_slots;
     bool unlimited = ri->fuel == WASM_FUEL_UNLIMITED;
     uint64_t fuel = ri->fuel;
     volatile sig_atomic_t *const intr = ri->cfg.interrupt;
@@ -163,13 +135,15 @@ static int interp(wasm_instance *ri, wasm_func *f, wasm_trap *trap, const void *
     const cell *ip = f->code->code, *ret_ip;
     slot_t *newfp;
     const fcode *code = f->code;
-    if (max_depth == 0 || fp + code->frame_slots > stack_end) {
+    if (!called && (max_depth == 0 || fp + code->frame_slots > stack_end)) {
         trapk = WASM_TRAP_STACK_EXHAUSTED;
         wasm_trap_set(trap, trapk, f, 0);
         return trapk;
     }
-    frames[0] = (frame){.ret_ip = NULL, .fp = fp, .func = f};
+    frames[depth] = (frame){.ret_ip = NULL, .fp = fp, .func = f};
     memset(fp + code->nparam_slots, 0, (code->nlocal_slots - code->nparam_slots) * sizeof(slot_t));
+    if (called) /* the caller (compiled code) made do_call's checks and charged the entry fuel */
+        ip = code->code + 2;
     NEXT();
 
 #define H_BIN(name, T, G, P, expr)                                                               \
@@ -404,7 +378,7 @@ do_call:
 L_ret1:
     fp[0] = R(1);
 L_ret:
-    if (depth == 0)
+    if (depth == depth0)
         goto done;
     ip = frames[depth].ret_ip;
     depth--;
@@ -493,11 +467,17 @@ trap:
 const void *const *wasm_interp_handlers(void)
 {
     const void *const *table = NULL;
-    interp(NULL, NULL, NULL, &table);
+    interp(NULL, NULL, NULL, 0, false, NULL, &table);
     return table;
 }
 
 int wasm_interp_run(wasm_instance *inst, wasm_func *f, wasm_trap *trap)
 {
-    return interp(inst, f, trap, NULL);
+    return interp(inst, f, inst->stack, 0, false, trap, NULL);
+}
+
+int wasm_interp_run_called(wasm_instance *inst, wasm_func *f, slot_t *fp, uint32_t depth,
+                           wasm_trap *trap)
+{
+    return interp(inst, f, fp, depth, true, trap, NULL);
 }

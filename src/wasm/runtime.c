@@ -1,5 +1,8 @@
 /* runtime.c - stores, host objects, linking, instantiation, invocation and the accessor API. */
 #include "wasm/internal.h"
+#ifdef SB_WASM_COMPILED_TIER
+#include "wasm/jit/jit.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +65,9 @@ static void release_instance(void *p)
     free(inst->elem_refs), free(inst->elem_len), free(inst->data_len);
     free(inst->funcs), free(inst->tables), free(inst->mems), free(inst->globals);
     free(inst->own_funcs), free(inst->stack), free(inst->frames);
+#ifdef SB_WASM_COMPILED_TIER
+    wasm_jit_instance_free(inst);
+#endif
     free(inst);
 }
 
@@ -551,6 +557,13 @@ int wasm_instantiate(wasm_store *s, const wasm_module *m, const wasm_extern *imp
         return wasm_error_set(err, WASM_ERR_UNSUPPORTED, 0, "engine tier %s is not built in",
                               wasm_engine_name(inst->cfg.engine) ? wasm_engine_name(inst->cfg.engine)
                                                                  : "(unknown)");
+#ifdef SB_WASM_COMPILED_TIER
+    if (inst->cfg.engine == WASM_ENGINE_COMPILED && wasm_jit_prepare(m, err) < 0)
+        return -1;
+    const char *why = inst->cfg.engine == WASM_ENGINE_COMPILED ? wasm_jit_unsupported(m) : NULL;
+    if (why)
+        return wasm_error_set(err, WASM_ERR_UNSUPPORTED, 0, "compiled tier: %s", why);
+#endif
     inst->fuel = inst->cfg.fuel;
     if (inst_alloc(inst, m) < 0)
         return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
@@ -650,6 +663,16 @@ static int check_args(const ftype *t, const wasm_val *args, size_t nargs, size_t
     return 0;
 }
 
+/* f runs on its instance's tier (on ctx's stack, with ctx's limits and fuel). */
+static int run_wasm(wasm_instance *ctx, wasm_func *f, wasm_trap *trap)
+{
+#ifdef SB_WASM_COMPILED_TIER
+    if (wasm_jit_runs(f))
+        return wasm_jit_run(ctx, f, trap);
+#endif
+    return wasm_interp_run(ctx, f, trap);
+}
+
 /* Lays the arguments out in slots, runs f and reads the results back from the same slots. */
 static int call_with_vals(wasm_instance *ctx, wasm_func *f, slot_t *slots, const wasm_val *args,
                           wasm_val *results, wasm_trap *trap)
@@ -657,7 +680,7 @@ static int call_with_vals(wasm_instance *ctx, wasm_func *f, slot_t *slots, const
     const ftype *t = f->type;
     for (uint32_t i = 0, at = 0; i < t->np; at += valtype_slots(t->t[i++]))
         wasm_val_to_slots(&args[i], slots + at);
-    int k = f->host ? wasm_call_host(ctx, f, slots, trap) : wasm_interp_run(ctx, f, trap);
+    int k = f->host ? wasm_call_host(ctx, f, slots, trap) : run_wasm(ctx, f, trap);
     for (uint32_t i = 0, at = 0; k == 0 && i < t->nr; at += valtype_slots(t->t[t->np + i++]))
         wasm_slots_to_val(t->t[t->np + i], slots + at, &results[i]);
     return k;

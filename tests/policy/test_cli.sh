@@ -68,6 +68,16 @@ grep -q "\"sha256\": \"$WASM_SHA\"" policy.json && ok || bad "program hash not t
 grep -q "\"$RT_SHA\"" policy.json && ok || bad "process measurement not the runtime's SHA-256"
 grep -q '"memory_bytes": 67108864' policy.json && ok || bad "--memory 64M"
 grep -q '"fuel": 5000000' policy.json && ok || bad "--fuel"
+grep -q '"engine": "interpreter"' policy.json && ok || bad "policy new writes the default engine tier"
+expect 0 "Engine       the interpreter tier" "$SB" policy show policy.json
+expect 0 "hash" new_policy --engine compiled -o compiled.json
+grep -q '"engine": "compiled"' compiled.json && ok || bad "--engine compiled"
+expect 0 "Engine       the compiled tier" "$SB" policy show compiled.json
+[ "$("$SB" policy hash compiled.json)" != "$("$SB" policy hash policy.json)" ] && ok || bad "the engine tier is not in the hash"
+expect 1 "new: --engine jit: expected interpreter or compiled" new_policy --engine jit -o x.json
+[ ! -e x.json ] && ok || bad "a policy with a bad engine was written"
+sed 's/"engine": "interpreter"/"engine": "turbo"/' policy.json > bad-engine.json
+expect 1 'policy.limits.engine: expected "interpreter" or "compiled", not "turbo"' "$SB" policy check bad-engine.json
 HASH=$("$SB" policy hash policy.json)
 [ ${#HASH} -eq 64 ] && ok || bad "hash length"
 [ "$("$SB" policy hash policy.json --canonical | sha256sum | cut -d' ' -f1)" = "$HASH" ] && ok || bad "hash is not SHA-256 of the canonical form"

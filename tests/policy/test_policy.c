@@ -870,6 +870,12 @@ static void test_structure_errors(void)
     MUTATE("limits.output_bytes", "1.5", "policy.limits.output_bytes: expected an integer");
     MUTATE("limits.output_bytes", NULL, "policy.limits: missing field \"output_bytes\"");
     MUTATE("limits.cpu", "1", "policy.limits: unknown field \"cpu\"");
+    MUTATE("limits.engine", "\"jit\"", "policy.limits.engine: expected \"interpreter\" or "
+           "\"compiled\", not \"jit\"");
+    MUTATE("limits.engine", "\"Compiled\"", "policy.limits.engine: expected \"interpreter\" or "
+           "\"compiled\", not \"Compiled\"");
+    MUTATE("limits.engine", "1", "policy.limits.engine: expected a string");
+    MUTATE("limits.engine", "null", "policy.limits.engine: expected a string");
     /* expiry format */
     MUTATE("expires", "\"2027-01-16 08:00:00Z\"", "policy.expires: expected an RFC 3339 UTC time "
            "like 2026-01-31T12:00:00Z");
@@ -1090,6 +1096,35 @@ static void test_syntax_errors(void)
     CHECK(strstr(err.msg, "cannot open /nonexistent/policy.json") != NULL);
 }
 
+/* limits.engine: optional (the named default), either tier by name, and part of the hash. */
+static void test_engine(void)
+{
+    sb_err err = {0};
+    json_t *d = base_policy();
+    sb_policy *absent = parse_doc(d, NOW, 0, &err);
+    CHECK(absent && sb_policy_limits_of(absent)->engine == SB_POLICY_ENGINE_DEFAULT);
+    set_at(d, "limits.engine", "\"compiled\"");
+    sb_policy *compiled = parse_doc(d, NOW, 0, &err);
+    CHECK(compiled && sb_policy_limits_of(compiled)->engine == SB_POLICY_ENGINE_COMPILED);
+    set_at(d, "limits.engine", "\"interpreter\"");
+    sb_policy *interp = parse_doc(d, NOW, 0, &err);
+    CHECK(interp && sb_policy_limits_of(interp)->engine == SB_POLICY_ENGINE_INTERPRETER);
+    if (absent && compiled && interp) {
+        /* the tier is in the JSON, so in the hash every party compares */
+        CHECK(strcmp(sb_policy_hash_hex(compiled), sb_policy_hash_hex(interp)) != 0);
+        CHECK(strcmp(sb_policy_hash_hex(absent), sb_policy_hash_hex(interp)) != 0);
+    }
+    sb_policy_engine e;
+    CHECK(sb_policy_engine_parse("compiled", &e) == 0 && e == SB_POLICY_ENGINE_COMPILED);
+    CHECK(sb_policy_engine_parse("", &e) == -1 && sb_policy_engine_parse("interp", &e) == -1);
+    CHECK_STR(sb_policy_engine_name(SB_POLICY_ENGINE_COMPILED), "compiled");
+    CHECK_STR(sb_policy_engine_name(SB_POLICY_ENGINE_INTERPRETER), "interpreter");
+    sb_policy_free(absent);
+    sb_policy_free(compiled);
+    sb_policy_free(interp);
+    json_decref(d);
+}
+
 /* A minimal single-party policy: one identity does everything; a quorum of 1 is then fine. */
 static void test_single_party_and_ipv6(void)
 {
@@ -1239,6 +1274,7 @@ int main(int argc, char **argv)
     test_program_args();
     test_single_party_and_ipv6();
     test_pipelines();
+    test_engine();
 
     cert *all[] = {&alice, &bob, &carol, &root, &expired, &future};
     for (size_t i = 0; i < 6; i++)

@@ -33,6 +33,7 @@ typedef struct policy_opts {
     bool no_debug;            /* runtimes.allow_debug false */
     bool clock;               /* "clock": true */
     const char *args;         /* a JSON array fixing the program's arguments, or NULL */
+    const char *engine;       /* limits.engine, or NULL for none */
 } policy_opts;
 
 static char *policy_json(const policy_opts *o)
@@ -55,7 +56,7 @@ static char *policy_json(const policy_opts *o)
              "\"attestation\":{\"url\":\"http://127.0.0.1:1\",\"root_certificate\":%s},"
              "\"host\":\"127.0.0.1:1\","
              "\"limits\":{\"fuel\":%llu,\"memory_bytes\":%llu,\"run_seconds\":%llu,"
-             "\"fs_bytes\":%llu,\"output_bytes\":%llu},"
+             "\"fs_bytes\":%llu,\"output_bytes\":%llu%s%s%s},"
              "\"clock\":%s,\"expires\":\"%s\",\"shutdown\":{%s}}",
              a, b, hex, o->args ? "\"args\":" : "", o->args ? o->args : "", o->args ? "," : "",
              o->platform ? o->platform : "process",
@@ -66,6 +67,7 @@ static char *policy_json(const policy_opts *o)
              (unsigned long long)(o->run_seconds ? o->run_seconds : 10),
              (unsigned long long)(o->fs_bytes ? o->fs_bytes : 4u << 20),
              (unsigned long long)(o->output_bytes ? o->output_bytes : 4096),
+             o->engine ? ",\"engine\":\"" : "", o->engine ? o->engine : "", o->engine ? "\"" : "",
              o->clock ? "true" : "false", expires,
              o->quorum ? "\"quorum\":{\"members\":[\"alice\",\"bob\"],\"count\":2}" : "");
     free(a);
@@ -74,11 +76,16 @@ static char *policy_json(const policy_opts *o)
     return buf;
 }
 
-static char *default_policy(void)
+static char *engine_policy(const char *engine)
 {
-    policy_opts o = {.expires_in = 3600, .prog_hash = program_hash};
+    policy_opts o = {.expires_in = 3600, .prog_hash = program_hash, .engine = engine};
     return policy_json(&o);
 }
+
+static char *default_policy(void) { return engine_policy(NULL); }
+
+/* Whether this build's runtime has the compiled tier (main's third argument, from the build). */
+static bool compiled_tier;
 
 /* ---------------------------------------------------------------- start-up errors */
 
@@ -118,6 +125,14 @@ static void test_startup_errors(void)
     expect_shutdown("bad json", "{", "process", NULL, 0, SB_ST_BAD_REQUEST, "policy", 1);
     expect_shutdown("platform", good, "tdx", NULL, 0, SB_ST_BAD_REQUEST,
                     "init names platform 'tdx'", 1);
+    /* a tier the runtime lacks: refused when the policy is loaded, before anything is uploaded */
+    if (!compiled_tier) {
+        char *compiled = engine_policy("compiled");
+        expect_shutdown("engine", compiled, "process", NULL, 0, SB_ST_BAD_REQUEST,
+                        "policy.limits.engine: the policy asks for the compiled tier, and this "
+                        "runtime was built without it (interpreter only)", 1);
+        free(compiled);
+    }
     static const uint8_t garbage[] = {0, 0, 0, 3, 0xFF, 0xFF, 0xFF};
     expect_shutdown("garbage", NULL, NULL, garbage, sizeof garbage, SB_ST_BAD_REQUEST,
                     "bad frame from the host", 1);
@@ -740,9 +755,9 @@ static bool bytes_has(sb_bytes b, const char *text)
     return b.p && memmem(b.p, b.len, text, strlen(text)) != NULL;
 }
 
-static void test_run(const char *flag)
+static void test_run(const char *flag, const char *engine)
 {
-    char *json = default_policy(), reason[SB_REASON_MAX + 1];
+    char *json = engine_policy(engine), reason[SB_REASON_MAX + 1];
     host *h = ready_host(json, flag);
     client *a = c_connect(h, alice), *b = c_connect(h, bob);
     sb_msg r;
@@ -1203,10 +1218,12 @@ static void test_garbage_requests(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: test_runtime RUNTIME TEST_PROGRAM_WASM\n");
+    if (argc != 4 || (strcmp(argv[3], "compiled") != 0 && strcmp(argv[3], "interpreter") != 0)) {
+        fprintf(stderr, "usage: test_runtime RUNTIME TEST_PROGRAM_WASM compiled|interpreter\n"
+                        "(the tiers this build's runtime has: compiled = both)\n");
         return 2;
     }
+    compiled_tier = strcmp(argv[3], "compiled") == 0;
     runtime_bin = argv[1];
     program_path = argv[2];
     sb_err err;
@@ -1228,8 +1245,12 @@ int main(int argc, char **argv)
     test_channel_edges();
     test_flow_control();
     test_sandboxed();
-    test_run("--no-sandbox");
-    test_run(NULL);
+    test_run("--no-sandbox", NULL);
+    test_run(NULL, NULL);
+    test_run(NULL, "interpreter");
+    /* the compiled tier under the sandbox: its code pages pass the W^X filter */
+    if (compiled_tier)
+        test_run(NULL, "compiled");
     test_run_limits();
     test_clock();
     test_fixed_args();

@@ -1,5 +1,7 @@
 /* test_sandbox.c - the runtime's seccomp allow-list, installed in forked children: what the
- * runtime needs keeps working, everything else kills the process with SIGSYS. */
+ * runtime needs keeps working, everything else kills the process with SIGSYS. Both filters: the
+ * interpreter's (nothing ever executable) and the compiled tier's (W^X: executable only without
+ * write, and generated code runs). */
 #include "runtime/runtime.h"
 
 #include <fcntl.h>
@@ -26,12 +28,12 @@ static void quit(int code)
 }
 
 /* Runs fn in a sandboxed child; returns its exit code, or 128 + the signal that killed it. */
-static int sandboxed(void (*fn)(void))
+static int sandboxed_as(bool generated_code, void (*fn)(void))
 {
     pid_t pid = fork();
     if (pid == 0) {
         sb_err err;
-        if (rt_sandbox_install(&err) < 0) {
+        if (rt_sandbox_install(generated_code, &err) < 0) {
             fprintf(stderr, "%s\n", err.msg);
             _exit(99);
         }
@@ -42,6 +44,8 @@ static int sandboxed(void (*fn)(void))
     waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+static int sandboxed(void (*fn)(void)) { return sandboxed_as(false, fn); }
 
 static void runtime_calls(void)
 {
@@ -94,6 +98,54 @@ static void mprotects(void)
     mprotect(p, 4096, PROT_READ | PROT_EXEC);
 }
 static void execs(void) { execl("/bin/true", "true", (char *)NULL); }
+
+/* ---- the compiled tier's filter: W^X */
+
+static void maps_write_exec(void)
+{
+    mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+static void maps_write_exec_only(void)
+{
+    mmap(NULL, 4096, PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+static void mprotects_write_exec(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(p, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+static void mprotects_exec_then_write(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        quit(2);
+    mprotect(p, 4096, PROT_WRITE | PROT_EXEC);
+}
+
+/* What the compiled tier does: write code into read-write pages, make them read-execute, run it;
+ * map read-execute directly; change protections of data pages (guard regions). */
+static void generates_code(void)
+{
+    static const uint8_t mov_eax_42_ret[] = {0xB8, 42, 0, 0, 0, 0xC3};
+    uint8_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        quit(2);
+    memcpy(p, mov_eax_42_ret, sizeof mov_eax_42_ret);
+    if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+        quit(3);
+#if defined(__x86_64__)
+    int (*fn)(void);
+    memcpy(&fn, &p, sizeof fn); /* object to function pointer without a cast warning */
+    if (fn() != 42)
+        quit(4);
+#endif
+    void *rx = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *guard = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (rx == MAP_FAILED || guard == MAP_FAILED || mprotect(guard, 4096, PROT_READ | PROT_WRITE) < 0 ||
+        mprotect(p, 4096, PROT_READ | PROT_WRITE) < 0)
+        quit(5);
+    quit(0);
+}
 static void sigaction_(void) { signal(SIGALRM, SIG_IGN); }
 
 int main(void)
@@ -110,6 +162,20 @@ int main(void)
         int rc = sandboxed(forbidden[i]);
         if (rc != 128 + SIGSYS)
             fprintf(stderr, "forbidden call %zu: status %d\n", i, rc);
+        CHECK(rc == 128 + SIGSYS);
+    }
+    /* the compiled tier's filter: everything above still works or is still refused, except
+     * that code may be made executable without write */
+    CHECK(sandboxed_as(true, runtime_calls) == 0);
+    CHECK(sandboxed_as(true, generates_code) == 0);
+    CHECK(sandboxed(generates_code) == 128 + SIGSYS);
+    void (*const never_wx[])(void) = {opens_file, makes_socket, forks, execs, sigaction_,
+                                       maps_write_exec, maps_write_exec_only, mprotects_write_exec,
+                                       mprotects_exec_then_write};
+    for (size_t i = 0; i < sizeof never_wx / sizeof never_wx[0]; i++) {
+        int rc = sandboxed_as(true, never_wx[i]);
+        if (rc != 128 + SIGSYS)
+            fprintf(stderr, "forbidden call %zu under the compiled tier's filter: status %d\n", i, rc);
         CHECK(rc == 128 + SIGSYS);
     }
     printf("sandbox: %d checks, %d failures\n", checks, failures);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # static.sh SRC BUILD - cppcheck and clang-tidy on the trusted folders, zero findings.
 #
-# Both run on the sources of src/{common,wasm,vfs,wasi,policy,proto,runtime,tsm,guestinit,hpke} and the
-# runtime's part of src/cose (cbor.c, sign1.c: receipts) with the exact
+# Both run on the sources of src/{common,wasm,vfs,wasi,policy,proto,runtime,tsm,guestinit,hpke}
+# and their subfolders (src/wasm/jit), and the runtime's part of src/cose (cbor.c, sign1.c:
+# receipts) with the exact
 # flags of BUILD/compile_commands.json. clang-tidy's check set is SRC/.clang-tidy (each excluded
 # check says why there). A finding passes only if tests/tcb/static-reviewed.txt lists it (file,
 # check and the flagged line's text) with a justification. Exit 77 (ctest: skipped) only when a
@@ -18,7 +19,10 @@ db="$BUILD/compile_commands.json"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcb-static.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 files=()
-for d in $TRUSTED; do files+=("$SRC"/src/$d/*.c); done
+# Subfolders too: src/wasm/jit (the compiled tier) is part of the default runtime.
+shopt -s nullglob
+for d in $TRUSTED; do files+=("$SRC"/src/$d/*.c "$SRC"/src/$d/*/*.c); done
+shopt -u nullglob
 files+=("$SRC"/src/cose/cbor.c "$SRC"/src/cose/sign1.c) # cose.c (decoding) is not linked in
 jobs=2
 

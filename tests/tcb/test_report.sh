@@ -18,7 +18,11 @@ check() { # check NAME EXPECTED_RC PATTERN CMD...: the command exits EXPECTED_RC
   fi
 }
 
-"$report" "$BUILD" || { echo "FAIL: the TCB report of this build fails"; status=1; }
+"$report" "$BUILD" > "$tmp/report" 2>&1 || { echo "FAIL: the TCB report of this build fails"; status=1; }
+cat "$tmp/report"
+has() { # has NAME PATTERN: this build's report (above) prints PATTERN
+  if grep -q -e "$2" "$tmp/report"; then echo "ok: $1"; else echo "FAIL: $1: no '$2' in the report"; status=1; fi
+}
 
 check "line budget" 1 "FAIL: project-written trusted lines .* exceed the budget 1000" \
   env TCB_MAX_LINES=1000 "$report" "$BUILD"
@@ -35,6 +39,27 @@ awk '{ print } /^Archive member included/ && !done { print ""; print "/usr/lib/x
   "$map" > "$tmp/lib.map"
 check "foreign library" 1 "FAIL: library not allowed in the runtime: /usr/lib/x86_64-linux-gnu/libsqlite3.a" \
   env TCB_MAP="$tmp/lib.map" "$report" "$BUILD"
+# Both runtimes' figures, and the W^X rule read back from the filter.
+if grep -q '/wasm/jit/' "$map" || grep -q 'libsb_wasm.a(x64.c.o)' "$map"; then
+  has "both runtimes" "interpreter-only (-DSB_COMPILED_TIER=OFF) *[0-9]* lines (budget 15000"
+  has "compiled budget" "total *[0-9]* lines (budget 25000)"
+  has "mprotect W^X rule listed" "mprotect  prot & PROT_WRITE|PROT_EXEC never both"
+else
+  has "interpreter-only budget" "total *[0-9]* lines (budget 15000)"
+fi
+has "W^X rule listed" "mmap      prot & PROT_WRITE|PROT_EXEC never both"
+"$BUILD/tests/tcb/tcb-seccomp-dump" --compiled > "$tmp/good.pfc"
+# mprotect allowed with PROT_READ|PROT_WRITE|PROT_EXEC (mask 7 == 7), and mprotect without any check
+sed 's/& 0x00000006 == 4)/\& 0x00000007 == 7)/' "$tmp/good.pfc" > "$tmp/rwx.pfc"
+check "W^X: RWX allowed" 1 "FAIL: this runtime's filter: mmap rule (prot & 0x00000007 == 7) may allow a writable and executable page" \
+  env TCB_PFC="$tmp/rwx.pfc" "$report" "$BUILD"
+sed 's/& 0x00000006 == 4)/\& 0x00000004 == 4)/' "$tmp/good.pfc" > "$tmp/exec-any.pfc"
+check "W^X: exec without a write check" 1 "may allow a writable and executable page" \
+  env TCB_PFC="$tmp/exec-any.pfc" "$report" "$BUILD"
+awk '/filter for syscall "mprotect"/ { print; getline; print; print "    action ALLOW;"; skip = 1; next }
+     skip && /filter for syscall|default action/ { skip = 0 } !skip { print }' "$tmp/good.pfc" > "$tmp/unchecked.pfc"
+check "W^X: unchecked mprotect" 1 "FAIL: this runtime's filter: mprotect is allowed without a check of its prot argument" \
+  env TCB_PFC="$tmp/unchecked.pfc" "$report" "$BUILD"
 check "no build dir" 2 "is not a configured strongbox build directory" "$report" "$tmp"
 check "usage" 2 "usage: tcb-report.sh BUILD_DIR" "$report"
 exit $status

@@ -1,8 +1,8 @@
 #!/bin/sh
 # `strongbox run` as a program author uses it: exit status, trap reports, limits, option errors.
-# Usage: run_cli.sh STRONGBOX BEHAVE.wasm
+# Usage: run_cli.sh STRONGBOX BEHAVE.wasm [compiled|interpreter] (the tiers the build has)
 set -u
-sb=$1 wasm=$2
+sb=$1 wasm=$2 tiers=${3:-interpreter}
 t=$(mktemp -d "${TMPDIR:-/tmp}/sb-run-cli.XXXXXX") || exit 1
 trap 'rm -rf "$t"' EXIT
 mkdir "$t/rw" "$t/ro"
@@ -58,6 +58,30 @@ expect 125 "expected HOST[::GUEST][:ro]" "" -- "$sb" run --dir "::/d" "$wasm"
 expect 125 "--env SB_SURELY_UNSET_VAR: not set" "" -- "$sb" run --env SB_SURELY_UNSET_VAR "$wasm"
 expect 125 "--env =x: expected K=V" "" -- "$sb" run --env =x "$wasm"
 expect 0 "" "usage: strongbox run" -- "$sb" run --help
+# --engine: the tier, as a policy's limits.engine
+expect 125 "--engine jit: expected interpreter or compiled" "" -- "$sb" run --engine jit "$wasm"
+expect 125 "--engine needs a value" "" -- "$sb" run --engine
+expect 125 "--engine : expected interpreter or compiled" "" -- "$sb" run --engine= "$wasm"
+expect 42 "" "" -- "$sb" run --engine interpreter "$wasm" exit 42
+expect 134 "trap: out of fuel" "" -- "$sb" run --engine=interpreter --fuel 100000 "$wasm" loop
+if [ "$tiers" = compiled ]; then
+  expect 42 "" "" -- "$sb" run --engine compiled "$wasm" exit 42
+  expect 134 "trap: out of fuel" "" -- "$sb" run --engine=compiled --fuel 100000 "$wasm" loop
+  expect 0 "" "virtual clock, slept 2 s" -- "$sb" run --engine compiled "$wasm" clock
+  expect 0 "" "touch /data/c: OK" -- "$sb" run --engine compiled --dir "$t/rw::/data" "$wasm" touch /data/c
+  # the same trap report (kind, function, offset) from both tiers
+  for prog in div unreachable; do
+    n=$((n + 1))
+    "$sb" run --engine interpreter "$wasm" $prog 2>"$t/err.i"; si=$?
+    "$sb" run --engine compiled "$wasm" $prog 2>"$t/err.c"; sc=$?
+    if [ $si != 134 ] || [ $sc != 134 ] || ! cmp -s "$t/err.i" "$t/err.c"; then
+      echo "FAIL: $prog: interpreter ($si) and compiled ($sc) differ:"; cat "$t/err.i" "$t/err.c"
+      fails=$((fails + 1))
+    fi
+  done
+else
+  expect 125 "--engine compiled: this build has no compiled tier" "" -- "$sb" run --engine compiled "$wasm" exit 0
+fi
 
 echo "run_cli: $n cases, $fails failures"
 [ "$fails" = 0 ]

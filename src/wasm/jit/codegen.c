@@ -1,0 +1,1398 @@
+/* codegen.c - the compiled tier's code generator: translated code (compile.c one level up) to
+ * x86-64 machine code, one pass per function.
+ *
+ * The input is the interpreter's validated, translated form of each function: operands are frame
+ * slots, constants are immediates, fuel instructions sit at function entry and loop heads, and
+ * every cell maps back to a wasm byte offset. Compiling from it rather than from the bytecode
+ * means validation, fuel placement, frame layout and trap locations are shared by construction:
+ * the compiled code charges the same fuel at the same points and reports a trap at the same code
+ * index (hence the same byte offset) as the interpreter. See docs/engine.md, "Compiled tier".
+ *
+ * Registers while compiled code runs: r15 the jit_ctx, r14 the frame (slot 0 of the current
+ * function), r13 the base and r12 the size of memory 0, rbx the fuel left, rbp the interrupt
+ * flag's address. Everything else is scratch. Calls between compiled functions are native calls on a stack of their own. */
+#include "wasm/jit/jc.h"
+#include "wasm/ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define MAX_CODE_BYTES (256u << 20) /* machine code per module */
+
+static bool grow_arr(jc *j, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, (size_t)ncap * elem);
+    if (!p) {
+        j->nomem = true;
+        return false;
+    }
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
+static void unsupported(jc *j, const char *what)
+{
+    if (!j->why[0])
+        snprintf(j->why, sizeof ((jit_module *)0)->unsupported, "%s", what);
+}
+
+/* ------------------------------------------------------------------ small emitters */
+
+static const int pool_reg[6] = {RSI, RDI, R8, R9, R10, R11};
+
+static void pool_clear(jc *j)
+{
+    for (int i = 0; i < 6; i++)
+        j->pool_slot[i] = j->xpool_slot[i] = UINT64_MAX;
+}
+
+/* The pool register holding slot's value, or -1. */
+static int pooled(jc *j, uint64_t slot)
+{
+    if (!j->pool_on)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (j->pool_slot[i] == slot)
+            return pool_reg[i];
+    return -1;
+}
+
+void jc_ld(jc *j, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, 0, 1, 0x8B, 1, reg, r);
+    else
+        x_rm(&j->b, 0, 1, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+void jc_ld32(jc *j, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, 0, 0, 0x8B, 1, reg, r);
+    else
+        x_rm(&j->b, 0, 0, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+/* A slot was written other than through jc_st: forget it. */
+static void pool_forget(jc *j, uint64_t slot)
+{
+    for (int i = 0; i < 6; i++) {
+        if (j->pool_slot[i] == slot)
+            j->pool_slot[i] = UINT64_MAX;
+        if (j->xpool_slot[i] == slot)
+            j->xpool_slot[i] = UINT64_MAX;
+    }
+}
+
+/* The xmm register holding slot's value as a float of the given width, or -1. */
+static int xpooled(jc *j, uint64_t slot, int dbl)
+{
+    if (!j->pool_on)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        if (j->xpool_slot[i] == slot && j->xpool_dbl[i] == (dbl != 0))
+            return 2 + i;
+    return -1;
+}
+
+/* After xmm0 was stored to slot: keep a copy in the float pool. */
+static void xpool_keep(jc *j, uint64_t slot, int dbl)
+{
+    if (!j->pool_on)
+        return;
+    uint32_t i = j->xpool_next++ % 6;
+    x_rr(&j->b, 0, 0, 0x0F28, 2, 2 + (int)i, 0); /* movaps xmm(2+i), xmm0 */
+    j->xpool_slot[i] = slot;
+    j->xpool_dbl[i] = dbl != 0;
+}
+
+void jc_st(jc *j, uint64_t slot, int reg)
+{
+    x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+    pool_forget(j, slot);
+    if (j->pool_on && reg == RAX) { /* keep the value: round-robin over the pool */
+        uint32_t i = j->pool_next++ % 6;
+        x_rr(&j->b, 0, 1, 0x8B, 1, pool_reg[i], RAX);
+        j->pool_slot[i] = slot;
+    }
+}
+
+/* op reg, [slot] for an operation with a ModRM r/m operand, from the pool when cached. */
+static void op_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
+{
+    int r = pooled(j, slot);
+    if (r >= 0)
+        x_rr(&j->b, pfx, w, opc, n, reg, r);
+    else
+        x_rm(&j->b, pfx, w, opc, n, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+void jc_lea_slot(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 1, 0x8D, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
+static void ctx_ld(jc *j, int reg, int32_t off) { x_rm(&j->b, 0, 1, 0x8B, 1, reg, R15, X_NOINDEX, 1, off); }
+static void ctx_st(jc *j, int32_t off, int reg) { x_rm(&j->b, 0, 1, 0x89, 1, reg, R15, X_NOINDEX, 1, off); }
+static void mov_rr(jc *j, int w, int dst, int src) { x_rr(&j->b, 0, w, 0x8B, 1, dst, src); }
+void jc_call(jc *j, const void *fn) { x_call_abs(&j->b, fn); }
+
+#define NONE UINT64_MAX
+
+/* rax = the slot's value (64-bit, or 32-bit zero-extended), from rax itself when the previous
+ * instruction left it there. Only valid before the instruction has written rax. */
+static void ld_first(jc *j, int w, uint64_t slot)
+{
+    if (j->in_rax == slot) {
+        if (!w)
+            mov_rr(j, 0, RAX, RAX);
+        return;
+    }
+    if (w)
+        jc_ld(j, RAX, slot);
+    else
+        jc_ld32(j, RAX, slot);
+}
+
+static void stub_at(jc *j, uint32_t at, uint32_t kind, uint32_t index, uint64_t addback, bool dyn)
+{
+    if (grow_arr(j, (void **)&j->stub, &j->stubcap, j->nstub + 1, sizeof(jstub)))
+        j->stub[j->nstub++] = (jstub){at, kind, index, addback, dyn};
+}
+
+void jc_trap_if(jc *j, int cc, wasm_trapkind kind) /* cc < 0: always */
+{
+    stub_at(j, (uint32_t)(cc < 0 ? x_jmp32(&j->b) : x_jcc32(&j->b, cc)), kind, j->cur, 0, false);
+}
+
+void jc_trap_if_dyn(jc *j, int cc) { stub_at(j, (uint32_t)x_jcc32(&j->b, cc), 0, j->cur, 0, true); }
+
+static void reload_mem(jc *j)
+{
+    ctx_ld(j, RAX, CTX(mem0));
+    x_rm(&j->b, 0, 1, 0x8B, 1, R13, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_memory, data));
+    x_rm(&j->b, 0, 1, 0x8B, 1, R12, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_memory, size));
+}
+
+/* The interrupt flag, polled where fuel is charged; traps at code index `index`. */
+static void poll(jc *j, uint32_t index)
+{
+    x_alu_imm_m(&j->b, 0, 7, RBP, 0, 0); /* rbp: the interrupt flag's address */
+    stub_at(j, (uint32_t)x_jcc32(&j->b, CC_NE), WASM_TRAP_INTERRUPTED, index, 0, false);
+}
+
+/* Charges n fuel (traps at `index` when less is left, leaving the fuel as it was). */
+static void charge(jc *j, uint64_t n, uint32_t index)
+{
+    if (n <= INT32_MAX) {
+        x_alu_imm(&j->b, 1, 5, RBX, (int32_t)n);
+    } else {
+        x_mov_imm(&j->b, RCX, n);
+        x_rr(&j->b, 0, 1, 0x2B, 1, RBX, RCX);
+    }
+    stub_at(j, (uint32_t)x_jcc32(&j->b, CC_B), WASM_TRAP_OUT_OF_FUEL, index, n, false);
+}
+
+/* ------------------------------------------------------------------ branches */
+
+static void backedge(jc *j, uint32_t target)
+{
+    /* as the interpreter's BR_TO: charge the loop's count, then poll; traps report the target */
+    charge(j, j->code[target - 1].u, target);
+    poll(j, target);
+    size_t at = x_jmp32(&j->b);
+    x_patch_rel(&j->b, at, j->native[target]);
+}
+
+/* Jumps (cc < 0: always) to the cell `target`. */
+static void branch(jc *j, int cc, uint32_t target)
+{
+    if (target > j->cur) {
+        size_t at = cc < 0 ? x_jmp32(&j->b) : x_jcc32(&j->b, cc);
+        if (grow_arr(j, (void **)&j->fix, &j->fixcap, j->nfix + 1, sizeof(jfix)))
+            j->fix[j->nfix++] = (jfix){(uint32_t)at, target};
+        if (target <= j->fc->code_len)
+            j->label[target] = 1;
+        return;
+    }
+    if (j->native[target] == UINT32_MAX || target == 0) {
+        unsupported(j, "internal: branch into an instruction");
+        return;
+    }
+    if (cc < 0) {
+        backedge(j, target);
+        return;
+    }
+    size_t skip = x_jcc32(&j->b, cc ^ 1);
+    backedge(j, target);
+    x_patch_rel(&j->b, skip, j->b.len);
+}
+
+/* The target of the branch offset in cell k of the current instruction. */
+static uint32_t target_of(jc *j, uint32_t k)
+{
+    return (uint32_t)((int64_t)(j->cur + k) + j->code[j->cur + k].i);
+}
+
+/* ------------------------------------------------------------------ integer operations */
+
+static const uint8_t cmp_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
+
+/* The accumulator forms take their first operand from the previous instruction's result. */
+static uint32_t acc_slot(jc *j)
+{
+    if (!j->prev_acc)
+        unsupported(j, "internal: accumulator operand without a producer");
+    return j->prev_dst;
+}
+
+/* rax = rax <op> (second operand: slot sb, or immediate imm when is_imm). k: the i32 opcode. */
+static void int_binop(jc *j, int w, uint32_t k, bool is_imm, uint64_t sb, uint64_t imm)
+{
+    static const uint8_t rm_op[] = {[0x6A] = 0x03, [0x6B] = 0x2B, [0x71] = 0x23, [0x72] = 0x0B,
+                                    [0x73] = 0x33};
+    static const uint8_t digit[] = {[0x6A] = 0, [0x6B] = 5, [0x71] = 4, [0x72] = 1, [0x73] = 6,
+                                    [0x74] = 4, [0x75] = 7, [0x76] = 5, [0x77] = 0, [0x78] = 1};
+    bool imm32 = !w || (int64_t)imm == (int32_t)imm;
+    if (is_imm && !imm32) { /* a 64-bit constant: into rcx, then the register form */
+        x_mov_imm(&j->b, RCX, imm);
+        is_imm = false;
+        sb = UINT64_MAX;
+    }
+    if (k >= 0x74) { /* shifts and rotates: count in cl or an immediate */
+        if (is_imm) {
+            x_shift_imm(&j->b, w, digit[k], RAX, (uint8_t)(imm & (w ? 63 : 31)));
+            return;
+        }
+        if (sb != UINT64_MAX)
+            jc_ld32(j, RCX, sb);
+        x_rr(&j->b, 0, w, 0xD3, 1, digit[k], RAX);
+        return;
+    }
+    if (k == 0x6C) { /* mul */
+        if (is_imm) {
+            x_rr(&j->b, 0, w, 0x69, 1, RAX, RAX);
+            x_u32(&j->b, (uint32_t)imm);
+        } else if (sb == UINT64_MAX) {
+            x_rr(&j->b, 0, w, 0x0FAF, 2, RAX, RCX);
+        } else {
+            op_slot(j, 0, w, 0x0FAF, 2, RAX, sb);
+        }
+        return;
+    }
+    if (is_imm)
+        x_alu_imm(&j->b, w, digit[k], RAX, (int32_t)imm);
+    else if (sb == UINT64_MAX)
+        x_rr(&j->b, 0, w, rm_op[k], 1, RAX, RCX);
+    else
+        op_slot(j, 0, w, rm_op[k], 1, RAX, sb);
+}
+
+/* Integer binary operation family member: form 0 (a, b, dst), 1 (a, imm, dst), 2 (b, dst) with
+ * a in the accumulator, 3 (imm, dst) with a in the accumulator. Returns the cells used. */
+static uint32_t ibin(jc *j, const cell *p, int w, uint32_t opc, int form)
+{
+    uint32_t k = w ? opc - 0x12 : opc;
+    uint64_t a = form >= 2 ? acc_slot(j) : p[1].u;
+    const cell *rest = form >= 2 ? p + 1 : p + 2;
+    bool imm = form == 1 || form == 3;
+    uint64_t sb = imm ? 0 : rest[0].u;
+    if (!imm && j->in_rax == sb) { /* the second operand is in rax: move it to rcx first */
+        mov_rr(j, 1, RCX, RAX);
+        sb = NONE;
+    }
+    ld_first(j, w, a);
+    int_binop(j, w, k, imm, sb, imm ? rest[0].u : 0);
+    jc_st(j, rest[1].u, RAX);
+    j->out_rax = rest[1].u;
+    j->prev_dst = (uint32_t)rest[1].u;
+    j->prev_acc = true;
+    return form >= 2 ? 3 : 4;
+}
+
+/* Compares: form 0 (a, b, dst), 1 (a, imm, dst), 2 (a, b, target), 3 (a, imm, target). */
+static uint32_t icmp(jc *j, const cell *p, int w, uint32_t idx, int form)
+{
+    bool imm = form == 1 || form == 3;
+    bool b_in_rcx = !imm && j->in_rax == p[2].u;
+    if (b_in_rcx)
+        mov_rr(j, 1, RCX, RAX);
+    ld_first(j, w, p[1].u);
+    if (b_in_rcx) {
+        x_rr(&j->b, 0, w, 0x3B, 1, RAX, RCX);
+    } else if (imm && (!w || (int64_t)p[2].u == (int32_t)p[2].u)) {
+        x_alu_imm(&j->b, w, 7, RAX, (int32_t)p[2].u);
+    } else if (imm) {
+        x_mov_imm(&j->b, RCX, p[2].u);
+        x_rr(&j->b, 0, w, 0x3B, 1, RAX, RCX);
+    } else {
+        op_slot(j, 0, w, 0x3B, 1, RAX, p[2].u);
+    }
+    if (form >= 2) {
+        branch(j, cmp_cc[idx], target_of(j, 3));
+    } else {
+        x_rr(&j->b, 0, 0, 0x0F90 | cmp_cc[idx], 2, 0, RAX); /* setcc al */
+        x_rr(&j->b, 0, 0, 0x0FB6, 2, RAX, RAX);             /* movzx eax, al */
+        jc_st(j, p[3].u, RAX);
+        j->out_rax = p[3].u;
+    }
+    return 4;
+}
+
+static uint32_t idiv(jc *j, const cell *p, int w, bool is_rem, bool is_signed)
+{
+    xbuf *b = &j->b;
+    if (w)
+        jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
+    else
+        jc_ld32(j, RAX, p[1].u), jc_ld32(j, RCX, p[2].u);
+    x_rr(b, 0, w, 0x85, 1, RCX, RCX);
+    jc_trap_if(j, CC_E, WASM_TRAP_DIV_ZERO);
+    size_t done = SIZE_MAX;
+    if (is_signed) {
+        x_alu_imm(b, w, 7, RCX, -1);
+        size_t normal = x_jcc32(b, CC_NE);
+        if (is_rem) {
+            x_rr(b, 0, 0, 0x33, 1, RAX, RAX); /* x rem -1 = 0 */
+        } else {
+            /* the most negative value divided by -1 overflows */
+            if (w) {
+                x_mov_imm(b, RDX, 1ull << 63);
+                x_rr(b, 0, 1, 0x3B, 1, RAX, RDX);
+            } else {
+                x_alu_imm(b, 0, 7, RAX, INT32_MIN);
+            }
+            jc_trap_if(j, CC_E, WASM_TRAP_INT_OVERFLOW);
+            x_rr(b, 0, w, 0xF7, 1, 3, RAX); /* neg */
+        }
+        done = x_jmp32(b);
+        x_patch_rel(b, normal, b->len);
+        if (w)
+            x_byte(b, 0x48);
+        x_byte(b, 0x99); /* cdq / cqo */
+        x_rr(b, 0, w, 0xF7, 1, 7, RCX); /* idiv */
+    } else {
+        x_rr(b, 0, 0, 0x33, 1, RDX, RDX);
+        x_rr(b, 0, w, 0xF7, 1, 6, RCX); /* div */
+    }
+    if (is_rem)
+        mov_rr(j, 1, RAX, RDX);
+    if (done != SIZE_MAX)
+        x_patch_rel(b, done, b->len);
+    jc_st(j, p[3].u, RAX);
+    j->out_rax = p[3].u;
+    j->prev_dst = (uint32_t)p[3].u;
+    j->prev_acc = true;
+    return 4;
+}
+
+/* ------------------------------------------------------------------ float operations */
+
+static void movsx_load(jc *j, int dbl, int xmm, uint64_t slot) /* movss/movsd xmm, [fp+slot] */
+{
+    int r = xpooled(j, slot, dbl);
+    if (r >= 0)
+        x_rr(&j->b, 0, 0, 0x0F28, 2, xmm, r); /* movaps */
+    else
+        x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F10, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+/* Stores xmm0 as a slot: f32 zero-extended to 64 bits as the interpreter keeps it. */
+static void store_x0(jc *j, int dbl, uint64_t slot)
+{
+    if (dbl) {
+        x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 0, R14, X_NOINDEX, 1, SLOT(slot));
+        pool_forget(j, slot);
+    } else {
+        x_rr(&j->b, 0x66, 0, 0x0F7E, 2, 0, RAX); /* movd eax, xmm0 */
+        jc_st(j, slot, RAX);
+    }
+    xpool_keep(j, slot, dbl);
+}
+
+static void x1_from_imm(jc *j, uint64_t bits)
+{
+    x_mov_imm(&j->b, RAX, bits);
+    x_rr(&j->b, 0x66, 1, 0x0F6E, 2, 1, RAX); /* movq xmm1, rax */
+}
+
+/* k: 0 add 1 sub 2 mul 3 div 4 min 5 max (the order of F32_BINOPS). */
+static uint32_t fbin(jc *j, const cell *p, int dbl, int k, int form)
+{
+    static const uint8_t sse[4] = {0x58, 0x5C, 0x59, 0x5E};
+    uint64_t a = form >= 2 ? acc_slot(j) : p[1].u;
+    const cell *rest = form >= 2 ? p + 1 : p + 2;
+    bool imm = form == 1 || form == 3;
+    if (k >= 4) { /* min/max: the interpreter's C, so NaN and signed-zero results match bit for bit */
+        jc_ld(j, RDI, a);
+        if (imm)
+            x_mov_imm(&j->b, RSI, rest[0].u);
+        else
+            jc_ld(j, RSI, rest[0].u);
+        x_mov_imm(&j->b, RDX, (uint64_t)((dbl ? 2 : 0) + (k - 4)));
+        jc_call(j, (const void *)jit_h_fminmax);
+        jc_st(j, rest[1].u, RAX);
+    } else {
+        bool b_in_x1 = !imm && j->in_x0 == rest[0].u;
+        if (b_in_x1)
+            x_rr(&j->b, 0, 0, 0x0F28, 2, 1, 0); /* movaps xmm1, xmm0 */
+        if (j->in_x0 != a || b_in_x1)
+            movsx_load(j, dbl, 0, a);
+        if (imm || b_in_x1) {
+            if (imm)
+                x1_from_imm(j, rest[0].u);
+            x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, 1);
+        } else {
+            int r = xpooled(j, rest[0].u, dbl);
+            if (r >= 0)
+                x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, r);
+            else
+                x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
+                     SLOT(rest[0].u));
+        }
+        store_x0(j, dbl, rest[1].u);
+        j->out_x0 = rest[1].u;
+        if (!dbl)
+            j->out_rax = rest[1].u;
+    }
+    j->prev_dst = (uint32_t)rest[1].u;
+    j->prev_acc = true;
+    return form >= 2 ? 3 : 4;
+}
+
+/* k: 0 eq 1 ne 2 lt 3 gt 4 le 5 ge. */
+static uint32_t fcmp(jc *j, const cell *p, int dbl, int k)
+{
+    bool swap = k == 2 || k == 4; /* a < b is b > a: the unordered case then reads false */
+    movsx_load(j, dbl, 0, swap ? p[2].u : p[1].u);
+    x_rm(&j->b, dbl ? 0x66 : 0, 0, 0x0F2E, 2, 0, R14, X_NOINDEX, 1, SLOT(swap ? p[1].u : p[2].u));
+    if (k == 0 || k == 1) {
+        x_rr(&j->b, 0, 0, 0x0F90 | (k == 0 ? CC_E : CC_NE), 2, 0, RAX);
+        x_rr(&j->b, 0, 0, 0x0F90 | (k == 0 ? CC_NP : CC_P), 2, 0, RCX);
+        x_rr(&j->b, 0, 0, k == 0 ? 0x22 : 0x0A, 1, RAX, RCX); /* and / or al, cl */
+    } else {
+        x_rr(&j->b, 0, 0, 0x0F90 | (k <= 3 ? CC_A : CC_AE), 2, 0, RAX);
+    }
+    x_rr(&j->b, 0, 0, 0x0FB6, 2, RAX, RAX);
+    jc_st(j, p[3].u, RAX);
+    return 4;
+}
+
+/* Trapping float-to-integer truncation, checked as the interpreter checks it (in double). */
+static uint32_t trunc_trap(jc *j, const cell *p, int src_dbl, int w, bool is_signed, double lo,
+                           double hi)
+{
+    xbuf *b = &j->b;
+    if (src_dbl)
+        movsx_load(j, 1, 0, p[1].u);
+    else
+        x_rm(b, 0xF3, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(p[1].u)); /* cvtss2sd */
+    x_rr(b, 0x66, 0, 0x0F2E, 2, 0, 0);
+    jc_trap_if(j, CC_P, WASM_TRAP_INVALID_CONVERSION);
+    union { double d; uint64_t u; } l = {.d = lo}, h = {.d = hi}, t63 = {.d = 9223372036854775808.0};
+    x1_from_imm(j, l.u);
+    x_rr(b, 0x66, 0, 0x0F2E, 2, 0, 1); /* x > lo, else overflow */
+    jc_trap_if(j, CC_BE, WASM_TRAP_INT_OVERFLOW);
+    x1_from_imm(j, h.u);
+    x_rr(b, 0x66, 0, 0x0F2E, 2, 1, 0); /* hi > x, else overflow */
+    jc_trap_if(j, CC_BE, WASM_TRAP_INT_OVERFLOW);
+    if (!w || is_signed) {
+        x_rr(b, 0xF2, !is_signed || w, 0x0F2C, 2, RAX, 0); /* cvttsd2si */
+        if (!w)
+            mov_rr(j, 0, RAX, RAX);
+    } else { /* u64: values from 2^63 up convert after subtracting 2^63 */
+        x1_from_imm(j, t63.u);
+        x_rr(b, 0x66, 0, 0x0F2E, 2, 0, 1);
+        size_t big = x_jcc32(b, CC_AE);
+        x_rr(b, 0xF2, 1, 0x0F2C, 2, RAX, 0);
+        size_t done = x_jmp32(b);
+        x_patch_rel(b, big, b->len);
+        x_rr(b, 0xF2, 0, 0x0F5C, 2, 0, 1); /* subsd */
+        x_rr(b, 0xF2, 1, 0x0F2C, 2, RAX, 0);
+        x_rr(b, 0, 1, 0x0FBA, 2, 7, RAX); /* btc rax, 63 */
+        x_byte(b, 63);
+        x_patch_rel(b, done, b->len);
+    }
+    jc_st(j, p[2].u, RAX);
+    j->out_rax = p[2].u;
+    return 3;
+}
+
+/* ------------------------------------------------------------------ unary operations */
+
+static void bit_count(jc *j, int w, uint64_t s, uint32_t kind) /* 0 clz 1 ctz 2 popcnt */
+{
+    xbuf *b = &j->b;
+    if (kind == 2) {
+        x_rm(b, 0xF3, w, 0x0FB8, 2, RAX, R14, X_NOINDEX, 1, SLOT(s));
+        return;
+    }
+    /* bsr/bsf leave the destination undefined for 0: select the defined answer with cmov */
+    x_rm(b, 0, w, kind == 0 ? 0x0FBD : 0x0FBC, 2, RAX, R14, X_NOINDEX, 1, SLOT(s));
+    x_mov_imm(b, RCX, kind == 0 ? UINT64_MAX : (w ? 64 : 32));
+    x_rr(b, 0, w, 0x0F44, 2, RAX, RCX); /* cmovz */
+    if (kind == 0) {
+        x_rr(b, 0, w, 0xF7, 1, 3, RAX);  /* neg: clz = (width - 1) - bsr */
+        x_alu_imm(b, w, 0, RAX, w ? 63 : 31);
+    }
+}
+
+static void round_x0(jc *j, int dbl, uint64_t s, uint8_t mode)
+{
+    x_rm(&j->b, 0x66, 0, dbl ? 0x0F3A0B : 0x0F3A0A, 3, 0, R14, X_NOINDEX, 1, SLOT(s));
+    x_byte(&j->b, (uint8_t)(mode | 8));
+}
+
+static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
+{
+    xbuf *b = &j->b;
+    uint64_t s = form ? acc_slot(j) : p[1].u, dst = form ? p[1].u : p[2].u;
+    bool x0 = false, dbl = false; /* the result is in xmm0 (else rax) */
+    switch (opc) {
+    case 0x45: case 0x50:
+        x_alu_imm_m(b, opc == 0x50, 7, R14, SLOT(s), 0);
+        x_rr(b, 0, 0, 0x0F94, 2, 0, RAX);
+        x_rr(b, 0, 0, 0x0FB6, 2, RAX, RAX);
+        break;
+    case 0x67: case 0x68: case 0x69: bit_count(j, 0, s, opc - 0x67); break;
+    case 0x79: case 0x7A: case 0x7B: bit_count(j, 1, s, opc - 0x79); break;
+    case 0x8B: ld_first(j, 0, s); x_alu_imm(b, 0, 4, RAX, 0x7FFFFFFF); break;
+    case 0x8C: ld_first(j, 0, s); x_alu_imm(b, 0, 6, RAX, INT32_MIN); break;
+    case 0x99: case 0x9A:
+        ld_first(j, 1, s);
+        x_rr(b, 0, 1, 0x0FBA, 2, opc == 0x99 ? 6 : 7, RAX); /* btr / btc rax, 63 */
+        x_byte(b, 63);
+        break;
+    case 0x8D: round_x0(j, 0, s, 2), x0 = true; break;
+    case 0x8E: round_x0(j, 0, s, 1), x0 = true; break;
+    case 0x8F: round_x0(j, 0, s, 3), x0 = true; break;
+    case 0x90: round_x0(j, 0, s, 0), x0 = true; break;
+    case 0x9B: round_x0(j, 1, s, 2), x0 = dbl = true; break;
+    case 0x9C: round_x0(j, 1, s, 1), x0 = dbl = true; break;
+    case 0x9D: round_x0(j, 1, s, 3), x0 = dbl = true; break;
+    case 0x9E: round_x0(j, 1, s, 0), x0 = dbl = true; break;
+    case 0x91: case 0x9F:
+        dbl = opc == 0x9F, x0 = true;
+        x_rm(b, dbl ? 0xF2 : 0xF3, 0, 0x0F51, 2, 0, R14, X_NOINDEX, 1, SLOT(s));
+        break;
+    case 0xA7: case 0xAD: ld_first(j, 0, s); break;
+    case 0xAC: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break; /* movsxd */
+    case 0xB2: case 0xB4: case 0xB7: case 0xB9: /* signed integer to float */
+        dbl = opc >= 0xB7, x0 = true;
+        x_rr(b, 0, 0, 0x0F57, 2, 0, 0); /* xorps: no false dependency */
+        x_rm(b, dbl ? 0xF2 : 0xF3, opc == 0xB4 || opc == 0xB9, 0x0F2A, 2, 0, R14, X_NOINDEX, 1, SLOT(s));
+        break;
+    case 0xB3: case 0xB8: /* u32: exact as a signed 64-bit value */
+        dbl = opc == 0xB8, x0 = true;
+        jc_ld32(j, RAX, s);
+        x_rr(b, 0, 0, 0x0F57, 2, 0, 0);
+        x_rr(b, dbl ? 0xF2 : 0xF3, 1, 0x0F2A, 2, 0, RAX);
+        break;
+    case 0xB5: case 0xBA:
+        jc_ld(j, RDI, s);
+        x_mov_imm(b, RSI, opc == 0xBA);
+        jc_call(j, (const void *)jit_h_convert_u64);
+        break;
+    case 0xB6: x_rm(b, 0xF2, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(s)), x0 = true; break;
+    case 0xBB: x_rm(b, 0xF3, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(s)), x0 = dbl = true; break;
+    case 0xC0: x_rm(b, 0, 0, 0x0FBE, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
+    case 0xC1: x_rm(b, 0, 0, 0x0FBF, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
+    case 0xC2: x_rm(b, 0, 1, 0x0FBE, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
+    case 0xC3: x_rm(b, 0, 1, 0x0FBF, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
+    case 0xC4: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
+    default: unsupported(j, "internal: unknown unary operation"); break;
+    }
+    if (x0) {
+        store_x0(j, dbl, dst);
+        j->out_x0 = dst;
+        if (!dbl)
+            j->out_rax = dst;
+    } else {
+        jc_st(j, dst, RAX);
+        j->out_rax = dst;
+    }
+    j->prev_dst = (uint32_t)dst;
+    j->prev_acc = true;
+    return form ? 2 : 3;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+/* rax = the effective address of a memory access (mode 0 slot, 1 slot + imm, 2 slot + slot,
+ * 3 constant), checked against the memory size for an access of `bytes`. */
+void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes)
+{
+    xbuf *b = &j->b;
+    uint64_t off;
+    if (mode == 3) {
+        x_mov_imm(b, RAX, p[1].u);
+        off = 0;
+    } else {
+        ld_first(j, 0, p[1].u);
+        if (mode == 1)
+            x_alu_imm(b, 0, 0, RAX, (int32_t)(uint32_t)p[2].u);
+        else if (mode == 2)
+            op_slot(j, 0, 0, 0x03, 1, RAX, p[2].u);
+        off = p[mode == 0 ? 2 : 3].u;
+    }
+    if (off > INT32_MAX) {
+        x_mov_imm(b, RCX, off);
+        x_rr(b, 0, 1, 0x03, 1, RAX, RCX);
+    } else if (off) {
+        x_alu_imm(b, 1, 0, RAX, (int32_t)off);
+    }
+    x_rm(b, 0, 1, 0x8D, 1, RCX, RAX, X_NOINDEX, 1, (int32_t)bytes); /* lea rcx, [rax + bytes] */
+    x_rr(b, 0, 1, 0x3B, 1, RCX, R12);
+    jc_trap_if(j, CC_A, WASM_TRAP_MEMORY_OOB);
+}
+
+static const uint32_t mem_len[4] = {4, 5, 5, 3};
+
+static uint32_t load(jc *j, const cell *p, uint32_t opc, int mode)
+{
+    static const struct { uint8_t bytes, w; uint16_t op; } ld[] = {
+        [0x28 - 0x28] = {4, 0, 0x8B},   [0x29 - 0x28] = {8, 1, 0x8B},   [0x2A - 0x28] = {4, 0, 0x8B},
+        [0x2B - 0x28] = {8, 1, 0x8B},   [0x2C - 0x28] = {1, 0, 0x0FBE}, [0x2D - 0x28] = {1, 0, 0x0FB6},
+        [0x2E - 0x28] = {2, 0, 0x0FBF}, [0x2F - 0x28] = {2, 0, 0x0FB7}, [0x30 - 0x28] = {1, 1, 0x0FBE},
+        [0x31 - 0x28] = {1, 0, 0x0FB6}, [0x32 - 0x28] = {2, 1, 0x0FBF}, [0x33 - 0x28] = {2, 0, 0x0FB7},
+        [0x34 - 0x28] = {4, 1, 0x63},   [0x35 - 0x28] = {4, 0, 0x8B}};
+    uint32_t i = opc - 0x28;
+    jc_mem_ea(j, mode, p, ld[i].bytes);
+    x_rm(&j->b, 0, ld[i].w, ld[i].op, ld[i].op > 0xFF ? 2 : 1, RAX, R13, RAX, 1, 0);
+    uint32_t n = mem_len[mode];
+    jc_st(j, p[n - 1].u, RAX);
+    j->out_rax = p[n - 1].u;
+    j->prev_dst = (uint32_t)p[n - 1].u;
+    j->prev_acc = true;
+    return n;
+}
+
+static uint32_t store(jc *j, const cell *p, uint32_t opc, int mode)
+{
+    static const uint8_t bytes[] = {4, 8, 4, 8, 1, 2, 1, 2, 4};
+    uint32_t n = bytes[opc - 0x36], len = mem_len[mode];
+    bool v_in_rax = j->in_rax == p[len - 1].u;
+    if (v_in_rax)
+        mov_rr(j, 1, RDX, RAX);
+    jc_mem_ea(j, mode, p, n);
+    if (!v_in_rax)
+        jc_ld(j, RDX, p[len - 1].u);
+    if (n == 1)
+        x_rm(&j->b, 0, 0, 0x88, 1, RDX, R13, RAX, 1, 0);
+    else
+        x_rm(&j->b, n == 2 ? 0x66 : 0, n == 8, 0x89, 1, RDX, R13, RAX, 1, 0);
+    return len;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static uint64_t where(jc *j) { return ((uint64_t)j->fidx << 32) | j->cur; }
+
+static void after_helper_call(jc *j)
+{
+    ctx_ld(j, RBX, CTX(fuel));
+    x_rr(&j->b, 0, 0, 0x85, 1, RAX, RAX);
+    x_patch_rel(&j->b, x_jcc32(&j->b, CC_NE), j->propagate);
+}
+
+static uint32_t call(jc *j, const cell *p)
+{
+    xbuf *b = &j->b;
+    uint32_t callee = (uint32_t)p[1].u, off = (uint32_t)p[2].u;
+    const wasm_module *m = j->m;
+    if (callee < m->nimp_funcs) { /* host or another instance: the helper does all */
+        ctx_st(j, CTX(fuel), RBX);
+        mov_rr(j, 1, RDI, R15);
+        ctx_ld(j, RAX, CTX(funcs));
+        x_rm(b, 0, 1, 0x8B, 1, RSI, RAX, X_NOINDEX, 1, (int32_t)(callee * 8));
+        jc_lea_slot(j, RDX, off);
+        x_mov_imm(b, RCX, where(j));
+        jc_call(j, (const void *)jit_h_call);
+        after_helper_call(j);
+        reload_mem(j);
+        return 3;
+    }
+    const fcode *cf = &m->codes[callee - m->nimp_funcs];
+    /* the interpreter's do_call: depth and stack, then interrupt, then the callee's entry fuel,
+     * all reported at this call */
+    x_rm(b, 0, 0, 0x8B, 1, RAX, R15, X_NOINDEX, 1, CTX(depth));
+    x_alu_imm(b, 0, 0, RAX, 1);
+    x_rm(b, 0, 0, 0x3B, 1, RAX, R15, X_NOINDEX, 1, CTX(max_depth));
+    jc_trap_if(j, CC_AE, WASM_TRAP_STACK_EXHAUSTED);
+    jc_lea_slot(j, RCX, (uint64_t)off + cf->frame_slots);
+    x_rm(b, 0, 1, 0x3B, 1, RCX, R15, X_NOINDEX, 1, CTX(stack_end));
+    jc_trap_if(j, CC_A, WASM_TRAP_STACK_EXHAUSTED);
+    poll(j, j->cur);
+    charge(j, cf->code[1].u, j->cur);
+    x_rm(b, 0, 0, 0x89, 1, RAX, R15, X_NOINDEX, 1, CTX(depth));
+    if (off)
+        x_alu_imm(b, 1, 0, R14, SLOT(off));
+    size_t at = x_call32(b);
+    if (grow_arr(j, (void **)&j->calls, &j->callcap, j->ncalls + 1, sizeof(jcall)))
+        j->calls[j->ncalls++] = (jcall){(uint32_t)at, callee - m->nimp_funcs};
+    if (off)
+        x_alu_imm(b, 1, 5, R14, SLOT(off));
+    x_rm(b, 0, 0, 0xFF, 1, 1, R15, X_NOINDEX, 1, CTX(depth)); /* dec */
+    reload_mem(j);
+    return 3;
+}
+
+static uint32_t call_indirect(jc *j, const cell *p)
+{
+    xbuf *b = &j->b;
+    uint32_t off = (uint32_t)p[3].u;
+    ctx_st(j, CTX(fuel), RBX);
+    mov_rr(j, 1, RDI, R15);
+    x_mov_imm(b, RSI, p[1].u | (p[2].u << 32));
+    jc_ld32(j, RDX, p[4].u);
+    jc_lea_slot(j, RCX, off);
+    x_mov_imm(b, R8, where(j));
+    jc_call(j, (const void *)jit_h_indirect);
+    ctx_ld(j, RBX, CTX(fuel));
+    x_alu_imm(b, 1, 7, RAX, 1);
+    size_t done = x_jcc32(b, CC_E); /* 1: the helper made the call */
+    x_rr(b, 0, 1, 0x85, 1, RAX, RAX);
+    x_patch_rel(b, x_jcc32(b, CC_E), j->propagate);
+    /* else rax is the body of a compiled function of this instance, checks done */
+    if (off)
+        x_alu_imm(b, 1, 0, R14, SLOT(off));
+    x_rr(b, 0, 0, 0xFF, 1, 2, RAX); /* call rax */
+    if (off)
+        x_alu_imm(b, 1, 5, R14, SLOT(off));
+    x_rm(b, 0, 0, 0xFF, 1, 1, R15, X_NOINDEX, 1, CTX(depth));
+    x_patch_rel(b, done, b->len);
+    reload_mem(j);
+    return 5;
+}
+
+static void func_return(jc *j)
+{
+    x_alu_imm(&j->b, 1, 0, RSP, 8);
+    x_ret(&j->b);
+}
+
+/* ------------------------------------------------------------------ everything else */
+
+/* Loads helper arguments: rdi = ctx, then up to 5 values (slots or immediates). */
+typedef struct harg {
+    bool slot;
+    uint64_t v;
+} harg;
+
+static void helper(jc *j, const void *fn, const harg *a, int n)
+{
+    static const int regs[5] = {RSI, RDX, RCX, R8, R9};
+    mov_rr(j, 1, RDI, R15);
+    for (int i = 0; i < n; i++) {
+        if (a[i].slot)
+            jc_ld(j, regs[i], a[i].v);
+        else
+            x_mov_imm(&j->b, regs[i], a[i].v);
+    }
+    jc_call(j, fn);
+}
+
+#define S(x) ((harg){true, (x)})
+#define I(x) ((harg){false, (x)})
+
+static void global_ptr(jc *j, uint64_t idx) /* rax = &globals[idx]->val[0] */
+{
+    ctx_ld(j, RAX, CTX(globals));
+    x_rm(&j->b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)(idx * 8));
+    x_rm(&j->b, 0, 1, 0x8D, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_global, val));
+}
+
+/* br_table: a bounds-clamped index into a table of 32-bit offsets that follows the jump (read-only
+ * data in the code pages); entries for loop targets point at stubs that charge the back-edge. */
+static uint32_t br_table(jc *j, const cell *p)
+{
+    xbuf *b = &j->b;
+    uint64_t n = p[2].u;
+    if (n < 4) { /* a short compare chain */
+        ld_first(j, 0, p[1].u);
+        for (uint64_t i = 0; i < n; i++) {
+            x_alu_imm(b, 0, 7, RAX, (int32_t)i);
+            branch(j, CC_E, target_of(j, (uint32_t)(3 + i)));
+        }
+        branch(j, -1, target_of(j, (uint32_t)(3 + n)));
+        return (uint32_t)(4 + n);
+    }
+    ld_first(j, 0, p[1].u);
+    x_mov_imm(b, RCX, n);
+    x_rr(b, 0, 0, 0x3B, 1, RAX, RCX);
+    x_rr(b, 0, 0, 0x0F47, 2, RAX, RCX); /* cmova: past the end takes the default */
+    x_byte(b, 0x48), x_byte(b, 0x8D), x_byte(b, 0x0D); /* lea rcx, [rip + table] */
+    size_t disp = b->len;
+    x_u32(b, 0);
+    x_rm(b, 0, 1, 0x63, 1, RAX, RCX, RAX, 4, 0); /* movsxd rax, [rcx + rax*4] */
+    x_rr(b, 0, 1, 0x03, 1, RAX, RCX);
+    x_rr(b, 0, 0, 0xFF, 1, 4, RAX);             /* jmp rax */
+    size_t table = b->len;
+    x_put32(b, disp, (uint32_t)(table - (disp + 4)));
+    for (uint64_t i = 0; i <= n; i++)
+        x_u32(b, 0);
+    for (uint64_t i = 0; i <= n && !b->failed; i++) {
+        uint32_t t = target_of(j, (uint32_t)(3 + i));
+        size_t at = table + 4 * i;
+        if (t > j->cur) {
+            if (!grow_arr(j, (void **)&j->jtab, &j->jtabcap, j->njtab + 1, sizeof(jfix)) ||
+                !grow_arr(j, (void **)&j->jtab_base, &j->jbasecap, j->njtab + 1, sizeof(uint32_t)))
+                break;
+            j->jtab[j->njtab] = (jfix){(uint32_t)at, t};
+            j->jtab_base[j->njtab++] = (uint32_t)table;
+            if (t <= j->fc->code_len)
+                j->label[t] = 1;
+        } else {
+            x_put32(b, at, (uint32_t)(b->len - table));
+            branch(j, -1, t); /* a back-edge: charges fuel, then jumps */
+        }
+    }
+    return (uint32_t)(4 + n);
+}
+
+static uint32_t misc(jc *j, int op, const cell *p)
+{
+    xbuf *b = &j->b;
+    switch (op) {
+    case OP_unreachable: jc_trap_if(j, -1, WASM_TRAP_UNREACHABLE); return 1;
+    case OP_mov: ld_first(j, 1, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
+    case OP_mov2:
+        ld_first(j, 1, p[1].u), jc_st(j, p[2].u, RAX);
+        jc_ld(j, RAX, p[3].u), jc_st(j, p[4].u, RAX);
+        j->out_rax = p[4].u;
+        return 5;
+    case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
+    case OP_select:
+        jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
+        x_alu_imm_m(b, 0, 7, R14, SLOT(p[3].u), 0);
+        x_rr(b, 0, 1, 0x0F44, 2, RAX, RCX); /* cmovz */
+        jc_st(j, p[4].u, RAX);
+        return 5;
+    case OP_br: branch(j, -1, target_of(j, 1)); return 2;
+    case OP_br_if: case OP_br_unless: case OP_br_if64: case OP_br_unless64: {
+        bool w = op == OP_br_if64 || op == OP_br_unless64;
+        if (j->in_rax == p[1].u)
+            x_rr(b, 0, w, 0x85, 1, RAX, RAX);
+        else if (pooled(j, p[1].u) >= 0)
+            x_rr(b, 0, w, 0x85, 1, pooled(j, p[1].u), pooled(j, p[1].u));
+        else
+            x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
+        branch(j, op == OP_br_if || op == OP_br_if64 ? CC_NE : CC_E, target_of(j, 2));
+        return 3;
+    }
+    case OP_br_table: return br_table(j, p);
+    case OP_call: return call(j, p);
+    case OP_call_indirect: return call_indirect(j, p);
+    case OP_ret1: ld_first(j, 1, p[1].u), jc_st(j, 0, RAX); func_return(j); return 2;
+    case OP_ret: func_return(j); return 1;
+    case OP_fuel: /* a loop head follows: back-edges land there */
+        poll(j, j->cur), charge(j, p[1].u, j->cur);
+        if (j->cur + 2 <= j->fc->code_len)
+            j->label[j->cur + 2] = 1;
+        return 2;
+    case OP_global_get:
+        global_ptr(j, p[1].u), x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, 0), jc_st(j, p[2].u, RAX);
+        j->out_rax = p[2].u;
+        return 3;
+    case OP_global_set: global_ptr(j, p[1].u), jc_ld(j, RCX, p[2].u), x_rm(b, 0, 1, 0x89, 1, RCX, RAX, X_NOINDEX, 1, 0); return 3;
+    case OP_memory_size:
+        ctx_ld(j, RAX, CTX(mem0));
+        x_rm(b, 0, 0, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_memory, pages));
+        jc_st(j, p[1].u, RAX);
+        return 2;
+    case OP_memory_grow:
+        helper(j, (const void *)jit_h_mem_grow, (harg[]){S(p[1].u)}, 1);
+        jc_st(j, p[2].u, RAX);
+        reload_mem(j);
+        return 3;
+    case OP_memory_fill:
+        helper(j, (const void *)jit_h_mem_fill, (harg[]){S(p[1].u), S(p[2].u), S(p[3].u)}, 3);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 4;
+    case OP_memory_copy:
+        helper(j, (const void *)jit_h_mem_copy, (harg[]){S(p[1].u), S(p[2].u), S(p[3].u)}, 3);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 4;
+    case OP_memory_init:
+        helper(j, (const void *)jit_h_mem_init, (harg[]){I(p[1].u), S(p[2].u), S(p[3].u), S(p[4].u)}, 4);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 5;
+    case OP_data_drop: helper(j, (const void *)jit_h_data_drop, (harg[]){I(p[1].u)}, 1); return 2;
+    case OP_table_get:
+        mov_rr(j, 1, RDI, R15);
+        x_mov_imm(b, RSI, p[1].u);
+        jc_ld32(j, RDX, p[2].u);
+        jc_lea_slot(j, RCX, p[3].u);
+        jc_call(j, (const void *)jit_h_table_get);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 4;
+    case OP_table_set:
+        helper(j, (const void *)jit_h_table_set, (harg[]){I(p[1].u), S(p[2].u), S(p[3].u)}, 3);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 4;
+    case OP_table_size:
+        ctx_ld(j, RAX, CTX(tables));
+        x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)(p[1].u * 8));
+        x_rm(b, 0, 0, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)offsetof(wasm_table, size));
+        jc_st(j, p[2].u, RAX);
+        return 3;
+    case OP_table_grow:
+        helper(j, (const void *)jit_h_table_grow, (harg[]){I(p[1].u), S(p[2].u), S(p[3].u)}, 3);
+        jc_st(j, p[4].u, RAX);
+        return 5;
+    case OP_table_fill:
+        helper(j, (const void *)jit_h_table_fill, (harg[]){I(p[1].u), S(p[2].u), S(p[3].u), S(p[4].u)}, 4);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 5;
+    case OP_table_copy:
+        helper(j, (const void *)jit_h_table_copy,
+               (harg[]){I(p[1].u | (p[2].u << 32)), S(p[3].u), S(p[4].u), S(p[5].u)}, 4);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 6;
+    case OP_table_init:
+        helper(j, (const void *)jit_h_table_init,
+               (harg[]){I(p[1].u | (p[2].u << 32)), S(p[3].u), S(p[4].u), S(p[5].u)}, 4);
+        jc_trap_if_dyn(j, (x_rr(b, 0, 0, 0x85, 1, RAX, RAX), CC_NE));
+        return 6;
+    case OP_elem_drop: helper(j, (const void *)jit_h_elem_drop, (harg[]){I(p[1].u)}, 1); return 2;
+    case OP_ref_is_null:
+        x_alu_imm_m(b, 1, 7, R14, SLOT(p[1].u), 0);
+        x_rr(b, 0, 0, 0x0F94, 2, 0, RAX);
+        x_rr(b, 0, 0, 0x0FB6, 2, RAX, RAX);
+        jc_st(j, p[2].u, RAX);
+        return 3;
+    case OP_ref_func:
+        ctx_ld(j, RAX, CTX(funcs));
+        x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, (int32_t)(p[1].u * 8));
+        jc_st(j, p[2].u, RAX);
+        return 3;
+    case OP_f32_copysign:
+        jc_ld32(j, RAX, p[1].u), jc_ld32(j, RCX, p[2].u);
+        x_alu_imm(b, 0, 4, RAX, 0x7FFFFFFF);
+        x_alu_imm(b, 0, 4, RCX, INT32_MIN);
+        x_rr(b, 0, 0, 0x0B, 1, RAX, RCX);
+        jc_st(j, p[3].u, RAX);
+        return 4;
+    case OP_f64_copysign:
+        jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
+        x_rr(b, 0, 1, 0x0FBA, 2, 6, RAX), x_byte(b, 63); /* btr rax, 63 */
+        x_shift_imm(b, 1, 5, RCX, 63);
+        x_shift_imm(b, 1, 4, RCX, 63);
+        x_rr(b, 0, 1, 0x0B, 1, RAX, RCX);
+        jc_st(j, p[3].u, RAX);
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int handler_op(jc *j, const void *h)
+{
+    uint32_t lo = 0, hi = j->nh;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)j->hsorted[mid] < (uintptr_t)h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < j->nh && j->hsorted[lo] == h ? j->hops[lo] : -1;
+}
+
+/* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
+ * the register pool survives them. */
+static bool keeps_pool(int op)
+{
+    switch (op) {
+#define K_FOUR(opc, name, ...) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai:
+#define K_CMP(opc, name, ...) case OP_##name: case OP_##name##_i: case OP_##name##_br: case OP_##name##_ibr:
+#define K_ONE(opc, name, ...) case OP_##name:
+#define K_UN(opc, name, ...) case OP_##name: case OP_##name##_a:
+#define K_MEM(opc, name, ...) case OP_##name: case OP_##name##_ai: case OP_##name##_aa: case OP_##name##_k:
+        I32_BINOPS(K_FOUR) I64_BINOPS(K_FOUR) I32_CMPS(K_CMP) I64_CMPS(K_CMP)
+        F32_CMPS(K_ONE) F64_CMPS(K_ONE) DIVOPS(K_ONE) LOADOPS(K_MEM) STOREOPS(K_MEM)
+        UNOPS(K_UN)
+    case OP_f32_add: case OP_f32_add_i: case OP_f32_add_a: case OP_f32_add_ai:
+    case OP_f32_sub: case OP_f32_sub_i: case OP_f32_sub_a: case OP_f32_sub_ai:
+    case OP_f32_mul: case OP_f32_mul_i: case OP_f32_mul_a: case OP_f32_mul_ai:
+    case OP_f32_div: case OP_f32_div_i: case OP_f32_div_a: case OP_f32_div_ai:
+    case OP_f64_add: case OP_f64_add_i: case OP_f64_add_a: case OP_f64_add_ai:
+    case OP_f64_sub: case OP_f64_sub_i: case OP_f64_sub_a: case OP_f64_sub_ai:
+    case OP_f64_mul: case OP_f64_mul_i: case OP_f64_mul_a: case OP_f64_mul_ai:
+    case OP_f64_div: case OP_f64_div_i: case OP_f64_div_a: case OP_f64_div_ai:
+    case OP_mov: case OP_mov2: case OP_const: case OP_br_if: case OP_br_unless:
+    case OP_br_if64: case OP_br_unless64: case OP_global_get:
+        return op != OP_f32_convert_i64_u && op != OP_f64_convert_i64_u &&
+               op != OP_f32_convert_i64_u_a && op != OP_f64_convert_i64_u_a;
+    default:
+        return false;
+    }
+}
+
+/* Compiles the instruction at the current cell; returns its length in cells (0: not compiled). */
+static uint32_t instruction(jc *j)
+{
+    const cell *p = j->code + j->cur;
+    int op = handler_op(j, p[0].h);
+    bool was_acc = j->prev_acc;
+    j->prev_acc = false;
+    bool landing = j->label[j->cur];
+    j->pool_on = !landing && keeps_pool(op);
+    if (!j->pool_on)
+        pool_clear(j);
+    j->in_rax = landing ? NONE : j->out_rax;
+    j->in_x0 = landing ? NONE : j->out_x0;
+    j->out_rax = j->out_x0 = NONE;
+    if (op < 0)
+        return 0;
+#define J_I32BIN(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai: \
+    j->prev_acc = was_acc; return ibin(j, p, 0, opc, op - OP_##name);
+#define J_I64BIN(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai: \
+    j->prev_acc = was_acc; return ibin(j, p, 1, opc, op - OP_##name);
+#define J_F32BIN(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai: \
+    j->prev_acc = was_acc; return fbin(j, p, 0, opc - 0x92, op - OP_##name);
+#define J_F64BIN(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_a: case OP_##name##_ai: \
+    j->prev_acc = was_acc; return fbin(j, p, 1, opc - 0xA0, op - OP_##name);
+#define J_I32CMP(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_br: case OP_##name##_ibr: \
+    return icmp(j, p, 0, opc - 0x46, op - OP_##name);
+#define J_I64CMP(opc, name, e) case OP_##name: case OP_##name##_i: case OP_##name##_br: case OP_##name##_ibr: \
+    return icmp(j, p, 1, opc - 0x51, op - OP_##name);
+#define J_F32CMP(opc, name, e) case OP_##name: return fcmp(j, p, 0, opc - 0x5B);
+#define J_F64CMP(opc, name, e) case OP_##name: return fcmp(j, p, 1, opc - 0x61);
+#define J_DIV(opc, name, T, ST, is_rem, is_signed) case OP_##name: return idiv(j, p, sizeof(T) == 8, is_rem, is_signed);
+#define J_UN(opc, name, ...) case OP_##name: case OP_##name##_a: j->prev_acc = was_acc; return unop(j, p, opc, op - OP_##name);
+#define J_TRUNC(opc, sat, name, IN, ctype, lo, hi, mn, mx)                                       \
+    case OP_##name: return trunc_trap(j, p, IN##_is_dbl, sizeof(ctype) == 8, (lo) < -1.0, lo, hi); \
+    case OP_##name##_sat:                                                                        \
+        if (IN##_is_dbl) jc_ld(j, RDI, p[1].u);                                                  \
+        else x_rm(&j->b, 0xF3, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(p[1].u)),                \
+             x_rr(&j->b, 0x66, 1, 0x0F7E, 2, 0, RDI);                                            \
+        x_mov_imm(&j->b, RSI, sat);                                                              \
+        jc_call(j, (const void *)jit_h_trunc_sat);                                               \
+        jc_st(j, p[2].u, RAX);                                                                   \
+        return 3;
+#define f32_is_dbl 0
+#define f64_is_dbl 1
+#define J_LOAD(opc, name, ...) case OP_##name: case OP_##name##_ai: case OP_##name##_aa: case OP_##name##_k: \
+    return load(j, p, opc, op - OP_##name);
+#define J_STORE(opc, name, ...) case OP_##name: case OP_##name##_ai: case OP_##name##_aa: case OP_##name##_k: \
+    return store(j, p, opc, op - OP_##name);
+    switch (op) {
+        I32_BINOPS(J_I32BIN) I64_BINOPS(J_I64BIN) F32_BINOPS(J_F32BIN) F64_BINOPS(J_F64BIN)
+        I32_CMPS(J_I32CMP) I64_CMPS(J_I64CMP) F32_CMPS(J_F32CMP) F64_CMPS(J_F64CMP)
+        DIVOPS(J_DIV) UNOPS(J_UN) TRUNCOPS(J_TRUNC) LOADOPS(J_LOAD) STOREOPS(J_STORE)
+    default:
+        break;
+    }
+    uint32_t n = misc(j, op, p);
+    if (n)
+        return n;
+    return jit_simd_op(j, op, p);
+}
+
+/* ------------------------------------------------------------------ functions and module */
+
+static void zero_locals(jc *j)
+{
+    const fcode *fc = j->fc;
+    uint32_t n = fc->nlocal_slots - fc->nparam_slots;
+    if (n == 0)
+        return;
+    x_rr(&j->b, 0, 0, 0x33, 1, RAX, RAX);
+    if (n <= 16) {
+        for (uint32_t i = 0; i < n; i++)
+            jc_st(j, fc->nparam_slots + i, RAX);
+        return;
+    }
+    jc_lea_slot(j, RDI, fc->nparam_slots);
+    x_mov_imm(&j->b, RCX, n);
+    x_byte(&j->b, 0xF3), x_byte(&j->b, 0x48), x_byte(&j->b, 0xAB); /* rep stosq */
+}
+
+static void emit_stubs(jc *j)
+{
+    xbuf *b = &j->b;
+    for (uint32_t i = 0; i < j->nstub; i++) {
+        const jstub *s = &j->stub[i];
+        x_patch_rel(b, s->at, b->len);
+        if (s->addback > INT32_MAX) {
+            x_mov_imm(b, RCX, s->addback);
+            x_rr(b, 0, 1, 0x03, 1, RBX, RCX);
+        } else if (s->addback) {
+            x_alu_imm(b, 1, 0, RBX, (int32_t)s->addback);
+        }
+        if (s->dyn)
+            mov_rr(j, 0, RDI, RAX);
+        else
+            x_mov_imm(b, RDI, s->kind);
+        x_mov_imm(b, RSI, s->index);
+        x_mov_imm(b, RDX, j->fidx);
+        x_patch_rel(b, x_jmp32(b), j->trap_common);
+    }
+    j->nstub = 0;
+}
+
+static int compile_function(jc *j, uint32_t def, jit_module *jm)
+{
+    const fcode *fc = &j->m->codes[def];
+    j->fc = fc;
+    j->fidx = j->m->nimp_funcs + def;
+    j->code = fc->code;
+    j->nfix = 0;
+    j->prev_acc = false;
+    uint32_t *native = realloc(j->native, ((size_t)fc->code_len + 1) * sizeof(uint32_t));
+    if (!native)
+        return j->nomem = true, -1;
+    j->native = native;
+    for (uint32_t i = 0; i <= fc->code_len; i++)
+        native[i] = UINT32_MAX;
+    uint8_t *label = realloc(j->label, (size_t)fc->code_len + 1);
+    if (!label)
+        return j->nomem = true, -1;
+    j->label = label;
+    memset(label, 0, (size_t)fc->code_len + 1);
+    j->out_rax = j->out_x0 = NONE;
+    pool_clear(j);
+    j->pool_on = false;
+    /* entry: zero the locals, then the function's own fuel instruction (cell 0) */
+    jm->entry[def] = (uint32_t)j->b.len;
+    x_alu_imm(&j->b, 1, 5, RSP, 8); /* keeps rsp 16-aligned in the body for helper calls */
+    zero_locals(j);
+    j->cur = 0;
+    native[0] = (uint32_t)j->b.len;
+    poll(j, 0);
+    charge(j, fc->code[1].u, 0);
+    size_t to_body = x_jmp32(&j->b);
+    jm->body[def] = (uint32_t)j->b.len;
+    x_alu_imm(&j->b, 1, 5, RSP, 8);
+    zero_locals(j);
+    x_patch_rel(&j->b, to_body, j->b.len);
+    for (j->cur = 2; j->cur < fc->code_len && !j->why[0] && !j->b.failed && !j->nomem;) {
+        native[j->cur] = (uint32_t)j->b.len;
+        uint32_t n = instruction(j);
+        if (n == 0) {
+            unsupported(j, "internal: unknown operation");
+            break;
+        }
+        j->cur += n;
+    }
+    for (uint32_t i = 0; i < j->nfix && !j->why[0]; i++) {
+        uint32_t t = j->fix[i].target;
+        if (t > fc->code_len || native[t] == UINT32_MAX)
+            unsupported(j, "internal: branch target is not an instruction");
+        else
+            x_patch_rel(&j->b, j->fix[i].at, native[t]);
+    }
+    for (uint32_t i = 0; i < j->njtab && !j->why[0]; i++) {
+        uint32_t t = j->jtab[i].target;
+        if (t > fc->code_len || native[t] == UINT32_MAX)
+            unsupported(j, "internal: branch target is not an instruction");
+        else
+            x_put32(&j->b, j->jtab[i].at, native[t] - j->jtab_base[i]);
+    }
+    j->njtab = 0;
+    emit_stubs(j);
+    return j->why[0] || j->b.failed || j->nomem ? -1 : 0;
+}
+
+/* The trampoline from C: tramp(ctx, code, fp, stack_top or 0) returns 0 or a trap kind. Then
+ * the common exits compiled code jumps to: trap (kind edi, code index esi, function edx) and
+ * propagate (a helper already filled the trap in; kind in ctx->prop_kind). */
+static void emit_runtime(jc *j, jit_module *jm)
+{
+    xbuf *b = &j->b;
+    jm->trampoline = (uint32_t)b->len;
+    static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
+    for (int i = 0; i < 6; i++)
+        x_push(b, saved[i]);
+    mov_rr(j, 1, RBP, RSP);
+    x_rr(b, 0, 1, 0x85, 1, RCX, RCX);
+    size_t same = x_jcc32(b, CC_E);
+    mov_rr(j, 1, RSP, RCX);
+    x_patch_rel(b, same, b->len);
+    x_alu_imm(b, 1, 4, RSP, -16);
+    x_push(b, RBP);
+    x_alu_imm(b, 1, 5, RSP, 8);
+    x_rm(b, 0, 1, 0x89, 1, RSP, RDI, X_NOINDEX, 1, CTX(saved_rsp));
+    mov_rr(j, 1, R15, RDI);
+    mov_rr(j, 1, R14, RDX);
+    ctx_ld(j, RBP, CTX(intr)); /* the C stack pointer it held is saved above */
+    ctx_ld(j, RBX, CTX(fuel));
+    reload_mem(j);
+    x_rr(b, 0, 0, 0xFF, 1, 2, RSI); /* call rsi */
+    ctx_st(j, CTX(fuel), RBX);
+    x_rr(b, 0, 0, 0x33, 1, RAX, RAX);
+    size_t exit = b->len;
+    ctx_ld(j, RSP, CTX(saved_rsp));
+    x_alu_imm(b, 1, 0, RSP, 8);
+    x_pop(b, RBP);
+    mov_rr(j, 1, RSP, RBP);
+    for (int i = 5; i >= 0; i--)
+        x_pop(b, saved[i]);
+    x_ret(b);
+
+    j->trap_common = (uint32_t)b->len;
+    x_rm(b, 0, 0, 0x89, 1, RDI, R15, X_NOINDEX, 1, CTX(trap_kind));
+    x_rm(b, 0, 0, 0x89, 1, RSI, R15, X_NOINDEX, 1, CTX(trap_index));
+    x_rm(b, 0, 0, 0x89, 1, RDX, R15, X_NOINDEX, 1, CTX(trap_func));
+    x_rm(b, 0, 0, 0xC7, 1, 0, R15, X_NOINDEX, 1, CTX(trap_pending));
+    x_u32(b, 1);
+    mov_rr(j, 0, RAX, RDI);
+    ctx_st(j, CTX(fuel), RBX);
+    x_patch_rel(b, x_jmp32(b), exit);
+
+    j->propagate = (uint32_t)b->len;
+    x_rm(b, 0, 0, 0x8B, 1, RAX, R15, X_NOINDEX, 1, CTX(prop_kind));
+    ctx_st(j, CTX(fuel), RBX);
+    x_patch_rel(b, x_jmp32(b), exit);
+}
+
+static int build_handler_map(jc *j)
+{
+    const void *const *H = wasm_interp_handlers();
+    struct pair { const void *h; uint16_t op; } *pairs = malloc(OP_COUNT * sizeof *pairs);
+    j->hsorted = malloc(OP_COUNT * sizeof(void *));
+    j->hops = malloc(OP_COUNT * sizeof(uint16_t));
+    if (!pairs || !j->hsorted || !j->hops)
+        return free(pairs), -1;
+    uint32_t n = 0;
+    for (int op = 0; op < OP_COUNT; op++)
+        if (H[op])
+            pairs[n++] = (struct pair){H[op], (uint16_t)op};
+    qsort(pairs, n, sizeof *pairs, cmp_ptr); /* the address is the first member */
+    for (uint32_t i = 0; i < n; i++)
+        j->hsorted[i] = pairs[i].h, j->hops[i] = pairs[i].op;
+    j->nh = n;
+    free(pairs);
+    return 0;
+}
+
+/* The buffer is its own read+write mapping, sized from the translated code so it rarely grows
+ * (mremap moves pages, never copies); sealing turns its used pages read+execute in place and
+ * returns the rest: no page is ever writable and executable at once. */
+static int start_buffer(jc *j, const wasm_module *m)
+{
+    uint64_t cells = 0;
+    for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs; i++)
+        cells += m->codes[i].code_len;
+    uint64_t want = cells * 12 + 65536;
+    size_t cap = (size_t)(want < MAX_CODE_BYTES ? want : MAX_CODE_BYTES);
+    cap = (cap + 4095) & ~(size_t)4095;
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    j->b = (xbuf){.p = p, .cap = cap, .max = MAX_CODE_BYTES, .mapped = true};
+    return 0;
+}
+
+static int seal(jc *j, jit_module *jm)
+{
+    size_t used = (j->b.len + 4095) & ~(size_t)4095;
+    if (used == 0)
+        used = 4096;
+    if (mprotect(j->b.p, used, PROT_READ | PROT_EXEC) != 0)
+        return -1;
+    if (j->b.cap > used)
+        munmap(j->b.p + used, j->b.cap - used);
+    jm->code = j->b.p;
+    jm->size = used;
+    j->b.p = NULL; /* now the module's */
+    j->b.cap = j->b.len = 0;
+    return 0;
+}
+
+static int compile_module(const wasm_module *m, jit_module **out, wasm_error *err)
+{
+    uint32_t ndef = m->nfuncs - m->nimp_funcs;
+    jit_module *jm = calloc(1, sizeof *jm);
+    jc *j = calloc(1, sizeof *j);
+    if (!jm || !j || !(jm->entry = calloc(ndef + 1, sizeof(uint32_t))) ||
+        !(jm->body = calloc(ndef + 1, sizeof(uint32_t))) || build_handler_map(j) < 0) {
+        if (jm)
+            free(jm->entry), free(jm->body);
+        if (j)
+            free(j->hsorted), free(j->hops);
+        free(jm), free(j);
+        return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
+    }
+    j->m = m;
+    j->why = jm->unsupported;
+    if (start_buffer(j, m) < 0)
+        j->nomem = true;
+    else
+        emit_runtime(j, jm);
+    for (uint32_t i = 0; i < ndef && !j->nomem && compile_function(j, i, jm) == 0; i++)
+        ;
+    if (j->b.failed && !j->nomem && !j->why[0])
+        unsupported(j, "module too large to compile");
+    for (uint32_t i = 0; i < j->ncalls && !j->why[0]; i++)
+        x_patch_rel(&j->b, j->calls[i].at, jm->body[j->calls[i].callee]);
+    int rc = 0;
+    if (j->nomem) {
+        rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
+    } else if (!j->why[0] && seal(j, jm) < 0) {
+        rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
+    }
+    x_free(&j->b);
+    free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls);
+    free(j->hsorted), free(j->hops);
+    free(j);
+    if (rc < 0) {
+        free(jm->entry), free(jm->body), free(jm);
+        return rc;
+    }
+    *out = jm;
+    return 0;
+}
+
+static void free_jm(jit_module *jm)
+{
+    if (jm->code)
+        munmap(jm->code, jm->size);
+    free(jm->entry), free(jm->body), free(jm);
+}
+
+/* Compiled on the first instantiation that asks for the tier (an interpreter-only user never
+ * maps executable memory). Two threads racing here both compile; one result is published
+ * atomically and the other freed. */
+int wasm_jit_prepare(const wasm_module *m, wasm_error *err)
+{
+    wasm_module *mm = (wasm_module *)m; /* the machine code cache is not part of the module's value */
+    if (__atomic_load_n(&mm->jit, __ATOMIC_ACQUIRE))
+        return 0;
+    jit_module *jm = NULL, *expected = NULL;
+    if (compile_module(m, &jm, err) < 0)
+        return -1;
+    if (!__atomic_compare_exchange_n(&mm->jit, &expected, jm, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        free_jm(jm);
+    return 0;
+}
+
+void wasm_jit_free(wasm_module *m)
+{
+    jit_module *jm = m ? m->jit : NULL;
+    if (!jm)
+        return;
+    free_jm(jm);
+    m->jit = NULL;
+}
+
+const char *wasm_jit_unsupported(const wasm_module *m)
+{
+    if (!m->jit)
+        return "not compiled";
+    return m->jit->unsupported[0] ? m->jit->unsupported : NULL;
+}

@@ -1,0 +1,83 @@
+/* jc.h - the compiler's state, shared by codegen.c and simd.c. */
+#ifndef SB_WASM_JIT_JC_H
+#define SB_WASM_JIT_JC_H
+
+#include "wasm/jit/rt.h"
+#include "wasm/jit/x64.h"
+
+/* A forward branch: the rel32 at `at` jumps to cell `target` once that cell is compiled. */
+typedef struct jfix {
+    uint32_t at, target;
+} jfix;
+
+/* A trap site: the rel32 of a conditional jump at `at` goes to an out-of-line stub that adds
+ * `addback` fuel (a failed charge), then traps with `kind` (or the kind in eax when dyn) at
+ * code index `index`. */
+typedef struct jstub {
+    uint32_t at, kind, index;
+    uint64_t addback;
+    bool dyn;
+} jstub;
+
+typedef struct jcall {
+    uint32_t at, callee; /* rel32 of a direct call to defined function `callee` */
+} jcall;
+
+typedef struct jc {
+    xbuf b;
+    const wasm_module *m;
+    const fcode *fc;
+    uint32_t fidx;          /* the function being compiled, in the module's index space */
+    const cell *code;
+    uint32_t cur;           /* cell index of the instruction being compiled */
+    uint32_t *native;       /* per cell of the function: its machine code offset, or UINT32_MAX */
+    jfix *fix;
+    uint32_t nfix, fixcap;
+    jstub *stub;
+    uint32_t nstub, stubcap;
+    jfix *jtab;             /* br_table entries: `at` holds target - base, base in jtab_base */
+    uint32_t *jtab_base;
+    uint32_t njtab, jtabcap, jbasecap;
+    jcall *calls;
+    uint32_t ncalls, callcap;
+    uint32_t prev_dst;      /* the slot the previous accumulator-family instruction wrote */
+    bool prev_acc;
+    /* A one-instruction register cache. Slots are always written (write-through); an
+     * instruction that leaves a slot's value in rax or xmm0 says so in out_rax / out_x0, and
+     * the next instruction, unless a branch can land on it, may read that register instead of
+     * memory (in_rax / in_x0). This keeps the chains of dependent operations the translator
+     * emits (the interpreter's accumulator forms) in registers. */
+    uint64_t in_rax, in_x0, out_rax, out_x0;
+    uint8_t *label;         /* per cell: a branch may land here */
+    /* A write-through cache of slots in registers across straight-line code: pool_slot[i] is
+     * the slot whose current value pool register i holds (or none). Only the instructions that
+     * never touch the pool registers keep it (pool_on); any other instruction, a label, a call
+     * or a helper empties it first. */
+    uint64_t pool_slot[6];
+    uint64_t xpool_slot[6];  /* the same for floats in xmm2..xmm7 */
+    bool xpool_dbl[6];
+    uint32_t xpool_next;
+    uint32_t pool_next;
+    bool pool_on;
+    uint32_t trap_common, propagate;
+    const void **hsorted;   /* handler addresses, sorted, and their operations */
+    uint16_t *hops;
+    uint32_t nh;
+    char *why;              /* set when the module uses something the tier does not compile */
+    bool nomem;
+} jc;
+
+#define SLOT(s) ((int32_t)((s) * 8u))
+#define CTX(field) ((int32_t)offsetof(jit_ctx, field))
+
+/* codegen.c: small emitters simd.c uses too */
+void jc_ld(jc *j, int reg, uint64_t slot);             /* mov reg, [fp + slot] (64-bit) */
+void jc_ld32(jc *j, int reg, uint64_t slot);
+void jc_st(jc *j, uint64_t slot, int reg);
+void jc_lea_slot(jc *j, int reg, uint64_t slot);       /* lea reg, [fp + slot] */
+void jc_trap_if(jc *j, int cc, wasm_trapkind kind);    /* at the current instruction */
+void jc_trap_if_dyn(jc *j, int cc);                    /* kind in eax */
+void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes); /* rax = checked address */
+void jc_call(jc *j, const void *fn);
+
+#endif
