@@ -433,7 +433,7 @@ static uint32_t fbin(jc *j, const cell *p, int dbl, int k, int form)
             x_mov_imm(&j->b, RSI, rest[0].u);
         else
             jc_ld(j, RSI, rest[0].u);
-        x_mov_imm(&j->b, RDX, (uint64_t)((dbl ? 2 : 0) + (k - 4)));
+        x_mov_imm(&j->b, RDX, (dbl ? 2u : 0u) + (uint64_t)(k - 4)); /* k >= 4 here */
         jc_call(j, (const void *)jit_h_fminmax);
         jc_st(j, rest[1].u, RAX);
     } else {
@@ -1359,6 +1359,8 @@ static int compile_module(const wasm_module *m, jit_module **out, wasm_error *er
 
 static void free_jm(jit_module *jm)
 {
+    if (!jm)
+        return;
     if (jm->code)
         munmap(jm->code, jm->size);
     free(jm->entry), free(jm->body), free(jm);
