@@ -115,17 +115,12 @@ static void admin_close(struct host *h, struct admin_conn *a)
 static void say(struct admin_conn *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct admin_conn *a, const char *fmt, ...)
 {
-    char line[4096]; /* a computation's object: at most about 2.3 KB (escaped reason and name) */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    /* a computation's object: at most about 2.3 KB (escaped reason and name) */
+    int n = buf_append_linev(&a->out, ADMIN_REPLY_MAX, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return;
-    if ((size_t)n > sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    if (buf_append(&a->out, line, (size_t)n) != 0)
         a->closing = true;
 }
 

@@ -3,6 +3,9 @@
 #include "host/host_impl.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -13,31 +16,66 @@ size_t buf_size(const struct buf *b)
     return b->len - b->off;
 }
 
-int buf_append(struct buf *b, const void *data, size_t n)
+/* Makes room for n more bytes after b->len (compacting or growing the queue). */
+static int buf_reserve(struct buf *b, size_t n)
 {
     if (b->off > 0 && b->off == b->len)
         b->off = b->len = 0;
-    if (b->len + n > b->cap) {
-        /* Compact first: the queue is bounded by the high-water marks, so this stays cheap. */
-        if (b->off > 0) {
-            memmove(b->p, b->p + b->off, b->len - b->off);
-            b->len -= b->off;
-            b->off = 0;
-        }
-        if (b->len + n > b->cap) {
-            size_t cap = b->cap ? b->cap : 4096;
-            while (cap < b->len + n)
-                cap *= 2;
-            uint8_t *p = realloc(b->p, cap);
-            if (!p)
-                return -1;
-            b->p = p;
-            b->cap = cap;
-        }
+    if (b->len + n <= b->cap)
+        return 0;
+    /* Compact first: the queue is bounded by the high-water marks, so this stays cheap. */
+    if (b->off > 0) {
+        memmove(b->p, b->p + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
     }
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        uint8_t *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    return 0;
+}
+
+int buf_append(struct buf *b, const void *data, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
     memcpy(b->p + b->len, data, n);
     b->len += n;
     return 0;
+}
+
+int buf_append_linev(struct buf *b, size_t max, const char *fmt, va_list ap)
+{
+    if (max < 2 || max > INT_MAX)
+        return 0;
+    if (buf_reserve(b, max) != 0)
+        return -1;
+    /* Formatted in place: the text is cut to max - 1 bytes and its NUL becomes the newline. */
+    char *line = (char *)b->p + b->len;
+    int n = vsnprintf(line, max, fmt, ap);
+    if (n < 0)
+        return 0;
+    if ((size_t)n > max - 1)
+        n = (int)max - 1;
+    line[n++] = '\n';
+    b->len += (size_t)n;
+    return n;
+}
+
+int buf_append_line(struct buf *b, size_t max, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = buf_append_linev(b, max, fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 /* Writes head + data straight to fd when nothing is queued (no user-space copy of the data), and

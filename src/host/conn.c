@@ -102,17 +102,11 @@ void conn_update_events(struct host *h, struct conn *k)
 
 void conn_reply(struct host *h, struct conn *k, const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    int n = buf_append_linev(&k->out, CONN_REPLY_MAX, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    if (buf_append(&k->out, line, (size_t)n) == 0) {
+    if (n > 0) {
         size_t before = buf_size(&k->out);
         k->line_pending += (size_t)n;
         buf_flush(&k->out, k->src.fd);

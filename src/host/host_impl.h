@@ -8,6 +8,7 @@
 #include "proto/proto.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <sys/epoll.h>
 #include <stdbool.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #define HOST_READ_CHUNK (256u << 10)  /* at most this many bytes of TLS per session-data frame */
 #define HOST_CHAN_SNDBUF (2 << 20)     /* send buffer of the host's end of each channel */
 #define HOST_MAX_CONNS 4096
+#define CONN_REPLY_MAX 512             /* bytes of one reply line to a party, '\n' included */
 #define HOST_MAX_DEAD 256              /* ended computations remembered for status/errors */
 #define HOST_PREAMBLE_TIMEOUT_S 10
 #define HOST_FIRST_BYTE_TIMEOUT_S 10   /* after OK to CONNECT: the party's first TLS bytes */
@@ -31,6 +33,13 @@ struct buf {
     size_t off, len, cap; /* valid bytes are p[off .. len) */
 };
 int buf_append(struct buf *b, const void *data, size_t n);
+/* Queues one text line: fmt's text cut to at most max - 1 bytes, then '\n', so a line never
+ * takes more than max bytes whatever its arguments (2 <= max <= INT_MAX). Returns the bytes
+ * queued, 0 when nothing was (a formatting error or a bad max), -1 when out of memory. */
+int buf_append_linev(struct buf *b, size_t max, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+int buf_append_line(struct buf *b, size_t max, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int buf_send2(struct buf *b, int fd, const void *head, size_t hl, const void *data, size_t n);
 size_t buf_size(const struct buf *b);
 void buf_consume(struct buf *b, size_t n);
@@ -216,6 +225,7 @@ void comp_stop(struct host *h, struct comp *c, const char *reason);
 
 /* admin.c - the operator's local control socket (--admin-socket, docs/host.md "Operator"). */
 #define ADMIN_LINE_MAX 256   /* one command line, '\n' included */
+#define ADMIN_REPLY_MAX 4096 /* one reply line (a computation's JSON object), '\n' included */
 #define ADMIN_MAX_CONNS 16   /* operator connections at once */
 #define ADMIN_IDLE_S 60      /* an operator connection idle this long is closed */
 struct admin_conn;
