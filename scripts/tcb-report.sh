@@ -19,7 +19,8 @@
 # generated code) and checks them against that runtime's budgets.
 # Fails (exit 1) when a budget is exceeded or anything outside the trusted folders is linked in.
 # Budgets can be overridden for experiments: TCB_MAX_LINES, TCB_MAX_SYSCALLS (this build's runtime).
-# Tests feed doctored inputs with TCB_MAP (a link map) and TCB_PFC (filter code).
+# Tests feed doctored inputs with TCB_MAP (a link map) and TCB_PFC (filter code), and may keep the
+# preprocessor passes' results for the next report in TCB_CACHE (a folder; the tree unchanged).
 set -euo pipefail
 
 INTERP_MAX_LINES=15000
@@ -48,6 +49,16 @@ failures=()
 fail() { failures+=("$*"); }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcb-report.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# TCB_CACHE=DIR: the preprocessor passes' results (headers of a list of sources, code lines of a
+# list of files) are kept in DIR by the list's hash and reused by the next report over the same,
+# unchanged tree (tests/tcb/test_report.sh makes one report and seven doctored ones).
+memo() {  # NAME LIST_FILE CMD... -> CMD's output, from the cache when there
+  local name=$1 list=$2; shift 2
+  [ -n "${TCB_CACHE:-}" ] || { "$@"; return; }
+  local key; key="$TCB_CACHE/$name-$(sha256sum < "$list" | cut -c1-32)"
+  [ -f "$key" ] || { "$@" > "$key.tmp.$$" && mv "$key.tmp.$$" "$key"; }
+  cat "$key"
+}
 
 # ---- 1. what the linker put in: "LOAD obj" lines and "archive(member)" lines of the map.
 # (A member line may carry the referencing file after it on the same line when the name is short.)
@@ -62,16 +73,23 @@ map_members() {
 
 : > "$tmp/sources"
 : > "$tmp/libmembers"
+# A static runtime links thousands of members of a few archives: each distinct path is resolved
+# once (realpath -m), not once per member.
+declare -A resolved_of
+resolve() {  # PATH -> $resolved
+  [ -n "${resolved_of[$1]+set}" ] || resolved_of[$1]=$(realpath -m "$1")
+  resolved=${resolved_of[$1]}
+}
 while read -r kind a b dir; do
   if [ "$kind" = obj ]; then
-    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
+    case "$a" in /*) path=$a ;; *) resolve "$B/$dir/$a"; path=$resolved ;; esac
     case "$path" in
       "$B"/*) rel=${path#"$B"/}                             # dir/CMakeFiles/T.dir/file.c.o
               src="$SRC/${rel%%/CMakeFiles/*}/${rel#*/CMakeFiles/*.dir/}"; echo "${src%.o}" >> "$tmp/sources" ;;
-      *) echo "$(realpath -m "$path") startup" >> "$tmp/libmembers" ;;       # crt1.o, crti.o, crtbegin.o ...
+      *) resolve "$path"; echo "$resolved startup" >> "$tmp/libmembers" ;;  # crt1.o, crti.o, crtbegin.o ...
     esac
   else
-    case "$a" in /*) path=$a ;; *) path=$(realpath -m "$B/$dir/$a") ;; esac
+    case "$a" in /*) path=$a ;; *) resolve "$B/$dir/$a"; path=$resolved ;; esac
     case "$path" in
       "$B"/*) rel=${path#"$B"/}; adir=$(dirname "$rel"); lib=$(basename "$rel" .a); lib=${lib#lib}
               # Members are named by file only (jit/x64.c.o is x64.c.o): the target's object
@@ -83,7 +101,7 @@ while read -r kind a b dir; do
                 [ -f "$SRC/$adir/${o%.o}" ] && { echo "$SRC/$adir/${o%.o}" >> "$tmp/sources"; found=1; }
               done
               [ $found = 1 ] || echo "$SRC/$adir/${b%.o}" >> "$tmp/sources" ;;
-      *) echo "$(realpath -m "$path") $b" >> "$tmp/libmembers" ;;
+      *) resolve "$path"; echo "$resolved $b" >> "$tmp/libmembers" ;;
     esac
   fi
 done < "$tmp/linked"
@@ -91,17 +109,43 @@ sort -u -o "$tmp/sources" "$tmp/sources"
 
 # ---- 2. project headers those sources include (the preprocessor's own dependency list).
 : > "$tmp/files"
+sources=()
 while read -r s; do
   [ -f "$s" ] || { fail "linked object without a source in the tree: $s"; continue; }
-  echo "$s" >> "$tmp/files"
-  gcc -MM -D_GNU_SOURCE -I"$SRC/src" -I"$SRC/include" "$s" 2>/dev/null |
-    tr ' \\' '\n\n' | sed -n "s|^$SRC/||p; /^[^/].*\.h$/p" |
-    while read -r h; do realpath -m "$SRC/$h"; done >> "$tmp/files"
+  sources+=("$s")
 done < "$tmp/sources"
+headers_of() {  # SOURCE_LIST -> the project headers they include
+  local list; mapfile -t list < "$1"
+  # One compiler run for all sources (it preprocesses each on its own), one realpath for all.
+  gcc -MM -D_GNU_SOURCE -I"$SRC/src" -I"$SRC/include" "${list[@]}" 2>/dev/null |
+    tr ' \\' '\n\n' | sed -n "s|^$SRC/||p; /^[^/].*\.h$/p" | sed "s|^|$SRC/|" |
+    tr '\n' '\0' | xargs -0 -r realpath -m
+}
+if [ ${#sources[@]} -gt 0 ]; then
+  printf '%s\n' "${sources[@]}" > "$tmp/existing-sources"
+  cat "$tmp/existing-sources" >> "$tmp/files"
+  memo headers "$tmp/existing-sources" headers_of "$tmp/existing-sources" >> "$tmp/files"
+fi
 sort -u -o "$tmp/files" "$tmp/files"
 
 # ---- 3. every file must come from a trusted folder; count lines per folder.
-count_code() { gcc -fpreprocessed -dD -E -P -x c "$1" 2>/dev/null | grep -cv '^[[:space:]]*$' || true; }
+# Code lines of every file: comments removed by one preprocessor run over all files, each one
+# after a marker line (a file that ended inside a comment or a line continuation would swallow the
+# next marker: then each file is counted on its own). Raw lines: wc -l.
+code_lines() {  # FILE_LIST -> "lines path" per file, in order
+  local marker='#pragma sb_tcb_report_file' n
+  n=$(wc -l < "$1")
+  while read -r f; do printf '%s\n' "$marker"; cat "$f"; printf '\n'; done < "$1" |
+    gcc -fpreprocessed -dD -E -P -x c - 2>/dev/null |
+    awk -v m="$marker" '$0 == m { if (i++) print c; c = 0; next } /[^[:space:]]/ { c++ }
+                        END { if (i) print c }' > "$tmp/code-counts" || true
+  if [ "$(wc -l < "$tmp/code-counts")" -ne "$n" ]; then
+    while read -r f; do
+      gcc -fpreprocessed -dD -E -P -x c "$f" 2>/dev/null | grep -cv '^[[:space:]]*$' || true
+    done < "$1" > "$tmp/code-counts"
+  fi
+  paste -d ' ' "$tmp/code-counts" "$1"
+}
 declare -A code raw nfiles
 total=0 jit_lines=0
 if grep -q "^$SRC/src/wasm/jit/" "$tmp/files"; then
@@ -117,19 +161,21 @@ echo "== strongbox-runtime TCB report ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 echo "   engine: $tier"
 [ -f "$INIT.map" ] && echo "   (with strongbox-init, the guest image's PID 1: src/guestinit)"
 echo "-- files compiled into the runtime (code lines = without blanks and comments / raw lines)"
-while read -r f; do
+declare -A raw_of
+while read -r r f; do [ "$f" = total ] || raw_of[$f]=$r; done < <(tr '\n' '\0' < "$tmp/files" | xargs -0 -r wc -l)
+while read -r c f; do
   rel=${f#"$SRC"/}
-  comp=$(echo "$rel" | cut -d/ -f2)
+  comp=${rel#*/}; comp=${comp%%/*}   # the folder under src/
   case " $TRUSTED " in
     *" $comp "*) [ "${rel%%/*}" = src ] || { fail "non-trusted file compiled in: $rel"; comp=UNTRUSTED; } ;;
     *) fail "non-trusted file compiled in: $rel"; comp=UNTRUSTED ;;
   esac
-  c=$(count_code "$f"); r=$(wc -l < "$f")
+  r=${raw_of[$f]}
   printf '   %6d %6d  %s\n' "$c" "$r" "$rel"
   code[$comp]=$(( ${code[$comp]:-0} + c )); raw[$comp]=$(( ${raw[$comp]:-0} + r ))
   nfiles[$comp]=$(( ${nfiles[$comp]:-0} + 1 )); total=$((total + c))
   case "$rel" in src/wasm/jit/*) jit_lines=$((jit_lines + c)) ;; esac
-done < "$tmp/files"
+done < <(memo lines "$tmp/files" code_lines "$tmp/files")
 echo "-- project-written trusted lines per folder (code / raw, files)"
 for comp in $TRUSTED UNTRUSTED; do
   [ -n "${code[$comp]:-}" ] || continue
@@ -151,18 +197,22 @@ else
 fi
 # Files in the trusted folders that are not compiled in (tooling, unused code) are listed, not counted.
 for comp in $TRUSTED; do
-  for f in "$SRC/src/$comp"/*.[ch] "$SRC/src/$comp"/*/*.[ch]; do
-    [ -f "$f" ] && ! grep -qxF "$(realpath -m "$f")" "$tmp/files" && echo "   (not linked: ${f#"$SRC"/})"
-  done
-done
+  for f in "$SRC/src/$comp"/*.[ch] "$SRC/src/$comp"/*/*.[ch]; do [ -f "$f" ] && echo "$f"; done
+done > "$tmp/trusted-files"
+if [ -s "$tmp/trusted-files" ]; then
+  tr '\n' '\0' < "$tmp/trusted-files" | xargs -0 realpath -m | paste -d '\t' - "$tmp/trusted-files" |
+    awk -F '\t' -v src="$SRC/" 'NR == FNR { linked[$0] = 1; next }
+      !($1 in linked) { print "   (not linked: " substr($2, length(src) + 1) ")" }' "$tmp/files" -
+fi
 
 # ---- 4. libraries: static archives from the map, or DT_NEEDED of a dynamic binary.
 echo "-- libraries linked"
 if readelf -d "$RT" | grep -q '(NEEDED)'; then
   linkage=dynamic
   readelf -d "$RT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' > "$tmp/libs"
+  ldconfig -p > "$tmp/ldcache"
   while read -r so; do
-    p=$(ldconfig -p | awk -v n="$so" '$1 == n { print $NF; exit }')
+    p=$(awk -v n="$so" '$1 == n { print $NF; exit }' "$tmp/ldcache")
     printf '   %-22s %s\n' "$so" "${p:-?}"; echo "$so ${p:-}" >> "$tmp/libpaths"
   done < "$tmp/libs"
 else
@@ -180,12 +230,12 @@ while read -r lib; do
 done < "$tmp/libs"
 echo "   linkage: $linkage"
 echo "-- Debian packages the measurement depends on (dpkg-query)"
+# (One dpkg-query for all files: each call reads the whole package database.)
 {
-  awk '{ print $2 }' "$tmp/libpaths" | while read -r p; do
-    [ -n "$p" ] && dpkg-query -S "$(realpath "$p")" 2>/dev/null | head -1 | cut -d: -f1,2 | sed 's/:$//' | cut -d: -f1
-  done
   cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$B/CMakeCache.txt")
-  dpkg-query -S "$(realpath "$(command -v "${cc:-cc}")")" 2>/dev/null | cut -d: -f1
+  { awk '$2 != "" { print $2 }' "$tmp/libpaths" | sort -u | tr '\n' '\0' | xargs -0 -r realpath
+    realpath "$(command -v "${cc:-cc}")"; } 2>/dev/null | tr '\n' '\0' |
+    xargs -0 -r dpkg-query -S 2>/dev/null | grep -v '^diversion by' | cut -d: -f1 || true
   echo binutils-x86-64-linux-gnu; echo libc6-dev; echo linux-libc-dev
 } | sed 's/,.*//' | sort -u | while read -r pkg; do
   [ -n "$pkg" ] && dpkg-query -W -f='   ${Package} ${Version}\n' "$pkg" 2>/dev/null

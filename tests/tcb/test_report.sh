@@ -7,6 +7,10 @@ SRC=$1 BUILD=$2
 report="$SRC/scripts/tcb-report.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcb-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# The reports below read one unchanged tree: the preprocessor passes run once (the first report)
+# and the seven doctored reports reuse their results (scripts/tcb-report.sh, TCB_CACHE).
+mkdir "$tmp/cache"
+export TCB_CACHE=$tmp/cache
 status=0
 check() { # check NAME EXPECTED_RC PATTERN CMD...: the command exits EXPECTED_RC and prints PATTERN
   local name=$1 want=$2 pattern=$3; shift 3
