@@ -19,6 +19,7 @@
 
 #include "common/common.h"
 #include "wasm/wasm.h"
+#include "wasm_bytes.h"
 #include "widths.h"
 
 static int checks, failures;
@@ -361,60 +362,26 @@ static void test_misaligned(const char *dir)
 
 /* ---------------------------------------------------------------- generated modules */
 
-typedef struct buf {
-    uint8_t *p;
-    size_t len, cap;
-} buf;
-
-static void put(buf *b, const void *data, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p) {
-            fprintf(stderr, "out of memory\n");
-            exit(2);
-        }
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-}
-static void put_byte(buf *b, uint8_t v) { put(b, &v, 1); }
-static void put_leb(buf *b, uint32_t v)
-{
-    do {
-        uint8_t byte = v & 0x7F;
-        v >>= 7;
-        put_byte(b, byte | (v ? 0x80 : 0));
-    } while (v);
-}
-static void put_section(buf *b, uint8_t id, const buf *body)
-{
-    put_byte(b, id);
-    put_leb(b, (uint32_t)body->len);
-    put(b, body->p, body->len);
-}
-
 /* A module with one function "f" of type (i32) -> (i32) whose body (without locals) is `code`. */
-static buf module_of(const buf *code)
+static wasm_bytes module_of(const wasm_bytes *code)
 {
-    buf m = {0}, sec = {0}, body = {0};
-    put(&m, "\0asm\1\0\0\0", 8);
-    put(&sec, "\x01\x60\x01\x7F\x01\x7F", 6); /* one type: (i32) -> (i32) */
-    put_section(&m, 1, &sec);
+    wasm_bytes m = {0}, sec = {0}, body = {0};
+    wb_header(&m);
+    wb_put(&sec, "\x01\x60\x01\x7F\x01\x7F", 6); /* one type: (i32) -> (i32) */
+    wb_section(&m, 1, &sec);
     sec.len = 0;
-    put(&sec, "\x01\x00", 2); /* one function of type 0 */
-    put_section(&m, 3, &sec);
+    wb_put(&sec, "\x01\x00", 2); /* one function of type 0 */
+    wb_section(&m, 3, &sec);
     sec.len = 0;
-    put(&sec, "\x01\x01" "f" "\x00\x00", 5); /* export "f" = func 0 */
-    put_section(&m, 7, &sec);
-    put_byte(&body, 0); /* no locals */
-    put(&body, code->p, code->len);
+    wb_put(&sec, "\x01\x01" "f" "\x00\x00", 5); /* export "f" = func 0 */
+    wb_section(&m, 7, &sec);
+    wb_byte(&body, 0); /* no locals */
+    wb_put(&body, code->p, code->len);
     sec.len = 0;
-    put_byte(&sec, 1);
-    put_leb(&sec, (uint32_t)body.len);
-    put(&sec, body.p, body.len);
-    put_section(&m, 10, &sec);
+    wb_byte(&sec, 1);
+    wb_u32(&sec, (uint32_t)body.len);
+    wb_put(&sec, body.p, body.len);
+    wb_section(&m, 10, &sec);
     free(sec.p);
     free(body.p);
     return m;
@@ -426,14 +393,14 @@ static buf module_of(const buf *code)
  * 12: index x < N lands on label x % 3 (results 10, 11, 12), anything else on the default. */
 static void test_huge_br_table(void)
 {
-    buf code = {0};
-    put(&code, "\x02\x40\x02\x40\x02\x40\x20\x00\x0E", 9);
-    put_leb(&code, BR_TABLE_TARGETS);
+    wasm_bytes code = {0};
+    wb_put(&code, "\x02\x40\x02\x40\x02\x40\x20\x00\x0E", 9);
+    wb_u32(&code, BR_TABLE_TARGETS);
     for (uint32_t i = 0; i < BR_TABLE_TARGETS; i++)
-        put_leb(&code, i % 3);
-    put_leb(&code, 2);
-    put(&code, "\x0B\x41\x0A\x0F\x0B\x41\x0B\x0F\x0B\x41\x0C\x0B", 12);
-    buf m = module_of(&code);
+        wb_u32(&code, i % 3);
+    wb_u32(&code, 2);
+    wb_put(&code, "\x0B\x41\x0A\x0F\x0B\x41\x0B\x0F\x0B\x41\x0C\x0B", 12);
+    wasm_bytes m = module_of(&code);
     pair p;
     wasm_config c = config(WASM_ENGINE_INTERPRETER);
     if (open_pair(m.p, m.len, &c, &p) == 0) {
@@ -457,23 +424,23 @@ static void test_huge_br_table(void)
 
 /* `depth` nested blocks around (i32.const 7), each ending with it: valid up to the engine's
  * nesting limit (10,000), refused beyond it at load, for both tiers alike (one module). */
-static buf nested(uint32_t depth)
+static wasm_bytes nested(uint32_t depth)
 {
-    buf code = {0};
+    wasm_bytes code = {0};
     for (uint32_t i = 0; i < depth; i++)
-        put(&code, "\x02\x7F", 2); /* block (result i32) */
-    put(&code, "\x41\x07", 2);
+        wb_put(&code, "\x02\x7F", 2); /* block (result i32) */
+    wb_put(&code, "\x41\x07", 2);
     for (uint32_t i = 0; i < depth; i++)
-        put_byte(&code, 0x0B);
-    put_byte(&code, 0x0B);
-    buf m = module_of(&code);
+        wb_byte(&code, 0x0B);
+    wb_byte(&code, 0x0B);
+    wasm_bytes m = module_of(&code);
     free(code.p);
     return m;
 }
 
 static void test_deep_nesting(void)
 {
-    buf m = nested(5000);
+    wasm_bytes m = nested(5000);
     pair p;
     wasm_config c = config(WASM_ENGINE_INTERPRETER);
     if (open_pair(m.p, m.len, &c, &p) == 0) {

@@ -18,6 +18,7 @@
 
 #include "common/common.h"
 #include "wasm/wasm.h"
+#include "wasm_bytes.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -419,80 +420,39 @@ static void test_traps(void)
 
 /* ---------------------------------------------------------------- hostile binaries */
 
-typedef struct buf {
-    uint8_t *p;
-    size_t len, cap;
-} buf;
-
-static void put(buf *b, const void *data, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = (b->len + n) * 2;
-        uint8_t *p = realloc(b->p, cap);
-        if (!p) {
-            fprintf(stderr, "out of memory\n");
-            exit(2);
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-}
-
-static void put_byte(buf *b, uint8_t v) { put(b, &v, 1); }
-
-static void put_u32(buf *b, uint32_t v)
-{
-    do {
-        uint8_t byte = v & 0x7F;
-        v >>= 7;
-        put_byte(b, byte | (v ? 0x80 : 0));
-    } while (v);
-}
-
-static void put_header(buf *b) { put(b, "\0asm\1\0\0\0", 8); }
-
-static void put_section(buf *b, uint8_t id, const buf *body)
-{
-    put_byte(b, id);
-    put_u32(b, (uint32_t)body->len);
-    put(b, body->p, body->len);
-}
-
 /* A module with one function of type [] -> [] whose code entry is `code` (locals + body). */
-static buf module_with_code(const buf *code)
+static wasm_bytes module_with_code(const wasm_bytes *code)
 {
-    buf m = {0}, s = {0};
-    put_header(&m);
-    put(&s, "\x01\x60\x00\x00", 4);
-    put_section(&m, 1, &s);
+    wasm_bytes m = {0}, s = {0};
+    wb_header(&m);
+    wb_put(&s, "\x01\x60\x00\x00", 4);
+    wb_section(&m, 1, &s);
     s.len = 0;
-    put(&s, "\x01\x00", 2);
-    put_section(&m, 3, &s);
+    wb_put(&s, "\x01\x00", 2);
+    wb_section(&m, 3, &s);
     s.len = 0;
-    put_u32(&s, 1);
-    put_u32(&s, (uint32_t)code->len);
-    put(&s, code->p, code->len);
-    put_section(&m, 10, &s);
+    wb_u32(&s, 1);
+    wb_u32(&s, (uint32_t)code->len);
+    wb_put(&s, code->p, code->len);
+    wb_section(&m, 10, &s);
     free(s.p);
     return m;
 }
 
-static buf nested_blocks(uint32_t depth)
+static wasm_bytes nested_blocks(uint32_t depth)
 {
-    buf code = {0};
-    put_byte(&code, 0); /* no locals */
+    wasm_bytes code = {0};
+    wb_byte(&code, 0); /* no locals */
     for (uint32_t i = 0; i < depth; i++)
-        put(&code, "\x02\x40", 2); /* block (empty type) */
+        wb_put(&code, "\x02\x40", 2); /* block (empty type) */
     for (uint32_t i = 0; i <= depth; i++)
-        put_byte(&code, 0x0B); /* end */
-    buf m = module_with_code(&code);
+        wb_byte(&code, 0x0B); /* end */
+    wasm_bytes m = module_with_code(&code);
     free(code.p);
     return m;
 }
 
-static void expect_rejected(const char *what, const buf *m, wasm_errkind want, const char *msg)
+static void expect_rejected(const char *what, const wasm_bytes *m, wasm_errkind want, const char *msg)
 {
     wasm_error err;
     memset(&err, 0, sizeof err);
@@ -514,7 +474,7 @@ static void expect_rejected(const char *what, const buf *m, wasm_errkind want, c
 static void test_deep_nesting(void)
 {
     /* Moderate nesting is valid WebAssembly and must load and run. */
-    buf m = nested_blocks(1000);
+    wasm_bytes m = nested_blocks(1000);
     wasm_error err;
     wasm_module *mod = wasm_module_load(m.p, m.len, &err);
     CHECKF(mod, "1000 nested blocks: %s", err.msg);
@@ -526,23 +486,23 @@ static void test_deep_nesting(void)
     free(m.p);
 }
 
-static buf module_with_locals(const uint32_t *counts, size_t n)
+static wasm_bytes module_with_locals(const uint32_t *counts, size_t n)
 {
-    buf code = {0};
-    put_u32(&code, (uint32_t)n);
+    wasm_bytes code = {0};
+    wb_u32(&code, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
-        put_u32(&code, counts[i]);
-        put_byte(&code, 0x7E); /* i64 */
+        wb_u32(&code, counts[i]);
+        wb_byte(&code, 0x7E); /* i64 */
     }
-    put_byte(&code, 0x0B);
-    buf m = module_with_code(&code);
+    wb_byte(&code, 0x0B);
+    wasm_bytes m = module_with_code(&code);
     free(code.p);
     return m;
 }
 
 static void test_huge_locals(void)
 {
-    buf m = module_with_locals((const uint32_t[]){0xFFFFFFFFu}, 1);
+    wasm_bytes m = module_with_locals((const uint32_t[]){0xFFFFFFFFu}, 1);
     expect_rejected("2^32-1 locals", &m, WASM_ERR_MALFORMED, "too many locals");
     free(m.p);
     m = module_with_locals((const uint32_t[]){0x80000000u, 0x80000000u}, 2);
@@ -557,7 +517,7 @@ static void test_huge_locals(void)
 /* Giant declared sizes and counts. Each load runs in a child whose address space is capped at
  * 1 GiB (not under ASan, which reserves terabytes of shadow): allocating what the binary claims
  * would fail there, so a MALFORMED verdict shows the claim was checked against the input first. */
-static int load_in_capped_child(const buf *m, wasm_errkind *kind)
+static int load_in_capped_child(const wasm_bytes *m, wasm_errkind *kind)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -582,15 +542,15 @@ static int load_in_capped_child(const buf *m, wasm_errkind *kind)
 static void giant(const char *what, uint8_t section_id, const void *body, size_t body_len,
                   uint32_t claimed_size)
 {
-    buf m = {0};
-    put_header(&m);
+    wasm_bytes m = {0};
+    wb_header(&m);
     if (section_id == 11)
-        put(&m, "\x05\x03\x01\x00\x01", 5); /* a memory, so data segments are otherwise valid */
+        wb_put(&m, "\x05\x03\x01\x00\x01", 5); /* a memory, so data segments are otherwise valid */
     if (section_id == 10) /* one function of type [] -> [], so only the code entry is wrong */
-        put(&m, "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00", 10);
-    put_byte(&m, section_id);
-    put_u32(&m, claimed_size ? claimed_size : (uint32_t)body_len);
-    put(&m, body, body_len);
+        wb_put(&m, "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00", 10);
+    wb_byte(&m, section_id);
+    wb_u32(&m, claimed_size ? claimed_size : (uint32_t)body_len);
+    wb_put(&m, body, body_len);
     wasm_errkind kind = WASM_OK;
     int rc = load_in_capped_child(&m, &kind);
     CHECKF(rc == 0, "%s: the loader crashed or hung", what);
