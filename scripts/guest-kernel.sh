@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # guest-kernel.sh - the guest kernels' pins (scripts/guest-kernel.pin, guest-kernel-cvm.pin):
 # reading one strictly, checking an unpacked kernel's config against what the image needs, and
 # fetching the pinned package without installing it and without touching the host's apt setup.
@@ -16,10 +17,10 @@ sb_pin_error() { echo "guest kernel pin: $*" >&2; return 1; }
 # any value outside its pattern, naming the file and line.
 sb_pin_read() {
   local file=$1 line key value n=0 seen=" "
-  [ -f "$file" ] && [ -r "$file" ] || { sb_pin_error "$file: cannot read"; return 1; }
-  SB_GUEST_KERNEL_PACKAGE= SB_GUEST_KERNEL_VERSION= SB_GUEST_KERNEL_RELEASE=
-  SB_GUEST_KERNEL_DEB_SHA256= SB_GUEST_KERNEL_VMLINUZ_SHA256= SB_GUEST_KERNEL_TEES=
-  SB_GUEST_KERNEL_SUITE=
+  if [ ! -f "$file" ] || [ ! -r "$file" ]; then sb_pin_error "$file: cannot read"; return 1; fi
+  SB_GUEST_KERNEL_PACKAGE='' SB_GUEST_KERNEL_VERSION='' SB_GUEST_KERNEL_RELEASE=''
+  SB_GUEST_KERNEL_DEB_SHA256='' SB_GUEST_KERNEL_VMLINUZ_SHA256='' SB_GUEST_KERNEL_TEES=''
+  SB_GUEST_KERNEL_SUITE=''
   while IFS= read -r line || [ -n "$line" ]; do
     n=$((n + 1))
     case $line in '' | '#'*) continue ;; esac
@@ -74,7 +75,7 @@ sb_pin_value() {
 # /dev/tdx_guest and configfs-tsm (TSM_REPORTS: a TD's only route to a *quote*; the ioctl
 # gives a TDREPORT, which no remote party can verify). Prints each missing option; 1 if any.
 sb_kernel_config_check() {
-  local config=$1 tees=$2 missing=0 want opt val tee
+  local config=$1 tees=$2 missing=0 want opt val want_val tee
   [ -f "$config" ] || { echo "kernel config $config: missing" >&2; return 1; }
   want="VIRTIO_CONSOLE:ym CONFIGFS_FS:ym DEVTMPFS:y"
   [ -n "$tees" ] && want+=" VIRTIO_PCI:ym"
@@ -86,10 +87,10 @@ sb_kernel_config_check() {
     esac
   done
   for opt in $want; do
-    val=$(sed -n "s/^CONFIG_${opt%%:*}=\(.*\)$/\1/p" "$config" | tail -1)
+    val=$(sed -n "s/^CONFIG_${opt%%:*}=\(.*\)$/\1/p" "$config" | tail -1) want_val=${opt#*:}
     if [ -z "$val" ] || [[ ${opt#*:} != *"$val"* ]] || [ ${#val} != 1 ]; then
       echo "kernel config $config: CONFIG_${opt%%:*} is ${val:-not set}; the image needs" \
-           "$(sed 's/ym/y or m/' <<<"${opt#*:}")" >&2
+           "${want_val/ym/y or m}" >&2
       missing=1
     fi
   done

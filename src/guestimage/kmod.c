@@ -120,7 +120,7 @@ unsigned char *sb_kmod_unxz(const unsigned char *in, size_t in_len, size_t max, 
                             const char *what)
 {
     lzma_stream z = LZMA_STREAM_INIT;
-    size_t cap = in_len < (max - 4096) / 4 ? in_len * 4 + 4096 : max; /* grown as needed */
+    size_t cap = max > 4096 && in_len < (max - 4096) / 4 ? in_len * 4 + 4096 : max; /* grows */
     unsigned char *out = malloc(cap + 1), *bigger;
     lzma_ret r = out ? lzma_stream_decoder(&z, XZ_MEMLIMIT, 0) : LZMA_MEM_ERROR;
     int too_big = 0;
@@ -154,6 +154,9 @@ unsigned char *sb_kmod_unxz(const unsigned char *in, size_t in_len, size_t max, 
         fail("%s: data after the xz stream", what);
     else if (too_big)
         fail("%s: decompresses to more than %zu MiB", what, max >> 20);
+    else if (r == LZMA_MEM_ERROR || r == LZMA_MEMLIMIT_ERROR)
+        fail("%s: out of memory decompressing (or the stream needs more than %u MiB)", what,
+             XZ_MEMLIMIT >> 20);
     else
         fail("%s: not a valid xz stream (liblzma error %d%s)", what, (int)r,
              r == LZMA_BUF_ERROR ? ": truncated" : "");
