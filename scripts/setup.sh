@@ -6,8 +6,9 @@
 #                                  guest kernel, fetched and unpacked, never installed)
 #   scripts/setup.sh --packaging   that, plus the Debian packaging tools for debian/ and the
 #                                  package test (tests/package)
-#   scripts/setup.sh --cvm-kernel  that, plus the sev-snp/tdx image's generic kernel
-#                                  (scripts/guest-kernel-cvm.pin: 70 MB, opt-in; never installed)
+#   scripts/setup.sh --cvm-kernel  that, plus the sev-snp/tdx image's generic kernel from
+#                                  bookworm-backports (scripts/guest-kernel-cvm.pin: 106 MB,
+#                                  opt-in; never installed, the host's apt sources untouched)
 # The two options may be given together.
 set -euo pipefail
 
@@ -20,6 +21,7 @@ PACKAGES=(
   libcbor-dev                                     # CBOR
   libjansson-dev                                  # JSON
   libseccomp-dev                                  # the process platform's sandbox
+  liblzma-dev xz-utils                            # sb-mkinitramfs: the CVM kernel's .ko.xz modules
   libsqlite3-dev                                  # attestation service store
   libmicrohttpd-dev                               # attestation service HTTP
   nodejs                                          # V8 reference in the engine benchmark
@@ -28,43 +30,12 @@ PACKAGES=(
   qemu-system-x86                                 # the kvm platform's micro-VMs (docs/host.md)
 )
 
-# A guest kernel (fetch_guest_kernel PIN: scripts/guest-kernel.pin, or guest-kernel-cvm.pin):
-# downloaded, checked and unpacked, never installed. SB_GUEST_CACHE overrides the folder
+# The guest kernels (scripts/guest-kernel.pin, guest-kernel-cvm.pin): downloaded, checked and
+# unpacked by scripts/guest-kernel.sh, never installed. SB_GUEST_CACHE overrides the folder
 # (default ~/.cache/strongbox); the build looks there too.
-fetch_guest_kernel() {
-  # shellcheck source=guest-kernel.pin
-  . "$(dirname "$0")/$1"
-  local cache=${SB_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strongbox}
-  local dir=$cache/$SB_GUEST_KERNEL_PACKAGE-$SB_GUEST_KERNEL_VERSION
-  local vmlinuz=$dir/boot/vmlinuz-$SB_GUEST_KERNEL_RELEASE
-  if [ -f "$vmlinuz" ] && echo "$SB_GUEST_KERNEL_VMLINUZ_SHA256  $vmlinuz" | sha256sum -c --status; then
-    return 0
-  fi
-  echo "setup: fetching the guest kernel $SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION into $dir"
-  local tmp
-  tmp=$(mktemp -d "${TMPDIR:-/tmp}/sb-kernel.XXXXXX")
-  chmod 755 "$tmp" # apt's download user must be able to write there
-  # A stale package index may not know the pinned version yet: update it once and retry.
-  download() { (cd "$tmp" && apt-get download -qq "$SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION"); }
-  download 2>/dev/null || { ${SUDO:-} apt-get update -qq && download; } ||
-    { echo "setup: apt-get download of $SB_GUEST_KERNEL_PACKAGE=$SB_GUEST_KERNEL_VERSION failed;" \
-           "once the security archive has superseded it, fetch the pinned .deb from" \
-           "snapshot.debian.org (scripts/$1)" >&2; rm -rf "$tmp"; return 1; }
-  local deb
-  deb=$(ls "$tmp"/*.deb)
-  if ! echo "$SB_GUEST_KERNEL_DEB_SHA256  $deb" | sha256sum -c --status; then
-    echo "setup: $deb does not have the pinned SHA-256 $SB_GUEST_KERNEL_DEB_SHA256" >&2
-    rm -rf "$tmp"; return 1
-  fi
-  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" && dpkg-deb -x "$deb" "$dir.tmp"
-  rm -rf "$tmp"
-  if ! echo "$SB_GUEST_KERNEL_VMLINUZ_SHA256  $dir.tmp/boot/vmlinuz-$SB_GUEST_KERNEL_RELEASE" |
-       sha256sum -c --status; then
-    echo "setup: the unpacked vmlinuz does not have the pinned SHA-256" >&2
-    rm -rf "$dir.tmp"; return 1
-  fi
-  rm -rf "$dir" && mv "$dir.tmp" "$dir"
-}
+# shellcheck source=guest-kernel.sh
+. "$(dirname "$0")/guest-kernel.sh"
+fetch_guest_kernel() { sb_kernel_fetch "$(dirname "$0")/$1"; }
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi

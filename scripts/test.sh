@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # --packaging: + debhelper, lintian: the package test (tests/package) runs too. --cvm-kernel: the
-# sev-snp image's generic kernel (70 MB; ~12 s to fetch and unpack), so that the CVM image is built,
-# rebuilt by vm.image_reproducible and booted under TCG by vm.cvm_image (3 boots, ~20 s unloaded).
+# sev-snp/tdx image's generic 6.12 kernel from bookworm-backports (106 MB; ~20 s to fetch and
+# unpack), so that the CVM image is built, rebuilt by vm.image_reproducible and booted under TCG
+# by vm.cvm_image (3 boots, 9-13 s each at a load of 14).
 scripts/setup.sh --packaging --cvm-kernel
 export SB_PACKAGE_REQUIRED=1     # so a missing packaging tool fails it instead of skipping it
 jobs=$(nproc)

@@ -5,17 +5,25 @@
  *
  * Deterministic: the order depends only on the roots' order and each module's "depends=" list
  * (dependencies first, depth first, each module once). Build tool on the host: untrusted, but the
- * modules it picks are in the measured initramfs. */
+ * modules it picks are in the measured initramfs.
+ *
+ * Compressed modules (Debian's 6.12 kernels ship NAME.ko.xz; modules.order still names NAME.ko)
+ * are decompressed here, with liblzma, and the image holds the plain NAME.ko: its .modinfo must be
+ * read anyway, strongbox-init stays a plain finit_module and works with kernels that cannot
+ * decompress modules, and the guest never runs a decompressor on module bytes. XZ decoding is
+ * exact (the stream's own check is verified), so every build gets the same bytes. */
 #include "kmod.h"
 
 #include <elf.h>
+#include <lzma.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define KO_MAX_BYTES (64u << 20)
+#define KO_MAX_BYTES (64u << 20) /* a module, decompressed: the largest Debian one is ~20 MiB */
+#define XZ_MEMLIMIT (64u << 20)  /* the decoder's own memory (Debian's xz uses a 1 MiB dictionary) */
 #define LIST_MAX_BYTES (4u << 20) /* modules.order of a generic kernel: ~200 KiB */
 #define MAX_DEPTH 16              /* real chains are 3 deep; bounds the recursion */
 
@@ -89,14 +97,78 @@ static const char *find_line(const char *list, const char *name, size_t nlen, si
     return NULL;
 }
 
+/* The module's bytes, decompressed when path ends in ".xz"; NULL after saying why. */
+static unsigned char *read_module(const char *path, size_t *len)
+{
+    size_t in_len = 0;
+    unsigned char *in = (unsigned char *)slurp(path, KO_MAX_BYTES, &in_len);
+    size_t plen = strlen(path);
+    if (!in) {
+        fail("%s: cannot read (at most 64 MiB)", path);
+        return NULL;
+    }
+    if (plen < 3 || strcmp(path + plen - 3, ".xz") != 0) {
+        *len = in_len;
+        return in;
+    }
+    unsigned char *out = sb_kmod_unxz(in, in_len, KO_MAX_BYTES, len, path);
+    free(in);
+    return out;
+}
+
+unsigned char *sb_kmod_unxz(const unsigned char *in, size_t in_len, size_t max, size_t *len,
+                            const char *what)
+{
+    lzma_stream z = LZMA_STREAM_INIT;
+    size_t cap = max > 4096 && in_len < (max - 4096) / 4 ? in_len * 4 + 4096 : max; /* grows */
+    unsigned char *out = malloc(cap + 1), *bigger;
+    lzma_ret r = out ? lzma_stream_decoder(&z, XZ_MEMLIMIT, 0) : LZMA_MEM_ERROR;
+    int too_big = 0;
+    z.next_in = in;
+    z.avail_in = in_len;
+    z.next_out = out;
+    z.avail_out = cap;
+    while (r == LZMA_OK) {
+        r = lzma_code(&z, LZMA_FINISH);
+        if (r == LZMA_OK && z.avail_out == 0 && cap == max) {
+            too_big = 1; /* over max: not a module this tool takes */
+            break;
+        }
+        if (r == LZMA_OK && z.avail_out == 0) {
+            size_t grown = cap * 2 < max ? cap * 2 : max;
+            if (!(bigger = realloc(out, grown + 1))) {
+                r = LZMA_MEM_ERROR;
+                break;
+            }
+            out = bigger;
+            z.next_out = out + cap;
+            z.avail_out = grown - cap;
+            cap = grown;
+        }
+    }
+    *len = cap - z.avail_out;
+    lzma_end(&z);
+    if (r == LZMA_STREAM_END && z.avail_in == 0)
+        return out;
+    if (r == LZMA_STREAM_END)
+        fail("%s: data after the xz stream", what);
+    else if (too_big)
+        fail("%s: decompresses to more than %zu MiB", what, max >> 20);
+    else if (r == LZMA_MEM_ERROR || r == LZMA_MEMLIMIT_ERROR)
+        fail("%s: out of memory decompressing (or the stream needs more than %u MiB)", what,
+             XZ_MEMLIMIT >> 20);
+    else
+        fail("%s: not a valid xz stream (liblzma error %d%s)", what, (int)r,
+             r == LZMA_BUF_ERROR ? ": truncated" : "");
+    free(out);
+    return NULL;
+}
+
 /* The value of "depends=" in the ELF64 module's .modinfo section (a run of NUL-terminated
  * key=value strings), copied into dep; "" when the module depends on nothing. */
-static int read_depends(const char *path, char *dep, size_t cap)
+static int read_depends(const char *path, const unsigned char *ko, size_t len, char *dep,
+                        size_t cap)
 {
-    size_t len = 0;
-    unsigned char *ko = (unsigned char *)slurp(path, KO_MAX_BYTES, &len);
-    if (!ko)
-        return fail("%s: cannot read (at most 64 MiB)", path);
     int rc = -2; /* -2: malformed, not said yet */
     Elf64_Ehdr eh;
     Elf64_Shdr sh, str;
@@ -134,8 +206,32 @@ static int read_depends(const char *path, char *dep, size_t cap)
 out:
     if (rc == -2)
         rc = fail("%s: not an ELF64 little-endian module with a .modinfo section", path);
-    free(ko);
     return rc;
+}
+
+/* The file of a module modules.order lists as LINE ("kernel/dir/NAME.ko"): tree/LINE, else
+ * tree/LINE.xz (written into path); -1 after naming what is there instead, if anything. */
+static int module_file(const char *tree, const char *nm, const char *line, size_t llen,
+                       char *path, size_t cap)
+{
+    static const char *const unsupported[] = {".zst", ".gz"};
+    struct stat st;
+    if (snprintf(path, cap, "%s/%.*s", tree, (int)llen, line) >= (int)cap - 4)
+        return fail("%s: path too long under %s", nm, tree);
+    if (stat(path, &st) == 0)
+        return 0;
+    size_t plen = strlen(path);
+    strcpy(path + plen, ".xz");
+    if (stat(path, &st) == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported; i++) {
+        strcpy(path + plen, unsupported[i]);
+        if (stat(path, &st) == 0)
+            return fail("%s: compressed as %s; only plain and .xz modules are read", path,
+                        unsupported[i] + 1);
+    }
+    path[plen] = 0;
+    return fail("%s: cannot read (neither it nor %s.xz exists)", path, path);
 }
 
 static int add(struct closure *c, const char *name, size_t nlen, int depth);
@@ -155,6 +251,8 @@ static int add_list(struct closure *c, const char *deps, int depth)
 static int add(struct closure *c, const char *name, size_t nlen, int depth)
 {
     char nm[SB_KMOD_NAME_MAX], path[4096], deps[1024];
+    size_t ko_len = 0;
+    unsigned char *ko;
     if (nlen >= sizeof nm)
         return fail("module name '%.60s...' is too long", name);
     memcpy(nm, name, nlen);
@@ -173,10 +271,14 @@ static int add(struct closure *c, const char *name, size_t nlen, int depth)
         return 0; /* built into the kernel: nothing to load */
     if (!line)
         return fail("%s: in neither modules.order nor modules.builtin of %s", nm, c->tree);
-    if (snprintf(path, sizeof path, "%s/%.*s", c->tree, (int)llen, line) >= (int)sizeof path)
-        return fail("%s: path too long under %s", nm, c->tree);
-    if (read_depends(path, deps, sizeof deps) != 0)
+    if (module_file(c->tree, nm, line, llen, path, sizeof path) != 0 ||
+        !(ko = read_module(path, &ko_len)))
         return -1;
+    if (read_depends(path, ko, ko_len, deps, sizeof deps) != 0) {
+        free(ko);
+        return -1;
+    }
+    free(ko); /* read again when written: at most one module's bytes held while recursing */
     c->stack[depth] = nm;
     if (add_list(c, deps, depth + 1) != 0)
         return -1;
@@ -186,8 +288,16 @@ static int add(struct closure *c, const char *name, size_t nlen, int depth)
     snprintf(m->name, sizeof m->name, "%s", nm);
     snprintf(m->path, sizeof m->path, "%s", path);
     const char *base = strrchr(path, '/') + 1;
-    snprintf(m->file, sizeof m->file, "%s", base);
+    size_t blen = strlen(base);
+    if (blen > 3 && strcmp(base + blen - 3, ".xz") == 0)
+        blen -= 3; /* the image holds the plain module */
+    snprintf(m->file, sizeof m->file, "%.*s", (int)blen, base);
     return 0;
+}
+
+unsigned char *sb_kmod_read(const struct sb_kmod *m, size_t *len)
+{
+    return read_module(m->path, len);
 }
 
 int sb_kmod_closure(const char *tree, const char *roots, struct sb_kmod *out, size_t max,

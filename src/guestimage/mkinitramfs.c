@@ -6,8 +6,9 @@
  *     cdev:PATH:MODE:MAJOR:MINOR        a character device node (e.g. dev/console)
  *     kmods:DIR:TREE:NAME[,NAME...]     kernel modules: the named ones and their dependencies
  *                                       from the module tree TREE (lib/modules/RELEASE; kmod.c)
- *                                       as DIR/FILE.ko, and DIR/load listing their files in load
- *                                       order, one a line (read by strongbox-init)
+ *                                       as DIR/FILE.ko (decompressed when the tree has FILE.ko.xz),
+ *                                       and DIR/load listing their files in load order, one a
+ *                                       line (read by strongbox-init)
  *
  * Reproducible by construction, whatever the build folder, user, umask or clock: entries are
  * sorted by path (bytewise, so a directory comes before what it holds), uid = gid = 0, mtime = 0,
@@ -34,7 +35,8 @@ struct entry {
     char path[256];
     unsigned mode;      /* permission bits */
     const char *source; /* 'f' */
-    const char *content; /* 'g' */
+    const unsigned char *content; /* 'g' */
+    size_t content_len;
     unsigned major, minor;
 };
 
@@ -148,7 +150,7 @@ static int write_file(FILE *out, unsigned ino, const struct entry *e)
 
 static int write_generated(FILE *out, unsigned ino, const struct entry *e)
 {
-    size_t size = strlen(e->content);
+    size_t size = e->content_len;
     if (write_header(out, ino, S_IFREG | e->mode, 1, size, 0, 0, e->path) != 0 ||
         fwrite(e->content, 1, size, out) != size)
         return -1;
@@ -199,15 +201,16 @@ static int add_modules(char *arg, struct entry *e, size_t *n)
         return fail("out of memory%s", "");
     for (size_t i = 0; i < count; i++) {
         struct entry *f = &e[(*n)++];
-        f->kind = 'f';
-        f->source = strdup(mods[i].path);
-        if (!f->source || set_path(f, dir, mods[i].file, 0644) != 0)
+        f->kind = 'g'; /* the module's bytes, decompressed if the tree has them as .ko.xz */
+        f->content = sb_kmod_read(&mods[i], &f->content_len);
+        if (!f->content || set_path(f, dir, mods[i].file, 0644) != 0)
             return -1;
         strcat(strcat(load, mods[i].file), "\n");
     }
     struct entry *l = &e[(*n)++];
     l->kind = 'g';
-    l->content = load ? load : "";
+    l->content = (const unsigned char *)(load ? load : "");
+    l->content_len = load ? strlen(load) : 0;
     return set_path(l, dir, "load", 0644);
 }
 

@@ -89,20 +89,19 @@ static void load_modules(void)
     }
 }
 
-/* On sev-snp and tdx the runtime gets its evidence through src/tsm: configfs-tsm, or the 6.1
- * kernel's /dev/sev-guest (/dev/tdx_guest on 6.2+). Without either the VM is not the TEE it is
- * named for (started without SNP/TDX, or a kernel without the driver): end here, saying so,
- * rather than start a runtime that can never attest. */
+/* On sev-snp and tdx the runtime gets its evidence through src/tsm (configfs-tsm, else the TEE's
+ * device). The device node is the test: its driver creates it only inside its TEE (and registers
+ * with configfs-tsm then), whereas /sys/kernel/config/tsm/report exists whenever tsm is loaded.
+ * Without it the VM is not the TEE it is named for (started without SNP/TDX, or a kernel without
+ * the driver): end here, saying so, rather than start a runtime that can never attest. */
 static void require_tee(const char *platform)
 {
     int snp = strcmp(platform, "sev-snp") == 0;
-    if (strcmp(platform, "kvm") == 0 || access("/sys/kernel/config/tsm/report", F_OK) == 0 ||
-        access(snp ? "/dev/sev-guest" : "/dev/tdx_guest", F_OK) == 0)
+    if (strcmp(platform, "kvm") == 0 || access(snp ? "/dev/sev-guest" : "/dev/tdx_guest", F_OK) == 0)
         return;
-    fprintf(stderr, "strongbox-init: platform %s: no TEE report interface (%s, "
-            "/sys/kernel/config/tsm/report): not %s guest, or its kernel lacks the driver; "
-            "powering off\n", platform, snp ? "/dev/sev-guest" : "/dev/tdx_guest",
-            snp ? "an SEV-SNP" : "a TDX");
+    fprintf(stderr, "strongbox-init: platform %s: no TEE report interface (%s): not %s guest, or "
+            "its kernel lacks the driver; powering off\n", platform,
+            snp ? "/dev/sev-guest" : "/dev/tdx_guest", snp ? "an SEV-SNP" : "a TDX");
     power_off();
 }
 

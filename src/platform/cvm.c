@@ -189,9 +189,8 @@ static int check_shape(const struct cvm_kind *k, const sb_platform_config *cfg, 
 
 /* The image this build makes for sev-snp and tdx (src/guestimage: guest-image-cvm), used when
  * neither --guest-kernel nor --guest-initrd is given: what `strongbox measure --guest-image`
- * measures. Its kernel runs as a guest only of the TEEs its pin lists (SB_GUEST_CVM_TEES, from
- * scripts/guest-kernel-cvm.pin): bookworm's 6.1 has no TDX guest support, so a TD refuses it
- * here instead of a TD that never boots. */
+ * measures. One image serves both: its kernel (scripts/guest-kernel-cvm.pin) was checked, when
+ * fetched, for the SNP and the TDX guest code and drivers. */
 static int default_image(const struct cvm_kind *k, char *kernel, char *initrd, size_t len,
                          sb_err *err)
 {
@@ -199,13 +198,6 @@ static int default_image(const struct cvm_kind *k, char *kernel, char *initrd, s
     if (sb_measure_cvm_image(SB_GUEST_CVM_IMAGE_DIR, k->name, kernel, initrd, len, &cmdline) != 0)
         return sb_err_set(err, ENAMETOOLONG, "platform %s: the default guest image's path is "
                           "too long", k->name);
-    char word[32];
-    snprintf(word, sizeof word, " %s ", k->name);
-    if (!strstr(" " SB_GUEST_CVM_TEES " ", word))
-        return sb_err_set(err, ENOTSUP, "platform %s: the default guest image's kernel (%s) "
-                          "cannot run as a %s guest (it is built for: %s; docs/host.md): give "
-                          "--guest-kernel and --guest-initrd", k->name, SB_GUEST_CVM_KERNEL,
-                          k->name, SB_GUEST_CVM_TEES);
     if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0)
         return sb_err_set(err, ENOENT, "platform %s: no --guest-kernel/--guest-initrd, and the "
                           "default image %s is not built (scripts/setup.sh --cvm-kernel, then "

@@ -456,15 +456,25 @@ int sb_tsm_get_evidence(const sb_tsm_config *cfg, const uint8_t binding[SB_TSM_B
     const char *nsm = c->nsm ? c->nsm : "/dev/nsm";
     memset(out, 0, sizeof *out);
     struct stat st;
-    if (stat(tsm, &st) == 0 && S_ISDIR(st.st_mode))
-        return from_configfs(c, tsm, binding, out, err);
+    /* configfs-tsm first: on a TD it alone gives a quote (the device gives a TDREPORT). Its
+     * report folder exists whenever tsm is loaded; with no TEE driver registered, creating an
+     * entry fails with ENXIO, and then the devices are tried (a driver that has the device only). */
+    int no_provider = 0;
+    if (stat(tsm, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int rc = from_configfs(c, tsm, binding, out, err);
+        if (rc == 0 || !err || err->code != ENXIO)
+            return rc;
+        no_provider = 1;
+        sb_err_clear(err);
+    }
     if (access(sev, F_OK) == 0)
         return from_device(c, sev, from_sev_guest, binding, out, err);
     if (access(tdx, F_OK) == 0)
         return from_device(c, tdx, from_tdx_guest, binding, out, err);
     if (access(nsm, F_OK) == 0)
         return from_device(c, nsm, from_nsm, binding, out, err);
-    return sb_err_set(err, ENODEV, "no evidence source: none of %s, %s, %s, %s exists", tsm, sev,
+    return sb_err_set(err, ENODEV, "no evidence source: %s%s, and none of %s, %s, %s exists",
+                      tsm, no_provider ? " has no TEE driver registered" : " does not exist", sev,
                       tdx, nsm);
 }
 

@@ -255,6 +255,22 @@ static void test_configfs(void)
 
 /* --- fake devices -------------------------------------------------------------------------- */
 
+/* configfs-tsm's mkdir as the kernel answers it: ENXIO when tsm is loaded but no TEE driver has
+ * registered (the report folder is there all the same), EACCES for an ordinary failure. */
+static int mkdir_enxio(void *ctx, const char *path, mode_t mode)
+{
+    (void)ctx, (void)path, (void)mode;
+    errno = ENXIO;
+    return -1;
+}
+
+static int mkdir_eacces(void *ctx, const char *path, mode_t mode)
+{
+    (void)ctx, (void)path, (void)mode;
+    errno = EACCES;
+    return -1;
+}
+
 typedef struct fake_dev {
     int mode;            /* sev: 0 ext ok after a length retry, 1 no ext support, 2 fw error */
     const uint8_t *report, *table, *doc;
@@ -401,6 +417,25 @@ static void test_devices(void)
     fake_dev fw = {2, report, table, NULL, tlen, 0, binding, 0, 0, 0};
     sys.ctx = &fw;
     CHECK_ERR(sb_tsm_get_evidence(&sev, binding, &ev, &err), err, "firmware status 0x16");
+
+    /* configfs-tsm with no TEE driver registered: the device is used instead; with no device
+     * either, the error says both. Any other configfs-tsm failure is reported, not bypassed. */
+    char root[300];
+    snprintf(root, sizeof root, "%s/report", tmp);
+    CHECK(mkdir(root, 0700) == 0);
+    fake_dev via = {1, report, table, NULL, tlen, 0, binding, 0, 0, 0};
+    sb_tsm_sys noprov = {mkdir_enxio, fake_ioctl, &via};
+    sb_tsm_config both = {root, dev, "/nonexistent/tdx", "/nonexistent/nsm", &noprov};
+    CHECK(sb_tsm_get_evidence(&both, binding, &ev, &err) == 0);
+    CHECK(strcmp(ev.source, "sev-guest") == 0 && ev.len == rlen && err.code == 0);
+    sb_tsm_evidence_free(&ev);
+    sb_tsm_config alone = {root, "/nonexistent/sev", "/nonexistent/tdx", "/nonexistent/nsm", &noprov};
+    CHECK_ERR(sb_tsm_get_evidence(&alone, binding, &ev, &err), err, "has no TEE driver registered");
+    sb_tsm_sys denied = {mkdir_eacces, fake_ioctl, &via};
+    both.sys = &denied;
+    CHECK_ERR(sb_tsm_get_evidence(&both, binding, &ev, &err), err, "configfs-tsm: cannot create");
+    CHECK(ev.data == NULL);
+    rmdir(root);
 
     fake_dev td = {0, NULL, NULL, NULL, 0, 0, binding, 0, 0, 0};
     sys.ctx = &td;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # test_cvm_image.sh BUILD cvm|modules - boots guest images under QEMU's TCG (no SEV or TDX here)
 # and reads what strongbox-init prints on the console.
-#   cvm      the sev-snp/tdx image (BUILD/guest-cvm: generic kernel, virtio-pci modules,
-#            sev-guest) on q35 with the host's command line, by direct kernel boot (as the host
-#            does; no firmware: the CVM's OVMF/TDVF is not in Debian). Its modules load from
-#            /modules/load (sev-guest answers ENODEV off SNP, which init accepts), the channel
-#            port is found (virtio-pci works), and init then finds no TEE report device and
-#            powers off saying so. Booted with the kvm platform word instead (the debug path:
+#   cvm      the sev-snp/tdx image (BUILD/guest-cvm: backports' generic 6.12 kernel; configfs,
+#            tsm, sev-guest, tdx-guest modules) on q35 with the host's command line, by direct
+#            kernel boot (as the host does; no firmware: the CVM's OVMF/TDVF is not in Debian). Its
+#            modules load from /modules/load (sev-guest and tdx-guest answer ENODEV outside their
+#            TEE, which init accepts), the channel port is found (virtio-pci works), and init then
+#            finds no TEE report device (configfs-tsm's report folder is there, tsm being loaded,
+#            but no TEE driver registered with it) and powers off saying so. Booted with the kvm platform word instead (the debug path:
 #            a different, measured command line) the same image reaches the runtime.
 #   modules  strongbox-init's module-loading errors, on the kvm image (cloud kernel, microvm:
 #            the cheaper boot): a module that is not an ELF, a listed module that is missing, a

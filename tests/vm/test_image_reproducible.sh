@@ -8,7 +8,7 @@
 # must `strongbox measure --platform kvm` over each image (for both accelerators). When this
 # build's image is not older than its sources, it must match as well: the image CI tested is the
 # one a party reproduces. When this build has the sev-snp/tdx image (guest-image-cvm: scripts/setup.sh
-# --cvm-kernel), the same holds for it and for `strongbox measure --platform sev-snp --guest-image`.
+# --cvm-kernel), the same holds for it and for `strongbox measure --platform sev-snp|tdx --guest-image`.
 set -euo pipefail
 SRC=$1 BUILD=$2
 git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1 || { echo "FAIL: $SRC is not a git work tree"; exit 1; }
@@ -58,6 +58,13 @@ if [ "$images" != guest ]; then
   ma=$("$SB" "${m[@]}" --guest-image "$tree_a/build/guest-cvm") mb=$("$SB" "${m[@]}" --guest-image "$work/b-build/guest-cvm")
   echo "measure --platform sev-snp --guest-image (regenerated AmdSev footer image): $ma / $mb"
   [ "$ma" = "$mb" ] || { echo "FAIL: the two builds' CVM images measure differently"; status=1; }
+  # The same image is the TD's: MRTD, RTMR1 (the kernel's Authenticode hash) and RTMR2 (command
+  # line, initrd) over the synthetic TDVF of tests/measure.
+  mkdir -p "$work/tdvf" && "$BUILD/tests/measure/test_measure_tdx" --write "$work/tdvf" >/dev/null
+  m=(measure --platform tdx --edk2 202508 --firmware "$work/tdvf/tdvf.fd")
+  ma=$("$SB" "${m[@]}" --guest-image "$tree_a/build/guest-cvm") mb=$("$SB" "${m[@]}" --guest-image "$work/b-build/guest-cvm")
+  echo "measure --platform tdx --guest-image (synthetic TDVF): $(tr '\n' ' ' <<<"$ma")"
+  [ "$ma" = "$mb" ] && grep -q "rtmr1" <<<"$ma" || { echo "FAIL: the two builds' CVM images measure differently as a TD: $mb"; status=1; }
 fi
 for accel in kvm tcg; do
   ma=$("$SB" measure --platform kvm --accel $accel --guest-kernel "$img_a/vmlinuz" --guest-initrd "$img_a/initrd.cpio")

@@ -4,7 +4,10 @@
 # here with cc), modules.order and modules.builtin as a kernel package has them. Checks the load
 # order written to modules/load (dependencies first, each module once, '-' and '_' alike, built-in
 # modules skipped) and every refusal: unknown module, a cycle, a file that is not an ELF module,
-# a module listed but absent, an unterminated .modinfo, a tree without the lists.
+# a module listed but absent, an unterminated .modinfo, a tree without the lists. Compressed
+# modules as Debian's 6.12 kernels ship them (NAME.ko.xz; modules.order says NAME.ko): the image
+# holds the decompressed NAME.ko, byte for byte, and a truncated or corrupt stream, trailing data,
+# one that decompresses past 64 MiB, and zstd/gzip modules are refused.
 set -u
 MK=$1
 CC=${CC:-cc}
@@ -37,6 +40,21 @@ printf '.section .modinfo,"a"\n.ascii "depends="\n' >"$T/u.s"
 "$CC" -c -o "$R/kernel/a/unterminated.ko" "$T/u.s" || exit 1
 echo "kernel/a/unterminated.ko" >>"$R/modules.order"
 
+# xz-compressed modules: xzmod depends on xzleaf (both .ko.xz) and on leaf (plain)
+mod a xzleaf ""
+mod a xzmod "xzleaf,leaf"
+cp "$R/kernel/a/xzmod.ko" "$T/xzmod.plain"
+xz --check=crc32 "$R/kernel/a/xzleaf.ko" "$R/kernel/a/xzmod.ko" || exit 1
+xzbad() { # NAME: a module whose file is NAME.ko.xz (written by the caller), listed in modules.order
+  mod a "$1" ""; rm -f "$R/kernel/a/$1.ko"
+}
+xzbad trunc; head -c 100 "$R/kernel/a/xzmod.ko.xz" >"$R/kernel/a/trunc.ko.xz"
+xzbad corrupt; cp "$R/kernel/a/xzmod.ko.xz" "$R/kernel/a/corrupt.ko.xz"
+printf '\xff\xff\xff\xff' | dd of="$R/kernel/a/corrupt.ko.xz" bs=1 seek=60 conv=notrunc 2>/dev/null
+xzbad trailing; { cat "$R/kernel/a/xzmod.ko.xz"; printf 'junk'; } >"$R/kernel/a/trailing.ko.xz"
+xzbad huge; head -c $((65 << 20)) /dev/zero | xz -1 >"$R/kernel/a/huge.ko.xz"
+mod a zmod ""; mv "$R/kernel/a/zmod.ko" "$R/kernel/a/zmod.ko.zst"
+
 # load NAME ROOTS: runs sb-mkinitramfs; OUT its stderr, RC its status, LOAD the modules/load lines
 load() {
   OUT=$("$MK" "$T/$1.cpio" dir:modules:755 "kmods:modules:$R:$2" 2>&1)
@@ -66,6 +84,25 @@ load bad needs_bad
 check "a file that is not an ELF module is refused" '[ $RC = 2 ] && grep -q "bad.ko: not an ELF64 little-endian module" <<<"$OUT"'
 load unterminated unterminated
 check "an unterminated .modinfo is refused" '[ $RC = 2 ] && grep -q "does not end with a NUL" <<<"$OUT"'
+load xz xzmod
+check "xz modules: decompressed, their dependencies read from the decompressed .modinfo" \
+  '[ $RC = 0 ] && [ "$LOAD" = "xzleaf.ko leaf.ko xzmod.ko" ]'
+# The member's data follows its name ("modules/xzmod.ko" and a NUL), padded to 4 bytes.
+at=$(grep -abo 'modules/xzmod\.ko' "$T/xz.cpio" | head -1 | cut -d: -f1)
+at=$(( (${at:-0} + 17 + 3) / 4 * 4 ))
+tail -c +$((at + 1)) "$T/xz.cpio" | head -c "$(stat -c %s "$T/xzmod.plain")" >"$T/xzmod.member"
+check "the image holds the plain module, byte for byte, and no .xz file" \
+  'cmp -s "$T/xzmod.member" "$T/xzmod.plain" && ! grep -aq "\.ko\.xz" "$T/xz.cpio"'
+load trunc trunc
+check "a truncated xz module is refused" '[ $RC = 2 ] && grep -q "trunc.ko.xz: not a valid xz stream (liblzma error [0-9]*: truncated)" <<<"$OUT"'
+load corrupt corrupt
+check "a corrupt xz module is refused" '[ $RC = 2 ] && grep -q "corrupt.ko.xz: not a valid xz stream" <<<"$OUT"'
+load trailing trailing
+check "data after the xz stream is refused" '[ $RC = 2 ] && grep -q "trailing.ko.xz: data after the xz stream" <<<"$OUT"'
+load huge huge
+check "an xz module that decompresses past 64 MiB is refused" '[ $RC = 2 ] && grep -q "huge.ko.xz: decompresses to more than 64 MiB" <<<"$OUT"'
+load zstd zmod
+check "a zstd-compressed module is refused, named" '[ $RC = 2 ] && grep -q "zmod.ko.zst: compressed as zst; only plain and .xz" <<<"$OUT"'
 OUT=$("$MK" "$T/x.cpio" "kmods:modules:$T/nowhere:top" 2>&1); RC=$?; LOAD=
 check "a tree without modules.order is refused" '[ $RC = 2 ] && grep -q "no readable modules.order" <<<"$OUT"'
 OUT=$("$MK" "$T/x.cpio" "kmods:modules" 2>&1); RC=$?
