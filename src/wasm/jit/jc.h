@@ -24,8 +24,10 @@ typedef struct jcall {
 } jcall;
 
 typedef struct jc {
-    xbuf b;
+    xbuf b;                 /* the module's code reservation, written from jm->sealed up */
     const wasm_module *m;
+    jit_module *jm;
+    uint8_t *in_batch;      /* per defined function: compiled in the current batch */
     const fcode *fc;
     uint32_t fidx;          /* the function being compiled, in the module's index space */
     const cell *code;
@@ -66,6 +68,14 @@ typedef struct jc {
     char *why;              /* set when the module uses something the tier does not compile */
     bool nomem;
 } jc;
+
+/* codegen.c: the driver module.c uses (j->b is set up, the module lock held) */
+jc *jit_jc_new(const wasm_module *m, jit_module *jm);
+void jit_jc_free(jc *j);
+void jit_emit_runtime(jc *j);  /* trampoline, exits, lazy-compile entry and per-function stubs */
+/* Compiles the defined functions defs[0..n) (marked in j->in_batch) into j->b; direct calls
+ * between them and to compiled functions are rel32. 0, or -1 with j->why set / j->nomem. */
+int jit_compile_batch(jc *j, const uint32_t *defs, uint32_t n);
 
 #define SLOT(s) ((int32_t)((s) * 8u))
 #define CTX(field) ((int32_t)offsetof(jit_ctx, field))
