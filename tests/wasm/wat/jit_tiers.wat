@@ -37,4 +37,8 @@
   (func (export "table") (param i32) (result i32) (ref.is_null (table.get 0 (local.get 0))))
   (func (export "floats") (param f64) (result i64)
     (i64.trunc_f64_s (f64.nearest (f64.mul (local.get 0) (f64.const 2.5)))))
+  ;; function 14, compiled only when maybe_call calls it (test_lazy)
+  (func $leaf (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+  (func (export "maybe_call") (param i32) (result i32)
+    (if (result i32) (local.get 0) (then (call $leaf (local.get 0))) (else (i32.const 7))))
 )
