@@ -2,8 +2,9 @@
  * Strongbox's Wasm engine (interpreter, compiled) and under node's V8 both ways (Liftoff alone:
  * --liftoff --no-wasm-tier-up; TurboFan alone: --no-liftoff), all in one run, checks that every
  * column agrees on the checksum, and prints the ratios against native with their geometric means.
- * Then times load + validate + compile + instantiate of a ~1 MiB module under each tier against
- * V8's compile + instantiate of the same bytes.
+ * Then times how soon a ~1 MiB module is ready (load + validate + instantiate; the compiled tier
+ * compiles each function on its first call) under each tier, the compiled tier's full compile
+ * (wasm_module_compile), and V8's compile + instantiate of the same bytes.
  *
  * Usage: bench-engine-runner --wasm-dir DIR --big BIG.wasm [--node NODE --js v8_bench.js]
  *                            [--runs N] [--scale PERCENT] [--only big]
@@ -260,7 +261,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Load + validate + instantiate of a big module: best and median of 15, against V8. */
+/* Load + validate + instantiate of a big module (and a full compile): best and median of 15,
+ * against V8. */
 static int time_big_module(const options *o)
 {
     uint8_t *bytes;

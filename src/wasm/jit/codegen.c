@@ -1008,23 +1008,21 @@ static uint32_t misc(jc *j, int op, const cell *p)
 
 /* ------------------------------------------------------------------ dispatch */
 
-static int cmp_ptr(const void *a, const void *b)
+/* The operation of a handler address: an open-addressing hash table (a probe or two per
+ * instruction; it was a binary search, which cost about a third of the compiler's own time). */
+static uint32_t handler_slot(const jc *j, const void *h)
 {
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-    return x < y ? -1 : x > y;
+    return (uint32_t)((((uintptr_t)h >> 3) * 0x9E3779B97F4A7C15ull) >> 40) & j->nh;
 }
 
 static int handler_op(jc *j, const void *h)
 {
-    uint32_t lo = 0, hi = j->nh;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if ((uintptr_t)j->hsorted[mid] < (uintptr_t)h)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (uint32_t i = handler_slot(j, h);; i = (i + 1) & j->nh) {
+        if (j->hsorted[i] == h)
+            return j->hops[i];
+        if (!j->hsorted[i])
+            return -1;
     }
-    return lo < j->nh && j->hsorted[lo] == h ? j->hops[lo] : -1;
 }
 
 /* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
@@ -1293,23 +1291,25 @@ void jit_emit_runtime(jc *j)
 static int build_handler_map(jc *j)
 {
     const void *const *H = wasm_interp_handlers();
-    struct pair { const void *h; uint16_t op; } *pairs = malloc(OP_COUNT * sizeof *pairs);
-    j->hsorted = malloc(OP_COUNT * sizeof(void *));
-    j->hops = malloc(OP_COUNT * sizeof(uint16_t));
-    if (!pairs || !j->hsorted || !j->hops)
-        return free(pairs), -1;
-    uint32_t n = 0;
-    for (int op = 0; op < OP_COUNT; op++)
-        if (H[op])
-            pairs[n++] = (struct pair){H[op], (uint16_t)op};
-    qsort(pairs, n, sizeof *pairs, cmp_ptr); /* the address is the first member */
-    for (uint32_t i = 0; i < n; i++)
-        j->hsorted[i] = pairs[i].h, j->hops[i] = pairs[i].op;
-    j->nh = n;
-    free(pairs);
+    uint32_t size = 1;
+    while (size < 4u * OP_COUNT) /* at most a quarter full: probes stay short */
+        size *= 2;
+    j->hsorted = calloc(size, sizeof(void *));
+    j->hops = calloc(size, sizeof(uint16_t));
+    if (!j->hsorted || !j->hops)
+        return -1;
+    j->nh = size - 1;
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (!H[op])
+            continue;
+        uint32_t i = handler_slot(j, H[op]);
+        while (j->hsorted[i] && j->hsorted[i] != H[op])
+            i = (i + 1) & j->nh;
+        if (!j->hsorted[i]) /* two operations sharing a handler: the first one names it */
+            j->hsorted[i] = H[op], j->hops[i] = (uint16_t)op;
+    }
     return 0;
 }
-
 
 /* The compiler's state for one module, kept with it so later functions compile without setting
  * up again: the handler map, and per-cell tables sized for the module's longest function. */

@@ -62,9 +62,9 @@ typedef struct jc {
     uint32_t pool_next;
     bool pool_on;
     uint32_t trap_common, propagate;
-    const void **hsorted;   /* handler addresses, sorted, and their operations */
+    const void **hsorted;   /* handler addresses (a hash table; NULL: empty) and their operations */
     uint16_t *hops;
-    uint32_t nh;
+    uint32_t nh;            /* the table's size - 1 (a power of two) */
     char *why;              /* set when the module uses something the tier does not compile */
     bool nomem;
 } jc;
