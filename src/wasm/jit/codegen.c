@@ -1343,16 +1343,26 @@ void jit_jc_free(jc *j)
     free(j);
 }
 
-int jit_compile_batch(jc *j, const uint32_t *defs, uint32_t n)
+void jit_batch_begin(jc *j)
 {
     j->ncalls = 0;
     j->nomem = false;
-    for (uint32_t i = 0; i < n && !j->nomem; i++)
-        if (compile_function(j, defs[i]) < 0)
-            break;
+}
+
+int jit_compile_more(jc *j, uint32_t def)
+{
+    size_t len0 = j->b.len;
+    uint32_t calls0 = j->ncalls;
+    if (compile_function(j, def) == 0 && !j->b.failed)
+        return 0;
     if (j->b.failed && !j->nomem && !j->why[0])
         unsupported(j, "code space used up (module too large to compile)");
-    for (uint32_t i = 0; i < j->ncalls && !j->why[0]; i++)
+    j->b.len = len0, j->b.failed = false, j->ncalls = calls0; /* as before this function */
+    return -1;
+}
+
+void jit_batch_end(jc *j)
+{
+    for (uint32_t i = 0; i < j->ncalls; i++)
         x_patch_rel(&j->b, j->calls[i].at, j->jm->body[j->calls[i].callee]);
-    return j->why[0] || j->b.failed || j->nomem ? -1 : 0;
 }

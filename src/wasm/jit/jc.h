@@ -73,9 +73,13 @@ typedef struct jc {
 jc *jit_jc_new(const wasm_module *m, jit_module *jm);
 void jit_jc_free(jc *j);
 void jit_emit_runtime(jc *j);  /* trampoline, exits, lazy-compile entry and per-function stubs */
-/* Compiles the defined functions defs[0..n) (marked in j->in_batch) into j->b; direct calls
- * between them and to compiled functions are rel32. 0, or -1 with j->why set / j->nomem. */
-int jit_compile_batch(jc *j, const uint32_t *defs, uint32_t n);
+/* A batch: functions compiled one after another into j->b (each marked in j->in_batch before
+ * it is compiled); direct calls to compiled functions and to earlier ones of the batch are rel32,
+ * those to batch members patched by jit_batch_end. jit_compile_more returns 0, or -1 with j->why
+ * set or j->nomem, the buffer and the batch as they were before it. */
+void jit_batch_begin(jc *j);
+int jit_compile_more(jc *j, uint32_t def);
+void jit_batch_end(jc *j);
 
 #define SLOT(s) ((int32_t)((s) * 8u))
 #define CTX(field) ((int32_t)offsetof(jit_ctx, field))

@@ -24,6 +24,7 @@ typedef struct jit_module {
                            * compiled, before that a stub that compiles it); atomic */
     uint32_t trampoline;  /* offset of the C-to-compiled-code trampoline */
     uint32_t trap_common, propagate, lazy_common; /* the shared exits and the lazy-compile entry */
+    uint32_t *batch;      /* the functions of the compilation under way */
     struct jc *jc;        /* the compiler's state, reused for every function (under lock) */
     void *lock;           /* a pthread_mutex_t: one compilation at a time per module */
     char unsupported[96]; /* non-empty: why this module cannot run compiled at all */

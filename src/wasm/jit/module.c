@@ -22,15 +22,18 @@
 
 static size_t page_up(size_t n) { return (n + PAGE - 1) & ~(size_t)(PAGE - 1); }
 
-/* Virtual space for the module's code: generous per cell, plus a page per function (each
- * lazily compiled function starts a page of its own) and room for the runtime code. Reserved
- * with MAP_NORESERVE: untouched pages cost nothing. */
+/* Virtual space for the module's code: generous per cell, plus what page alignment can cost
+ * (each lazily compiled batch starts a page; compile_locked fills the batch's last page, so the
+ * pages lost stay fewer than both the functions and the code's own pages) and room for the
+ * runtime code. Reserved with MAP_NORESERVE: untouched pages cost nothing. */
 static size_t reservation_size(const wasm_module *m, uint32_t ndef)
 {
     uint64_t cells = 0;
     for (uint32_t i = 0; i < ndef; i++)
         cells += m->codes[i].code_len;
-    uint64_t want = cells * BYTES_PER_CELL + (uint64_t)ndef * (PAGE + 16) + (256u << 10);
+    uint64_t code = cells * BYTES_PER_CELL, per_fn = (uint64_t)ndef * PAGE;
+    uint64_t want = code + (per_fn < code + PAGE ? per_fn : code + PAGE) + (uint64_t)ndef * 16 +
+                    (256u << 10);
     return page_up((size_t)(want < MAX_CODE_BYTES ? want : MAX_CODE_BYTES));
 }
 
@@ -45,7 +48,7 @@ static void free_jm(jit_module *jm)
         free(jm->lock);
     }
     jit_jc_free(jm->jc);
-    free(jm->entry), free(jm->body), free(jm->ready), free((void *)jm->target), free(jm);
+    free(jm->entry), free(jm->body), free(jm->ready), free((void *)jm->target), free(jm->batch), free(jm);
 }
 
 /* Turns the pages written since the last seal read+execute; the unused rest of the last page
@@ -73,8 +76,9 @@ static jit_module *new_jm(const wasm_module *m)
     jm->body = calloc(ndef + 1, sizeof(uint32_t));
     jm->ready = calloc(ndef + 1, 1);
     jm->target = calloc(ndef + 1, sizeof(void *));
+    jm->batch = calloc(ndef + 1, sizeof(uint32_t));
     jm->lock = malloc(sizeof(pthread_mutex_t));
-    if (!jm->entry || !jm->body || !jm->ready || !jm->target || !jm->lock ||
+    if (!jm->entry || !jm->body || !jm->ready || !jm->target || !jm->batch || !jm->lock ||
         pthread_mutex_init(jm->lock, NULL) != 0) {
         free(jm->lock), jm->lock = NULL;
         free_jm(jm);
@@ -136,31 +140,52 @@ int wasm_jit_prepare(const wasm_module *m, wasm_error *err)
 }
 
 /* Compiles the functions in defs[0..n) not compiled yet (the lock held), seals them and
- * publishes their bodies. On failure nothing is published; the pages written stay writable and
- * are reused by the next compilation. */
-static int compile_locked(jit_module *jm, uint32_t *defs, uint32_t n, char *why)
+ * publishes their bodies. With `fill`, more functions not compiled yet (the next ones by index)
+ * follow until the last page the requested ones use is full: a lazily compiled batch starts on a
+ * page of its own, and filling its page means every batch but the last adds at least a page of
+ * code, so pages lost to alignment stay below the code's own size. A failure publishes nothing
+ * (a failing fill function is only left out); the pages written stay writable and are reused. */
+static int compile_locked(jit_module *jm, const uint32_t *defs, uint32_t n, bool fill, char *why)
 {
     jc *j = jm->jc;
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (!jm->ready[defs[i]])
-            defs[k++] = defs[i];
-    if (k == 0)
-        return 0;
-    for (uint32_t i = 0; i < k; i++)
-        j->in_batch[defs[i]] = 1;
+    uint32_t *done = jm->batch, k = 0;
+    int rc = 0;
     open_buffer(jm, why);
-    int rc = jit_compile_batch(j, defs, k);
-    if (rc == 0 && seal_up_to(jm, j->b.len) < 0)
-        rc = -1, snprintf(why, 96, "out of memory for machine code");
-    else if (rc < 0 && j->nomem)
+    jit_batch_begin(j);
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        if (jm->ready[defs[i]] || j->in_batch[defs[i]])
+            continue;
+        j->in_batch[defs[i]] = 1;
+        done[k++] = defs[i];
+        if (jit_compile_more(j, defs[i]) < 0)
+            rc = -1;
+    }
+    size_t page_end = page_up(j->b.len);
+    for (uint32_t t = 0, d = n ? defs[n - 1] : 0; rc == 0 && fill && k && t < jm->ndef &&
+                                                  j->b.len < page_end; t++) {
+        d = d + 1 < jm->ndef ? d + 1 : 0;
+        if (jm->ready[d] || j->in_batch[d])
+            continue;
+        j->in_batch[d] = 1;
+        if (jit_compile_more(j, d) < 0) {
+            j->in_batch[d] = 0, why[0] = 0;
+            break;
+        }
+        done[k++] = d;
+    }
+    if (rc == 0 && k) {
+        jit_batch_end(j);
+        if (seal_up_to(jm, j->b.len) < 0)
+            rc = -1, snprintf(why, 96, "out of memory for machine code");
+    }
+    if (rc < 0 && j->nomem)
         snprintf(why, 96, "out of memory");
     close_buffer(jm);
     for (uint32_t i = 0; i < k; i++) {
-        j->in_batch[defs[i]] = 0;
+        j->in_batch[done[i]] = 0;
         if (rc == 0) {
-            __atomic_store_n(&jm->target[defs[i]], jm->code + jm->body[defs[i]], __ATOMIC_RELEASE);
-            __atomic_store_n(&jm->ready[defs[i]], 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&jm->target[done[i]], jm->code + jm->body[done[i]], __ATOMIC_RELEASE);
+            __atomic_store_n(&jm->ready[done[i]], 1, __ATOMIC_RELEASE);
         }
     }
     return rc;
@@ -172,7 +197,7 @@ int wasm_jit_function(const wasm_module *m, uint32_t def, char *why)
     if (__atomic_load_n(&jm->ready[def], __ATOMIC_ACQUIRE))
         return 0;
     pthread_mutex_lock(jm->lock);
-    int rc = compile_locked(jm, &def, 1, why);
+    int rc = compile_locked(jm, &def, 1, true, why);
     pthread_mutex_unlock(jm->lock);
     return rc;
 }
@@ -188,7 +213,7 @@ int wasm_jit_compile_all(const wasm_module *m, char *why)
     for (uint32_t i = 0; i < jm->ndef; i++)
         defs[i] = i;
     pthread_mutex_lock(jm->lock);
-    int rc = compile_locked(jm, defs, jm->ndef, why);
+    int rc = compile_locked(jm, defs, jm->ndef, false, why);
     pthread_mutex_unlock(jm->lock);
     free(defs);
     return rc;
