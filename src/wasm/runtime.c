@@ -530,6 +530,30 @@ static int init_segments(wasm_instance *inst, wasm_error *err)
     return 0;
 }
 
+int wasm_module_compile(const wasm_module *m, wasm_error *err)
+{
+    wasm_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    if (!m)
+        return wasm_error_set(err, WASM_ERR_MISUSE, 0, "module is required");
+    if (!wasm_engine_available(WASM_ENGINE_COMPILED))
+        return wasm_error_set(err, WASM_ERR_UNSUPPORTED, 0, "engine tier compiled is not built in");
+#ifdef SB_WASM_COMPILED_TIER
+    if (wasm_jit_prepare(m, err) < 0)
+        return -1;
+    const char *why = wasm_jit_unsupported(m);
+    if (why)
+        return wasm_error_set(err, WASM_ERR_UNSUPPORTED, 0, "compiled tier: %s", why);
+    char reason[sizeof m->jit->unsupported];
+    if (wasm_jit_compile_all(m, reason) < 0)
+        return wasm_error_set(err, strstr(reason, "out of memory") ? WASM_ERR_NOMEM : WASM_ERR_UNSUPPORTED,
+                              0, "compiled tier: %s", reason);
+#endif
+    return 0;
+}
+
 int wasm_instantiate(wasm_store *s, const wasm_module *m, const wasm_extern *imports,
                      size_t nimports, const wasm_config *cfg, wasm_instance **out,
                      wasm_error *err)

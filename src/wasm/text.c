@@ -22,6 +22,7 @@ const char *wasm_trap_text(wasm_trapkind kind)
         [WASM_TRAP_HOST] = "host trap",
         [WASM_TRAP_EXIT] = "exit",
         [WASM_TRAP_INTERRUPTED] = "interrupted",
+        [WASM_TRAP_COMPILE_FAILED] = "compile failed",
     };
     if ((unsigned)kind >= sizeof texts / sizeof texts[0])
         return "unknown trap";

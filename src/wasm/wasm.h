@@ -142,6 +142,9 @@ typedef enum wasm_trapkind {
     WASM_TRAP_HOST,               /* a host function trapped; message set by the host */
     WASM_TRAP_EXIT,               /* a host function requested a normal exit (WASI proc_exit) */
     WASM_TRAP_INTERRUPTED,        /* "interrupted": *wasm_config.interrupt became non-zero */
+    WASM_TRAP_COMPILE_FAILED,     /* "compile failed": the compiled tier could not compile a
+                                   * function at its first call (out of memory, code space used
+                                   * up); the message names the reason */
 } wasm_trapkind;
 
 #define WASM_MSG_MAX 192
@@ -250,6 +253,11 @@ bool wasm_engine_available(wasm_engine e);
 /* "interpreter" / "compiled" (NULL for other values), and back: 0 with *out set, -1 unknown. */
 const char *wasm_engine_name(wasm_engine e);
 int wasm_engine_parse(const char *name, wasm_engine *out);
+/* The compiled tier compiles each function on its first call. This compiles all of m's functions
+ * now instead (no compilation, and no compile failure, later; costs time and memory for functions
+ * that may never run). 0, or -1 with err set (WASM_ERR_UNSUPPORTED when the tier is not
+ * available or cannot compile m, WASM_ERR_NOMEM). */
+int wasm_module_compile(const wasm_module *m, wasm_error *err);
 
 /* Per-instance limits, set by the host. */
 typedef struct wasm_config {

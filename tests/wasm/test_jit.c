@@ -327,6 +327,48 @@ static void test_cross_instance(void)
     wasm_module_free(caller);
 }
 
+/* ------------------------------------------------------------------ lazy compilation */
+
+/* Functions are compiled on their first call: none when the module is ready; then the called
+ * one, and the following ones while they fit on its last page. A compile failure at a first call
+ * (here: the code space used up) is a clear trap at the callee's entry, whether reached from C or
+ * from compiled code through its lazy stub, and later calls succeed once there is space again.
+ * wasm_module_compile compiles all the rest. */
+static void test_lazy(void)
+{
+    wasm_module *m = load_named("jit_tiers");
+    if (!m)
+        return;
+    wasm_error err;
+    CHECK(wasm_jit_prepare(m, &err) == 0 && wasm_jit_compiled_count(m) == 0);
+    jit_module *jm = (jit_module *)m->jit;
+    size_t size = jm->size;
+    jm->size = jm->sealed; /* no writable code space left */
+    outcome o = run_tiers(m, WASM_ENGINE_COMPILED, "maybe_call", (wasm_val[]){i32v(0)}, 1, 1000, 100);
+    CHECK(o.rc == WASM_TRAP_COMPILE_FAILED && o.trap.kind == WASM_TRAP_COMPILE_FAILED);
+    CHECK(o.trap.func_index == 15 && o.trap.code_offset > 0); /* maybe_call's entry */
+    CHECK(strstr(o.trap.msg, "compile failed: function 15: code space used up") == o.trap.msg);
+    CHECK(wasm_module_compile(m, &err) == -1 && err.kind == WASM_ERR_UNSUPPORTED &&
+          strstr(err.msg, "code space used up") != NULL);
+    CHECK(wasm_jit_compiled_count(m) == 0);
+    jm->size = jm->sealed + 4096; /* one page: maybe_call fits, and only some of the rest */
+    o = run_tiers(m, WASM_ENGINE_COMPILED, "maybe_call", (wasm_val[]){i32v(0)}, 1, 1000, 100);
+    CHECK(o.rc == 0 && o.res.of.i32 == 7);
+    uint32_t n = wasm_jit_compiled_count(m);
+    CHECK(n >= 1 && n < m->nfuncs - m->nimp_funcs && !jm->ready[12]); /* $big does not fit */
+    o = run_tiers(m, WASM_ENGINE_COMPILED, "maybe_call", (wasm_val[]){i32v(5)}, 1, 1000, 100);
+    CHECK(o.rc == WASM_TRAP_COMPILE_FAILED && o.trap.func_index == 14); /* $leaf, via its stub */
+    CHECK(strstr(o.trap.msg, "compile failed: function 14: code space used up") == o.trap.msg);
+    jm->size = size;
+    o = run_tiers(m, WASM_ENGINE_COMPILED, "maybe_call", (wasm_val[]){i32v(5)}, 1, 1000, 100);
+    CHECK(o.rc == 0 && o.res.of.i32 == 15 && jm->ready[12]);
+    CHECK(wasm_module_compile(m, &err) == 0);
+    CHECK(wasm_jit_compiled_count(m) == m->nfuncs - m->nimp_funcs);
+    same(m, "maybe_call", (wasm_val[]){i32v(4)}, 1, 1000, 100, 0);
+    same(m, "fac", (wasm_val[]){i64v(20)}, 1, 57, 10000, WASM_TRAP_OUT_OF_FUEL);
+    wasm_module_free(m);
+}
+
 /* ------------------------------------------------------------------ W^X */
 
 /* No mapping of this process is writable and executable at once, and the module's machine code
@@ -371,6 +413,7 @@ int main(int argc, char **argv)
         test_tiers();
         test_cross_instance();
         test_hostile();
+        test_lazy();
         test_wx();
     } else {
         printf("compiled tier not available on this CPU: encoder tests only\n");

@@ -699,6 +699,24 @@ static void after_helper_call(jc *j)
     x_patch_rel(&j->b, x_jcc32(&j->b, CC_NE), j->propagate);
 }
 
+/* A call to defined function `def`: rel32 when its body is compiled (or compiled in this batch,
+ * patched at the batch's end); else through its entry in jm->target, which holds the stub that
+ * compiles it on first use until its body is published there. rax is free here. */
+static void direct_call(jc *j, uint32_t def)
+{
+    xbuf *b = &j->b;
+    if (j->in_batch[def] || __atomic_load_n(&j->jm->ready[def], __ATOMIC_ACQUIRE)) {
+        size_t at = x_call32(b);
+        if (!j->in_batch[def])
+            x_patch_rel(b, at, j->jm->body[def]);
+        else if (grow_arr(j, (void **)&j->calls, &j->callcap, j->ncalls + 1, sizeof(jcall)))
+            j->calls[j->ncalls++] = (jcall){(uint32_t)at, def};
+        return;
+    }
+    x_mov_imm(b, RAX, (uint64_t)(uintptr_t)&j->jm->target[def]);
+    x_rm(b, 0, 0, 0xFF, 1, 2, RAX, X_NOINDEX, 1, 0); /* call [rax] */
+}
+
 static uint32_t call(jc *j, const cell *p)
 {
     xbuf *b = &j->b;
@@ -731,9 +749,7 @@ static uint32_t call(jc *j, const cell *p)
     x_rm(b, 0, 0, 0x89, 1, RAX, R15, X_NOINDEX, 1, CTX(depth));
     if (off)
         x_alu_imm(b, 1, 0, R14, SLOT(off));
-    size_t at = x_call32(b);
-    if (grow_arr(j, (void **)&j->calls, &j->callcap, j->ncalls + 1, sizeof(jcall)))
-        j->calls[j->ncalls++] = (jcall){(uint32_t)at, callee - m->nimp_funcs};
+    direct_call(j, callee - m->nimp_funcs);
     if (off)
         x_alu_imm(b, 1, 5, R14, SLOT(off));
     x_rm(b, 0, 0, 0xFF, 1, 1, R15, X_NOINDEX, 1, CTX(depth)); /* dec */
@@ -992,23 +1008,21 @@ static uint32_t misc(jc *j, int op, const cell *p)
 
 /* ------------------------------------------------------------------ dispatch */
 
-static int cmp_ptr(const void *a, const void *b)
+/* The operation of a handler address: an open-addressing hash table (a probe or two per
+ * instruction; it was a binary search, which cost about a third of the compiler's own time). */
+static uint32_t handler_slot(const jc *j, const void *h)
 {
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-    return x < y ? -1 : x > y;
+    return (uint32_t)((((uintptr_t)h >> 3) * 0x9E3779B97F4A7C15ull) >> 40) & j->nh;
 }
 
 static int handler_op(jc *j, const void *h)
 {
-    uint32_t lo = 0, hi = j->nh;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if ((uintptr_t)j->hsorted[mid] < (uintptr_t)h)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (uint32_t i = handler_slot(j, h);; i = (i + 1) & j->nh) {
+        if (j->hsorted[i] == h)
+            return j->hops[i];
+        if (!j->hsorted[i])
+            return -1;
     }
-    return lo < j->nh && j->hsorted[lo] == h ? j->hops[lo] : -1;
 }
 
 /* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
@@ -1144,24 +1158,19 @@ static void emit_stubs(jc *j)
     j->nstub = 0;
 }
 
-static int compile_function(jc *j, uint32_t def, jit_module *jm)
+static int compile_function(jc *j, uint32_t def)
 {
+    jit_module *jm = j->jm;
     const fcode *fc = &j->m->codes[def];
     j->fc = fc;
     j->fidx = j->m->nimp_funcs + def;
     j->code = fc->code;
-    j->nfix = 0;
+    j->nfix = j->nstub = j->njtab = 0; /* nothing left from a compilation that failed */
     j->prev_acc = false;
-    uint32_t *native = realloc(j->native, ((size_t)fc->code_len + 1) * sizeof(uint32_t));
-    if (!native)
-        return j->nomem = true, -1;
-    j->native = native;
+    uint32_t *native = j->native; /* both sized for the longest function (jit_jc_new) */
     for (uint32_t i = 0; i <= fc->code_len; i++)
         native[i] = UINT32_MAX;
-    uint8_t *label = realloc(j->label, (size_t)fc->code_len + 1);
-    if (!label)
-        return j->nomem = true, -1;
-    j->label = label;
+    uint8_t *label = j->label;
     memset(label, 0, (size_t)fc->code_len + 1);
     j->out_rax = j->out_x0 = NONE;
     pool_clear(j);
@@ -1209,9 +1218,12 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
 
 /* The trampoline from C: tramp(ctx, code, fp, stack_top or 0) returns 0 or a trap kind. Then
  * the common exits compiled code jumps to: trap (kind edi, code index esi, function edx) and
- * propagate (a helper already filled the trap in; kind in ctx->prop_kind). */
-static void emit_runtime(jc *j, jit_module *jm)
+ * propagate (a helper already filled the trap in; kind in ctx->prop_kind). Then the lazy-compile
+ * entry and one stub per defined function (esi = its index): a direct call to a function not yet
+ * compiled lands there, jit_h_compile compiles it, and the call continues in its body. */
+void jit_emit_runtime(jc *j)
 {
+    jit_module *jm = j->jm;
     xbuf *b = &j->b;
     jm->trampoline = (uint32_t)b->len;
     static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
@@ -1257,144 +1269,100 @@ static void emit_runtime(jc *j, jit_module *jm)
     x_rm(b, 0, 0, 0x8B, 1, RAX, R15, X_NOINDEX, 1, CTX(prop_kind));
     ctx_st(j, CTX(fuel), RBX);
     x_patch_rel(b, x_jmp32(b), exit);
+    jm->trap_common = j->trap_common, jm->propagate = j->propagate;
+
+    /* entered by a call: rsp is 8 below 16-aligned, as at a body's entry; only rbx, rbp and
+     * r12-r15 (callee-saved in C) are live */
+    jm->lazy_common = (uint32_t)b->len;
+    x_alu_imm(b, 1, 5, RSP, 8);
+    mov_rr(j, 1, RDI, R15);
+    jc_call(j, (const void *)jit_h_compile);
+    x_alu_imm(b, 1, 0, RSP, 8);
+    x_rr(b, 0, 1, 0x85, 1, RAX, RAX);
+    x_patch_rel(b, x_jcc32(b, CC_E), j->propagate); /* the helper filled in the trap */
+    x_rr(b, 0, 0, 0xFF, 1, 4, RAX);                  /* jmp rax: the body, now compiled */
+    for (uint32_t d = 0; d < jm->ndef && !b->failed; d++) {
+        jm->target[d] = b->p + b->len;
+        x_mov_imm(b, RSI, d);
+        x_patch_rel(b, x_jmp32(b), jm->lazy_common);
+    }
 }
 
 static int build_handler_map(jc *j)
 {
     const void *const *H = wasm_interp_handlers();
-    struct pair { const void *h; uint16_t op; } *pairs = malloc(OP_COUNT * sizeof *pairs);
-    j->hsorted = malloc(OP_COUNT * sizeof(void *));
-    j->hops = malloc(OP_COUNT * sizeof(uint16_t));
-    if (!pairs || !j->hsorted || !j->hops)
-        return free(pairs), -1;
-    uint32_t n = 0;
-    for (int op = 0; op < OP_COUNT; op++)
-        if (H[op])
-            pairs[n++] = (struct pair){H[op], (uint16_t)op};
-    qsort(pairs, n, sizeof *pairs, cmp_ptr); /* the address is the first member */
-    for (uint32_t i = 0; i < n; i++)
-        j->hsorted[i] = pairs[i].h, j->hops[i] = pairs[i].op;
-    j->nh = n;
-    free(pairs);
-    return 0;
-}
-
-/* The buffer is its own read+write mapping, sized from the translated code so it rarely grows
- * (mremap moves pages, never copies); sealing turns its used pages read+execute in place and
- * returns the rest: no page is ever writable and executable at once. */
-static int start_buffer(jc *j, const wasm_module *m)
-{
-    uint64_t cells = 0;
-    for (uint32_t i = 0; i < m->nfuncs - m->nimp_funcs; i++)
-        cells += m->codes[i].code_len;
-    uint64_t want = cells * 12 + 65536;
-    size_t cap = (size_t)(want < MAX_CODE_BYTES ? want : MAX_CODE_BYTES);
-    cap = (cap + 4095) & ~(size_t)4095;
-    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    uint32_t size = 1;
+    while (size < 4u * OP_COUNT) /* at most a quarter full: probes stay short */
+        size *= 2;
+    j->hsorted = calloc(size, sizeof(void *));
+    j->hops = calloc(size, sizeof(uint16_t));
+    if (!j->hsorted || !j->hops)
         return -1;
-    j->b = (xbuf){.p = p, .cap = cap, .max = MAX_CODE_BYTES, .mapped = true};
+    j->nh = size - 1;
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (!H[op])
+            continue;
+        uint32_t i = handler_slot(j, H[op]);
+        while (j->hsorted[i] && j->hsorted[i] != H[op])
+            i = (i + 1) & j->nh;
+        if (!j->hsorted[i]) /* two operations sharing a handler: the first one names it */
+            j->hsorted[i] = H[op], j->hops[i] = (uint16_t)op;
+    }
     return 0;
 }
 
-static int seal(jc *j, jit_module *jm)
+/* The compiler's state for one module, kept with it so later functions compile without setting
+ * up again: the handler map, and per-cell tables sized for the module's longest function. */
+jc *jit_jc_new(const wasm_module *m, jit_module *jm)
 {
-    size_t used = (j->b.len + 4095) & ~(size_t)4095;
-    if (used == 0)
-        used = 4096;
-    if (mprotect(j->b.p, used, PROT_READ | PROT_EXEC) != 0)
-        return -1;
-    if (j->b.cap > used)
-        munmap(j->b.p + used, j->b.cap - used);
-    jm->code = j->b.p;
-    jm->size = used;
-    j->b.p = NULL; /* now the module's */
-    j->b.cap = j->b.len = 0;
-    return 0;
-}
-
-static int compile_module(const wasm_module *m, jit_module **out, wasm_error *err)
-{
-    uint32_t ndef = m->nfuncs - m->nimp_funcs;
-    jit_module *jm = calloc(1, sizeof *jm);
     jc *j = calloc(1, sizeof *j);
-    if (!jm || !j || !(jm->entry = calloc(ndef + 1, sizeof(uint32_t))) ||
-        !(jm->body = calloc(ndef + 1, sizeof(uint32_t))) || build_handler_map(j) < 0) {
-        if (jm)
-            free(jm->entry), free(jm->body);
-        if (j)
-            free(j->hsorted), free(j->hops);
-        free(jm), free(j);
-        return wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
-    }
+    if (!j)
+        return NULL;
+    uint32_t longest = 0;
+    for (uint32_t i = 0; i < jm->ndef; i++)
+        if (m->codes[i].code_len > longest)
+            longest = m->codes[i].code_len;
     j->m = m;
-    j->why = jm->unsupported;
-    if (start_buffer(j, m) < 0)
-        j->nomem = true;
-    else
-        emit_runtime(j, jm);
-    for (uint32_t i = 0; i < ndef && !j->nomem && compile_function(j, i, jm) == 0; i++)
-        ;
-    if (j->b.failed && !j->nomem && !j->why[0])
-        unsupported(j, "module too large to compile");
-    for (uint32_t i = 0; i < j->ncalls && !j->why[0]; i++)
-        x_patch_rel(&j->b, j->calls[i].at, jm->body[j->calls[i].callee]);
-    int rc = 0;
-    if (j->nomem) {
-        rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory");
-    } else if (!j->why[0] && seal(j, jm) < 0) {
-        rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
+    j->jm = jm;
+    j->native = malloc(((size_t)longest + 1) * sizeof(uint32_t));
+    j->label = malloc((size_t)longest + 1);
+    j->in_batch = calloc(jm->ndef + 1, 1);
+    if (!j->native || !j->label || !j->in_batch || build_handler_map(j) < 0) {
+        jit_jc_free(j);
+        return NULL;
     }
-    x_free(&j->b);
-    free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls);
-    free(j->hsorted), free(j->hops);
+    return j;
+}
+
+void jit_jc_free(jc *j)
+{
+    if (!j)
+        return;
+    free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub);
+    free(j->calls), free(j->in_batch), free(j->hsorted), free(j->hops);
     free(j);
-    if (rc < 0) {
-        free(jm->entry), free(jm->body), free(jm);
-        return rc;
-    }
-    *out = jm;
-    return 0;
 }
 
-static void free_jm(jit_module *jm)
+void jit_batch_begin(jc *j)
 {
-    if (!jm)
-        return;
-    if (jm->code)
-        munmap(jm->code, jm->size);
-    free(jm->entry), free(jm->body), free(jm);
+    j->ncalls = 0;
+    j->nomem = false;
 }
 
-/* Compiled on the first instantiation that asks for the tier (an interpreter-only user never
- * maps executable memory). Two threads racing here both compile; one result is published
- * atomically and the other freed. */
-int wasm_jit_prepare(const wasm_module *m, wasm_error *err)
+int jit_compile_more(jc *j, uint32_t def)
 {
-    wasm_module *mm = (wasm_module *)m; /* the machine code cache is not part of the module's value */
-    if (__atomic_load_n(&mm->jit, __ATOMIC_ACQUIRE))
+    size_t len0 = j->b.len;
+    uint32_t calls0 = j->ncalls;
+    if (compile_function(j, def) == 0 && !j->b.failed)
         return 0;
-    jit_module *jm = NULL, *expected = NULL;
-    if (compile_module(m, &jm, err) < 0)
-        return -1;
-    if (!__atomic_compare_exchange_n(&mm->jit, &expected, jm, false, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE))
-        free_jm(jm);
-    return 0;
+    if (j->b.failed && !j->nomem && !j->why[0])
+        unsupported(j, "code space used up (module too large to compile)");
+    j->b.len = len0, j->b.failed = false, j->ncalls = calls0; /* as before this function */
+    return -1;
 }
 
-void wasm_jit_free(wasm_module *m)
+void jit_batch_end(jc *j)
 {
-    jit_module *jm = m ? m->jit : NULL;
-    if (!jm)
-        return;
-    free_jm(jm);
-    m->jit = NULL;
-}
-
-const char *wasm_jit_unsupported(const wasm_module *m)
-{
-    if (!m->jit)
-        return "not compiled";
-    return m->jit->unsupported[0] ? m->jit->unsupported : NULL;
+    for (uint32_t i = 0; i < j->ncalls; i++)
+        x_patch_rel(&j->b, j->calls[i].at, j->jm->body[j->calls[i].callee]);
 }

@@ -24,8 +24,10 @@ typedef struct jcall {
 } jcall;
 
 typedef struct jc {
-    xbuf b;
+    xbuf b;                 /* the module's code reservation, written from jm->sealed up */
     const wasm_module *m;
+    jit_module *jm;
+    uint8_t *in_batch;      /* per defined function: compiled in the current batch */
     const fcode *fc;
     uint32_t fidx;          /* the function being compiled, in the module's index space */
     const cell *code;
@@ -60,12 +62,24 @@ typedef struct jc {
     uint32_t pool_next;
     bool pool_on;
     uint32_t trap_common, propagate;
-    const void **hsorted;   /* handler addresses, sorted, and their operations */
+    const void **hsorted;   /* handler addresses (a hash table; NULL: empty) and their operations */
     uint16_t *hops;
-    uint32_t nh;
+    uint32_t nh;            /* the table's size - 1 (a power of two) */
     char *why;              /* set when the module uses something the tier does not compile */
     bool nomem;
 } jc;
+
+/* codegen.c: the driver module.c uses (j->b is set up, the module lock held) */
+jc *jit_jc_new(const wasm_module *m, jit_module *jm);
+void jit_jc_free(jc *j);
+void jit_emit_runtime(jc *j);  /* trampoline, exits, lazy-compile entry and per-function stubs */
+/* A batch: functions compiled one after another into j->b (each marked in j->in_batch before
+ * it is compiled); direct calls to compiled functions and to earlier ones of the batch are rel32,
+ * those to batch members patched by jit_batch_end. jit_compile_more returns 0, or -1 with j->why
+ * set or j->nomem, the buffer and the batch as they were before it. */
+void jit_batch_begin(jc *j);
+int jit_compile_more(jc *j, uint32_t def);
+void jit_batch_end(jc *j);
 
 #define SLOT(s) ((int32_t)((s) * 8u))
 #define CTX(field) ((int32_t)offsetof(jit_ctx, field))

@@ -7,14 +7,27 @@
 
 #include <signal.h>
 
-/* A module's machine code: one read+execute mapping, never writable while executable. */
+/* A module's machine code, compiled one function at a time on its first call (module.c).
+ * One reservation holds all of it, so rel32 jumps and calls reach across functions: pages below
+ * `sealed` are PROT_READ | PROT_EXEC and never written again; the pages from `sealed` up are
+ * PROT_READ | PROT_WRITE, never executable, and receive the next function(s) before they are
+ * sealed in turn. No page is writable and executable at once. */
 typedef struct jit_module {
-    uint8_t *code;        /* mmap'd, PROT_READ | PROT_EXEC once built */
-    size_t size;          /* bytes mapped */
+    uint8_t *code;        /* the reservation (mmap) */
+    size_t size;          /* bytes reserved */
+    size_t sealed;        /* page-aligned end of the read+execute part */
+    uint32_t ndef;        /* defined functions */
     uint32_t *entry;      /* per defined function: runs the entry fuel check, then the body */
     uint32_t *body;       /* per defined function: the body (the caller charged entry fuel) */
+    uint8_t *ready;       /* per defined function: 1 once compiled and sealed (atomic) */
+    const void **target;  /* per defined function: what a direct call jumps to (its body once
+                           * compiled, before that a stub that compiles it); atomic */
     uint32_t trampoline;  /* offset of the C-to-compiled-code trampoline */
-    char unsupported[96]; /* non-empty: why this module cannot run compiled */
+    uint32_t trap_common, propagate, lazy_common; /* the shared exits and the lazy-compile entry */
+    uint32_t *batch;      /* the functions of the compilation under way */
+    struct jc *jc;        /* the compiler's state, reused for every function (under lock) */
+    void *lock;           /* a pthread_mutex_t: one compilation at a time per module */
+    char unsupported[96]; /* non-empty: why this module cannot run compiled at all */
 } jit_module;
 
 /* The state compiled code reads through r15. Field offsets are used by the code generator
@@ -41,11 +54,20 @@ typedef struct jit_ctx {
     wasm_memory no_memory;
 } jit_ctx;
 
-/* Compiles every defined function of m unless that was done already (m is validated and
- * translated). Returns 0; a module the tier cannot compile gets m->jit->unsupported set instead
- * (then instantiating it on the compiled tier fails with WASM_ERR_UNSUPPORTED). -1 with err set
- * on out-of-memory. */
+/* Prepares m for the compiled tier unless that was done already (m is validated and
+ * translated): reserves its code space and emits the shared runtime code. Functions are compiled
+ * on their first call (wasm_jit_function). Returns 0; a module the tier cannot run gets
+ * m->jit->unsupported set instead (then instantiating it on the compiled tier fails with
+ * WASM_ERR_UNSUPPORTED). -1 with err set on out-of-memory. */
 int wasm_jit_prepare(const wasm_module *m, wasm_error *err);
+/* Compiles defined function `def` of m (prepared) unless it is compiled already. Returns 0, or -1
+ * with the reason in why[96] (out of memory, code space exhausted, an internal inconsistency). */
+int wasm_jit_function(const wasm_module *m, uint32_t def, char *why);
+/* Compiles every defined function not compiled yet, sealing once (the eager mode: benchmarks
+ * and tests). Same results as wasm_jit_function. */
+int wasm_jit_compile_all(const wasm_module *m, char *why);
+/* How many defined functions of m are compiled (tests and benchmarks). */
+uint32_t wasm_jit_compiled_count(const wasm_module *m);
 void wasm_jit_free(wasm_module *m);
 /* NULL when m runs compiled, else the reason it cannot. */
 const char *wasm_jit_unsupported(const wasm_module *m);

@@ -4,6 +4,9 @@
 
 #include "wasm/jit/jit.h"
 
+/* The lazy-compile entry: compiles defined function `def` of the running instance's module and
+ * returns its body, or fills in the trap (WASM_TRAP_COMPILE_FAILED) and returns NULL. */
+void *jit_h_compile(jit_ctx *c, uint32_t def);
 /* `where` packs the calling function's index (high 32 bits) and the call's code index. */
 int jit_h_call(jit_ctx *c, wasm_func *f, slot_t *fp, uint64_t where);
 void *jit_h_indirect(jit_ctx *c, uint64_t type_table, uint32_t elem, slot_t *fp, uint64_t where);

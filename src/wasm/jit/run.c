@@ -40,10 +40,30 @@ static void switch_to(jit_ctx *c, wasm_instance *inst)
     c->mem0 = inst->mem0 ? inst->mem0 : &c->no_memory;
 }
 
-static const void *body_of(const wasm_func *f)
+/* Reports that f could not be compiled at its first call: a trap at f's entry, with the reason. */
+static int compile_failed(jit_ctx *c, wasm_trap *trap, const wasm_func *f, const char *why)
 {
-    const jit_module *jm = f->inst->mod->jit;
-    return jm->code + jm->body[f->index - f->inst->mod->nimp_funcs];
+    wasm_trap_set(trap, WASM_TRAP_COMPILE_FAILED, f, 0);
+    snprintf(trap->msg, sizeof trap->msg, "compile failed: function %u: %s", f->index, why);
+    if (c)
+        c->prop_kind = WASM_TRAP_COMPILE_FAILED;
+    return WASM_TRAP_COMPILE_FAILED;
+}
+
+/* f's entry or body (compiled now if this is its first call), or NULL with the trap filled in. */
+static const void *code_of(jit_ctx *c, wasm_trap *trap, const wasm_func *f, bool entry)
+{
+    const wasm_module *m = f->inst->mod;
+    uint32_t def = f->index - m->nimp_funcs;
+    char why[sizeof m->jit->unsupported];
+    if (wasm_jit_function(m, def, why) < 0)
+        return compile_failed(c, trap, f, why), NULL;
+    return m->jit->code + (entry ? m->jit->entry[def] : m->jit->body[def]);
+}
+
+void *jit_h_compile(jit_ctx *c, uint32_t def)
+{
+    return (void *)code_of(c, c->trap, c->funcs[c->inst->mod->nimp_funcs + def], false);
 }
 
 static tramp_fn trampoline(const wasm_module *m)
@@ -104,15 +124,18 @@ static int call_other(jit_ctx *c, wasm_func *f, slot_t *fp, uint64_t where)
         return fail(c, WASM_TRAP_STACK_EXHAUSTED, where);
     c->depth++;
     wasm_instance *caller = c->inst;
-    if (wasm_jit_runs(f)) {
+    const void *body = wasm_jit_runs(f) ? code_of(c, c->trap, f, false) : NULL;
+    if (body) {
         void *saved_rsp = c->saved_rsp;
         switch_to(c, f->inst);
-        k = trampoline(f->inst->mod)(c, body_of(f), fp, NULL);
+        k = trampoline(f->inst->mod)(c, body, fp, NULL);
         if (k && c->trap_pending) {
             wasm_trap_set(c->trap, k, c->funcs[c->trap_func], c->trap_index);
             c->trap_pending = 0;
         }
         c->saved_rsp = saved_rsp;
+    } else if (wasm_jit_runs(f)) {
+        k = WASM_TRAP_COMPILE_FAILED; /* code_of filled in the trap */
     } else {
         fuel_to_root(c);
         k = wasm_interp_run_called(c->root, f, fp, c->depth, c->trap);
@@ -147,8 +170,10 @@ void *jit_h_indirect(jit_ctx *c, uint64_t type_table, uint32_t elem, slot_t *fp,
         return call_other(c, f, fp, where) ? NULL : (void *)1;
     if (call_checks(c, f, fp, where))
         return NULL;
-    c->depth++; /* the compiled caller calls the body and counts the return */
-    return (void *)body_of(f);
+    const void *body = code_of(c, c->trap, f, false);
+    if (body)
+        c->depth++; /* the compiled caller calls the body and counts the return */
+    return (void *)body;
 }
 
 uint32_t jit_h_mem_grow(jit_ctx *c, uint32_t delta)
@@ -323,8 +348,9 @@ int wasm_jit_run(wasm_instance *root, wasm_func *f, wasm_trap *trap)
     }
     uint8_t *stack = root->jit_stack;
     c.native_low = (uintptr_t)stack + 4096 + NESTED_RESERVE;
-    const jit_module *jm = f->inst->mod->jit;
-    const void *entry = jm->code + jm->entry[f->index - f->inst->mod->nimp_funcs];
+    const void *entry = code_of(NULL, trap, f, true);
+    if (!entry)
+        return WASM_TRAP_COMPILE_FAILED;
     int k = trampoline(f->inst->mod)(&c, entry, root->stack, stack + root->jit_stack_size);
     fuel_to_root(&c);
     if (k && c.trap_pending)

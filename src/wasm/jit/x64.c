@@ -46,6 +46,11 @@ void x_free(xbuf *b)
 
 void x_u32(xbuf *b, uint32_t v)
 {
+    if (b->cap - b->len >= 4 && b->len <= b->cap && !b->failed) { /* the common case: one store */
+        memcpy(b->p + b->len, &v, 4); /* x86-64 is little-endian, as the encoding */
+        b->len += 4;
+        return;
+    }
     for (int i = 0; i < 4; i++)
         x_byte(b, (uint8_t)(v >> (8 * i)));
 }
