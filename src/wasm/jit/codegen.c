@@ -1016,7 +1016,7 @@ static uint32_t br_table(jc *j, const cell *p)
 /* ------------------------------------------------------------------ loop pinning */
 
 static uint32_t instruction(jc *j);
-static int handler_op(jc *j, const void *h);
+static int cell_op(jc *j, uint32_t at);
 static bool keeps_pool(int op);
 
 #define PIN_SCAN_CELLS 600 /* loops longer than this are not pinned (bounds the extra pass) */
@@ -1052,7 +1052,7 @@ static void pin_loop(jc *j, uint32_t head)
     j->nuse = 0;
     j->rec_head = head;
     for (j->cur = head; j->cur < j->fc->code_len && j->cur - head < PIN_SCAN_CELLS; j->cur += n) {
-        if (!pinnable_op(handler_op(j, j->code[j->cur].h)) || j->why[0] || j->b.failed)
+        if (!pinnable_op(cell_op(j, j->cur)) || j->why[0] || j->b.failed)
             break;
         j->native[j->cur] = (uint32_t)j->b.len;
         j->rec_back = false;
@@ -1244,6 +1244,16 @@ static int handler_op(jc *j, const void *h)
     return lo < j->nh && j->hsorted[lo] == h ? j->hops[lo] : -1;
 }
 
+/* The operation of the instruction at cell `at` (-1: none), looked up once per cell: the loop
+ * measuring pass asks again for the same cells. */
+_Static_assert(OP_COUNT < UINT16_MAX - 2, "opmemo holds an operation + 2");
+static int cell_op(jc *j, uint32_t at)
+{
+    if (j->opmemo[at] == 0)
+        j->opmemo[at] = (uint16_t)(handler_op(j, j->code[at].h) + 2);
+    return j->opmemo[at] - 2;
+}
+
 /* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
  * the register pool survives them. */
 static bool keeps_pool(int op)
@@ -1278,7 +1288,7 @@ static bool keeps_pool(int op)
 static uint32_t instruction(jc *j)
 {
     const cell *p = j->code + j->cur;
-    int op = handler_op(j, p[0].h);
+    int op = cell_op(j, j->cur);
     bool was_acc = j->prev_acc;
     j->prev_acc = false;
     bool landing = j->label[j->cur];
@@ -1398,6 +1408,11 @@ static int compile_function(jc *j, uint32_t def, jit_module *jm)
         return j->nomem = true, -1;
     j->label = label;
     memset(label, 0, (size_t)fc->code_len + 1);
+    uint16_t *opmemo = realloc(j->opmemo, ((size_t)fc->code_len + 1) * sizeof(uint16_t));
+    if (!opmemo)
+        return j->nomem = true, -1;
+    j->opmemo = opmemo;
+    memset(opmemo, 0, ((size_t)fc->code_len + 1) * sizeof(uint16_t));
     j->out_rax = j->out_x0 = NONE;
     pool_clear(j);
     j->pool_on = false;
@@ -1585,7 +1600,7 @@ static int compile_module(const wasm_module *m, jit_module **out, wasm_error *er
         rc = wasm_error_set(err, WASM_ERR_NOMEM, 0, "out of memory for machine code");
     }
     x_free(&j->b);
-    free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls), free(j->pinned);
+    free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub), free(j->calls), free(j->pinned), free(j->opmemo);
     free(j->hsorted), free(j->hops);
     free(j);
     if (rc < 0) {

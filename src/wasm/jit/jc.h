@@ -83,6 +83,7 @@ typedef struct jc {
     bool recording, rec_back; /* measuring a loop; a back-edge to rec_head was just emitted */
     uint32_t rec_head, nuse;
     jpin_use use[JC_MAX_USES];
+    uint16_t *opmemo;       /* per cell: its operation + 2 once looked up, else 0 */
 } jc;
 
 #define SLOT(s) ((int32_t)((s) * 8u))
