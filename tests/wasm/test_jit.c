@@ -255,6 +255,14 @@ static void test_tiers(void)
     same(m, "floats", (wasm_val[]){f64v(3.3)}, 1, lots, 10000, 0);
     same(m, "floats", (wasm_val[]){f64v(1e300)}, 1, lots, 10000, WASM_TRAP_INT_OVERFLOW);
     same(m, "floats", (wasm_val[]){f64v(NAN)}, 1, lots, 10000, WASM_TRAP_INVALID_CONVERSION);
+    /* pinned loop registers: normal end, early exit, traps inside, re-entry past a call */
+    same(m, "pinned", (wasm_val[]){i32v(1000), i32v(5000), i32v(8)}, 3, lots, 10000, 0);
+    same(m, "pinned", (wasm_val[]){i32v(1000), i32v(333), i32v(8)}, 3, lots, 10000, 0);
+    same(m, "pinned", (wasm_val[]){i32v(1000), i32v(5000), i32v(100)}, 3, lots, 10000,
+         WASM_TRAP_MEMORY_OOB);
+    for (uint64_t fuel = 50; fuel < 400; fuel += 37)
+        same(m, "pinned", (wasm_val[]){i32v(1000), i32v(5000), i32v(8)}, 3, fuel, 10000,
+             WASM_TRAP_OUT_OF_FUEL);
     interrupt_flag = 1;
     same(m, "spin", NULL, 0, WASM_FUEL_UNLIMITED, 10000, WASM_TRAP_INTERRUPTED);
     same(m, "fac", (wasm_val[]){i64v(3)}, 1, WASM_FUEL_UNLIMITED, 10000, WASM_TRAP_INTERRUPTED);

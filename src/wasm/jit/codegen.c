@@ -53,10 +53,80 @@ static void pool_clear(jc *j)
         j->pool_slot[i] = j->xpool_slot[i] = UINT64_MAX;
 }
 
-/* The pool register holding slot's value, or -1. */
+/* Loop pinning (see pin_loop): inside an innermost loop, chosen slots live in registers for the
+ * whole loop, integers in the pool registers and f64 values in xmm8..xmm15. While pins are live
+ * the slot's memory is stale; every accessor below goes to the register instead. */
+enum { U_INT = 1, U_F64 = 2, U_OTHER = 4 };
+
+/* While a loop is compiled for measurement, counts how each slot is used. */
+static void note_use(jc *j, uint64_t slot, int cls)
+{
+    if (!j->recording)
+        return;
+    for (uint32_t i = 0; i < j->nuse; i++)
+        if (j->use[i].slot == slot) {
+            j->use[i].n++;
+            j->use[i].cls |= (uint8_t)cls;
+            return;
+        }
+    if (j->nuse < JC_MAX_USES) /* slots past the table are just not pinned */
+        j->use[j->nuse++] = (jpin_use){slot, 1, (uint8_t)cls};
+}
+
+static int pinned_gpr(jc *j, uint64_t slot)
+{
+    for (int i = 0; j->pins_live && i < 6; i++)
+        if (j->pin_slot[i] == slot)
+            return pool_reg[i];
+    return -1;
+}
+
+static int pinned_xmm(jc *j, uint64_t slot)
+{
+    for (int i = 0; j->pins_live && i < 8; i++)
+        if (j->xpin_slot[i] == slot)
+            return 8 + i;
+    return -1;
+}
+
+/* The slot's memory is about to be read directly: write a pinned value back first. */
+static void spill_pin(jc *j, uint64_t slot)
+{
+    int r = pinned_gpr(j, slot), x = pinned_xmm(j, slot);
+    if (r >= 0)
+        x_rm(&j->b, 0, 1, 0x89, 1, r, R14, X_NOINDEX, 1, SLOT(slot));
+    else if (x >= 0)
+        x_rm(&j->b, 0xF2, 0, 0x0F11, 2, x, R14, X_NOINDEX, 1, SLOT(slot)); /* movsd */
+}
+
+/* A read that needs the slot in memory (few operations do: their slots are not pinned). */
+static void slot_mem(jc *j, uint64_t slot)
+{
+    note_use(j, slot, U_OTHER);
+    spill_pin(j, slot);
+}
+
+static void rm_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
+{
+    slot_mem(j, slot);
+    x_rm(&j->b, pfx, w, opc, n, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+/* Stores every pin to its slot: at each way out of a pinned loop. */
+static void pins_writeback(jc *j)
+{
+    for (int i = 0; i < 6; i++)
+        if (j->pin_slot[i] != UINT64_MAX)
+            x_rm(&j->b, 0, 1, 0x89, 1, pool_reg[i], R14, X_NOINDEX, 1, SLOT(j->pin_slot[i]));
+    for (int i = 0; i < 8; i++)
+        if (j->xpin_slot[i] != UINT64_MAX)
+            x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 8 + i, R14, X_NOINDEX, 1, SLOT(j->xpin_slot[i]));
+}
+
+/* The pool register holding slot's value, or -1 (the pool is off while pins use its registers). */
 static int pooled(jc *j, uint64_t slot)
 {
-    if (!j->pool_on)
+    if (!j->pool_on || j->pins_live)
         return -1;
     for (int i = 0; i < 6; i++)
         if (j->pool_slot[i] == slot)
@@ -64,23 +134,22 @@ static int pooled(jc *j, uint64_t slot)
     return -1;
 }
 
-void jc_ld(jc *j, int reg, uint64_t slot)
+static void ld_w(jc *j, int w, int reg, uint64_t slot)
 {
-    int r = pooled(j, slot);
+    note_use(j, slot, U_INT);
+    int r = pinned_gpr(j, slot), x = pinned_xmm(j, slot);
+    if (r < 0)
+        r = pooled(j, slot);
     if (r >= 0)
-        x_rr(&j->b, 0, 1, 0x8B, 1, reg, r);
+        x_rr(&j->b, 0, w, 0x8B, 1, reg, r);
+    else if (x >= 0)
+        x_rr(&j->b, 0x66, w, 0x0F7E, 2, x, reg); /* movq/movd reg, xmm */
     else
-        x_rm(&j->b, 0, 1, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+        x_rm(&j->b, 0, w, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
 }
 
-void jc_ld32(jc *j, int reg, uint64_t slot)
-{
-    int r = pooled(j, slot);
-    if (r >= 0)
-        x_rr(&j->b, 0, 0, 0x8B, 1, reg, r);
-    else
-        x_rm(&j->b, 0, 0, 0x8B, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
-}
+void jc_ld(jc *j, int reg, uint64_t slot) { ld_w(j, 1, reg, slot); }
+void jc_ld32(jc *j, int reg, uint64_t slot) { ld_w(j, 0, reg, slot); }
 
 /* A slot was written other than through jc_st: forget it. */
 static void pool_forget(jc *j, uint64_t slot)
@@ -96,8 +165,9 @@ static void pool_forget(jc *j, uint64_t slot)
 /* The xmm register holding slot's value as a float of the given width, or -1. */
 static int xpooled(jc *j, uint64_t slot, int dbl)
 {
-    if (!j->pool_on)
-        return -1;
+    int x = pinned_xmm(j, slot);
+    if (x >= 0 || !j->pool_on)
+        return x;
     for (int i = 0; i < 6; i++)
         if (j->xpool_slot[i] == slot && j->xpool_dbl[i] == (dbl != 0))
             return 2 + i;
@@ -117,23 +187,66 @@ static void xpool_keep(jc *j, uint64_t slot, int dbl)
 
 void jc_st(jc *j, uint64_t slot, int reg)
 {
-    x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+    note_use(j, slot, U_INT);
     pool_forget(j, slot);
-    if (j->pool_on && reg == RAX) { /* keep the value: round-robin over the pool */
+    int r = pinned_gpr(j, slot), x = pinned_xmm(j, slot);
+    if (r >= 0) {
+        x_rr(&j->b, 0, 1, 0x8B, 1, r, reg);
+        return;
+    }
+    if (x >= 0) {
+        x_rr(&j->b, 0x66, 1, 0x0F6E, 2, x, reg); /* movq xmm, reg */
+        return;
+    }
+    x_rm(&j->b, 0, 1, 0x89, 1, reg, R14, X_NOINDEX, 1, SLOT(slot));
+    if (j->pool_on && !j->pins_live && reg == RAX) { /* keep the value: round-robin over the pool */
         uint32_t i = j->pool_next++ % 6;
         x_rr(&j->b, 0, 1, 0x8B, 1, pool_reg[i], RAX);
         j->pool_slot[i] = slot;
     }
 }
 
-/* op reg, [slot] for an operation with a ModRM r/m operand, from the pool when cached. */
+/* op reg, [slot] for an operation with a ModRM r/m operand, from a register when cached. */
 static void op_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
 {
-    int r = pooled(j, slot);
-    if (r >= 0)
+    note_use(j, slot, U_INT);
+    int r = pinned_gpr(j, slot);
+    if (r < 0)
+        r = pooled(j, slot);
+    if (r >= 0) {
         x_rr(&j->b, pfx, w, opc, n, reg, r);
-    else
-        x_rm(&j->b, pfx, w, opc, n, reg, R14, X_NOINDEX, 1, SLOT(slot));
+        return;
+    }
+    spill_pin(j, slot);
+    x_rm(&j->b, pfx, w, opc, n, reg, R14, X_NOINDEX, 1, SLOT(slot));
+}
+
+/* Sets the flags as cmp [slot], 0 would. */
+static void cmp0_slot(jc *j, int w, uint64_t slot)
+{
+    note_use(j, slot, U_INT);
+    int r = pinned_gpr(j, slot);
+    if (r < 0)
+        r = pooled(j, slot);
+    if (r >= 0) {
+        x_rr(&j->b, 0, w, 0x85, 1, r, r);
+        return;
+    }
+    spill_pin(j, slot);
+    x_alu_imm_m(&j->b, w, 7, R14, SLOT(slot), 0);
+}
+
+/* A float operation with an xmm/m operand: op xmm, slot. */
+static void fop_slot(jc *j, int pfx, uint32_t opc, int xmm, uint64_t slot, int dbl)
+{
+    note_use(j, slot, dbl ? U_F64 : U_OTHER);
+    int r = xpooled(j, slot, dbl);
+    if (r >= 0) {
+        x_rr(&j->b, pfx, 0, opc, 2, xmm, r);
+        return;
+    }
+    spill_pin(j, slot);
+    x_rm(&j->b, pfx, 0, opc, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
 }
 void jc_lea_slot(jc *j, int reg, uint64_t slot) { x_rm(&j->b, 0, 1, 0x8D, 1, reg, R14, X_NOINDEX, 1, SLOT(slot)); }
 static void ctx_ld(jc *j, int reg, int32_t off) { x_rm(&j->b, 0, 1, 0x8B, 1, reg, R15, X_NOINDEX, 1, off); }
@@ -199,18 +312,43 @@ static void charge(jc *j, uint64_t n, uint32_t index)
 
 /* ------------------------------------------------------------------ branches */
 
+/* Where a back-edge to loop head `target` enters: a pinned loop entered from outside its pinned
+ * cells first reloads its pins. */
+static uint32_t loop_entry(jc *j, uint32_t target)
+{
+    if (j->pins_live && j->pin_head == target)
+        return j->native[target];
+    for (uint32_t i = 0; i < j->npinned; i++)
+        if (j->pinned[i].target == target)
+            return j->pinned[i].at;
+    return j->native[target];
+}
+
 static void backedge(jc *j, uint32_t target)
 {
     /* as the interpreter's BR_TO: charge the loop's count, then poll; traps report the target */
     charge(j, j->code[target - 1].u, target);
     poll(j, target);
     size_t at = x_jmp32(&j->b);
-    x_patch_rel(&j->b, at, j->native[target]);
+    x_patch_rel(&j->b, at, loop_entry(j, target));
 }
 
 /* Jumps (cc < 0: always) to the cell `target`. */
 static void branch(jc *j, int cc, uint32_t target)
 {
+    if (j->recording && target == j->rec_head)
+        j->rec_back = true;
+    if (j->pins_live && (target < j->pin_head || target >= j->pin_end)) {
+        /* leaving a pinned loop: its slots go back to memory on the way */
+        size_t skip = cc < 0 ? SIZE_MAX : x_jcc32(&j->b, cc ^ 1);
+        pins_writeback(j);
+        j->pins_live = false;
+        branch(j, -1, target);
+        j->pins_live = true;
+        if (skip != SIZE_MAX)
+            x_patch_rel(&j->b, skip, j->b.len);
+        return;
+    }
     if (target > j->cur) {
         size_t at = cc < 0 ? x_jmp32(&j->b) : x_jcc32(&j->b, cc);
         if (grow_arr(j, (void **)&j->fix, &j->fixcap, j->nfix + 1, sizeof(jfix)))
@@ -394,9 +532,12 @@ static uint32_t idiv(jc *j, const cell *p, int w, bool is_rem, bool is_signed)
 
 static void movsx_load(jc *j, int dbl, int xmm, uint64_t slot) /* movss/movsd xmm, [fp+slot] */
 {
-    int r = xpooled(j, slot, dbl);
+    note_use(j, slot, dbl ? U_F64 : U_OTHER);
+    int r = xpooled(j, slot, dbl), g = pinned_gpr(j, slot);
     if (r >= 0)
         x_rr(&j->b, 0, 0, 0x0F28, 2, xmm, r); /* movaps */
+    else if (g >= 0)
+        x_rr(&j->b, 0x66, 1, 0x0F6E, 2, xmm, g); /* movq xmm, reg */
     else
         x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F10, 2, xmm, R14, X_NOINDEX, 1, SLOT(slot));
 }
@@ -404,14 +545,23 @@ static void movsx_load(jc *j, int dbl, int xmm, uint64_t slot) /* movss/movsd xm
 /* Stores xmm0 as a slot: f32 zero-extended to 64 bits as the interpreter keeps it. */
 static void store_x0(jc *j, int dbl, uint64_t slot)
 {
-    if (dbl) {
-        x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 0, R14, X_NOINDEX, 1, SLOT(slot));
-        pool_forget(j, slot);
-    } else {
+    if (!dbl) {
+        note_use(j, slot, U_OTHER);
         x_rr(&j->b, 0x66, 0, 0x0F7E, 2, 0, RAX); /* movd eax, xmm0 */
         jc_st(j, slot, RAX);
+    } else {
+        note_use(j, slot, U_F64);
+        pool_forget(j, slot);
+        int x = pinned_xmm(j, slot), g = pinned_gpr(j, slot);
+        if (x >= 0)
+            x_rr(&j->b, 0, 0, 0x0F28, 2, x, 0); /* movaps */
+        else if (g >= 0)
+            x_rr(&j->b, 0x66, 1, 0x0F7E, 2, 0, g); /* movq reg, xmm0 */
+        else
+            x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 0, R14, X_NOINDEX, 1, SLOT(slot));
     }
-    xpool_keep(j, slot, dbl);
+    if (pinned_xmm(j, slot) < 0 && pinned_gpr(j, slot) < 0)
+        xpool_keep(j, slot, dbl);
 }
 
 static void x1_from_imm(jc *j, uint64_t bits)
@@ -447,12 +597,7 @@ static uint32_t fbin(jc *j, const cell *p, int dbl, int k, int form)
                 x1_from_imm(j, rest[0].u);
             x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, 1);
         } else {
-            int r = xpooled(j, rest[0].u, dbl);
-            if (r >= 0)
-                x_rr(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, r);
-            else
-                x_rm(&j->b, dbl ? 0xF2 : 0xF3, 0, 0x0F00 | sse[k], 2, 0, R14, X_NOINDEX, 1,
-                     SLOT(rest[0].u));
+            fop_slot(j, dbl ? 0xF2 : 0xF3, 0x0F00 | sse[k], 0, rest[0].u, dbl);
         }
         store_x0(j, dbl, rest[1].u);
         j->out_x0 = rest[1].u;
@@ -469,7 +614,7 @@ static uint32_t fcmp(jc *j, const cell *p, int dbl, int k)
 {
     bool swap = k == 2 || k == 4; /* a < b is b > a: the unordered case then reads false */
     movsx_load(j, dbl, 0, swap ? p[2].u : p[1].u);
-    x_rm(&j->b, dbl ? 0x66 : 0, 0, 0x0F2E, 2, 0, R14, X_NOINDEX, 1, SLOT(swap ? p[1].u : p[2].u));
+    fop_slot(j, dbl ? 0x66 : 0, 0x0F2E, 0, swap ? p[1].u : p[2].u, dbl);
     if (k == 0 || k == 1) {
         x_rr(&j->b, 0, 0, 0x0F90 | (k == 0 ? CC_E : CC_NE), 2, 0, RAX);
         x_rr(&j->b, 0, 0, 0x0F90 | (k == 0 ? CC_NP : CC_P), 2, 0, RCX);
@@ -490,7 +635,7 @@ static uint32_t trunc_trap(jc *j, const cell *p, int src_dbl, int w, bool is_sig
     if (src_dbl)
         movsx_load(j, 1, 0, p[1].u);
     else
-        x_rm(b, 0xF3, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(p[1].u)); /* cvtss2sd */
+        rm_slot(j, 0xF3, 0, 0x0F5A, 2, 0, p[1].u); /* cvtss2sd */
     x_rr(b, 0x66, 0, 0x0F2E, 2, 0, 0);
     jc_trap_if(j, CC_P, WASM_TRAP_INVALID_CONVERSION);
     union { double d; uint64_t u; } l = {.d = lo}, h = {.d = hi}, t63 = {.d = 9223372036854775808.0};
@@ -528,11 +673,11 @@ static void bit_count(jc *j, int w, uint64_t s, uint32_t kind) /* 0 clz 1 ctz 2 
 {
     xbuf *b = &j->b;
     if (kind == 2) {
-        x_rm(b, 0xF3, w, 0x0FB8, 2, RAX, R14, X_NOINDEX, 1, SLOT(s));
+        rm_slot(j, 0xF3, w, 0x0FB8, 2, RAX, s);
         return;
     }
     /* bsr/bsf leave the destination undefined for 0: select the defined answer with cmov */
-    x_rm(b, 0, w, kind == 0 ? 0x0FBD : 0x0FBC, 2, RAX, R14, X_NOINDEX, 1, SLOT(s));
+    rm_slot(j, 0, w, kind == 0 ? 0x0FBD : 0x0FBC, 2, RAX, s);
     x_mov_imm(b, RCX, kind == 0 ? UINT64_MAX : (w ? 64 : 32));
     x_rr(b, 0, w, 0x0F44, 2, RAX, RCX); /* cmovz */
     if (kind == 0) {
@@ -543,7 +688,7 @@ static void bit_count(jc *j, int w, uint64_t s, uint32_t kind) /* 0 clz 1 ctz 2 
 
 static void round_x0(jc *j, int dbl, uint64_t s, uint8_t mode)
 {
-    x_rm(&j->b, 0x66, 0, dbl ? 0x0F3A0B : 0x0F3A0A, 3, 0, R14, X_NOINDEX, 1, SLOT(s));
+    rm_slot(j, 0x66, 0, dbl ? 0x0F3A0B : 0x0F3A0A, 3, 0, s);
     x_byte(&j->b, (uint8_t)(mode | 8));
 }
 
@@ -554,7 +699,7 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
     bool x0 = false, dbl = false; /* the result is in xmm0 (else rax) */
     switch (opc) {
     case 0x45: case 0x50:
-        x_alu_imm_m(b, opc == 0x50, 7, R14, SLOT(s), 0);
+        cmp0_slot(j, opc == 0x50, s);
         x_rr(b, 0, 0, 0x0F94, 2, 0, RAX);
         x_rr(b, 0, 0, 0x0FB6, 2, RAX, RAX);
         break;
@@ -577,14 +722,14 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
     case 0x9E: round_x0(j, 1, s, 0), x0 = dbl = true; break;
     case 0x91: case 0x9F:
         dbl = opc == 0x9F, x0 = true;
-        x_rm(b, dbl ? 0xF2 : 0xF3, 0, 0x0F51, 2, 0, R14, X_NOINDEX, 1, SLOT(s));
+        rm_slot(j, dbl ? 0xF2 : 0xF3, 0, 0x0F51, 2, 0, s);
         break;
     case 0xA7: case 0xAD: ld_first(j, 0, s); break;
-    case 0xAC: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break; /* movsxd */
+    case 0xAC: rm_slot(j, 0, 1, 0x63, 1, RAX, s); break; /* movsxd */
     case 0xB2: case 0xB4: case 0xB7: case 0xB9: /* signed integer to float */
         dbl = opc >= 0xB7, x0 = true;
         x_rr(b, 0, 0, 0x0F57, 2, 0, 0); /* xorps: no false dependency */
-        x_rm(b, dbl ? 0xF2 : 0xF3, opc == 0xB4 || opc == 0xB9, 0x0F2A, 2, 0, R14, X_NOINDEX, 1, SLOT(s));
+        rm_slot(j, dbl ? 0xF2 : 0xF3, opc == 0xB4 || opc == 0xB9, 0x0F2A, 2, 0, s);
         break;
     case 0xB3: case 0xB8: /* u32: exact as a signed 64-bit value */
         dbl = opc == 0xB8, x0 = true;
@@ -597,13 +742,13 @@ static uint32_t unop(jc *j, const cell *p, uint32_t opc, int form)
         x_mov_imm(b, RSI, opc == 0xBA);
         jc_call(j, (const void *)jit_h_convert_u64);
         break;
-    case 0xB6: x_rm(b, 0xF2, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(s)), x0 = true; break;
-    case 0xBB: x_rm(b, 0xF3, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(s)), x0 = dbl = true; break;
-    case 0xC0: x_rm(b, 0, 0, 0x0FBE, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
-    case 0xC1: x_rm(b, 0, 0, 0x0FBF, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
-    case 0xC2: x_rm(b, 0, 1, 0x0FBE, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
-    case 0xC3: x_rm(b, 0, 1, 0x0FBF, 2, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
-    case 0xC4: x_rm(b, 0, 1, 0x63, 1, RAX, R14, X_NOINDEX, 1, SLOT(s)); break;
+    case 0xB6: rm_slot(j, 0xF2, 0, 0x0F5A, 2, 0, s), x0 = true; break;
+    case 0xBB: rm_slot(j, 0xF3, 0, 0x0F5A, 2, 0, s), x0 = dbl = true; break;
+    case 0xC0: rm_slot(j, 0, 0, 0x0FBE, 2, RAX, s); break;
+    case 0xC1: rm_slot(j, 0, 0, 0x0FBF, 2, RAX, s); break;
+    case 0xC2: rm_slot(j, 0, 1, 0x0FBE, 2, RAX, s); break;
+    case 0xC3: rm_slot(j, 0, 1, 0x0FBF, 2, RAX, s); break;
+    case 0xC4: rm_slot(j, 0, 1, 0x63, 1, RAX, s); break;
     default: unsupported(j, "internal: unknown unary operation"); break;
     }
     if (x0) {
@@ -660,12 +805,17 @@ static uint32_t load(jc *j, const cell *p, uint32_t opc, int mode)
         [0x2E - 0x28] = {2, 0, 0x0FBF}, [0x2F - 0x28] = {2, 0, 0x0FB7}, [0x30 - 0x28] = {1, 1, 0x0FBE},
         [0x31 - 0x28] = {1, 0, 0x0FB6}, [0x32 - 0x28] = {2, 1, 0x0FBF}, [0x33 - 0x28] = {2, 0, 0x0FB7},
         [0x34 - 0x28] = {4, 1, 0x63},   [0x35 - 0x28] = {4, 0, 0x8B}};
-    uint32_t i = opc - 0x28;
+    uint32_t i = opc - 0x28, n = mem_len[mode];
     jc_mem_ea(j, mode, p, ld[i].bytes);
-    x_rm(&j->b, 0, ld[i].w, ld[i].op, ld[i].op > 0xFF ? 2 : 1, RAX, R13, RAX, 1, 0);
-    uint32_t n = mem_len[mode];
-    jc_st(j, p[n - 1].u, RAX);
-    j->out_rax = p[n - 1].u;
+    if (opc == 0x2B) { /* f64: straight into xmm0, where its users want it */
+        x_rm(&j->b, 0xF2, 0, 0x0F10, 2, 0, R13, RAX, 1, 0);
+        store_x0(j, 1, p[n - 1].u);
+        j->out_x0 = p[n - 1].u;
+    } else {
+        x_rm(&j->b, 0, ld[i].w, ld[i].op, ld[i].op > 0xFF ? 2 : 1, RAX, R13, RAX, 1, 0);
+        jc_st(j, p[n - 1].u, RAX);
+        j->out_rax = p[n - 1].u;
+    }
     j->prev_dst = (uint32_t)p[n - 1].u;
     j->prev_acc = true;
     return n;
@@ -675,6 +825,15 @@ static uint32_t store(jc *j, const cell *p, uint32_t opc, int mode)
 {
     static const uint8_t bytes[] = {4, 8, 4, 8, 1, 2, 1, 2, 4};
     uint32_t n = bytes[opc - 0x36], len = mem_len[mode];
+    uint64_t v = p[len - 1].u;
+    if (opc == 0x39) { /* f64: through an xmm register (the value is usually one already) */
+        bool in_x0 = j->in_x0 == v;
+        jc_mem_ea(j, mode, p, 8);
+        if (!in_x0)
+            movsx_load(j, 1, 1, v);
+        x_rm(&j->b, 0xF2, 0, 0x0F11, 2, in_x0 ? 0 : 1, R13, RAX, 1, 0);
+        return len;
+    }
     bool v_in_rax = j->in_rax == p[len - 1].u;
     if (v_in_rax)
         mov_rr(j, 1, RDX, RAX);
@@ -870,6 +1029,78 @@ static uint32_t br_table(jc *j, const cell *p)
     return (uint32_t)(4 + n);
 }
 
+/* ------------------------------------------------------------------ loop pinning */
+
+static uint32_t instruction(jc *j);
+static int cell_op(jc *j, uint32_t at);
+static bool keeps_pool(int op);
+
+#define PIN_SCAN_CELLS 600 /* loops longer than this are not pinned (bounds the extra pass) */
+
+/* The operations a pinned loop may contain: those that leave the pool registers and xmm8-15
+ * alone (no calls, helpers or SIMD), and plain jumps. */
+static bool pinnable_op(int op) { return op >= 0 && (keeps_pool(op) || op == OP_br); }
+
+/* Picks the most used slot of class cls not yet taken, or NONE. */
+static uint64_t pick_pin(jc *j, int cls)
+{
+    uint32_t best = UINT32_MAX;
+    for (uint32_t i = 0; i < j->nuse; i++)
+        if (j->use[i].cls == cls && (best == UINT32_MAX || j->use[i].n > j->use[best].n))
+            best = i;
+    if (best == UINT32_MAX)
+        return UINT64_MAX;
+    j->use[best].cls = U_OTHER; /* taken */
+    return j->use[best].slot;
+}
+
+/* At the head of a loop (cell `head`, after its fuel check): if the loop's cells up to its last
+ * back-edge are all pinnable, compiles them once to count slot uses (the code is then discarded),
+ * keeps the most used integer and f64 slots in registers for the loop and loads them here.
+ * Leaving the pinned cells (a branch out, falling through the end) stores them back; a
+ * back-edge from further on enters through the loads. Traps need no store: a trapped frame is
+ * never read again. */
+static void pin_loop(jc *j, uint32_t head)
+{
+    size_t len = j->b.len;
+    uint32_t at = j->cur, nfix = j->nfix, nstub = j->nstub, end = 0, n = 0;
+    j->recording = true;
+    j->nuse = 0;
+    j->rec_head = head;
+    for (j->cur = head; j->cur < j->fc->code_len && j->cur - head < PIN_SCAN_CELLS; j->cur += n) {
+        if (!pinnable_op(cell_op(j, j->cur)) || j->why[0] || j->b.failed)
+            break;
+        j->native[j->cur] = (uint32_t)j->b.len;
+        j->rec_back = false;
+        if ((n = instruction(j)) == 0)
+            break;
+        if (j->rec_back)
+            end = j->cur + n;
+    }
+    j->recording = false;
+    j->b.len = len, j->nfix = nfix, j->nstub = nstub, j->cur = at;
+    j->out_rax = j->out_x0 = NONE;
+    j->prev_acc = false;
+    pool_clear(j);
+    int npins = 0;
+    for (int i = 0; i < 6; i++)
+        npins += (j->pin_slot[i] = end ? pick_pin(j, U_INT) : NONE) != NONE;
+    for (int i = 0; i < 8; i++)
+        npins += (j->xpin_slot[i] = end ? pick_pin(j, U_F64) : NONE) != NONE;
+    if (!npins || !grow_arr(j, (void **)&j->pinned, &j->pinnedcap, j->npinned + 1, sizeof(jfix)))
+        return;
+    j->pinned[j->npinned++] = (jfix){(uint32_t)j->b.len, head};
+    for (int i = 0; i < 6; i++)
+        if (j->pin_slot[i] != NONE)
+            x_rm(&j->b, 0, 1, 0x8B, 1, pool_reg[i], R14, X_NOINDEX, 1, SLOT(j->pin_slot[i]));
+    for (int i = 0; i < 8; i++)
+        if (j->xpin_slot[i] != NONE)
+            x_rm(&j->b, 0xF2, 0, 0x0F10, 2, 8 + i, R14, X_NOINDEX, 1, SLOT(j->xpin_slot[i]));
+    j->pins_live = true;
+    j->pin_head = head;
+    j->pin_end = end;
+}
+
 static uint32_t misc(jc *j, int op, const cell *p)
 {
     xbuf *b = &j->b;
@@ -884,7 +1115,7 @@ static uint32_t misc(jc *j, int op, const cell *p)
     case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
     case OP_select:
         jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
-        x_alu_imm_m(b, 0, 7, R14, SLOT(p[3].u), 0);
+        cmp0_slot(j, 0, p[3].u);
         x_rr(b, 0, 1, 0x0F44, 2, RAX, RCX); /* cmovz */
         jc_st(j, p[4].u, RAX);
         return 5;
@@ -893,10 +1124,8 @@ static uint32_t misc(jc *j, int op, const cell *p)
         bool w = op == OP_br_if64 || op == OP_br_unless64;
         if (j->in_rax == p[1].u)
             x_rr(b, 0, w, 0x85, 1, RAX, RAX);
-        else if (pooled(j, p[1].u) >= 0)
-            x_rr(b, 0, w, 0x85, 1, pooled(j, p[1].u), pooled(j, p[1].u));
         else
-            x_alu_imm_m(b, w, 7, R14, SLOT(p[1].u), 0);
+            cmp0_slot(j, w, p[1].u);
         branch(j, op == OP_br_if || op == OP_br_if64 ? CC_NE : CC_E, target_of(j, 2));
         return 3;
     }
@@ -907,8 +1136,12 @@ static uint32_t misc(jc *j, int op, const cell *p)
     case OP_ret: func_return(j); return 1;
     case OP_fuel: /* a loop head follows: back-edges land there */
         poll(j, j->cur), charge(j, p[1].u, j->cur);
-        if (j->cur + 2 <= j->fc->code_len)
+        if (j->cur + 2 <= j->fc->code_len) {
+            bool entered_by_jump = j->label[j->cur + 2]; /* then pins would not be loaded */
             j->label[j->cur + 2] = 1;
+            if (!entered_by_jump && !j->pins_live && j->cur + 2 < j->fc->code_len)
+                pin_loop(j, j->cur + 2);
+        }
         return 2;
     case OP_global_get:
         global_ptr(j, p[1].u), x_rm(b, 0, 1, 0x8B, 1, RAX, RAX, X_NOINDEX, 1, 0), jc_st(j, p[2].u, RAX);
@@ -976,7 +1209,7 @@ static uint32_t misc(jc *j, int op, const cell *p)
         return 6;
     case OP_elem_drop: helper(j, (const void *)jit_h_elem_drop, (harg[]){I(p[1].u)}, 1); return 2;
     case OP_ref_is_null:
-        x_alu_imm_m(b, 1, 7, R14, SLOT(p[1].u), 0);
+        cmp0_slot(j, 1, p[1].u);
         x_rr(b, 0, 0, 0x0F94, 2, 0, RAX);
         x_rr(b, 0, 0, 0x0FB6, 2, RAX, RAX);
         jc_st(j, p[2].u, RAX);
@@ -1025,6 +1258,16 @@ static int handler_op(jc *j, const void *h)
     }
 }
 
+/* The operation of the instruction at cell `at` (-1: none), looked up once per cell: the loop
+ * measuring pass asks again for the same cells. */
+_Static_assert(OP_COUNT < UINT16_MAX - 2, "opmemo holds an operation + 2");
+static int cell_op(jc *j, uint32_t at)
+{
+    if (j->opmemo[at] == 0)
+        j->opmemo[at] = (uint16_t)(handler_op(j, j->code[at].h) + 2);
+    return j->opmemo[at] - 2;
+}
+
 /* Operations whose code uses only rax, rcx, rdx, xmm0 and xmm1 (no helper calls, no calls):
  * the register pool survives them. */
 static bool keeps_pool(int op)
@@ -1059,7 +1302,7 @@ static bool keeps_pool(int op)
 static uint32_t instruction(jc *j)
 {
     const cell *p = j->code + j->cur;
-    int op = handler_op(j, p[0].h);
+    int op = cell_op(j, j->cur);
     bool was_acc = j->prev_acc;
     j->prev_acc = false;
     bool landing = j->label[j->cur];
@@ -1091,7 +1334,7 @@ static uint32_t instruction(jc *j)
     case OP_##name: return trunc_trap(j, p, IN##_is_dbl, sizeof(ctype) == 8, (lo) < -1.0, lo, hi); \
     case OP_##name##_sat:                                                                        \
         if (IN##_is_dbl) jc_ld(j, RDI, p[1].u);                                                  \
-        else x_rm(&j->b, 0xF3, 0, 0x0F5A, 2, 0, R14, X_NOINDEX, 1, SLOT(p[1].u)),                \
+        else rm_slot(j, 0xF3, 0, 0x0F5A, 2, 0, p[1].u),                \
              x_rr(&j->b, 0x66, 1, 0x0F7E, 2, 0, RDI);                                            \
         x_mov_imm(&j->b, RSI, sat);                                                              \
         jc_call(j, (const void *)jit_h_trunc_sat);                                               \
@@ -1166,12 +1409,19 @@ static int compile_function(jc *j, uint32_t def)
     j->fidx = j->m->nimp_funcs + def;
     j->code = fc->code;
     j->nfix = j->nstub = j->njtab = 0; /* nothing left from a compilation that failed */
+    j->npinned = 0;
+    j->pins_live = false;
     j->prev_acc = false;
     uint32_t *native = j->native; /* both sized for the longest function (jit_jc_new) */
     for (uint32_t i = 0; i <= fc->code_len; i++)
         native[i] = UINT32_MAX;
     uint8_t *label = j->label;
     memset(label, 0, (size_t)fc->code_len + 1);
+    uint16_t *opmemo = realloc(j->opmemo, ((size_t)fc->code_len + 1) * sizeof(uint16_t));
+    if (!opmemo)
+        return j->nomem = true, -1;
+    j->opmemo = opmemo;
+    memset(opmemo, 0, ((size_t)fc->code_len + 1) * sizeof(uint16_t));
     j->out_rax = j->out_x0 = NONE;
     pool_clear(j);
     j->pool_on = false;
@@ -1189,6 +1439,10 @@ static int compile_function(jc *j, uint32_t def)
     zero_locals(j);
     x_patch_rel(&j->b, to_body, j->b.len);
     for (j->cur = 2; j->cur < fc->code_len && !j->why[0] && !j->b.failed && !j->nomem;) {
+        if (j->pins_live && j->cur >= j->pin_end) { /* fell out of a pinned loop */
+            pins_writeback(j);
+            j->pins_live = false;
+        }
         native[j->cur] = (uint32_t)j->b.len;
         uint32_t n = instruction(j);
         if (n == 0) {
@@ -1339,7 +1593,7 @@ void jit_jc_free(jc *j)
     if (!j)
         return;
     free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub);
-    free(j->calls), free(j->in_batch), free(j->hsorted), free(j->hops);
+    free(j->calls), free(j->in_batch), free(j->hsorted), free(j->hops), free(j->pinned), free(j->opmemo);
     free(j);
 }
 

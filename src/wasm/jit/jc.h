@@ -23,6 +23,14 @@ typedef struct jcall {
     uint32_t at, callee; /* rel32 of a direct call to defined function `callee` */
 } jcall;
 
+/* How a slot is used inside a loop being measured for pinning (codegen.c, pin_loop). */
+typedef struct jpin_use {
+    uint64_t slot;
+    uint32_t n;   /* accesses */
+    uint8_t cls;  /* U_* bits: integer, f64, or anything else (never pinned) */
+} jpin_use;
+#define JC_MAX_USES 64
+
 typedef struct jc {
     xbuf b;                 /* the module's code reservation, written from jm->sealed up */
     const wasm_module *m;
@@ -67,6 +75,17 @@ typedef struct jc {
     uint32_t nh;            /* the table's size - 1 (a power of two) */
     char *why;              /* set when the module uses something the tier does not compile */
     bool nomem;
+    /* Loop pinning (codegen.c): while pins_live, pin_slot[i] lives in pool register i and
+     * xpin_slot[i] (an f64) in xmm8+i instead of memory, for the cells [pin_head, pin_end). */
+    uint64_t pin_slot[6], xpin_slot[8];
+    bool pins_live;
+    uint32_t pin_head, pin_end;
+    jfix *pinned;           /* pinned loops: `at` reloads the pins, then runs loop head `target` */
+    uint32_t npinned, pinnedcap;
+    bool recording, rec_back; /* measuring a loop; a back-edge to rec_head was just emitted */
+    uint32_t rec_head, nuse;
+    jpin_use use[JC_MAX_USES];
+    uint16_t *opmemo;       /* per cell: its operation + 2 once looked up, else 0 */
 } jc;
 
 /* codegen.c: the driver module.c uses (j->b is set up, the module lock held) */

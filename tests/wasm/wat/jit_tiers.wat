@@ -245,4 +245,22 @@
     (local.set 0 (i32.load offset=792 (local.get 0)))
     (local.set 0 (i32.load offset=796 (local.get 0)))
     (local.get 0))
+  ;; Register pinning of innermost loops: $i and $acc live in registers up to the first br_if $l;
+  ;; the loop leaves early through $out (pins stored on the way), traps inside (out of bounds,
+  ;; out of fuel), and is re-entered by a back-edge past the call (pins reloaded).
+  (func $id (param i32) (result i32) (local.get 0))
+  (func (export "pinned") (param $n i32) (param $lim i32) (param $step i32) (result f64)
+    (local $i i32) (local $acc f64)
+    (block $out
+      (loop $l
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $out (i32.eq (local.get $i) (local.get $lim)))
+        (local.set $acc (f64.add (local.get $acc) (f64.load (i32.mul (local.get $i) (local.get $step)))))
+        (f64.store (i32.mul (local.get $i) (local.get $step))
+          (f64.mul (f64.convert_i32_u (local.get $i)) (local.get $acc)))
+        (br_if $l (i32.and (local.get $i) (i32.const 7)))
+        (local.set $i (i32.add (call $id (local.get $i)) (i32.const 1)))
+        (f64.store (i32.const 60000) (local.get $acc))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+    (f64.add (local.get $acc) (f64.convert_i32_u (local.get $i))))
 )
