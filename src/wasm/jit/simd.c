@@ -359,6 +359,46 @@ static void movdqu_store(jc *j, int xmm, int base, int32_t disp)
     x_rm(&j->b, 0xF3, 0, 0x0F7F, 2, xmm, base, X_NOINDEX, 1, disp);
 }
 
+/* The v128 cache (jc.h): a result stays in one of xmm4..xmm7 (round-robin) while SIMD
+ * instructions follow each other, so a chain of dependent operations does not wait for each
+ * result's store to be forwarded to the next load. Slots are still always written. */
+#define VC_REG 4
+
+static void vc_clear(jc *j)
+{
+    for (int i = 0; i < 4; i++)
+        j->vc_slot[i] = UINT64_MAX;
+}
+
+/* Forgets cached vectors overlapping slots [s, s + n). */
+static void vc_forget(jc *j, uint64_t s, uint64_t n)
+{
+    for (int i = 0; i < 4; i++)
+        if (j->vc_slot[i] != UINT64_MAX && j->vc_slot[i] < s + n && s < j->vc_slot[i] + 2)
+            j->vc_slot[i] = UINT64_MAX;
+}
+
+/* xmm = the v128 in slots s, s + 1. */
+static void vget(jc *j, int xmm, uint64_t s)
+{
+    for (int i = 0; i < 4; i++)
+        if (j->vc_slot[i] == s) {
+            x_rr(&j->b, 0x66, 0, 0x0F6F, 2, xmm, VC_REG + i); /* movdqa */
+            return;
+        }
+    movdqu_load(j, xmm, R14, SLOT(s));
+}
+
+/* slots d, d + 1 = xmm, with a copy kept in the cache. */
+static void vput(jc *j, int xmm, uint64_t d)
+{
+    movdqu_store(j, xmm, R14, SLOT(d));
+    vc_forget(j, d, 2);
+    uint32_t i = j->vc_round++ % 4;
+    x_rr(&j->b, 0x66, 0, 0x0F6F, 2, VC_REG + (int)i, xmm);
+    j->vc_slot[i] = d;
+}
+
 static int opc_len(uint32_t opc) { return opc > 0xFFFF ? 3 : 2; }
 
 static void run_steps(jc *j, const inline_op *e, const cell *p)
@@ -393,9 +433,9 @@ static void run_steps(jc *j, const inline_op *e, const cell *p)
 static void emit_inline(jc *j, const inline_op *e, const cell *p, uint64_t dst)
 {
     for (int i = 0; i < shape_inputs[e->shape]; i++)
-        movdqu_load(j, i, R14, SLOT(p[1 + i].u));
+        vget(j, i, p[1 + i].u);
     run_steps(j, e, p);
-    movdqu_store(j, e->res, R14, SLOT(dst));
+    vput(j, e->res, dst);
 }
 
 /* helper(&slot[a0], &slot[a1], ...): every argument a frame slot address. */
@@ -405,6 +445,7 @@ static void slot_helper(jc *j, const void *fn, const uint64_t *slots, int n)
     for (int i = 0; i < n; i++)
         jc_lea_slot(j, regs[i], slots[i]);
     jc_call(j, fn);
+    vc_clear(j); /* the call clobbers xmm4..xmm7 and writes the result slots */
 }
 
 #define SH(fn, ...)                                                                              \
@@ -429,7 +470,7 @@ static uint32_t vstore(jc *j, const cell *p, int mode)
 {
     uint32_t n = mem_len[mode];
     jc_mem_ea(j, mode, p, 16);
-    movdqu_load(j, 0, R14, SLOT(p[n - 1].u));
+    vget(j, 0, p[n - 1].u);
     x_rm(&j->b, 0xF3, 0, 0x0F7F, 2, 0, R13, RAX, 1, 0);
     return n;
 }
@@ -447,13 +488,13 @@ static uint32_t lane_mem(jc *j, const cell *p, uint32_t bytes, bool is_load)
     addr[1].u = p[3].u, addr[2].u = p[1].u;
     jc_mem_ea(j, 0, addr, bytes);
     uint8_t lane = (uint8_t)p[2].u;
-    movdqu_load(j, 0, R14, SLOT(p[4].u));
+    vget(j, 0, p[4].u);
     const uint32_t *tab = is_load ? pinsr : pextr;
     x_rm(&j->b, 0x66, bytes == 8, tab[bytes], opc_len(tab[bytes]), 0, R13, RAX, 1, 0);
     x_byte(&j->b, lane);
     if (!is_load)
         return 5;
-    movdqu_store(j, 0, R14, SLOT(p[5].u));
+    vput(j, 0, p[5].u);
     return 6;
 }
 
@@ -462,17 +503,18 @@ static uint32_t extract(jc *j, const cell *p, uint32_t opc, int w, uint32_t size
     x_rm(&j->b, 0, w, opc, opc > 0xFF ? 2 : 1, RAX, R14, X_NOINDEX, 1,
          SLOT(p[2].u) + (int32_t)(p[1].u * size));
     jc_st(j, p[3].u, RAX);
+    vc_forget(j, p[3].u, 1);
     return 4;
 }
 
 /* replace_lane: lane, vector slot, scalar slot, result; the scalar is inserted from its slot. */
 static uint32_t replace(jc *j, const cell *p, uint32_t size)
 {
-    movdqu_load(j, 0, R14, SLOT(p[2].u));
+    vget(j, 0, p[2].u);
     x_rm(&j->b, 0x66, size == 8, pinsr[size], opc_len(pinsr[size]), 0, R14, X_NOINDEX, 1,
          SLOT(p[3].u));
     x_byte(&j->b, (uint8_t)p[1].u);
-    movdqu_store(j, 0, R14, SLOT(p[4].u));
+    vput(j, 0, p[4].u);
     return 5;
 }
 
@@ -491,7 +533,7 @@ static uint32_t shift(jc *j, const cell *p, int op)
     xbuf *b = &j->b;
     jc_ld32(j, RCX, p[2].u);
     x_alu_imm(b, 0, 4, RCX, sh[i].bits - 1); /* and ecx, bits - 1 */
-    movdqu_load(j, 0, R14, SLOT(p[1].u));
+    vget(j, 0, p[1].u);
     if (op == OP_i8x16_shr_s) {
         /* each byte doubled into a word, shifted arithmetically by 8 + n, packed back */
         x_alu_imm(b, 0, 0, RCX, 8);
@@ -524,7 +566,7 @@ static uint32_t shift(jc *j, const cell *p, int op)
         x_rr(b, 0x66, 0, 0x0FEF, 2, 0, 2);
         x_rr(b, 0x66, 0, 0x0FFB, 2, 0, 2);
     }
-    movdqu_store(j, 0, R14, SLOT(p[3].u));
+    vput(j, 0, p[3].u);
     return 4;
 }
 
@@ -535,7 +577,7 @@ static uint32_t test(jc *j, const cell *p, int op)
         {OP_i8x16_all_true, 0x0F74}, {OP_i16x8_all_true, 0x0F75}, {OP_i32x4_all_true, 0x0F76},
         {OP_i64x2_all_true, 0x0F3829}};
     xbuf *b = &j->b;
-    movdqu_load(j, 0, R14, SLOT(p[1].u));
+    vget(j, 0, p[1].u);
     x_rr(b, 0, 0, 0x33, 1, RAX, RAX); /* xor eax, eax */
     switch (op) {
     case OP_i8x16_bitmask: x_rr(b, 0x66, 0, 0x0FD7, 2, RAX, 0); break;
@@ -562,6 +604,7 @@ static uint32_t test(jc *j, const cell *p, int op)
         break;
     }
     jc_st(j, p[2].u, RAX);
+    vc_forget(j, p[2].u, 1);
     return 3;
 }
 
@@ -587,14 +630,14 @@ static uint32_t shuffle(jc *j, const cell *p)
         x_mov_imm(b, RAX, hi);
         x_rr(b, 0x66, 1, 0x0F3A22, 3, 2 + k, RAX), x_byte(b, 1); /* pinsrq xmm, rax, 1 */
     }
-    movdqu_load(j, 0, R14, SLOT(p[3].u));
+    vget(j, 0, p[3].u);
     x_rr(b, 0x66, 0, 0x0F3800, 3, 0, 2);
     if (any_b) {
-        movdqu_load(j, 1, R14, SLOT(p[4].u));
+        vget(j, 1, p[4].u);
         x_rr(b, 0x66, 0, 0x0F3800, 3, 1, 3);
         x_rr(b, 0x66, 0, 0x0FEB, 2, 0, 1);
     }
-    movdqu_store(j, 0, R14, SLOT(p[5].u));
+    vput(j, 0, p[5].u);
     return 6;
 }
 
@@ -606,18 +649,18 @@ static uint32_t vselect(jc *j, const cell *p)
     jc_ld32(j, RAX, p[3].u);
     x_alu_imm(b, 0, 7, RAX, 1);
     x_rr(b, 0, 0, 0x1B, 1, RAX, RAX);
-    movdqu_load(j, 0, R14, SLOT(p[1].u));
-    movdqu_load(j, 1, R14, SLOT(p[2].u));
+    vget(j, 0, p[1].u);
+    vget(j, 1, p[2].u);
     x_rr(b, 0x66, 0, 0x0F6E, 2, 2, RAX);
     x_rr(b, 0x66, 0, 0x0F70, 2, 2, 2), x_byte(b, 0);
     x_rr(b, 0x66, 0, 0x0FDB, 2, 1, 2); /* b & mask */
     x_rr(b, 0x66, 0, 0x0FDF, 2, 2, 0); /* a & ~mask */
     x_rr(b, 0x66, 0, 0x0FEB, 2, 1, 2);
-    movdqu_store(j, 1, R14, SLOT(p[4].u));
+    vput(j, 1, p[4].u);
     return 5;
 }
 
-uint32_t jit_simd_op(jc *j, int op, const cell *p)
+static uint32_t simd_op(jc *j, int op, const cell *p)
 {
     const inline_op *e = find_inline(op);
     if (e && e->shape != LOAD) {
@@ -649,8 +692,8 @@ uint32_t jit_simd_op(jc *j, int op, const cell *p)
 #define C_REPLACE(n, name, T, lanes) case OP_##name: return replace(j, p, 16 / lanes);
         SIMD_REPLACES(C_REPLACE)
     case OP_v128_mov:
-        movdqu_load(j, 0, R14, SLOT(p[1].u));
-        movdqu_store(j, 0, R14, SLOT(p[2].u));
+        vget(j, 0, p[1].u);
+        vput(j, 0, p[2].u);
         return 3;
     case OP_v128_select: return vselect(j, p);
     case OP_v128_global_get: case OP_v128_global_set: {
@@ -659,9 +702,9 @@ uint32_t jit_simd_op(jc *j, int op, const cell *p)
         int32_t val = (int32_t)offsetof(wasm_global, val);
         if (op == OP_v128_global_get) {
             movdqu_load(j, 0, RAX, val);
-            movdqu_store(j, 0, R14, SLOT(p[2].u));
+            vput(j, 0, p[2].u);
         } else {
-            movdqu_load(j, 0, R14, SLOT(p[2].u));
+            vget(j, 0, p[2].u);
             movdqu_store(j, 0, RAX, val);
         }
         return 3;
@@ -669,9 +712,20 @@ uint32_t jit_simd_op(jc *j, int op, const cell *p)
     case OP_v128_const:
         x_mov_imm(&j->b, RAX, p[1].u), jc_st(j, p[3].u, RAX);
         x_mov_imm(&j->b, RAX, p[2].u), jc_st(j, p[3].u + 1, RAX);
+        vc_forget(j, p[3].u, 2);
         return 4;
     case OP_i8x16_shuffle: return shuffle(j, p);
     default:
         return 0;
     }
+}
+
+uint32_t jit_simd_op(jc *j, int op, const cell *p)
+{
+    if (j->vc_at != j->b.len || j->vc_next != j->cur || j->label[j->cur])
+        vc_clear(j);
+    uint32_t n = simd_op(j, op, p);
+    j->vc_at = j->b.len;
+    j->vc_next = j->cur + n;
+    return n;
 }
