@@ -90,6 +90,8 @@ ENC(psrlq_imm, (x_rr(b, 0x66, 0, 0x0F73, 2, 2, 3), x_byte(b, 13)), 0x66, 0x0f, 0
 ENC(cmpunordps, (x_rr(b, 0, 0, 0x0FC2, 2, 3, 1), x_byte(b, 3)), 0x0f, 0xc2, 0xd9, 0x03)
 ENC(pextrw_mem, (x_rm(b, 0x66, 0, 0x0F3A15, 3, 0, R13, RAX, 1, 0), x_byte(b, 7)),
     0x66, 0x41, 0x0f, 0x3a, 0x15, 0x44, 0x05, 0x00, 0x07)                                           /* pextrw [r13+rax], xmm0, 7 */
+ENC(movdqa_x12, x_rr(b, 0x66, 0, 0x0F6F, 2, 12, 0), 0x66, 0x44, 0x0f, 0x6f, 0xe0)                   /* movdqa xmm12, xmm0 */
+ENC(movdqa_x15, x_rr(b, 0x66, 0, 0x0F6F, 2, 1, 15), 0x66, 0x41, 0x0f, 0x6f, 0xcf)                   /* movdqa xmm1, xmm15 */
 
 static void e_overflow(xbuf *b)
 {
@@ -106,7 +108,7 @@ static void test_encoder(void)
     RUN(roundsd); RUN(movdqu); RUN(movq_x_r); RUN(movd_r_x); RUN(mov_u32); RUN(mov_neg);
     RUN(mov_u64); RUN(push_r15); RUN(pop_rbx); RUN(btc63); RUN(cmovz); RUN(sete); RUN(lea);
     RUN(call_rax); RUN(pinsrq_mem); RUN(pshufb); RUN(pmovzxbw_mem); RUN(psrlq_imm);
-    RUN(cmpunordps); RUN(pextrw_mem);
+    RUN(cmpunordps); RUN(pextrw_mem); RUN(movdqa_x12); RUN(movdqa_x15);
     /* the cap holds: a buffer that would pass it fails and never grows beyond it */
     xbuf b = {.max = 64};
     e_overflow(&b);

@@ -63,10 +63,10 @@ typedef struct jc {
     const void **hsorted;   /* handler addresses, sorted, and their operations */
     uint16_t *hops;
     uint32_t nh;
-    /* simd.c's cache of recent v128 results in xmm4..xmm7 (vc_slot: the first slot of each,
+    /* simd.c's cache of recent v128 results in xmm4..xmm15 (vc_slot: the first slot of each,
      * or UINT64_MAX): valid only for a SIMD instruction at cell vc_next when no code was
      * emitted since vc_at (the SIMD instruction before it, with no label between). */
-    uint64_t vc_slot[4];
+    uint64_t vc_slot[12];
     size_t vc_at;
     uint32_t vc_next, vc_round;
     char *why;              /* set when the module uses something the tier does not compile */

@@ -359,21 +359,22 @@ static void movdqu_store(jc *j, int xmm, int base, int32_t disp)
     x_rm(&j->b, 0xF3, 0, 0x0F7F, 2, xmm, base, X_NOINDEX, 1, disp);
 }
 
-/* The v128 cache (jc.h): a result stays in one of xmm4..xmm7 (round-robin) while SIMD
+/* The v128 cache (jc.h): a result stays in one of xmm4..xmm15 (round-robin) while SIMD
  * instructions follow each other, so a chain of dependent operations does not wait for each
  * result's store to be forwarded to the next load. Slots are still always written. */
 #define VC_REG 4
+#define VC_N 12
 
 static void vc_clear(jc *j)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < VC_N; i++)
         j->vc_slot[i] = UINT64_MAX;
 }
 
 /* Forgets cached vectors overlapping slots [s, s + n). */
 static void vc_forget(jc *j, uint64_t s, uint64_t n)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < VC_N; i++)
         if (j->vc_slot[i] != UINT64_MAX && j->vc_slot[i] < s + n && s < j->vc_slot[i] + 2)
             j->vc_slot[i] = UINT64_MAX;
 }
@@ -381,7 +382,7 @@ static void vc_forget(jc *j, uint64_t s, uint64_t n)
 /* xmm = the v128 in slots s, s + 1. */
 static void vget(jc *j, int xmm, uint64_t s)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < VC_N; i++)
         if (j->vc_slot[i] == s) {
             x_rr(&j->b, 0x66, 0, 0x0F6F, 2, xmm, VC_REG + i); /* movdqa */
             return;
@@ -394,7 +395,7 @@ static void vput(jc *j, int xmm, uint64_t d)
 {
     movdqu_store(j, xmm, R14, SLOT(d));
     vc_forget(j, d, 2);
-    uint32_t i = j->vc_round++ % 4;
+    uint32_t i = j->vc_round++ % VC_N;
     x_rr(&j->b, 0x66, 0, 0x0F6F, 2, VC_REG + (int)i, xmm);
     j->vc_slot[i] = d;
 }
@@ -445,7 +446,7 @@ static void slot_helper(jc *j, const void *fn, const uint64_t *slots, int n)
     for (int i = 0; i < n; i++)
         jc_lea_slot(j, regs[i], slots[i]);
     jc_call(j, fn);
-    vc_clear(j); /* the call clobbers xmm4..xmm7 and writes the result slots */
+    vc_clear(j); /* the call clobbers xmm4..xmm15 and writes the result slots */
 }
 
 #define SH(fn, ...)                                                                              \
@@ -709,10 +710,13 @@ static uint32_t simd_op(jc *j, int op, const cell *p)
         }
         return 3;
     }
-    case OP_v128_const:
-        x_mov_imm(&j->b, RAX, p[1].u), jc_st(j, p[3].u, RAX);
-        x_mov_imm(&j->b, RAX, p[2].u), jc_st(j, p[3].u + 1, RAX);
-        vc_forget(j, p[3].u, 2);
+    case OP_v128_const: /* built in a register: one 16-byte store (two 8-byte ones would stall the
+                         * next 16-byte load, which cannot be forwarded from them) */
+        x_mov_imm(&j->b, RAX, p[1].u);
+        x_rr(&j->b, 0x66, 1, 0x0F6E, 2, 0, RAX); /* movq xmm0, rax */
+        x_mov_imm(&j->b, RAX, p[2].u);
+        x_rr(&j->b, 0x66, 1, 0x0F3A22, 3, 0, RAX), x_byte(&j->b, 1); /* pinsrq xmm0, rax, 1 */
+        vput(j, 0, p[3].u);
         return 4;
     case OP_i8x16_shuffle: return shuffle(j, p);
     default:
