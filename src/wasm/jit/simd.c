@@ -672,9 +672,12 @@ static uint32_t simd_op(jc *j, int op, const cell *p)
     switch (op) {
 #define C_SUN(name) case OP_##name: SH(h_##name, p[2].u, p[1].u); return 3;
 #define C_SBIN(name) case OP_##name: SH(h_##name, p[3].u, p[1].u, p[2].u); return 4;
-#define C_STEST(n, name) case OP_##name: return test(j, p, op);
-#define C_SSHIFT(n, name) case OP_##name: return shift(j, p, op);
-        HELPER_UNOPS(C_SUN) HELPER_BINOPS(C_SBIN) SIMD_TESTS(C_STEST) SIMD_SHIFTS(C_SSHIFT)
+#define C_CASE(n, name) case OP_##name:
+        HELPER_UNOPS(C_SUN) HELPER_BINOPS(C_SBIN)
+        SIMD_TESTS(C_CASE)
+        return test(j, p, op);
+        SIMD_SHIFTS(C_CASE)
+        return shift(j, p, op);
 #define C_SLOAD(n, name, bytes, align)                                                           \
     case OP_##name: case OP_##name##_ai: case OP_##name##_aa: case OP_##name##_k:                \
         return vload(j, p, op - OP_##name, bytes, OP_##name);
