@@ -138,9 +138,18 @@ static inline v128 v128_insert_lane(v128 v, unsigned lane, unsigned size, uint64
 SV_ROUNDERS(float, f, 8388608.0f)
 SV_ROUNDERS(double, , 4503599627370496.0)
 
-/* Wasm fmin/fmax: NaN if either operand is (x + y is a quiet one), and -0 < +0. */
-#define SV_FMIN(x, y) (x != x || y != y ? x + y : x == y ? (signbit(x) ? x : y) : x < y ? x : y)
-#define SV_FMAX(x, y) (x != x || y != y ? x + y : x == y ? (signbit(x) ? y : x) : x > y ? x : y)
+/* Which NaN a float result carries is pinned to what the SSE forms (and the compiled tier, which
+ * emits the same instructions) give, so every build and both tiers agree bit for bit:
+ * arithmetic returns its first operand's NaN, quieted (x + x), if it is one, and otherwise
+ * whatever the operation gives (the one NaN operand quieted, or the default NaN). Left to
+ * itself, the C compiler may swap the operands of x + y, and then two NaN operands give the
+ * second one's payload. */
+#define SV_FARITH(x, e) (x != x ? x + x : (e))
+/* The canonical NaN with the sign set: what the SSE min/max forms return for a NaN lane. */
+#define SV_NEG_NAN(x) ((__typeof__(x))-(double)NAN)
+/* Wasm fmin/fmax: NaN if either operand is, and -0 < +0. */
+#define SV_FMIN(x, y) (x != x || y != y ? SV_NEG_NAN(x) : x == y ? (signbit(x) ? x : y) : x < y ? x : y)
+#define SV_FMAX(x, y) (x != x || y != y ? SV_NEG_NAN(x) : x == y ? (signbit(x) ? y : x) : x > y ? x : y)
 
 /* Bit counts of the 8 bytes of x, each in its byte (the same steps as sv_popcnt8). */
 static inline uint64_t sv_popcnt_bytes(uint64_t x) {
@@ -284,6 +293,25 @@ static inline __m128i sv_popcnt8(__m128i x) {
     }
 SV_SSE_FLOAT(ps, , 32, 10, 8388608.0f)
 SV_SSE_FLOAT(pd, d, 64, 13, 4503599627370496.0)
+
+/* x86 returns the first operand's NaN when both are NaNs, but the compiler may swap the operands
+ * of a commutative _mm_add/_mm_mul (it did, in the sanitizer build): asm pins x first, as the
+ * compiled tier emits it (sub and div cannot be swapped). */
+#ifdef __AVX__
+#define SV_PINNED(op, s, T)                                                                    \
+    static inline __m128##T sv_##op##_##s(__m128##T x, __m128##T y) {                          \
+        __m128##T r;                                                                           \
+        __asm__("v" #op #s " %2, %1, %0" : "=x"(r) : "x"(x), "xm"(y));                         \
+        return r;                                                                              \
+    }
+#else
+#define SV_PINNED(op, s, T)                                                                    \
+    static inline __m128##T sv_##op##_##s(__m128##T x, __m128##T y) {                          \
+        __asm__(#op #s " %1, %0" : "+x"(x) : "x"(y));                                          \
+        return x;                                                                              \
+    }
+#endif
+SV_PINNED(add, ps, ) SV_PINNED(mul, ps, ) SV_PINNED(add, pd, d) SV_PINNED(mul, pd, d)
 
 #define SV_RNEAREST(s, x) SV_41(_mm_round_##s(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), sv_nearest_##s(x))
 #define SV_RTRUNC(s, x) SV_41(_mm_round_##s(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC), sv_trunc_##s(x))
@@ -460,10 +488,10 @@ SV_UN(i32x4_extadd_pairwise_i16x8_u, i, _mm_add_epi32(_mm_and_si128(x, _mm_set1_
     SV_BIN(P##_gt, T, _mm_cmpgt_##s(x, y), F, U, SV_MASK(x > y))                               \
     SV_BIN(P##_le, T, _mm_cmple_##s(x, y), F, U, SV_MASK(x <= y))                              \
     SV_BIN(P##_ge, T, _mm_cmpge_##s(x, y), F, U, SV_MASK(x >= y))                              \
-    SV_BIN(P##_add, T, _mm_add_##s(x, y), F, F, x + y)                                         \
-    SV_BIN(P##_sub, T, _mm_sub_##s(x, y), F, F, x - y)                                         \
-    SV_BIN(P##_mul, T, _mm_mul_##s(x, y), F, F, x * y)                                         \
-    SV_BIN(P##_div, T, _mm_div_##s(x, y), F, F, x / y)                                         \
+    SV_BIN(P##_add, T, sv_add_##s(x, y), F, F, SV_FARITH(x, x + y))                            \
+    SV_BIN(P##_sub, T, _mm_sub_##s(x, y), F, F, SV_FARITH(x, x - y))                           \
+    SV_BIN(P##_mul, T, sv_mul_##s(x, y), F, F, SV_FARITH(x, x * y))                            \
+    SV_BIN(P##_div, T, _mm_div_##s(x, y), F, F, SV_FARITH(x, x / y))                           \
     SV_BIN(P##_min, T, sv_min_##s(x, y), F, F, SV_FMIN(x, y))                                  \
     SV_BIN(P##_max, T, sv_max_##s(x, y), F, F, SV_FMAX(x, y))                                  \
     SV_BIN(P##_pmin, T, _mm_min_##s(y, x), F, F, y < x ? y : x)                                \

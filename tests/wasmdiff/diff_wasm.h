@@ -15,14 +15,12 @@ typedef struct wasmdiff_tally {
     unsigned long compared;    /* run under both tiers and compared */
     unsigned long calls;       /* exported-function calls compared */
     unsigned long mismatches;  /* modules whose two transcripts differ */
-    unsigned long nan_payloads; /* results differing only in NaN payloads (the spec leaves them
-                                   open; counted, not mismatches: see diff_wasm.c) */
 } wasmdiff_tally;
 
 /* Loads `data` once, instantiates it in a fresh store per tier with the same deterministic stub
  * imports and limits, calls every exported function with several argument sets, and compares the
  * tiers' transcripts: instantiation outcome, every call's status, trap (kind, function index,
- * code offset), results (bit patterns; NaN-payload-only differences counted apart), fuel left, the stub calls made (with their arguments),
+ * code offset), results (bit patterns, NaN payloads included), fuel left, the stub calls made (with their arguments),
  * and afterwards memory 0 (size and bytes), every global the harness can see (imported and
  * exported) and exported table sizes. Returns 0 when they agree or the input is skipped, 1 on a
  * mismatch (the first difference is printed on stderr, prefixed with `label`). */

@@ -1411,6 +1411,7 @@ static int compile_function(jc *j, uint32_t def)
     j->nfix = j->nstub = j->njtab = 0; /* nothing left from a compilation that failed */
     j->npinned = 0;
     j->pins_live = false;
+    j->vc_at = SIZE_MAX; /* simd.c's v128 cache never carries over from another function */
     j->prev_acc = false;
     uint32_t *native = j->native; /* both sized for the longest function (jit_jc_new) */
     for (uint32_t i = 0; i <= fc->code_len; i++)

@@ -73,6 +73,12 @@ typedef struct jc {
     const void **hsorted;   /* handler addresses (a hash table; NULL: empty) and their operations */
     uint16_t *hops;
     uint32_t nh;            /* the table's size - 1 (a power of two) */
+    /* simd.c's cache of recent v128 results in xmm4..xmm15 (vc_slot: the first slot of each,
+     * or UINT64_MAX): valid only for a SIMD instruction at cell vc_next when no code was
+     * emitted since vc_at (the SIMD instruction before it, with no label between). */
+    uint64_t vc_slot[12];
+    size_t vc_at;
+    uint32_t vc_next, vc_round;
     char *why;              /* set when the module uses something the tier does not compile */
     bool nomem;
     /* Loop pinning (codegen.c): while pins_live, pin_slot[i] lives in pool register i and
