@@ -72,7 +72,7 @@ static void usage(FILE *out)
         "  --fuel N --memory SIZE --run-seconds N --fs-size SIZE --output-size SIZE\n"
         "                                      limits (SIZE takes K, M, G suffixes: 256M)\n"
         "  --engine interpreter|compiled       the engine tier runs execute on (default\n"
-        "                                      interpreter)\n"
+        "                                      compiled; interpreter if a platform is cca or psa)\n"
         "  --clock                             programs see the real time (default: fixed clock)\n"
         "  --quorum N[:NAME,...]               N of these identities (default all) may end it\n"
         "  --keep-sealed PATH                  when it ends, files under PATH (in a result area)\n"
@@ -505,6 +505,20 @@ static void set_default_u64(json_t *obj, const char *key, unsigned long long v)
         json_object_set_new(obj, key, json_integer((json_int_t)v));
 }
 
+/* The compiled tier is x86-64 machine code: a policy that accepts an Arm platform (a CCA Realm, a
+ * PSA device) defaults to the interpreter, which every runtime has. */
+static const char *default_engine(json_t *doc)
+{
+    const char *name;
+    json_t *list;
+    json_object_foreach(json_object_get(json_object_get(doc, "runtimes"), "platforms"), name, list) {
+        (void)list;
+        if (strcmp(name, "cca") == 0 || strcmp(name, "psa") == 0)
+            return sb_policy_engine_name(SB_POLICY_ENGINE_INTERPRETER);
+    }
+    return sb_policy_engine_name(SB_POLICY_ENGINE_DEFAULT);
+}
+
 static void fill_defaults(json_t *doc, time_t now)
 {
     if (!json_object_get(doc, "version"))
@@ -519,8 +533,7 @@ static void fill_defaults(json_t *doc, time_t now)
     set_default_u64(limits, "output_bytes", DEFAULT_OUTPUT_BYTES);
     /* Written out, so the hash names the tier even if the parser's default changes later. */
     if (!json_object_get(limits, "engine"))
-        json_object_set_new(limits, "engine",
-                            json_string(sb_policy_engine_name(SB_POLICY_ENGINE_DEFAULT)));
+        json_object_set_new(limits, "engine", json_string(default_engine(doc)));
     if (!json_object_get(doc, "clock"))
         json_object_set_new(doc, "clock", json_false());
     member(doc, "shutdown", json_object);
@@ -956,7 +969,11 @@ static void show_limits(const sb_policy *p)
            (unsigned long long)l->fuel, (unsigned long long)l->memory_bytes,
            (unsigned long long)l->run_seconds, (unsigned long long)l->output_bytes,
            (unsigned long long)l->fs_bytes);
-    printf("Engine       the %s tier\n", sb_policy_engine_name(l->engine));
+    if (l->engine_named)
+        printf("Engine       the %s tier\n", sb_policy_engine_name(l->engine));
+    else
+        printf("Engine       the %s tier where the runtime has it, else the interpreter (not named)\n",
+               sb_policy_engine_name(l->engine));
     printf("Clock        %s\n", sb_policy_clock(p) ? "real time" : "fixed (programs see no real time)");
 }
 

@@ -48,8 +48,8 @@ static void usage(FILE *f)
             "  --env K=V | --env K       set a variable (K alone: copy it from this environment)\n"
             "  --fuel N                  stop the program after N instructions (trap: out of fuel)\n"
             "  --max-memory MiB          cap the program's linear memory (default 4096)\n"
-            "  --engine TIER             interpreter (default) or compiled: the engine tier, as a\n"
-            "                            policy's limits.engine chooses it in the isolate\n"
+            "  --engine TIER             compiled (the default where built) or interpreter: the\n"
+            "                            engine tier, as a policy's limits.engine chooses it\n"
             "  --clock                   real clocks; without it time is virtual (see docs/wasi.md)\n"
             "Exit status: the program's; %d if it trapped; %d if it could not start.\n",
             EXIT_TRAP, EXIT_START);
@@ -168,6 +168,9 @@ static int parse(run_opts *o, int argc, char **argv)
     const size_t n_with_value = sizeof with_value / sizeof with_value[0];
     wasm_config_default(&o->cfg);
     o->cfg.max_memory_pages = 4096u * 16; /* 4 GiB: the wasm32 maximum */
+    /* as in a policy without limits.engine: the compiled tier where this build has it */
+    if (wasm_engine_available(WASM_ENGINE_COMPILED))
+        o->cfg.engine = WASM_ENGINE_COMPILED;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
         if (a[0] != '-')

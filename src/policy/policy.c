@@ -845,6 +845,7 @@ static int parse_limits(ctx *c, json_t *obj)
      * the policy itself may name either. */
     const json_t *engine = json_object_get(obj, "engine");
     c->p->limits.engine = SB_POLICY_ENGINE_DEFAULT;
+    c->p->limits.engine_named = engine != NULL;
     if (engine && sb_policy_engine_parse(json_string_value(engine), &c->p->limits.engine) != 0)
         return fail(c, INVALID, at_key(sub, path, "engine"),
                     "expected \"interpreter\" or \"compiled\", not \"%.32s\"",

@@ -128,10 +128,12 @@ typedef enum sb_policy_engine {
     SB_POLICY_ENGINE_COMPILED = 1,    /* "compiled": x86-64 machine code (runtimes built with it) */
 } sb_policy_engine;
 
-/* The tier of a policy without limits.engine. The interpreter until the compiled tier passes the
- * whole spec testsuite (SIMD included) and the differential fuzzer; `policy new` always writes the
- * field, so a policy's hash names the tier it runs on whatever this default becomes. */
-#define SB_POLICY_ENGINE_DEFAULT SB_POLICY_ENGINE_INTERPRETER
+/* The tier of a policy without limits.engine: the compiled tier where the runtime has it. A runtime
+ * built without it (interpreter only, or not x86-64) runs such a policy on the interpreter, since
+ * the policy did not ask for a tier and both give the same results, traps and fuel use; a policy
+ * that names "compiled" is refused there instead. `policy new` always writes the field, so the
+ * hash every party compares names the tier. */
+#define SB_POLICY_ENGINE_DEFAULT SB_POLICY_ENGINE_COMPILED
 
 /* "interpreter" / "compiled", and back (0, or -1 for any other name). */
 const char *sb_policy_engine_name(sb_policy_engine e);
@@ -146,6 +148,8 @@ typedef struct sb_policy_limits {
     uint64_t fs_bytes;         /* total bytes the in-memory filesystem may hold */
     uint64_t output_bytes;     /* most bytes of stdout+stderr one run may produce (kept, returned) */
     sb_policy_engine engine;   /* the engine tier (optional field; SB_POLICY_ENGINE_DEFAULT) */
+    bool engine_named;         /* the policy names the tier (else a runtime without the default
+                                * tier may run the other one) */
 } sb_policy_limits;
 
 typedef struct sb_policy sb_policy;

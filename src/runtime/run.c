@@ -238,15 +238,25 @@ static wasm_engine engine_of(sb_policy_engine e)
     return e == SB_POLICY_ENGINE_COMPILED ? WASM_ENGINE_COMPILED : WASM_ENGINE_INTERPRETER;
 }
 
+/* The tier runs execute on: the policy's, or, when the policy names none and this runtime lacks
+ * the default tier, the interpreter (the receipt names the tier that ran). */
+static wasm_engine engine_for(const sb_policy_limits *lim)
+{
+    wasm_engine e = engine_of(lim->engine);
+    if (!lim->engine_named && !wasm_engine_available(e))
+        return WASM_ENGINE_INTERPRETER;
+    return e;
+}
+
 /* At policy load, not at the first run: a party should learn before uploading anything that this
  * runtime cannot keep the contract. */
 int rt_engine_check(const sb_policy *policy, sb_err *err)
 {
-    sb_policy_engine e = sb_policy_limits_of(policy)->engine;
-    if (!wasm_engine_available(engine_of(e)))
+    const sb_policy_limits *lim = sb_policy_limits_of(policy);
+    if (!wasm_engine_available(engine_for(lim)))
         return sb_err_set(err, SB_ST_BAD_REQUEST, "policy.limits.engine: the policy asks for the "
                           "%s tier, and this runtime was built without it (interpreter only)",
-                          sb_policy_engine_name(e));
+                          sb_policy_engine_name(lim->engine));
     return 0;
 }
 
@@ -267,7 +277,7 @@ static sb_status execute(rt *r, job *j, rt_step *st, char *reason, size_t reason
     wasm_config_default(&wc);
     wc.max_memory_pages = (uint32_t)(lim->memory_bytes / 65536);
     wc.fuel = lim->fuel;
-    wc.engine = engine_of(lim->engine);
+    wc.engine = engine_for(lim);
 #ifdef WASM_HAS_INTERRUPT
     wc.interrupt = &run_interrupted;
 #endif

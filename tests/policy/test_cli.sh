@@ -68,15 +68,25 @@ grep -q "\"sha256\": \"$WASM_SHA\"" policy.json && ok || bad "program hash not t
 grep -q "\"$RT_SHA\"" policy.json && ok || bad "process measurement not the runtime's SHA-256"
 grep -q '"memory_bytes": 67108864' policy.json && ok || bad "--memory 64M"
 grep -q '"fuel": 5000000' policy.json && ok || bad "--fuel"
-grep -q '"engine": "interpreter"' policy.json && ok || bad "policy new writes the default engine tier"
-expect 0 "Engine       the interpreter tier" "$SB" policy show policy.json
-expect 0 "hash" new_policy --engine compiled -o compiled.json
-grep -q '"engine": "compiled"' compiled.json && ok || bad "--engine compiled"
-expect 0 "Engine       the compiled tier" "$SB" policy show compiled.json
-[ "$("$SB" policy hash compiled.json)" != "$("$SB" policy hash policy.json)" ] && ok || bad "the engine tier is not in the hash"
+grep -q '"engine": "compiled"' policy.json && ok || bad "policy new writes the default engine tier"
+expect 0 "Engine       the compiled tier" "$SB" policy show policy.json
+expect 0 "hash" new_policy --engine interpreter -o interp.json
+grep -q '"engine": "interpreter"' interp.json && ok || bad "--engine interpreter"
+expect 0 "Engine       the interpreter tier" "$SB" policy show interp.json
+[ "$("$SB" policy hash interp.json)" != "$("$SB" policy hash policy.json)" ] && ok || bad "the engine tier is not in the hash"
+# an Arm platform (the compiled tier is x86-64): the interpreter by default, compiled only if asked
+ARM=cca:$(printf '%064d' 0)
+expect 0 "hash" new_policy --platform "$ARM" -o arm.json
+grep -q '"engine": "interpreter"' arm.json && ok || bad "policy new: a cca platform should default to the interpreter"
+expect 0 "hash" new_policy --platform "$ARM" --engine compiled -o arm-compiled.json
+grep -q '"engine": "compiled"' arm-compiled.json && ok || bad "--engine compiled with a cca platform"
+# a policy without the field: the default tier, shown as not named
+drop_engine() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["limits"]["engine"]; json.dump(d,open(sys.argv[2],"w"))' "$@"; }
+drop_engine policy.json no-engine.json
+expect 0 "Engine       the compiled tier where the runtime has it, else the interpreter (not named)" "$SB" policy show no-engine.json
 expect 1 "new: --engine jit: expected interpreter or compiled" new_policy --engine jit -o x.json
 [ ! -e x.json ] && ok || bad "a policy with a bad engine was written"
-sed 's/"engine": "interpreter"/"engine": "turbo"/' policy.json > bad-engine.json
+sed 's/"engine": "compiled"/"engine": "turbo"/' policy.json > bad-engine.json
 expect 1 'policy.limits.engine: expected "interpreter" or "compiled", not "turbo"' "$SB" policy check bad-engine.json
 HASH=$("$SB" policy hash policy.json)
 [ ${#HASH} -eq 64 ] && ok || bad "hash length"

@@ -1102,13 +1102,17 @@ static void test_engine(void)
     sb_err err = {0};
     json_t *d = base_policy();
     sb_policy *absent = parse_doc(d, NOW, 0, &err);
-    CHECK(absent && sb_policy_limits_of(absent)->engine == SB_POLICY_ENGINE_DEFAULT);
+    CHECK(absent && sb_policy_limits_of(absent)->engine == SB_POLICY_ENGINE_DEFAULT &&
+          !sb_policy_limits_of(absent)->engine_named);
+    CHECK(SB_POLICY_ENGINE_DEFAULT == SB_POLICY_ENGINE_COMPILED); /* docs/policy.md */
     set_at(d, "limits.engine", "\"compiled\"");
     sb_policy *compiled = parse_doc(d, NOW, 0, &err);
-    CHECK(compiled && sb_policy_limits_of(compiled)->engine == SB_POLICY_ENGINE_COMPILED);
+    CHECK(compiled && sb_policy_limits_of(compiled)->engine == SB_POLICY_ENGINE_COMPILED &&
+          sb_policy_limits_of(compiled)->engine_named);
     set_at(d, "limits.engine", "\"interpreter\"");
     sb_policy *interp = parse_doc(d, NOW, 0, &err);
-    CHECK(interp && sb_policy_limits_of(interp)->engine == SB_POLICY_ENGINE_INTERPRETER);
+    CHECK(interp && sb_policy_limits_of(interp)->engine == SB_POLICY_ENGINE_INTERPRETER &&
+          sb_policy_limits_of(interp)->engine_named);
     if (absent && compiled && interp) {
         /* the tier is in the JSON, so in the hash every party compares */
         CHECK(strcmp(sb_policy_hash_hex(compiled), sb_policy_hash_hex(interp)) != 0);

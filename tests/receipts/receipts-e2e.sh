@@ -65,7 +65,7 @@ verify "the receipt verifies offline" 0 "receipt verified: run" receipt verify -
 sbx_check "  ... signed by an isolate attested for the policy" "grep -q 'by an isolate attested for this policy: platform process' <<<\"\$OUT\"" "$OUT"
 sbx_check "  ... names the program, its inputs with their providers, and the model it wrote" \
   "grep -q 'step 1: /programs/regression.wasm' <<<\"\$OUT\" && grep -q 'could read /inputs/alice/rows.csv  sha256 $(sbx_sha "$T/alice.csv")  provided by alice' <<<\"\$OUT\" && grep -q 'could read /inputs/bob/rows.csv  sha256 $(sbx_sha "$T/bob.csv")  provided by bob' <<<\"\$OUT\" && grep -q 'wrote /outputs/model.json  sha256 $(sbx_sha "$T/model.json")' <<<\"\$OUT\"" "$OUT"
-sbx_check "  ... how it ended and on which engine tier" "grep -q 'ended: exited, exit code 0; fuel used [1-9]' <<<\"\$OUT\" && grep -q 'on the interpreter tier' <<<\"\$OUT\"" "$OUT"
+sbx_check "  ... how it ended and on which engine tier" "grep -q 'ended: exited, exit code 0; fuel used [1-9]' <<<\"\$OUT\" && grep -q 'on the ${SBX_TIER:?} tier' <<<\"\$OUT\"" "$OUT"
 verify "alice's rows and the model are the ones the receipt names" 0 "is the output /outputs/model.json" \
   receipt verify --policy policy.json --input /inputs/alice/rows.csv=alice.csv \
   --output /outputs/model.json=model.json run.receipt
