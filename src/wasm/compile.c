@@ -144,6 +144,7 @@ static inline void emit_u(comp *c, uint64_t v)
 
 static void emit_op(comp *c, int op)
 {
+    c->last_mov = UINT32_MAX; /* move_to sets it again after its own mov */
     c->emitting = live(c);
     if (!c->emitting)
         return;
@@ -174,17 +175,20 @@ HOT_INLINE void emit_dst(comp *c, uint32_t h)
     c->fold_h = h;
 }
 
+/* Never across a label: a branch target at c->len would land inside the rewritten instruction
+ * (and the value at h may come from the branch). */
 static bool folds_with_last(comp *c, uint32_t h)
 {
-    return live(c) && c->fold_end == c->len && c->fold_h == h && c->len > 0;
+    return live(c) && c->fold_end == c->len && c->fold_h == h && c->len > 0 &&
+           c->label_pos != c->len;
 }
 
 /* Whether the interpreter's accumulator holds the value of `slot` when the next instruction
  * runs: the last instruction emitted wrote it and is of the accumulator family. */
 static bool acc_holds(comp *c, uint32_t slot)
 {
-    return live(c) && c->fold_end == c->len && c->len > 0 && c->fold_op < OP_ACC_END &&
-           c->code[c->fold_pos].u == slot;
+    return live(c) && c->fold_end == c->len && c->len > 0 && c->label_pos != c->len &&
+           c->fold_op < OP_ACC_END && c->code[c->fold_pos].u == slot;
 }
 
 /* Patches a chain of forward-branch cells to jump to `target`. */
@@ -312,7 +316,9 @@ static void move_to(comp *c, const ventry *e, uint32_t dst)
         emit_slot(c, dst);
     } else if (e->slot != dst) {
         emit_op(c, OP_mov);
-        c->last_mov = c->len - 1;
+        /* in dead code nothing is emitted: a position recorded there would name whatever
+         * live code later puts at that cell */
+        c->last_mov = c->emitting ? c->len - 1 : UINT32_MAX;
         emit_slot(c, e->slot);
         emit_slot(c, dst);
     }
