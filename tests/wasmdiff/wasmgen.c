@@ -135,6 +135,7 @@ typedef struct gen {
     int64_t counter;                     /* the innermost counted loop's local, or -1 */
     uint32_t no_calls;                   /* inside a loop kept free of calls */
     uint32_t pinnable;                   /* inside a loop of register-friendly operations only */
+    uint32_t simd_loop;                  /* inside a loop walking memory with vectors */
 } gen;
 
 /* ---------------------------------------------------------------- choices */
@@ -533,7 +534,9 @@ static void address(gen *g)
 {
     uint32_t end = g->pages * 65536u;
     uint32_t r = pick(g, 10);
-    switch (g->pinnable && r == 2 ? 3 : r) {
+    if ((g->pinnable && r == 2) || (g->simd_loop && r >= 5))
+        r = 3; /* the counter, not memory.size (a helper call) or arbitrary values */
+    switch (r) {
     case 1: i32c(g, end - pick(g, 24)); return;
     case 2: /* the current end, after any memory.grow */
         op_u(g, 0x3f, 0), i32c(g, 16), op(g, 0x74), i32c(g, pick(g, 24)), op(g, 0x6b);
@@ -1147,11 +1150,13 @@ static void counted_loop(gen *g)
     label *l = &g->labels[g->nlabels++];
     l->n = 0, l->loop = true;
     int64_t old_counter = g->counter;
-    bool pure = chance(g, 60);
+    bool pure = chance(g, 60), vec = !pure && chance(g, 50);
     g->counter = c;
     g->no_calls += pure;
     g->pinnable += pure;
+    g->simd_loop += vec;
     stmts(g);
+    g->simd_loop -= vec;
     g->pinnable -= pure;
     g->no_calls -= pure;
     g->counter = old_counter;
@@ -1205,6 +1210,10 @@ static void stmt(gen *g)
     uint8_t t;
     if (g->pinnable) {
         stmt_pinnable(g);
+        return;
+    }
+    if (g->simd_loop && chance(g, 40)) { /* vectors loaded, combined and stored along the counter */
+        simd_store(g);
         return;
     }
     switch (pick(g, 24)) {
