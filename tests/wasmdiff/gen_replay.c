@@ -2,9 +2,11 @@
  * modules generated from N deterministic byte strings (a fixed-seed xorshift PRNG, lengths 16 to
  * 4096) and from every file in gen-regressions/, each run under both tiers.
  *
- * Usage: wasmdiff_gen_replay [--count N] [--min-compared-pct P] [DIR|FILE ...]
+ * Usage: wasmdiff_gen_replay [--count N] [--seed S] [--min-compared-pct P] [DIR|FILE ...]
  * Fails on any mismatch, on any generated module that does not validate (a generator bug), or
- * when fewer than P percent (default 90) of the modules could be compared.
+ * when fewer than P percent (default 90) of the modules could be compared. --seed (default the
+ * fixed one ctest uses) makes a long run of other inputs without clang (tests/wasmdiff/
+ * gen-soak.sh); each failing input is written to gen-fail-SEED-I.bin in the current folder.
  *
  *        wasmdiff_gen_replay --emit INPUT OUT.wasm
  * writes the module generated from the file INPUT (e.g. a fuzzer's crash-<sha1>) to OUT.wasm,
@@ -57,10 +59,25 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-static int run_random(replay *r, unsigned long count)
+/* Keeps a failing input for --emit and gen-regressions/ (a long run must not lose it). */
+static void save_input(const uint8_t *buf, size_t len, unsigned long seed, unsigned long i)
+{
+    char name[96];
+    snprintf(name, sizeof name, "gen-fail-%lu-%lu.bin", seed, i);
+    FILE *f = fopen(name, "wb");
+    if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
+        fprintf(stderr, "cannot write %s\n", name);
+    else
+        fprintf(stderr, "input saved as %s\n", name);
+}
+
+static int run_random(replay *r, unsigned long count, unsigned long seed_arg)
 {
     static uint8_t buf[4096];
-    uint64_t seed = 0x5eed0f5b0c5a11ull;
+    uint64_t seed = seed_arg ? 0x5eed0f5b0c5a11ull ^ ((uint64_t)seed_arg * 0x9e3779b97f4a7c15ull)
+                             : 0x5eed0f5b0c5a11ull;
+    if (!seed)
+        seed = 1; /* xorshift's one fixed point */
     int rc = 0;
     for (unsigned long i = 0; i < count; i++) {
         size_t len = 16 + (size_t)(xorshift(&seed) % (sizeof buf - 15));
@@ -68,8 +85,10 @@ static int run_random(replay *r, unsigned long count)
             buf[k] = (uint8_t)xorshift(&seed);
         char label[64];
         snprintf(label, sizeof label, "random input %lu", i);
-        if (run_input(buf, len, label, r) != 0)
+        if (run_input(buf, len, label, r) != 0) {
             rc = 1;
+            save_input(buf, len, seed_arg, i);
+        }
     }
     return rc;
 }
@@ -109,13 +128,15 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--emit") == 0)
         return emit(argv[2], argv[3]);
-    unsigned long count = 3000, min_pct = 90;
+    unsigned long count = 3000, min_pct = 90, seed = 0;
     int i = 1;
     for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-        unsigned long *dst = strcmp(argv[i], "--count") == 0 ? &count
-                           : strcmp(argv[i], "--min-compared-pct") == 0 ? &min_pct : NULL;
+        unsigned long *dst = strcmp(argv[i], "--count") == 0              ? &count
+                             : strcmp(argv[i], "--seed") == 0             ? &seed
+                             : strcmp(argv[i], "--min-compared-pct") == 0 ? &min_pct
+                                                                          : NULL;
         if (!dst || number(argv[i], argv[i + 1], dst) != 0) {
-            fprintf(stderr, "usage: %s [--count N] [--min-compared-pct P] [DIR|FILE ...]\n",
+            fprintf(stderr, "usage: %s [--count N] [--seed S] [--min-compared-pct P] [DIR|FILE ...]\n",
                     argv[0]);
             return 2;
         }
@@ -127,7 +148,7 @@ int main(int argc, char **argv)
     replay r = {.mod = malloc(WASMGEN_MAX_MODULE)};
     if (!r.mod)
         return 1;
-    int rc = run_random(&r, count);
+    int rc = run_random(&r, count, seed);
     for (; i < argc; i++)
         if (sb_corpus_each(argv[i], MAX_GEN_INPUT, run_input, &r) != 0)
             rc = 1;
