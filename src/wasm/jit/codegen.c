@@ -242,6 +242,13 @@ void jc_st(jc *j, uint64_t slot, int reg)
     }
 }
 
+/* The register holding an integer slot's value (pinned or pooled), or -1. */
+static int reg_of(jc *j, uint64_t slot)
+{
+    int r = pinned_gpr(j, slot);
+    return r >= 0 ? r : pooled(j, slot);
+}
+
 /* op reg, [slot] for an operation with a ModRM r/m operand, from a register when cached. */
 static void op_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
 {
@@ -809,9 +816,15 @@ void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes)
 {
     xbuf *b = &j->b;
     uint64_t off;
+    int r = mode == 1 && j->in_rax != p[1].u ? reg_of(j, p[1].u) : -1;
     if (mode == 3) {
         x_mov_imm(b, RAX, p[1].u);
         off = 0;
+    } else if (r >= 0) {
+        /* lea eax, [reg + imm]: the 32-bit sum, wrapped as the i32.add it stands for */
+        note_use(j, p[1].u, U_INT);
+        x_rm(b, 0, 0, 0x8D, 1, RAX, r, X_NOINDEX, 1, (int32_t)(uint32_t)p[2].u);
+        off = p[3].u;
     } else {
         ld_first(j, 0, p[1].u);
         if (mode == 1)
