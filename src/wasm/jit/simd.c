@@ -500,14 +500,34 @@ static bool reads_x1_only(const inline_op *e)
 }
 
 /* An operation of the table: inputs from cells 1.., result to cell `dst`. */
+/* Whether the operation is one integer instruction op xmm0, xmm1 whose operands commute
+ * exactly (no float: x86 returns the first operand's NaN). */
+static bool commutes(const inline_op *e)
+{
+    if (e->shape != BIN || e->n != 1 || e->res != 0 || e->s[0].kind != S_RR)
+        return false;
+    switch (e->s[0].op) {
+    case PADDB: case PADDW: case PADDD: case PADDQ: case PMULLW: case PMULLD: case PMADDWD:
+    case PAND: case POR: case PXOR: case PCMPEQB: case PCMPEQW: case PCMPEQD:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void emit_inline(jc *j, const inline_op *e, const cell *p, uint64_t dst)
 {
+    uint64_t in[3] = {p[1].u, p[2].u, p[3].u};
+    if (commutes(e) && in[1] == j->v_x0 && j->b.len == j->v_x0_at) { /* xmm0 holds b: b op a */
+        in[1] = in[0];
+        in[0] = j->v_x0;
+    }
     int x1 = 1;
     for (int i = 0; i < shape_inputs[e->shape]; i++) {
         if (i == 1 && reads_x1_only(e))
-            x1 = vsrc(j, 1, p[2].u);
+            x1 = vsrc(j, 1, in[1]);
         else
-            vget(j, i, p[1 + i].u);
+            vget(j, i, in[i]);
     }
     run_steps(j, e, p, x1);
     vput(j, e->res, dst);
@@ -539,7 +559,17 @@ static uint32_t vload(jc *j, const cell *p, int mode, uint32_t bytes, int base)
     if (!e)
         return 0;
     jc_mem_ea(j, mode, p, bytes);
-    emit_inline(j, e, p, p[n - 1].u);
+    uint64_t dst = p[n - 1].u;
+    int r = jc_vpinned(j, dst);
+    if (r >= 0 && e->n == 1) { /* one instruction that writes all 16 bytes: into the pin */
+        uint32_t opc = e->s[0].op & 0xFFFFFF;
+        x_rm(&j->b, (int)(e->s[0].op >> 24), 0, opc, opc_len(opc), r, R13, RAX, 1, 0);
+        vnote(j, dst);
+        vc_forget(j, dst, 2);
+        j->v_x0 = UINT64_MAX;
+        return n;
+    }
+    emit_inline(j, e, p, dst);
     return n;
 }
 
