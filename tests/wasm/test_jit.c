@@ -276,6 +276,17 @@ static void test_tiers(void)
     for (uint64_t fuel = 50; fuel < 400; fuel += 37)
         same(m, "pinned", (wasm_val[]){i32v(1000), i32v(5000), i32v(8)}, 3, fuel, 10000,
              WASM_TRAP_OUT_OF_FUEL);
+    /* SIMD in pinned loops: normal end, early exit, a vector load out of bounds, out of fuel;
+     * a loop with a SIMD helper call; f64 work between vector instructions */
+    same(m, "simd_pinned", (wasm_val[]){i32v(200), i32v(8), i32v(5000)}, 3, lots, 10000, 0);
+    same(m, "simd_pinned", (wasm_val[]){i32v(200), i32v(8), i32v(77)}, 3, lots, 10000, 0);
+    same(m, "simd_pinned", (wasm_val[]){i32v(2000), i32v(64), i32v(5000)}, 3, lots, 10000,
+         WASM_TRAP_MEMORY_OOB);
+    for (uint64_t fuel = 46000; fuel < 64000; fuel += 1700) /* in the loop */
+        same(m, "simd_pinned", (wasm_val[]){i32v(200), i32v(8), i32v(5000)}, 3, fuel, 10000,
+             WASM_TRAP_OUT_OF_FUEL);
+    same(m, "simd_helper", (wasm_val[]){i32v(300)}, 1, lots, 10000, 0);
+    same(m, "simd_floats", (wasm_val[]){i32v(300)}, 1, lots, 10000, 0);
     interrupt_flag = 1;
     same(m, "spin", NULL, 0, WASM_FUEL_UNLIMITED, 10000, WASM_TRAP_INTERRUPTED);
     same(m, "fac", (wasm_val[]){i64v(3)}, 1, WASM_FUEL_UNLIMITED, 10000, WASM_TRAP_INTERRUPTED);

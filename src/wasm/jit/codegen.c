@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define MAX_CODE_BYTES (256u << 20) /* machine code per module */
@@ -37,6 +38,11 @@ static bool grow_arr(jc *j, void **arr, uint32_t *cap, uint32_t need, size_t ele
     return true;
 }
 
+bool jc_grow(jc *j, void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    return grow_arr(j, arr, cap, need, elem);
+}
+
 static void unsupported(jc *j, const char *what)
 {
     if (!j->why[0])
@@ -54,11 +60,11 @@ static void pool_clear(jc *j)
 }
 
 /* Loop pinning (see pin_loop): inside an innermost loop, chosen slots live in registers for the
- * whole loop, integers in the pool registers and f64 values in xmm8..xmm15. While pins are live
- * the slot's memory is stale; every accessor below goes to the register instead. */
-enum { U_INT = 1, U_F64 = 2, U_OTHER = 4 };
+ * whole loop, integers in the pool registers and f64 values (v128 values in a loop with SIMD)
+ * in xmm8..xmm15. While pins are live the slot's memory is stale; every accessor below (and
+ * simd.c's vget/vput) goes to the register instead. */
 
-/* While a loop is compiled for measurement, counts how each slot is used. */
+/* While a loop is compiled for measurement, counts how each slot is used (classes: jc.h). */
 static void note_use(jc *j, uint64_t slot, int cls)
 {
     if (!j->recording)
@@ -81,12 +87,34 @@ static int pinned_gpr(jc *j, uint64_t slot)
     return -1;
 }
 
+void jc_note(jc *j, uint64_t slot, int cls) { note_use(j, slot, cls); }
+
+/* The xmm register an f64 slot is pinned in, or -1. */
 static int pinned_xmm(jc *j, uint64_t slot)
 {
-    for (int i = 0; j->pins_live && i < 8; i++)
+    for (int i = 0; j->pins_live && !j->xpin_v128 && i < 8; i++)
         if (j->xpin_slot[i] == slot)
             return 8 + i;
     return -1;
+}
+
+int jc_vpinned(jc *j, uint64_t slot)
+{
+    for (int i = 0; j->pins_live && j->xpin_v128 && i < 8; i++)
+        if (j->xpin_slot[i] == slot)
+            return 8 + i;
+    return -1;
+}
+
+/* movsd, or for v128 pins movdqu, between xmm8+i and its slot (load: 0x10, store: 0x11). */
+static void xpin_move(jc *j, int i, bool store)
+{
+    if (j->xpin_v128)
+        x_rm(&j->b, 0xF3, 0, store ? 0x0F7F : 0x0F6F, 2, 8 + i, R14, X_NOINDEX, 1,
+             SLOT(j->xpin_slot[i]));
+    else
+        x_rm(&j->b, 0xF2, 0, store ? 0x0F11 : 0x0F10, 2, 8 + i, R14, X_NOINDEX, 1,
+             SLOT(j->xpin_slot[i]));
 }
 
 /* The slot's memory is about to be read directly: write a pinned value back first. */
@@ -106,6 +134,8 @@ static void slot_mem(jc *j, uint64_t slot)
     spill_pin(j, slot);
 }
 
+void jc_slot_mem(jc *j, uint64_t slot) { slot_mem(j, slot); }
+
 static void rm_slot(jc *j, int pfx, int w, uint32_t opc, int n, int reg, uint64_t slot)
 {
     slot_mem(j, slot);
@@ -120,7 +150,7 @@ static void pins_writeback(jc *j)
             x_rm(&j->b, 0, 1, 0x89, 1, pool_reg[i], R14, X_NOINDEX, 1, SLOT(j->pin_slot[i]));
     for (int i = 0; i < 8; i++)
         if (j->xpin_slot[i] != UINT64_MAX)
-            x_rm(&j->b, 0xF2, 0, 0x0F11, 2, 8 + i, R14, X_NOINDEX, 1, SLOT(j->xpin_slot[i]));
+            xpin_move(j, i, true);
 }
 
 /* The pool register holding slot's value, or -1 (the pool is off while pins use its registers). */
@@ -151,7 +181,8 @@ static void ld_w(jc *j, int w, int reg, uint64_t slot)
 void jc_ld(jc *j, int reg, uint64_t slot) { ld_w(j, 1, reg, slot); }
 void jc_ld32(jc *j, int reg, uint64_t slot) { ld_w(j, 0, reg, slot); }
 
-/* A slot was written other than through jc_st: forget it. */
+/* A slot is being written: forget copies of its old value (a v128 cached by simd.c included:
+ * that cache lives on across scalar instructions). */
 static void pool_forget(jc *j, uint64_t slot)
 {
     for (int i = 0; i < 6; i++) {
@@ -160,6 +191,9 @@ static void pool_forget(jc *j, uint64_t slot)
         if (j->xpool_slot[i] == slot)
             j->xpool_slot[i] = UINT64_MAX;
     }
+    for (int i = 0; i < JC_VC_N; i++)
+        if (j->vc_slot[i] != UINT64_MAX && (j->vc_slot[i] == slot || j->vc_slot[i] + 1 == slot))
+            j->vc_slot[i] = UINT64_MAX;
 }
 
 /* The xmm register holding slot's value as a float of the given width, or -1. */
@@ -181,6 +215,8 @@ static void xpool_keep(jc *j, uint64_t slot, int dbl)
         return;
     uint32_t i = j->xpool_next++ % 6;
     x_rr(&j->b, 0, 0, 0x0F28, 2, 2 + (int)i, 0); /* movaps xmm(2+i), xmm0 */
+    if (2 + i >= JC_VC_REG) /* xmm4..xmm7 are also simd.c's v128 cache */
+        j->vc_slot[2 + i - JC_VC_REG] = UINT64_MAX;
     j->xpool_slot[i] = slot;
     j->xpool_dbl[i] = dbl != 0;
 }
@@ -204,6 +240,13 @@ void jc_st(jc *j, uint64_t slot, int reg)
         x_rr(&j->b, 0, 1, 0x8B, 1, pool_reg[i], RAX);
         j->pool_slot[i] = slot;
     }
+}
+
+/* The register holding an integer slot's value (pinned or pooled), or -1. */
+static int reg_of(jc *j, uint64_t slot)
+{
+    int r = pinned_gpr(j, slot);
+    return r >= 0 ? r : pooled(j, slot);
 }
 
 /* op reg, [slot] for an operation with a ModRM r/m operand, from a register when cached. */
@@ -773,9 +816,15 @@ void jc_mem_ea(jc *j, int mode, const cell *p, uint32_t bytes)
 {
     xbuf *b = &j->b;
     uint64_t off;
+    int r = mode == 1 && j->in_rax != p[1].u ? reg_of(j, p[1].u) : -1;
     if (mode == 3) {
         x_mov_imm(b, RAX, p[1].u);
         off = 0;
+    } else if (r >= 0) {
+        /* lea eax, [reg + imm]: the 32-bit sum, wrapped as the i32.add it stands for */
+        note_use(j, p[1].u, U_INT);
+        x_rm(b, 0, 0, 0x8D, 1, RAX, r, X_NOINDEX, 1, (int32_t)(uint32_t)p[2].u);
+        off = p[3].u;
     } else {
         ld_first(j, 0, p[1].u);
         if (mode == 1)
@@ -1037,16 +1086,31 @@ static bool keeps_pool(int op);
 
 #define PIN_SCAN_CELLS 600 /* loops longer than this are not pinned (bounds the extra pass) */
 
-/* The operations a pinned loop may contain: those that leave the pool registers and xmm8-15
- * alone (no calls, helpers or SIMD), and plain jumps. */
-static bool pinnable_op(int op) { return op >= 0 && (keeps_pool(op) || op == OP_br); }
+/* The operations a pinned loop may contain: those that leave the pool registers alone (no
+ * calls or helpers), plain jumps, and inline SIMD (which uses rax, rcx and xmm0..xmm3 besides
+ * the v128 cache and pins, and reads or writes pinned slots only through the accessors). */
+static bool pinnable_op(int op)
+{
+    return op >= 0 && (keeps_pool(op) || op == OP_br || jit_simd_inline(op));
+}
 
-/* Picks the most used slot of class cls not yet taken, or NONE. */
+/* Whether slot is in the use table with exactly class cls. */
+static bool used_only_as(const jc *j, uint64_t slot, int cls)
+{
+    for (uint32_t i = 0; i < j->nuse; i++)
+        if (j->use[i].slot == slot)
+            return j->use[i].cls == cls;
+    return false; /* not measured (the table was full): unknown */
+}
+
+/* Picks the most used slot of class cls not yet taken, or NONE. A v128 (U_V128: its first slot)
+ * also needs its second slot used as nothing else. */
 static uint64_t pick_pin(jc *j, int cls)
 {
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < j->nuse; i++)
-        if (j->use[i].cls == cls && (best == UINT32_MAX || j->use[i].n > j->use[best].n))
+        if (j->use[i].cls == cls && (best == UINT32_MAX || j->use[i].n > j->use[best].n) &&
+            (cls != U_V128 || used_only_as(j, j->use[i].slot + 1, U_V128_HI)))
             best = i;
     if (best == UINT32_MAX)
         return UINT64_MAX;
@@ -1063,9 +1127,11 @@ static uint64_t pick_pin(jc *j, int cls)
 static void pin_loop(jc *j, uint32_t head)
 {
     size_t len = j->b.len;
-    uint32_t at = j->cur, nfix = j->nfix, nstub = j->nstub, end = 0, n = 0;
+    uint32_t at = j->cur, nfix = j->nfix, nstub = j->nstub, nvconst = j->nvconst, end = 0, n = 0;
+    bool simd = false; /* SIMD among the pinned cells */
     j->recording = true;
-    j->nuse = 0;
+    j->rec_simd = false;
+    j->nuse = j->nuse_end = 0;
     j->rec_head = head;
     for (j->cur = head; j->cur < j->fc->code_len && j->cur - head < PIN_SCAN_CELLS; j->cur += n) {
         if (!pinnable_op(cell_op(j, j->cur)) || j->why[0] || j->b.failed)
@@ -1074,19 +1140,29 @@ static void pin_loop(jc *j, uint32_t head)
         j->rec_back = false;
         if ((n = instruction(j)) == 0)
             break;
-        if (j->rec_back)
+        if (j->rec_back) { /* the pinned cells end here so far: only their uses count */
             end = j->cur + n;
+            memcpy(j->use_end, j->use, j->nuse * sizeof j->use[0]);
+            j->nuse_end = j->nuse;
+            simd = j->rec_simd;
+        }
     }
     j->recording = false;
-    j->b.len = len, j->nfix = nfix, j->nstub = nstub, j->cur = at;
+    memcpy(j->use, j->use_end, j->nuse_end * sizeof j->use[0]);
+    j->nuse = j->nuse_end;
+    j->b.len = len, j->nfix = nfix, j->nstub = nstub, j->nvconst = nvconst, j->cur = at;
     j->out_rax = j->out_x0 = NONE;
     j->prev_acc = false;
     pool_clear(j);
+    jc_vc_clear(j);
+    /* xmm8..xmm15 hold f64 values, or in a loop with SIMD (whose v128 cache they are part of)
+     * its v128 values */
+    j->xpin_v128 = simd;
     int npins = 0;
     for (int i = 0; i < 6; i++)
         npins += (j->pin_slot[i] = end ? pick_pin(j, U_INT) : NONE) != NONE;
     for (int i = 0; i < 8; i++)
-        npins += (j->xpin_slot[i] = end ? pick_pin(j, U_F64) : NONE) != NONE;
+        npins += (j->xpin_slot[i] = end ? pick_pin(j, simd ? U_V128 : U_F64) : NONE) != NONE;
     if (!npins || !grow_arr(j, (void **)&j->pinned, &j->pinnedcap, j->npinned + 1, sizeof(jfix)))
         return;
     j->pinned[j->npinned++] = (jfix){(uint32_t)j->b.len, head};
@@ -1095,7 +1171,7 @@ static void pin_loop(jc *j, uint32_t head)
             x_rm(&j->b, 0, 1, 0x8B, 1, pool_reg[i], R14, X_NOINDEX, 1, SLOT(j->pin_slot[i]));
     for (int i = 0; i < 8; i++)
         if (j->xpin_slot[i] != NONE)
-            x_rm(&j->b, 0xF2, 0, 0x0F10, 2, 8 + i, R14, X_NOINDEX, 1, SLOT(j->xpin_slot[i]));
+            xpin_move(j, i, false);
     j->pins_live = true;
     j->pin_head = head;
     j->pin_end = end;
@@ -1112,7 +1188,10 @@ static uint32_t misc(jc *j, int op, const cell *p)
         jc_ld(j, RAX, p[3].u), jc_st(j, p[4].u, RAX);
         j->out_rax = p[4].u;
         return 5;
-    case OP_const: x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u; return 3;
+    case OP_const:
+        x_mov_imm(b, RAX, p[1].u), jc_st(j, p[2].u, RAX), j->out_rax = p[2].u;
+        j->out_k = p[2].u, j->k_val = p[1].u; /* for simd.c: a shift by a constant count */
+        return 3;
     case OP_select:
         jc_ld(j, RAX, p[1].u), jc_ld(j, RCX, p[2].u);
         cmp0_slot(j, 0, p[3].u);
@@ -1309,7 +1388,11 @@ static uint32_t instruction(jc *j)
     j->pool_on = !landing && keeps_pool(op);
     if (!j->pool_on)
         pool_clear(j);
+    if (landing || !(j->pool_on || jit_simd_inline(op)))
+        jc_vc_clear(j);
     j->in_rax = landing ? NONE : j->out_rax;
+    j->in_k = landing ? NONE : j->out_k;
+    j->out_k = NONE;
     j->in_x0 = landing ? NONE : j->out_x0;
     j->out_rax = j->out_x0 = NONE;
     if (op < 0)
@@ -1408,10 +1491,10 @@ static int compile_function(jc *j, uint32_t def)
     j->fc = fc;
     j->fidx = j->m->nimp_funcs + def;
     j->code = fc->code;
-    j->nfix = j->nstub = j->njtab = 0; /* nothing left from a compilation that failed */
+    j->nfix = j->nstub = j->njtab = j->nvconst = 0; /* nothing left from a failed compilation */
     j->npinned = 0;
     j->pins_live = false;
-    j->vc_at = SIZE_MAX; /* simd.c's v128 cache never carries over from another function */
+    jc_vc_clear(j); /* simd.c's v128 cache never carries over from another function */
     j->prev_acc = false;
     uint32_t *native = j->native; /* both sized for the longest function (jit_jc_new) */
     for (uint32_t i = 0; i <= fc->code_len; i++)
@@ -1468,6 +1551,7 @@ static int compile_function(jc *j, uint32_t def)
     }
     j->njtab = 0;
     emit_stubs(j);
+    jc_emit_consts(j);
     return j->why[0] || j->b.failed || j->nomem ? -1 : 0;
 }
 
@@ -1595,6 +1679,7 @@ void jit_jc_free(jc *j)
         return;
     free(j->native), free(j->label), free(j->fix), free(j->jtab), free(j->jtab_base), free(j->stub);
     free(j->calls), free(j->in_batch), free(j->hsorted), free(j->hops), free(j->pinned), free(j->opmemo);
+    free(j->vconst);
     free(j);
 }
 

@@ -31,5 +31,8 @@ uint64_t jit_h_trunc_sat(uint64_t bits, uint32_t which); /* which: the 0xFC sub-
  * not a SIMD operation the tier knows. */
 struct jc;
 uint32_t jit_simd_op(struct jc *j, int op, const cell *p);
+/* Whether `op` is a SIMD operation simd.c compiles inline (no call: it leaves rdx, rsi, rdi and
+ * r8..r11 alone). */
+bool jit_simd_inline(int op);
 
 #endif

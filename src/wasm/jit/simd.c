@@ -359,59 +359,117 @@ static void movdqu_store(jc *j, int xmm, int base, int32_t disp)
     x_rm(&j->b, 0xF3, 0, 0x0F7F, 2, xmm, base, X_NOINDEX, 1, disp);
 }
 
-/* The v128 cache (jc.h): a result stays in one of xmm4..xmm15 (round-robin) while SIMD
- * instructions follow each other, so a chain of dependent operations does not wait for each
- * result's store to be forwarded to the next load. Slots are still always written. */
-#define VC_REG 4
-#define VC_N 12
-
-static void vc_clear(jc *j)
+/* The v128 cache (jc.h): a result stays in one of xmm4..xmm15 (round-robin, skipping the
+ * registers of v128 pins) until a label, a call or an instruction that uses those registers, so
+ * a chain of dependent operations does not wait for each result's store to be forwarded to the
+ * next load. Slots are still always written (except pinned ones: codegen.c, pin_loop). */
+void jc_vc_clear(jc *j)
 {
-    for (int i = 0; i < VC_N; i++)
+    for (int i = 0; i < JC_VC_N; i++)
         j->vc_slot[i] = UINT64_MAX;
+    j->v_x0 = UINT64_MAX;
 }
 
 /* Forgets cached vectors overlapping slots [s, s + n). */
 static void vc_forget(jc *j, uint64_t s, uint64_t n)
 {
-    for (int i = 0; i < VC_N; i++)
+    for (int i = 0; i < JC_VC_N; i++)
         if (j->vc_slot[i] != UINT64_MAX && j->vc_slot[i] < s + n && s < j->vc_slot[i] + 2)
             j->vc_slot[i] = UINT64_MAX;
 }
 
-/* xmm = the v128 in slots s, s + 1. */
-static void vget(jc *j, int xmm, uint64_t s)
+/* The next cache entry to reuse: its register must not hold a v128 pin. */
+static uint32_t vc_victim(jc *j)
 {
-    for (int i = 0; i < VC_N; i++)
-        if (j->vc_slot[i] == s) {
-            x_rr(&j->b, 0x66, 0, 0x0F6F, 2, xmm, VC_REG + i); /* movdqa */
-            return;
-        }
-    movdqu_load(j, xmm, R14, SLOT(s));
+    for (;;) {
+        uint32_t i = j->vc_round++ % JC_VC_N, x = JC_VC_REG + i;
+        if (x < 8 || !j->pins_live || !j->xpin_v128 || j->xpin_slot[x - 8] == UINT64_MAX)
+            return i;
+    }
 }
 
-/* slots d, d + 1 = xmm, with a copy kept in the cache. */
+/* A v128 read or written whole: both its slots are noted for loop pinning. */
+static void vnote(jc *j, uint64_t s)
+{
+    jc_note(j, s, U_V128);
+    jc_note(j, s + 1, U_V128_HI);
+}
+
+/* The register holding the v128 in slots s, s + 1 (a pin or the cache), or -1. */
+static int vreg(jc *j, uint64_t s)
+{
+    int r = jc_vpinned(j, s);
+    for (int i = 0; r < 0 && i < JC_VC_N; i++)
+        if (j->vc_slot[i] == s)
+            r = JC_VC_REG + i;
+    return r;
+}
+
+/* xmm = the v128 in slots s, s + 1 (nothing to do when the previous SIMD instruction left it
+ * in xmm0 and no code followed). */
+static void vget(jc *j, int xmm, uint64_t s)
+{
+    vnote(j, s);
+    if (xmm == 0 && s == j->v_x0 && j->b.len == j->v_x0_at)
+        return;
+    int r = vreg(j, s);
+    if (r >= 0)
+        x_rr(&j->b, 0x66, 0, 0x0F6F, 2, xmm, r); /* movdqa */
+    else
+        movdqu_load(j, xmm, R14, SLOT(s));
+}
+
+/* A register holding the v128 in slots s, s + 1 to read as a source operand: its pin or cache
+ * register, else xmm loaded with it. */
+static int vsrc(jc *j, int xmm, uint64_t s)
+{
+    int r = vreg(j, s);
+    if (r < 0) {
+        vget(j, xmm, s);
+        return xmm;
+    }
+    vnote(j, s);
+    return r;
+}
+
+/* slots d, d + 1 = xmm, with a copy kept in the cache; or only the pin's register. */
 static void vput(jc *j, int xmm, uint64_t d)
 {
-    movdqu_store(j, xmm, R14, SLOT(d));
+    vnote(j, d);
     vc_forget(j, d, 2);
-    uint32_t i = j->vc_round++ % VC_N;
-    x_rr(&j->b, 0x66, 0, 0x0F6F, 2, VC_REG + (int)i, xmm);
-    j->vc_slot[i] = d;
+    int r = jc_vpinned(j, d);
+    if (r >= 0) {
+        x_rr(&j->b, 0x66, 0, 0x0F6F, 2, r, xmm);
+    } else {
+        movdqu_store(j, xmm, R14, SLOT(d));
+        uint32_t i = vc_victim(j);
+        x_rr(&j->b, 0x66, 0, 0x0F6F, 2, JC_VC_REG + (int)i, xmm);
+        j->vc_slot[i] = d;
+    }
+    j->v_x0 = xmm == 0 ? d : UINT64_MAX;
+    j->v_x0_at = j->b.len;
+}
+
+/* A v128 read or written in memory by other means: its slots are not pinned. */
+static void vmem(jc *j, uint64_t s)
+{
+    jc_slot_mem(j, s);
+    jc_slot_mem(j, s + 1);
 }
 
 static int opc_len(uint32_t opc) { return opc > 0xFFFF ? 3 : 2; }
 
-static void run_steps(jc *j, const inline_op *e, const cell *p)
+/* Runs the steps; x1: the register standing for xmm1 as a source (see emit_inline). */
+static void run_steps(jc *j, const inline_op *e, const cell *p, int x1)
 {
     xbuf *b = &j->b;
     for (const step *s = e->s; s < e->s + e->n; s++) {
         int pfx = (int)(s->op >> 24);
         uint32_t opc = s->op & 0xFFFFFF;
-        int n = opc_len(opc);
+        int n = opc_len(opc), src = s->s == 1 ? x1 : s->s;
         switch (s->kind) {
-        case S_RR: x_rr(b, pfx, 0, opc, n, s->d, s->s); break;
-        case S_RRI: x_rr(b, pfx, 0, opc, n, s->d, s->s), x_byte(b, s->imm); break;
+        case S_RR: x_rr(b, pfx, 0, opc, n, s->d, src); break;
+        case S_RRI: x_rr(b, pfx, 0, opc, n, s->d, src), x_byte(b, s->imm); break;
         case S_SHI: x_rr(b, pfx, 0, opc, n, s->s, s->d), x_byte(b, s->imm); break;
         case S_K32:
             x_mov_imm(b, RAX, s->op);
@@ -419,10 +477,12 @@ static void run_steps(jc *j, const inline_op *e, const cell *p)
             x_rr(b, 0x66, 0, 0x0F70, 2, s->d, s->d), x_byte(b, 0); /* pshufd xmm, xmm, 0 */
             break;
         default: /* S_MEM, S_MEMI */
-            if (s->s == MEMORY)
+            if (s->s == MEMORY) {
                 x_rm(b, pfx, 0, opc, n, s->d, R13, RAX, 1, 0);
-            else
+            } else {
+                jc_slot_mem(j, p[s->s].u);
                 x_rm(b, pfx, 0, opc, n, s->d, R14, X_NOINDEX, 1, SLOT(p[s->s].u));
+            }
             if (s->kind == S_MEMI)
                 x_byte(b, s->imm);
             break;
@@ -430,12 +490,46 @@ static void run_steps(jc *j, const inline_op *e, const cell *p)
     }
 }
 
+/* Whether no step writes xmm1 (then a second operand already in a register is read there). */
+static bool reads_x1_only(const inline_op *e)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->s[i].d == 1)
+            return false;
+    return e->res != 1;
+}
+
 /* An operation of the table: inputs from cells 1.., result to cell `dst`. */
+/* Whether the operation is one integer instruction op xmm0, xmm1 whose operands commute
+ * exactly (no float: x86 returns the first operand's NaN). */
+static bool commutes(const inline_op *e)
+{
+    if (e->shape != BIN || e->n != 1 || e->res != 0 || e->s[0].kind != S_RR)
+        return false;
+    switch (e->s[0].op) {
+    case PADDB: case PADDW: case PADDD: case PADDQ: case PMULLW: case PMULLD: case PMADDWD:
+    case PAND: case POR: case PXOR: case PCMPEQB: case PCMPEQW: case PCMPEQD:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void emit_inline(jc *j, const inline_op *e, const cell *p, uint64_t dst)
 {
-    for (int i = 0; i < shape_inputs[e->shape]; i++)
-        vget(j, i, p[1 + i].u);
-    run_steps(j, e, p);
+    uint64_t in[3] = {p[1].u, p[2].u, p[3].u};
+    if (commutes(e) && in[1] == j->v_x0 && j->b.len == j->v_x0_at) { /* xmm0 holds b: b op a */
+        in[1] = in[0];
+        in[0] = j->v_x0;
+    }
+    int x1 = 1;
+    for (int i = 0; i < shape_inputs[e->shape]; i++) {
+        if (i == 1 && reads_x1_only(e))
+            x1 = vsrc(j, 1, in[1]);
+        else
+            vget(j, i, in[i]);
+    }
+    run_steps(j, e, p, x1);
     vput(j, e->res, dst);
 }
 
@@ -443,10 +537,12 @@ static void emit_inline(jc *j, const inline_op *e, const cell *p, uint64_t dst)
 static void slot_helper(jc *j, const void *fn, const uint64_t *slots, int n)
 {
     static const int regs[4] = {RDI, RSI, RDX, RCX};
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        vmem(j, slots[i]);
         jc_lea_slot(j, regs[i], slots[i]);
+    }
     jc_call(j, fn);
-    vc_clear(j); /* the call clobbers xmm4..xmm15 and writes the result slots */
+    jc_vc_clear(j); /* the call clobbers xmm4..xmm15 and writes the result slots */
 }
 
 #define SH(fn, ...)                                                                              \
@@ -463,7 +559,17 @@ static uint32_t vload(jc *j, const cell *p, int mode, uint32_t bytes, int base)
     if (!e)
         return 0;
     jc_mem_ea(j, mode, p, bytes);
-    emit_inline(j, e, p, p[n - 1].u);
+    uint64_t dst = p[n - 1].u;
+    int r = jc_vpinned(j, dst);
+    if (r >= 0 && e->n == 1) { /* one instruction that writes all 16 bytes: into the pin */
+        uint32_t opc = e->s[0].op & 0xFFFFFF;
+        x_rm(&j->b, (int)(e->s[0].op >> 24), 0, opc, opc_len(opc), r, R13, RAX, 1, 0);
+        vnote(j, dst);
+        vc_forget(j, dst, 2);
+        j->v_x0 = UINT64_MAX;
+        return n;
+    }
+    emit_inline(j, e, p, dst);
     return n;
 }
 
@@ -501,10 +607,10 @@ static uint32_t lane_mem(jc *j, const cell *p, uint32_t bytes, bool is_load)
 
 static uint32_t extract(jc *j, const cell *p, uint32_t opc, int w, uint32_t size)
 {
+    vmem(j, p[2].u);
     x_rm(&j->b, 0, w, opc, opc > 0xFF ? 2 : 1, RAX, R14, X_NOINDEX, 1,
          SLOT(p[2].u) + (int32_t)(p[1].u * size));
-    jc_st(j, p[3].u, RAX);
-    vc_forget(j, p[3].u, 1);
+    jc_st(j, p[3].u, RAX); /* forgets a cached vector it overwrites */
     return 4;
 }
 
@@ -512,6 +618,7 @@ static uint32_t extract(jc *j, const cell *p, uint32_t opc, int w, uint32_t size
 static uint32_t replace(jc *j, const cell *p, uint32_t size)
 {
     vget(j, 0, p[2].u);
+    jc_slot_mem(j, p[3].u);
     x_rm(&j->b, 0x66, size == 8, pinsr[size], opc_len(pinsr[size]), 0, R14, X_NOINDEX, 1,
          SLOT(p[3].u));
     x_byte(&j->b, (uint8_t)p[1].u);
@@ -532,6 +639,17 @@ static uint32_t shift(jc *j, const cell *p, int op)
     while (sh[i].op != op)
         i++;
     xbuf *b = &j->b;
+    if (j->in_k == p[2].u && sh[i].bits >= 16 && op != OP_i64x2_shr_s) {
+        /* the count is the constant the previous instruction wrote: the immediate form
+         * (66 0F 71/72/73 by lane width; /6 shl, /2 shr_u, /4 shr_s) */
+        static const uint8_t digit[3] = {6, 2, 4};
+        uint32_t grp = sh[i].bits == 16 ? 0x0F71 : sh[i].bits == 32 ? 0x0F72 : 0x0F73;
+        vget(j, 0, p[1].u);
+        x_rr(b, 0x66, 0, grp, 2, digit[i % 3], 0);
+        x_byte(b, (uint8_t)(j->k_val & (sh[i].bits - 1u)));
+        vput(j, 0, p[3].u);
+        return 4;
+    }
     jc_ld32(j, RCX, p[2].u);
     x_alu_imm(b, 0, 4, RCX, sh[i].bits - 1); /* and ecx, bits - 1 */
     vget(j, 0, p[1].u);
@@ -604,38 +722,98 @@ static uint32_t test(jc *j, const cell *p, int op)
         }
         break;
     }
-    jc_st(j, p[2].u, RAX);
-    vc_forget(j, p[2].u, 1);
+    jc_st(j, p[2].u, RAX); /* forgets a cached vector it overwrites */
     return 3;
 }
 
-/* Shuffle: both pshufb masks are computed here, once (0x80 zeroes a lane), and built in xmm2,
- * xmm3 from immediates. */
+/* op xmm, [rip + c]: c the 16-byte constant (lo, hi), placed after the function's code by
+ * jc_emit_consts (16-byte aligned, as a legacy SSE memory operand must be). */
+static void rip_const(jc *j, int pfx, uint32_t opc, int xmm, uint64_t lo, uint64_t hi)
+{
+    size_t at = x_rip(&j->b, pfx, 0, opc, opc_len(opc), xmm);
+    if (jc_grow(j, (void **)&j->vconst, &j->vconstcap, j->nvconst + 1, sizeof(jconst)))
+        j->vconst[j->nvconst++] = (jconst){(uint32_t)at, lo, hi};
+}
+
+static bool same_const(const jconst *a, const jconst *b) { return a->lo == b->lo && a->hi == b->hi; }
+
+void jc_emit_consts(jc *j)
+{
+    xbuf *b = &j->b;
+    if (!j->nvconst)
+        return;
+    while (b->len % 16 && !b->failed)
+        x_byte(b, 0xCC); /* int3 */
+    for (uint32_t i = 0; i < j->nvconst; i++) {
+        jconst *c = &j->vconst[i];
+        size_t pos = SIZE_MAX;
+        /* the same constant as a recent one (a shuffle repeated in an unrolled loop): shared;
+         * a bounded look-back keeps this linear */
+        for (uint32_t k = i > 32 ? i - 32 : 0; k < i && pos == SIZE_MAX; k++)
+            if (same_const(&j->vconst[k], c))
+                pos = j->vconst[k].at; /* already its constant's position */
+        if (pos == SIZE_MAX) {
+            pos = b->len;
+            x_u64(b, c->lo);
+            x_u64(b, c->hi);
+        }
+        x_patch_rel(b, c->at, pos);
+        c->at = (uint32_t)pos;
+    }
+    j->nvconst = 0;
+}
+
+/* A shuffle that moves whole 32-bit lanes, as an i32x4 shuffle: its lanes' indices (0..7)
+ * packed 2 bits each (index & 3), and which lanes come from the second operand (bit k: lane
+ * k); -1 if some lane is not a whole aligned dword. */
+static int dword_shuffle(const uint8_t *lanes, int *from_b)
+{
+    int imm = 0;
+    *from_b = 0;
+    for (int k = 0; k < 4; k++) {
+        const uint8_t *l = lanes + 4 * k;
+        if (l[0] % 4 || l[1] != l[0] + 1 || l[2] != l[0] + 2 || l[3] != l[0] + 3)
+            return -1;
+        imm |= (l[0] / 4 % 4) << (2 * k);
+        *from_b |= (l[0] >= 16) << k;
+    }
+    return imm;
+}
+
+/* Shuffle: as pshufd or shufps when it moves whole dwords the way those can (both are exact bit
+ * moves); else pshufb with masks computed here, once (0x80 zeroes a lane), from the constant
+ * pool. */
 static uint32_t shuffle(jc *j, const cell *p)
 {
     uint8_t lanes[16], ma[16], mb[16];
     memcpy(lanes, &p[1], 16);
+    xbuf *b = &j->b;
+    int from_b, imm = dword_shuffle(lanes, &from_b);
+    if (imm >= 0 && (from_b == 0 || from_b == 15)) { /* one source: pshufd */
+        int r = vsrc(j, 0, from_b ? p[4].u : p[3].u);
+        x_rr(b, 0x66, 0, 0x0F70, 2, 0, r), x_byte(b, (uint8_t)imm);
+        vput(j, 0, p[5].u);
+        return 6;
+    }
+    if (imm >= 0 && from_b == 12) { /* lanes 0, 1 from a, 2, 3 from b: shufps */
+        vget(j, 0, p[3].u);
+        x_rr(b, 0, 0, 0x0FC6, 2, 0, vsrc(j, 1, p[4].u)), x_byte(b, (uint8_t)imm);
+        vput(j, 0, p[5].u);
+        return 6;
+    }
     bool any_b = false;
     for (int i = 0; i < 16; i++) {
         ma[i] = lanes[i] < 16 ? lanes[i] : 0x80;
         mb[i] = lanes[i] >= 16 ? (uint8_t)(lanes[i] - 16) : 0x80;
         any_b |= lanes[i] >= 16;
     }
-    xbuf *b = &j->b;
-    for (int k = 0; k < 2; k++) {
-        const uint8_t *m = k ? mb : ma;
-        uint64_t lo, hi;
-        memcpy(&lo, m, 8), memcpy(&hi, m + 8, 8);
-        x_mov_imm(b, RAX, lo);
-        x_rr(b, 0x66, 1, 0x0F6E, 2, 2 + k, RAX); /* movq xmm, rax */
-        x_mov_imm(b, RAX, hi);
-        x_rr(b, 0x66, 1, 0x0F3A22, 3, 2 + k, RAX), x_byte(b, 1); /* pinsrq xmm, rax, 1 */
-    }
+    uint64_t m[4];
+    memcpy(m, ma, 16), memcpy(m + 2, mb, 16);
     vget(j, 0, p[3].u);
-    x_rr(b, 0x66, 0, 0x0F3800, 3, 0, 2);
+    rip_const(j, 0x66, 0x0F3800, 0, m[0], m[1]); /* pshufb xmm0, [mask a] */
     if (any_b) {
         vget(j, 1, p[4].u);
-        x_rr(b, 0x66, 0, 0x0F3800, 3, 1, 3);
+        rip_const(j, 0x66, 0x0F3800, 1, m[2], m[3]);
         x_rr(b, 0x66, 0, 0x0FEB, 2, 0, 1);
     }
     vput(j, 0, p[5].u);
@@ -713,12 +891,13 @@ static uint32_t simd_op(jc *j, int op, const cell *p)
         }
         return 3;
     }
-    case OP_v128_const: /* built in a register: one 16-byte store (two 8-byte ones would stall the
-                         * next 16-byte load, which cannot be forwarded from them) */
-        x_mov_imm(&j->b, RAX, p[1].u);
-        x_rr(&j->b, 0x66, 1, 0x0F6E, 2, 0, RAX); /* movq xmm0, rax */
-        x_mov_imm(&j->b, RAX, p[2].u);
-        x_rr(&j->b, 0x66, 1, 0x0F3A22, 3, 0, RAX), x_byte(&j->b, 1); /* pinsrq xmm0, rax, 1 */
+    case OP_v128_const: /* in a register (zero) or from the constant pool, then written with
+                         * one 16-byte store (two 8-byte ones would stall the next 16-byte load,
+                         * which cannot be forwarded from them) */
+        if (p[1].u == 0 && p[2].u == 0)
+            x_rr(&j->b, 0x66, 0, 0x0FEF, 2, 0, 0); /* pxor xmm0, xmm0 */
+        else
+            rip_const(j, 0xF3, 0x0F6F, 0, p[1].u, p[2].u); /* movdqu xmm0, [c] */
         vput(j, 0, p[3].u);
         return 4;
     case OP_i8x16_shuffle: return shuffle(j, p);
@@ -729,10 +908,19 @@ static uint32_t simd_op(jc *j, int op, const cell *p)
 
 uint32_t jit_simd_op(jc *j, int op, const cell *p)
 {
-    if (j->vc_at != j->b.len || j->vc_next != j->cur || j->label[j->cur])
-        vc_clear(j);
     uint32_t n = simd_op(j, op, p);
-    j->vc_at = j->b.len;
-    j->vc_next = j->cur + n;
+    if (j->recording && n)
+        j->rec_simd = true;
     return n;
+}
+
+bool jit_simd_inline(int op)
+{
+    switch (op) {
+#define C_HELPER(name) case OP_##name:
+        HELPER_UNOPS(C_HELPER) HELPER_BINOPS(C_HELPER)
+        return false;
+    default:
+        return op >= OP_v128_not && op < OP_COUNT;
+    }
 }

@@ -119,6 +119,15 @@ void x_rm(xbuf *b, int pfx, int w, uint32_t opc, int n, int reg, int base, int i
         x_u32(b, (uint32_t)disp);
 }
 
+size_t x_rip(xbuf *b, int pfx, int w, uint32_t opc, int n, int reg)
+{
+    prefix_rex(b, pfx, w, reg, 0, 0, false);
+    opcode(b, opc, n);
+    x_byte(b, (uint8_t)(((reg & 7) << 3) | 5)); /* mod 00, r/m 101: [rip + disp32] */
+    x_u32(b, 0);
+    return b->len - 4;
+}
+
 void x_mov_imm(xbuf *b, int reg, uint64_t v)
 {
     if (v <= UINT32_MAX) { /* mov r32, imm32 zero-extends */

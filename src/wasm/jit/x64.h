@@ -48,6 +48,9 @@ void x_rr(xbuf *b, int pfx, int w, uint32_t opc, int n, int reg, int rm);
 /* Memory operand [base + index*scale + disp] (index X_NOINDEX for none; scale 1, 2, 4, 8). */
 void x_rm(xbuf *b, int pfx, int w, uint32_t opc, int n, int reg, int base, int index, int scale,
           int32_t disp);
+/* The same with a rip-relative operand [rip + disp32]; returns the position of the disp32 for
+ * x_patch_rel (only for instructions that end with it: no immediate after it). */
+size_t x_rip(xbuf *b, int pfx, int w, uint32_t opc, int n, int reg);
 /* Like x_rr / x_rm but forces a REX prefix (byte registers sil/dil/spl/bpl). */
 void x_rr8(xbuf *b, uint32_t opc, int n, int reg, int rm);
 
