@@ -6,6 +6,7 @@
  * trap "compile failed: function N: out of memory" and nothing else; and the same instance must
  * then run the call to the interpreter's result and fuel, since a failed compile publishes
  * nothing and keeps nothing half-made. */
+#include "check.h"
 #include "wasm/wasm.h"
 
 #include <stdbool.h>
@@ -42,16 +43,7 @@ void *__wrap_realloc(void *p, size_t n) { return fail_now() ? NULL : __real_real
 
 #define FUEL 1000000
 
-static int failures, checks, compile_traps, absorbed;
-
-#define CHECK(cond)                                                                              \
-    do {                                                                                         \
-        checks++;                                                                                \
-        if (!(cond)) {                                                                           \
-            failures++;                                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
-        }                                                                                        \
-    } while (0)
+static int compile_traps, absorbed;
 
 static uint8_t *read_all(const char *path, size_t *len)
 {
