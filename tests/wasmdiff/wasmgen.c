@@ -320,25 +320,20 @@ static void const_v128(gen *g, uint8_t out[16])
     }
 }
 
+/* The n low bytes of v, little-endian (the bits of an f32/f64.const). */
+static void put_le(gbuf *b, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        put(b, (uint8_t)(v >> (8 * i)));
+}
+
 static void constant(gen *g, uint8_t t)
 {
     switch (t) {
     case T_I32: i32c(g, const_i32(g)); break;
     case T_I64: op(g, 0x42), sleb(g->code, (int64_t)const_i64(g)); break;
-    case T_F32: {
-        uint32_t v = const_f32(g);
-        op(g, 0x43);
-        for (int i = 0; i < 4; i++)
-            put(g->code, (uint8_t)(v >> (8 * i)));
-        break;
-    }
-    case T_F64: {
-        uint64_t v = const_f64(g);
-        op(g, 0x44);
-        for (int i = 0; i < 8; i++)
-            put(g->code, (uint8_t)(v >> (8 * i)));
-        break;
-    }
+    case T_F32: op(g, 0x43), put_le(g->code, const_f32(g), 4); break;
+    case T_F64: op(g, 0x44), put_le(g->code, const_f64(g), 8); break;
     case T_V128: {
         uint8_t v[16];
         const_v128(g, v);
