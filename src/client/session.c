@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* The expectations come from the party's own policy, never from anything the host says.
@@ -137,6 +138,17 @@ static int handshake(strongbox *s, strongbox_error *err)
     return cl_fail(err, STRONGBOX_E_TLS, "TLS handshake with the isolate failed: %s", why);
 }
 
+/* A session socket closes abortively (a TCP reset that discards what the host has not taken)
+ * unless strongbox_close() ends the session cleanly. A client that dies or gives up mid-upload
+ * then ends its session at once: the host drops the unsent rest instead of relaying it as the
+ * isolate's window reopens, which could complete that upload after the party's next session
+ * (docs/protocol.md, "Uploads"). */
+static void set_abortive_close(int fd, bool on)
+{
+    struct linger l = {.l_onoff = on, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
 static int open_session(const strongbox_options *o, int identity, strongbox **out,
                         strongbox_error *err)
 {
@@ -155,6 +167,7 @@ static int open_session(const strongbox_options *o, int identity, strongbox **ou
         build_expectations(s, at, err) != 0 || tls_setup(s, o, identity, err) != 0 ||
         cl_dial(s->host, s->timeout_ms, &s->fd, err) != 0)
         goto fail;
+    set_abortive_close(s->fd, true);
     snprintf(line, sizeof line, "STRONGBOX/1 CONNECT %s\n", sb_policy_hash_hex(s->policy));
     if (cl_preamble(s->fd, line, reply, sizeof reply, err) != 0 || handshake(s, err) != 0)
         goto fail;
@@ -205,7 +218,8 @@ void strongbox_close(strongbox *s)
         if (s->verified) {
             cl_sigpipe_guard g;
             cl_sigpipe_block(&g);
-            SSL_shutdown(s->ssl); /* close_notify: a clean end of the session */
+            if (SSL_shutdown(s->ssl) >= 0) /* close_notify: a clean end of the session */
+                set_abortive_close(s->fd, false);
             cl_sigpipe_restore(&g);
         }
         SSL_free(s->ssl);

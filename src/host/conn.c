@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -95,7 +96,7 @@ void conn_update_events(struct host *h, struct conn *k)
     if (k->state == K_CLOSING && !k->deadline)
         k->deadline = time(NULL) + 10; /* a party that never reads its last bytes */
     uint32_t ev = (want_read ? EPOLLIN : 0) | (buf_size(&k->out) || k->file_left ? EPOLLOUT : 0) |
-                  (k->state == K_WAIT_READY ? EPOLLRDHUP : 0);
+                  (k->state == K_WAIT_READY || k->state == K_RELAY ? EPOLLRDHUP : 0);
     if (ev != k->src.events)
         host_watch(h, &k->src, ev);
 }
@@ -589,7 +590,7 @@ static void read_deploy_body(struct host *h, struct conn *k)
 
 /* Party -> runtime: TLS records, wrapped as session-data frames. Stops when the runtime's queue
  * is over the high-water mark (backpressure) or after a few rounds (fairness). */
-static void relay_up(struct host *h, struct conn *k)
+static bool relay_up(struct host *h, struct conn *k) /* true when it closed k */
 {
     static const int rounds = 8;
     uint8_t *chunk = h->chunk;
@@ -604,7 +605,7 @@ static void relay_up(struct host *h, struct conn *k)
                 break;
             if (p <= 0) {
                 conn_close(h, k);
-                return;
+                return true;
             }
             open_session(h, k);
         }
@@ -623,7 +624,7 @@ static void relay_up(struct host *h, struct conn *k)
             break;
         if (n <= 0) {
             conn_close(h, k);
-            return;
+            return true;
         }
         k->bytes_up += (uint64_t)n;
         k->tx_credit -= (size_t)n;
@@ -633,6 +634,26 @@ static void relay_up(struct host *h, struct conn *k)
             comp_send_data(h, c, k->sid, chunk, (size_t)n);
     }
     conn_update_events(h, k);
+    return false;
+}
+
+/* The party's connection ended (a reset: libstrongbox closes abortively unless it ended the
+ * session cleanly, so a killed client resets; or a close we see once its last bytes are in our
+ * socket): what the session's window takes now is relayed, then the session ends and bytes beyond
+ * the window are dropped. Relayed later, as credit came back, a killed client's upload could
+ * complete after that party's next session had been answered, replacing a put it had just
+ * acknowledged (seen in the soak). Ending here keeps the order the party saw: the session-close
+ * is on the channel before any later connection's first byte. */
+static void relay_last(struct host *h, struct conn *k)
+{
+    if (relay_up(h, k))
+        return;
+    int left = 0;
+    if (ioctl(k->src.fd, FIONREAD, &left) != 0)
+        left = -1;
+    host_log(h, "info", "conn %llu (%s): the party's connection ended; %d bytes it sent beyond "
+             "the session's window dropped", (unsigned long long)k->id, k->peer, left);
+    conn_close(h, k);
 }
 
 /* Runtime -> party. What the party does not take waits in k->out, bounded by the session's
@@ -677,7 +698,10 @@ void conn_on_event(struct host *h, struct conn *k, uint32_t events)
             read_deploy_body(h, k);
             return;
         case K_RELAY:
-            relay_up(h, k);
+            if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                relay_last(h, k);
+            else
+                relay_up(h, k);
             return;
         case K_WAIT_READY: /* gone before we answered */
             conn_close(h, k);

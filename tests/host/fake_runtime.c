@@ -116,7 +116,7 @@ struct sess {
     uint64_t id, credit, owed;
     uint8_t *pend;
     size_t pend_len;
-    int used;
+    int used, sink; /* sink: takes session data without echo or credit (a stuck isolate) */
 };
 static struct sess sessions[300];
 
@@ -167,7 +167,7 @@ static void echo(struct sess *s)
 static void on_data(const sb_msg *m)
 {
     struct sess *s = sess_of(m->id, 0);
-    if (!s)
+    if (!s || s->sink)
         return;
     if (!s->pend) { /* the first bytes: as if the handshake finished */
         sb_msg q;
@@ -265,7 +265,11 @@ int main(int argc, char **argv)
                 sb_msg_free(&m);
                 break;
             }
-            if (is_cmd(&m, "BYE")) {
+            struct sess *sk = is_cmd(&m, "SINK") ? sess_of(m.id, 0) : NULL;
+            if (sk) { /* "SINK" is echoed, then the session's bytes are swallowed */
+                on_data(&m);
+                sk->sink = 1;
+            } else if (is_cmd(&m, "BYE")) {
                 sb_msg_init(&q, SB_MSG_SESSION_CLOSE);
                 q.present = SB_F(SB_K_ID);
                 q.id = m.id;

@@ -70,6 +70,8 @@ typedef struct slot {
     uint8_t maybe[MAYBE][32];  /* contents of puts that failed or were cut: may have landed */
     int n_maybe;
     int overflow;              /* more cut puts than remembered: unknowable until read back */
+    uint8_t retired[MAYBE][32]; /* the last cut puts taken as gone: to name such a loss */
+    int n_retired;
 } slot;
 
 typedef struct worker {
@@ -293,7 +295,9 @@ static int slot_check(worker *w, slot *sl, const char *path, const uint8_t *d, s
     }
     if (found && sl->acked && memcmp(h, sl->hash, 32) == 0) {
         count(&st.verified, 1);
-        sl->n_maybe = 0; /* a cut put that has not landed by now is taken as gone */
+        for (int i = 0; i < sl->n_maybe; i++) /* a cut put that has not landed by now is gone */
+            memcpy(sl->retired[sl->n_retired++ % MAYBE], sl->maybe[i], 32);
+        sl->n_maybe = 0;
         sl->overflow = 0;
         return 1;
     }
@@ -306,7 +310,12 @@ static int slot_check(worker *w, slot *sl, const char *path, const uint8_t *d, s
         }
     if (!found && !sl->acked)
         return 1; /* only cut puts: none landed */
-    report_loss(w, path, found ? "content differs from every put of it" : "not found");
+    int late = 0;
+    for (int i = 0; found && i < MAYBE && i < sl->n_retired; i++)
+        late |= memcmp(h, sl->retired[i], 32) == 0;
+    report_loss(w, path, late    ? "a cut put landed after a later put was acknowledged and read back"
+                         : found ? "content differs from every put of it"
+                                 : "not found");
     return 0;
 }
 
