@@ -299,6 +299,11 @@ void jc_call(jc *j, const void *fn) { x_call_abs(&j->b, fn); }
 
 #define NONE UINT64_MAX
 
+/* Nothing the previous instruction left in rax, xmm0 or as a constant is known any more: at a
+ * function's start (else a new jc's calloc'd 0 names slot 0, the first parameter, and a reused
+ * one the previous function's last instruction) and after a discarded recording pass. */
+static void forget_prev(jc *j) { j->out_rax = j->out_x0 = j->out_k = NONE; }
+
 /* rax = the slot's value (64-bit, or 32-bit zero-extended), from rax itself when the previous
  * instruction left it there. Only valid before the instruction has written rax. */
 static void ld_first(jc *j, int w, uint64_t slot)
@@ -1151,7 +1156,7 @@ static void pin_loop(jc *j, uint32_t head)
     memcpy(j->use, j->use_end, j->nuse_end * sizeof j->use[0]);
     j->nuse = j->nuse_end;
     j->b.len = len, j->nfix = nfix, j->nstub = nstub, j->nvconst = nvconst, j->cur = at;
-    j->out_rax = j->out_x0 = NONE;
+    forget_prev(j);
     j->prev_acc = false;
     pool_clear(j);
     jc_vc_clear(j);
@@ -1506,7 +1511,7 @@ static int compile_function(jc *j, uint32_t def)
         return j->nomem = true, -1;
     j->opmemo = opmemo;
     memset(opmemo, 0, ((size_t)fc->code_len + 1) * sizeof(uint16_t));
-    j->out_rax = j->out_x0 = NONE;
+    forget_prev(j);
     pool_clear(j);
     j->pool_on = false;
     /* entry: zero the locals, then the function's own fuel instruction (cell 0) */
