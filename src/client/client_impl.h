@@ -23,6 +23,7 @@ struct strongbox {
     sb_attest_verdict verdict;
     int verified;            /* the verify callback ran and passed */
     int verify_ran;
+    int unsettled;           /* a request may be in flight unanswered: close with a reset */
     char verify_error[256];
     char *transcript;
     sb_frame_reader rd;

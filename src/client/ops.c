@@ -17,6 +17,7 @@
 
 static int tls_error(strongbox *s, int rc, const char *doing, strongbox_error *err)
 {
+    s->unsettled = 1; /* what we sent may still be on its way: strongbox_close resets */
     int code = SSL_get_error(s->ssl, rc);
     unsigned long e = ERR_peek_last_error();
     ERR_clear_error();
@@ -84,6 +85,13 @@ int cl_send(strongbox *s, const sb_msg *m, strongbox_error *err)
     return rc;
 }
 
+/* The isolate's answers cannot be read any further: the session ends with a reset. */
+static int out_of_step(strongbox *s, const sb_err *e, strongbox_error *err)
+{
+    s->unsettled = 1;
+    return cl_fail(err, STRONGBOX_E_PROTOCOL, "isolate answer: %s", e->msg);
+}
+
 int cl_recv(strongbox *s, uint64_t id, sb_msg *m, strongbox_error *err)
 {
     uint8_t buf[16384];
@@ -93,10 +101,10 @@ int cl_recv(strongbox *s, uint64_t id, sb_msg *m, strongbox_error *err)
         size_t len;
         int r = sb_frame_reader_next(&s->rd, &payload, &len, &e);
         if (r < 0)
-            return cl_fail(err, STRONGBOX_E_PROTOCOL, "isolate answer: %s", e.msg);
+            return out_of_step(s, &e, err);
         if (r == 1) {
             if (sb_msg_decode(payload, len, m, &e) != 0)
-                return cl_fail(err, STRONGBOX_E_PROTOCOL, "isolate answer: %s", e.msg);
+                return out_of_step(s, &e, err);
             if (m->id == id)
                 return 0;
             sb_msg_free(m); /* an answer to an abandoned request */
@@ -106,7 +114,7 @@ int cl_recv(strongbox *s, uint64_t id, sb_msg *m, strongbox_error *err)
         if (n <= 0)
             return tls_error(s, n, "waiting for the isolate's answer", err);
         if (sb_frame_reader_feed(&s->rd, buf, (size_t)n, &e) != 0)
-            return cl_fail(err, STRONGBOX_E_PROTOCOL, "isolate answer: %s", e.msg);
+            return out_of_step(s, &e, err);
     }
 }
 

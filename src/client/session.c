@@ -139,7 +139,8 @@ static int handshake(strongbox *s, strongbox_error *err)
 }
 
 /* A session socket closes abortively (a TCP reset that discards what the host has not taken)
- * unless strongbox_close() ends the session cleanly. A client that dies or gives up mid-upload
+ * unless strongbox_close() ends the session cleanly, which it does only when no request may be
+ * in flight unanswered (no send or receive failed). A client that dies or gives up mid-upload
  * then ends its session at once: the host drops the unsent rest instead of relaying it as the
  * isolate's window reopens, which could complete that upload after the party's next session
  * (docs/protocol.md, "Uploads"). */
@@ -215,7 +216,7 @@ void strongbox_close(strongbox *s)
     if (!s)
         return;
     if (s->ssl) {
-        if (s->verified) {
+        if (s->verified && !s->unsettled) {
             cl_sigpipe_guard g;
             cl_sigpipe_block(&g);
             if (SSL_shutdown(s->ssl) >= 0) /* close_notify: a clean end of the session */

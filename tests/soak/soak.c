@@ -266,22 +266,30 @@ static void slot_maybe(slot *sl, const uint8_t h[32])
         sl->overflow = 1;
 }
 
+static void reset_if_killed(worker *w);
+
 /* A put was acknowledged (or not) for content `h`: what the slot may now hold. */
-static void slot_after_put(worker *w, slot *sl, const uint8_t h[32], int ok, int same_run)
+static void slot_after_put(worker *w, slot *sl, const uint8_t h[32], int ok, int run)
 {
-    if (!same_run)
-        return; /* the isolate was killed meanwhile: reset_if_killed() voids it */
+    if (run != atomic_load(&w->c->incarnation)) {
+        /* The harness killed the isolate meanwhile: what the slot held is void, but this put may
+         * have reached the isolate deployed since (a connection made while it was launching
+         * waits for it), so its content stays possible there. */
+        reset_if_killed(w);
+        slot_maybe(sl, h);
+        return;
+    }
     if (ok) {
-        /* The cut puts stay possible: a killed client's last bytes may already be with the host,
-         * and that upload can complete after this one was acknowledged, replacing it (seen in a
-         * 180 s run). They are retired once this content has been read back (slot_check). */
+        /* The cut puts stay possible until this content has been read back (slot_check): one
+         * may land between this put's answer and the read; after the read, one that lands is a
+         * loss (docs/protocol.md "Uploads": a cut put lands before the party's next session or
+         * never). */
         sl->acked = 1;
         memcpy(sl->hash, h, 32);
         count(&st.acked, 1);
     } else {
         slot_maybe(sl, h);
     }
-    (void)w;
 }
 
 /* Checks content read back against what the slot may hold; 1 verified, 0 lost. */
@@ -332,7 +340,7 @@ static int put_op(worker *w, int i, const uint8_t *data, size_t n, strongbox_err
     if (rc == 0)
         rc = strongbox_put_buffer(s, data, n, path, 0, e);
     strongbox_close(s);
-    slot_after_put(w, sl, h, rc == 0, run == atomic_load(&w->c->incarnation));
+    slot_after_put(w, sl, h, rc == 0, run);
     return rc;
 }
 
@@ -422,8 +430,9 @@ static void disconnect_op(worker *w)
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         count(&st.disconnects, 1);
-        if (run == atomic_load(&w->c->incarnation))
-            slot_maybe(&w->slots[SLOTS - 1], h);
+        if (run != atomic_load(&w->c->incarnation))
+            reset_if_killed(w); /* as in slot_after_put: it may be in the next isolate */
+        slot_maybe(&w->slots[SLOTS - 1], h);
     }
     posix_spawn_file_actions_destroy(&fa);
     unlink(local);
