@@ -624,13 +624,19 @@ static uint32_t log2_of(uint32_t bytes)
     return l;
 }
 
+/* A lane load or store from `ops`: address, the vector, the memarg and the lane. */
+static void simd_lane_access(gen *g, const simdop *ops, uint32_t n)
+{
+    const simdop *o = &ops[pick(g, n)];
+    address(g), value(g, T_V128), simd(g, o->code);
+    memarg(g, log2_of(o->a));
+    put(g->code, (uint8_t)pick(g, o->b));
+}
+
 static void simd_load(gen *g)
 {
     if (chance(g, 30)) {
-        const simdop *o = &simd_lane_loads[pick(g, COUNT(simd_lane_loads))];
-        address(g), value(g, T_V128), simd(g, o->code);
-        memarg(g, log2_of(o->a));
-        put(g->code, (uint8_t)pick(g, o->b));
+        simd_lane_access(g, simd_lane_loads, COUNT(simd_lane_loads));
         return;
     }
     const simdop *o = &simd_loads[pick(g, COUNT(simd_loads))];
@@ -641,10 +647,7 @@ static void simd_load(gen *g)
 static void simd_store(gen *g)
 {
     if (chance(g, 40)) {
-        const simdop *o = &simd_lane_stores[pick(g, COUNT(simd_lane_stores))];
-        address(g), value(g, T_V128), simd(g, o->code);
-        memarg(g, log2_of(o->a));
-        put(g->code, (uint8_t)pick(g, o->b));
+        simd_lane_access(g, simd_lane_stores, COUNT(simd_lane_stores));
         return;
     }
     address(g), value(g, T_V128), simd(g, SIMD_OP_STORE);

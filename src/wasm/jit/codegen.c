@@ -89,22 +89,18 @@ static int pinned_gpr(jc *j, uint64_t slot)
 
 void jc_note(jc *j, uint64_t slot, int cls) { note_use(j, slot, cls); }
 
-/* The xmm register an f64 slot is pinned in, or -1. */
-static int pinned_xmm(jc *j, uint64_t slot)
+/* The xmm register slot is pinned in, when xmm8..xmm15 hold pins of that kind (v128 or f64),
+ * or -1. */
+static int xpin_of(jc *j, uint64_t slot, bool v128)
 {
-    for (int i = 0; j->pins_live && !j->xpin_v128 && i < 8; i++)
+    for (int i = 0; j->pins_live && j->xpin_v128 == v128 && i < 8; i++)
         if (j->xpin_slot[i] == slot)
             return 8 + i;
     return -1;
 }
 
-int jc_vpinned(jc *j, uint64_t slot)
-{
-    for (int i = 0; j->pins_live && j->xpin_v128 && i < 8; i++)
-        if (j->xpin_slot[i] == slot)
-            return 8 + i;
-    return -1;
-}
+static int pinned_xmm(jc *j, uint64_t slot) { return xpin_of(j, slot, false); }
+int jc_vpinned(jc *j, uint64_t slot) { return xpin_of(j, slot, true); }
 
 /* movsd, or for v128 pins movdqu, between xmm8+i and its slot (load: 0x10, store: 0x11). */
 static void xpin_move(jc *j, int i, bool store)

@@ -499,7 +499,6 @@ static bool reads_x1_only(const inline_op *e)
     return e->res != 1;
 }
 
-/* An operation of the table: inputs from cells 1.., result to cell `dst`. */
 /* Whether the operation is one integer instruction op xmm0, xmm1 whose operands commute
  * exactly (no float: x86 returns the first operand's NaN). */
 static bool commutes(const inline_op *e)
@@ -515,6 +514,7 @@ static bool commutes(const inline_op *e)
     }
 }
 
+/* An operation of the table: inputs from cells 1.., result to cell `dst`. */
 static void emit_inline(jc *j, const inline_op *e, const cell *p, uint64_t dst)
 {
     uint64_t in[3] = {p[1].u, p[2].u, p[3].u};
